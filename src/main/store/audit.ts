@@ -1,0 +1,105 @@
+/**
+ * The append-only audit log. SQLite triggers abort any UPDATE or DELETE, and
+ * an INSERT whose target looks like a link or a secret. Entries carry
+ * structured fields only: an error CODE, never an error message.
+ */
+import type { ErrorCode } from '../../shared/errors.ts';
+import type { Store } from './db.ts';
+
+export type AuditOutcome = 'ok' | 'error';
+
+export interface AuditEntry {
+  id: number;
+  at: number;
+  profileId: string | null;
+  profileName: string | null;
+  action: string;
+  target: string | null;
+  outcome: AuditOutcome;
+  errorCode: ErrorCode | null;
+}
+
+export type NewAuditEntry = Omit<AuditEntry, 'id'>;
+
+interface AuditRow {
+  id: number;
+  at: number;
+  profile_id: string | null;
+  profile_name: string | null;
+  action: string;
+  target: string | null;
+  outcome: AuditOutcome;
+  error_code: ErrorCode | null;
+}
+
+function fromRow(r: AuditRow): AuditEntry {
+  return {
+    id: r.id,
+    at: r.at,
+    profileId: r.profile_id,
+    profileName: r.profile_name,
+    action: r.action,
+    target: r.target,
+    outcome: r.outcome,
+    errorCode: r.error_code,
+  };
+}
+
+export function insertAudit(store: Store, e: NewAuditEntry): number {
+  const r = store.db
+    .prepare('INSERT INTO audit (at, profile_id, profile_name, action, target, outcome, error_code) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    .run(e.at, e.profileId, e.profileName, e.action, e.target, e.outcome, e.errorCode);
+  return Number(r.lastInsertRowid);
+}
+
+export interface AuditFilter {
+  action?: string;
+  outcome?: AuditOutcome;
+  profileId?: string;
+  /** Inclusive, epoch ms. */
+  from?: number;
+  /** Exclusive, epoch ms. */
+  to?: number;
+}
+
+function whereOf(f: AuditFilter): { sql: string; params: (string | number)[] } {
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  if (f.action !== undefined) {
+    where.push('action = ?');
+    params.push(f.action);
+  }
+  if (f.outcome !== undefined) {
+    where.push('outcome = ?');
+    params.push(f.outcome);
+  }
+  if (f.profileId !== undefined) {
+    where.push('profile_id = ?');
+    params.push(f.profileId);
+  }
+  if (f.from !== undefined) {
+    where.push('at >= ?');
+    params.push(f.from);
+  }
+  if (f.to !== undefined) {
+    where.push('at < ?');
+    params.push(f.to);
+  }
+  return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+}
+
+export function queryAudit(store: Store, f: AuditFilter, limit: number, offset: number): { rows: AuditEntry[]; total: number } {
+  const { sql, params } = whereOf(f);
+  const total = (store.db.prepare(`SELECT count(*) AS n FROM audit ${sql}`).get(...params) as { n: number }).n;
+  const rows = store.db
+    .prepare(`SELECT * FROM audit ${sql} ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`)
+    .all(...params, limit, offset) as unknown as AuditRow[];
+  return { rows: rows.map(fromRow), total };
+}
+
+export function* iterateAudit(store: Store, f: AuditFilter): Generator<AuditEntry> {
+  const { sql, params } = whereOf(f);
+  for (const r of store.db.prepare(`SELECT * FROM audit ${sql} ORDER BY at DESC, id DESC`).iterate(...params)) {
+    yield fromRow(r as unknown as AuditRow);
+  }
+}

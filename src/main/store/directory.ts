@@ -1,0 +1,271 @@
+/**
+ * The user directory: the lookup table the vendor recommends, since IAMPASS
+ * has no "list users" call. Per profile: the admin's own user ID or login,
+ * display name, notes, the IAMPASS ID actually sent (unique per profile),
+ * added/updated times, last known device state and when it was checked,
+ * last authentication time.
+ *
+ * Sized for 100,000+ users per profile. The renderer is fed either pages
+ * (`pageUsers`: filter + sort + keyset or offset paging, served by indexes)
+ * or a compact column snapshot (`directorySnapshot`) for a virtualised table.
+ */
+import { randomBytes } from 'node:crypto';
+import { AppError } from '../../shared/errors.ts';
+import type { Store } from './db.ts';
+
+export const DEVICE_STATES = ['registered', 'not_registered', 'unknown'] as const;
+export type DeviceState = (typeof DEVICE_STATES)[number];
+
+export interface DirectoryUser {
+  /** Local row id: stable, used for keyset paging. */
+  rowId: number;
+  profileId: string;
+  userId: string;
+  displayName: string;
+  notes: string;
+  iampassId: string;
+  addedAt: number;
+  updatedAt: number;
+  deviceState: DeviceState;
+  deviceCheckedAt: number | null;
+  lastAuthAt: number | null;
+}
+
+export interface NewDirectoryUser {
+  userId: string;
+  displayName?: string;
+  notes?: string;
+  /** Omitted: a random opaque ID (or the user ID when the profile sends own IDs). */
+  iampassId?: string;
+}
+
+interface UserRow {
+  id: number;
+  profile_id: string;
+  user_id: string;
+  display_name: string;
+  notes: string;
+  iampass_id: string;
+  added_at: number;
+  updated_at: number;
+  device_state: DeviceState;
+  device_checked_at: number | null;
+  last_auth_at: number | null;
+}
+
+function fromRow(r: UserRow): DirectoryUser {
+  return {
+    rowId: r.id,
+    profileId: r.profile_id,
+    userId: r.user_id,
+    displayName: r.display_name,
+    notes: r.notes,
+    iampassId: r.iampass_id,
+    addedAt: r.added_at,
+    updatedAt: r.updated_at,
+    deviceState: r.device_state,
+    deviceCheckedAt: r.device_checked_at,
+    lastAuthAt: r.last_auth_at,
+  };
+}
+
+/** A random opaque IAMPASS ID: 32 hex characters, nothing about the person. */
+export function newOpaqueId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+export interface InsertOptions {
+  /** Send the admin's own user ID as the IAMPASS ID instead of a random one. */
+  sendOwnIds?: boolean;
+  now?: number;
+}
+
+/**
+ * Inserts users in ONE transaction: all or nothing. A duplicate user ID or
+ * IAMPASS ID within the profile is a `conflict` and nothing is written.
+ */
+export function insertUsers(store: Store, profileId: string, users: readonly NewDirectoryUser[], options: InsertOptions = {}): number {
+  const now = options.now ?? Date.now();
+  const stmt = store.db.prepare(
+    `INSERT INTO users (profile_id, user_id, display_name, notes, iampass_id, added_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  try {
+    return store.transaction(() => {
+      for (const u of users) {
+        const iampassId = u.iampassId ?? (options.sendOwnIds ? u.userId : newOpaqueId());
+        stmt.run(profileId, u.userId, u.displayName ?? '', u.notes ?? '', iampassId, now, now);
+      }
+      return users.length;
+    });
+  } catch (error) {
+    if (error instanceof Error && /UNIQUE constraint failed/.test(error.message)) {
+      throw new AppError('conflict', 'A user with the same user ID or IAMPASS ID already exists in this application.', { cause: error });
+    }
+    if (error instanceof Error && /FOREIGN KEY constraint failed/.test(error.message)) {
+      throw new AppError('missing', 'The application profile does not exist.', { cause: error });
+    }
+    throw error;
+  }
+}
+
+export interface ImportProgress {
+  batch: number;
+  committedRows: number;
+}
+
+/**
+ * Imports users in batches, one transaction each. `onBatch` runs after each
+ * COMMIT returns: a batch it reports is durable (WAL) and complete.
+ */
+export function importUsers(
+  store: Store,
+  profileId: string,
+  users: readonly NewDirectoryUser[],
+  options: InsertOptions & { batchSize?: number; onBatch?: (p: ImportProgress) => void } = {},
+): number {
+  const size = options.batchSize ?? 1000;
+  let committed = 0;
+  for (let start = 0, batch = 0; start < users.length; start += size, batch++) {
+    committed += insertUsers(store, profileId, users.slice(start, start + size), options);
+    options.onBatch?.({ batch, committedRows: committed });
+  }
+  return committed;
+}
+
+export function getUser(store: Store, profileId: string, userId: string): DirectoryUser | null {
+  const row = store.db.prepare('SELECT * FROM users WHERE profile_id = ? AND user_id = ?').get(profileId, userId) as unknown as UserRow | undefined;
+  return row ? fromRow(row) : null;
+}
+
+export function countUsers(store: Store, profileId: string): number {
+  return (store.db.prepare('SELECT count(*) AS n FROM users WHERE profile_id = ?').get(profileId) as { n: number }).n;
+}
+
+/** Records a device-state check for many users in one transaction. */
+export function setDeviceStates(
+  store: Store,
+  profileId: string,
+  states: readonly { userId: string; state: DeviceState }[],
+  now = Date.now(),
+): number {
+  const stmt = store.db.prepare('UPDATE users SET device_state = ?, device_checked_at = ? WHERE profile_id = ? AND user_id = ?');
+  return store.transaction(() => {
+    let n = 0;
+    for (const s of states) n += Number(stmt.run(s.state, now, profileId, s.userId).changes);
+    return n;
+  });
+}
+
+export function updateUserDetails(
+  store: Store,
+  profileId: string,
+  userId: string,
+  patch: { displayName?: string; notes?: string },
+  now = Date.now(),
+): boolean {
+  const current = getUser(store, profileId, userId);
+  if (!current) return false;
+  store.db
+    .prepare('UPDATE users SET display_name = ?, notes = ?, updated_at = ? WHERE id = ?')
+    .run(patch.displayName ?? current.displayName, patch.notes ?? current.notes, now, current.rowId);
+  return true;
+}
+
+export function setLastAuth(store: Store, profileId: string, userId: string, at = Date.now()): boolean {
+  return Number(store.db.prepare('UPDATE users SET last_auth_at = ? WHERE profile_id = ? AND user_id = ?').run(at, profileId, userId).changes) > 0;
+}
+
+export function deleteUsers(store: Store, profileId: string, userIds: readonly string[]): number {
+  const stmt = store.db.prepare('DELETE FROM users WHERE profile_id = ? AND user_id = ?');
+  return store.transaction(() => {
+    let n = 0;
+    for (const id of userIds) n += Number(stmt.run(profileId, id).changes);
+    return n;
+  });
+}
+
+export const USER_SORTS = ['user_id', 'display_name', 'added_at', 'device_state'] as const;
+export type UserSort = (typeof USER_SORTS)[number];
+
+export interface PageQuery {
+  /** Case-insensitive substring of user ID, display name or IAMPASS ID. */
+  search?: string;
+  state?: DeviceState;
+  sort?: UserSort;
+  descending?: boolean;
+  /** Offset paging (simple; cost grows with the offset). */
+  offset?: number;
+  limit?: number;
+}
+
+export interface UserPage {
+  rows: DirectoryUser[];
+  /** Rows matching the filter (all pages). */
+  total: number;
+}
+
+const SORT_SQL: Record<UserSort, string> = {
+  user_id: 'user_id COLLATE NOCASE',
+  display_name: 'display_name COLLATE NOCASE',
+  added_at: 'added_at',
+  device_state: 'device_state',
+};
+
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export const MAX_PAGE = 1000;
+
+export function pageUsers(store: Store, profileId: string, q: PageQuery = {}): UserPage {
+  const where = ['profile_id = ?'];
+  const params: (string | number)[] = [profileId];
+  if (q.search !== undefined && q.search.trim() !== '') {
+    const like = `%${escapeLike(q.search.trim())}%`;
+    where.push(`(user_id LIKE ? ESCAPE '\\' OR display_name LIKE ? ESCAPE '\\' OR iampass_id LIKE ? ESCAPE '\\')`);
+    params.push(like, like, like);
+  }
+  if (q.state !== undefined) {
+    where.push('device_state = ?');
+    params.push(q.state);
+  }
+  const limit = Math.min(Math.max(1, Math.trunc(q.limit ?? 100)), MAX_PAGE);
+  const offset = Math.max(0, Math.trunc(q.offset ?? 0));
+  const dir = q.descending ? 'DESC' : 'ASC';
+  const order = `${SORT_SQL[q.sort ?? 'user_id']} ${dir}, id ${dir}`;
+  const whereSql = where.join(' AND ');
+  const total = (store.db.prepare(`SELECT count(*) AS n FROM users WHERE ${whereSql}`).get(...params) as { n: number }).n;
+  const rows = store.db
+    .prepare(`SELECT * FROM users WHERE ${whereSql} ORDER BY ${order} LIMIT ? OFFSET ?`)
+    .all(...params, limit, offset) as unknown as UserRow[];
+  return { rows: rows.map(fromRow), total };
+}
+
+/**
+ * A compact, column-oriented snapshot of a profile's whole directory for a
+ * virtualised table: parallel arrays (no per-row objects, no notes), ordered
+ * by user ID. 100,000 users is a few MB over IPC.
+ */
+export interface DirectorySnapshot {
+  rowIds: number[];
+  userIds: string[];
+  displayNames: string[];
+  deviceStates: DeviceState[];
+  deviceCheckedAt: (number | null)[];
+}
+
+export function directorySnapshot(store: Store, profileId: string): DirectorySnapshot {
+  const snap: DirectorySnapshot = { rowIds: [], userIds: [], displayNames: [], deviceStates: [], deviceCheckedAt: [] };
+  const stmt = store.db.prepare(
+    'SELECT id, user_id, display_name, device_state, device_checked_at FROM users WHERE profile_id = ? ORDER BY user_id COLLATE NOCASE, id',
+  );
+  for (const r of stmt.iterate(profileId) as Iterable<Pick<UserRow, 'id' | 'user_id' | 'display_name' | 'device_state' | 'device_checked_at'>>) {
+    snap.rowIds.push(r.id);
+    snap.userIds.push(r.user_id);
+    snap.displayNames.push(r.display_name);
+    snap.deviceStates.push(r.device_state);
+    snap.deviceCheckedAt.push(r.device_checked_at);
+  }
+  return snap;
+}

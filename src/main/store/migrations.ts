@@ -1,0 +1,116 @@
+/**
+ * Ordered schema steps. Never edit a released step: add a new one.
+ * `openStore` runs each pending step in its own transaction and bumps
+ * `PRAGMA user_version` inside it.
+ */
+import type { DatabaseSync } from 'node:sqlite';
+
+export interface Migration {
+  version: number;
+  description: string;
+  up(db: DatabaseSync): void;
+}
+
+/** GLOB pattern for 48 hex characters in a row: the form of an Application Secret. */
+const HEX48_GLOB = `*${'[0-9A-Fa-f]'.repeat(48)}*`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'application profiles, settings, user directory',
+    up(db) {
+      db.exec(`
+        CREATE TABLE profiles (
+          id             TEXT PRIMARY KEY,
+          name           TEXT NOT NULL COLLATE NOCASE UNIQUE,
+          flavour        TEXT NOT NULL CHECK (flavour IN ('IAMPASS', 'Activeconnect', 'Sandbox')),
+          base_url       TEXT NOT NULL,
+          application_id TEXT NOT NULL,
+          concurrency    INTEGER NOT NULL CHECK (concurrency BETWEEN 1 AND 64),
+          created_at     INTEGER NOT NULL,
+          updated_at     INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE settings (
+          key   TEXT PRIMARY KEY,
+          value TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE users (
+          id                INTEGER PRIMARY KEY,
+          profile_id        TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+          user_id           TEXT NOT NULL,
+          display_name      TEXT NOT NULL DEFAULT '',
+          notes             TEXT NOT NULL DEFAULT '',
+          iampass_id        TEXT NOT NULL,
+          added_at          INTEGER NOT NULL,
+          updated_at        INTEGER NOT NULL,
+          device_state      TEXT NOT NULL DEFAULT 'unknown' CHECK (device_state IN ('registered', 'not_registered', 'unknown')),
+          device_checked_at INTEGER,
+          last_auth_at      INTEGER
+        ) STRICT;
+        CREATE UNIQUE INDEX users_profile_user ON users(profile_id, user_id);
+        CREATE UNIQUE INDEX users_profile_iampass ON users(profile_id, iampass_id);
+        CREATE INDEX users_profile_user_nocase ON users(profile_id, user_id COLLATE NOCASE);
+        CREATE INDEX users_profile_name ON users(profile_id, display_name COLLATE NOCASE, id);
+        CREATE INDEX users_profile_added ON users(profile_id, added_at, id);
+        CREATE INDEX users_profile_state ON users(profile_id, device_state, id);
+      `);
+    },
+  },
+  {
+    version: 2,
+    description: 'sessions and the append-only audit log',
+    up(db) {
+      db.exec(`
+        CREATE TABLE sessions (
+          id                 TEXT PRIMARY KEY,
+          profile_id         TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+          user_id            TEXT NOT NULL,
+          methods            TEXT NOT NULL DEFAULT '[]',
+          started_at         INTEGER NOT NULL,
+          updated_at         INTEGER NOT NULL,
+          status             TEXT NOT NULL,
+          timeline           TEXT NOT NULL DEFAULT '[]',
+          status_url         TEXT,
+          logout_url         TEXT,
+          session_token      TEXT,
+          session_secret_enc BLOB
+        ) STRICT;
+        CREATE INDEX sessions_profile_started ON sessions(profile_id, started_at);
+        CREATE INDEX sessions_profile_status ON sessions(profile_id, status);
+
+        CREATE TABLE audit (
+          id           INTEGER PRIMARY KEY,
+          at           INTEGER NOT NULL,
+          profile_id   TEXT,
+          profile_name TEXT,
+          action       TEXT NOT NULL,
+          target       TEXT,
+          outcome      TEXT NOT NULL CHECK (outcome IN ('ok', 'error')),
+          error_code   TEXT
+        ) STRICT;
+        CREATE INDEX audit_at ON audit(at, id);
+        CREATE INDEX audit_action_at ON audit(action, at);
+        CREATE INDEX audit_profile_at ON audit(profile_id, at);
+
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        -- Last line of defence: no link and nothing shaped like a secret.
+        CREATE TRIGGER audit_no_secrets BEFORE INSERT ON audit
+        WHEN NEW.target LIKE '%://%' OR NEW.target GLOB '${HEX48_GLOB}'
+          OR NEW.profile_name LIKE '%://%' OR NEW.profile_name GLOB '${HEX48_GLOB}'
+        BEGIN SELECT RAISE(ABORT, 'audit entries never carry links or secrets'); END;
+      `);
+    },
+  },
+  {
+    version: 3,
+    description: 'profiles: send the admin own user IDs to IAMPASS (default: random opaque IDs)',
+    up(db) {
+      db.exec(`ALTER TABLE profiles ADD COLUMN send_own_ids INTEGER NOT NULL DEFAULT 0 CHECK (send_own_ids IN (0, 1))`);
+    },
+  },
+];
