@@ -284,6 +284,19 @@ export class ApplicationsService {
   }
 
   #record(action: AuditAction, profile: Profile | null, target: string | null, error: unknown): void {
+    if (error !== null) {
+      // The operation already failed: auditing that is best effort and must not mask the original error.
+      try {
+        this.#write(action, profile, target, error);
+      } catch {
+        /* the store itself may be what failed */
+      }
+      return;
+    }
+    this.#write(action, profile, target, null);
+  }
+
+  #write(action: AuditAction, profile: Profile | null, target: string | null, error: unknown): void {
     this.audit.record({
       action,
       profile: profile ? { id: profile.id, name: profile.name } : null,

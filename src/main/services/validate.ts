@@ -21,6 +21,9 @@ export function validateName(value: unknown): string {
   if (name.length > MAX_NAME_LENGTH) throw invalid('name', `The application name is at most ${String(MAX_NAME_LENGTH)} characters.`);
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) throw invalid('name', 'The application name cannot contain control characters.');
+  // Names are shown and logged everywhere: refuse one that looks like a pasted secret or a link.
+  if (/[0-9A-Fa-f]{48}/.test(name)) throw invalid('name', 'The application name looks like a secret; the secret goes in its own field.');
+  if (/:\/\//.test(name)) throw invalid('name', 'The application name cannot contain a link.');
   return name;
 }
 

@@ -57,6 +57,17 @@ function migrate(db: DatabaseSync, migrations: readonly Migration[], target: num
   }
 }
 
+/** SQLITE_BUSY after the busy timeout: another process (a second window, the CLI) holds the write lock. */
+function mapBusy(error: unknown): unknown {
+  if (error instanceof Error && !(error instanceof AppError) && /database is locked|SQLITE_BUSY/i.test(error.message)) {
+    return new AppError('conflict', 'The local store is busy (another IAMPASS Admin window or the CLI is writing to it). Try again.', {
+      retryable: true,
+      cause: error,
+    });
+  }
+  return error;
+}
+
 export function openStore(path: string, options: OpenStoreOptions = {}): Store {
   const migrations = options.migrations ?? MIGRATIONS;
   mkdirSync(dirname(path), { recursive: true });
@@ -89,15 +100,15 @@ export function openStore(path: string, options: OpenStoreOptions = {}): Store {
           depth--;
         }
       }
-      db.exec('BEGIN IMMEDIATE');
       depth = 1;
       try {
+        db.exec('BEGIN IMMEDIATE');
         const result = fn();
         db.exec('COMMIT');
         return result;
       } catch (error) {
         if (db.isTransaction) db.exec('ROLLBACK');
-        throw error;
+        throw mapBusy(error);
       } finally {
         depth = 0;
       }
