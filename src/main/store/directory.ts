@@ -77,26 +77,30 @@ export function newOpaqueId(): string {
 export interface InsertOptions {
   /** Send the admin's own user ID as the IAMPASS ID instead of a random one. */
   sendOwnIds?: boolean;
+  /** Skip users whose user ID is already in the profile instead of failing the batch (re-running an import). */
+  skipExisting?: boolean;
   now?: number;
 }
 
 /**
- * Inserts users in ONE transaction: all or nothing. A duplicate user ID or
- * IAMPASS ID within the profile is a `conflict` and nothing is written.
+ * Inserts users in ONE transaction: all or nothing; returns how many rows
+ * were added. A duplicate user ID (unless `skipExisting`) or IAMPASS ID
+ * within the profile is a `conflict` and nothing is written.
  */
 export function insertUsers(store: Store, profileId: string, users: readonly NewDirectoryUser[], options: InsertOptions = {}): number {
   const now = options.now ?? Date.now();
   const stmt = store.db.prepare(
     `INSERT INTO users (profile_id, user_id, display_name, notes, iampass_id, added_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?)${options.skipExisting ? ' ON CONFLICT (profile_id, user_id) DO NOTHING' : ''}`,
   );
   try {
     return store.transaction(() => {
+      let inserted = 0;
       for (const u of users) {
         const iampassId = u.iampassId ?? (options.sendOwnIds ? u.userId : newOpaqueId());
-        stmt.run(profileId, u.userId, u.displayName ?? '', u.notes ?? '', iampassId, now, now);
+        inserted += Number(stmt.run(profileId, u.userId, u.displayName ?? '', u.notes ?? '', iampassId, now, now).changes);
       }
-      return users.length;
+      return inserted;
     });
   } catch (error) {
     if (error instanceof Error && /UNIQUE constraint failed/.test(error.message)) {

@@ -11,6 +11,11 @@ try {
   process.stdout.write(JSON.stringify({ code: 'no-error', message: '' }));
 } catch (error) {
   process.stdout.write(JSON.stringify(error instanceof AppError ? { code: error.code, message: error.message } : { code: 'raw', message: String(error) }));
-} finally {
-  store.close();
 }
+// A profile written while the keychain worked: listing it now says "unknown" (null), not "no secret".
+store.db
+  .prepare('INSERT INTO profiles (id, name, flavour, base_url, application_id, concurrency, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)')
+  .run('listed', 'Listed', 'IAMPASS', 'https://main.iam-api.com', '10FB9102F29A422EB14AB2F2D0F0CC02', 8, 1, 1);
+const listed = await apps.list();
+process.stdout.write(`\n${JSON.stringify(listed.map((p) => [p.name, p.hasSecret]))}`);
+store.close();

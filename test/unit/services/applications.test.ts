@@ -123,12 +123,14 @@ describe('add', () => {
     const env: NodeJS.ProcessEnv = { ...process.env, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/iampass-dead-bus', DISPLAY: '' };
     const dbPath = join(tmp.dir, 'child.sqlite');
     const { stdout } = await promisify(execFile)(process.execPath, [child, dbPath], { env, timeout: 20_000 });
-    const out = JSON.parse(stdout) as { code: string; message: string };
+    const [first, second] = stdout.split('\n');
+    const out = JSON.parse(first!) as { code: string; message: string };
+    expect(JSON.parse(second!)).toEqual([['Listed', null]]);
     expect(out.code).toBe('keychain');
     expect(out.message).not.toContain(SECRET);
     const s = openStore(dbPath);
     try {
-      expect(s.db.prepare('SELECT count(*) AS n FROM profiles').get()).toEqual({ n: 0 });
+      expect(s.db.prepare("SELECT count(*) AS n FROM profiles WHERE id <> 'listed'").get()).toEqual({ n: 0 });
       expect(s.db.prepare('SELECT action, outcome, error_code FROM audit').all()).toEqual([{ action: 'application.add', outcome: 'error', error_code: 'keychain' }]);
     } finally {
       s.close();

@@ -86,6 +86,14 @@ describe('user directory', () => {
     insertUsers(store, 'own', [{ userId: 'a' }]);
   });
 
+  it('can re-run an import, skipping user IDs already present', () => {
+    insertUsers(store, 'small', [{ userId: 'r1', displayName: 'first' }]);
+    expect(insertUsers(store, 'small', [{ userId: 'r1', displayName: 'second' }, { userId: 'r2' }], { skipExisting: true })).toBe(1);
+    expect(getUser(store, 'small', 'r1')!.displayName).toBe('first');
+    expect(getUser(store, 'small', 'r2')).not.toBeNull();
+    deleteUsers(store, 'small', ['r1', 'r2']);
+  });
+
   it('rejects users for a profile that does not exist', () => {
     expect(() => insertUsers(store, 'nope', [{ userId: 'x' }])).toThrow(expect.objectContaining({ code: 'missing' }) as Error);
   });
