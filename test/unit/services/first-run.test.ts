@@ -5,6 +5,7 @@ import { openStore, type Store } from '../../../src/main/store/db.ts';
 import { ApplicationsService } from '../../../src/main/services/applications.ts';
 import { makeConnectionTester } from '../../../src/main/services/connection-test.ts';
 import { ensureSandboxProfile, SANDBOX_DATA_FILE, type SandboxLauncher } from '../../../src/main/services/first-run.ts';
+import { openServices, STORE_FILE } from '../../../src/main/services/index.ts';
 import { filesContain, probeClient, strictServer, tempDir, testKeychain } from './helpers.ts';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -98,4 +99,15 @@ it('picks a free name when "Sandbox" is taken', async () => {
   await apps.add({ name: 'sandbox', flavour: 'Sandbox', baseUrl: 'http://127.0.0.1:1', applicationId: '10FB9102F29A422EB14AB2F2D0F0CC02', secret: 'E8D28A79023C39C200661FCCD268A29A0D347301EF56E64D' });
   const first = await ensureSandboxProfile({ store, secrets: kc.keychain, launcher, dataDir: tmp.dir });
   expect(first.profile!.name).toBe('Sandbox 2');
+});
+
+it('openServices wires store, keychain and sandbox in the data folder, and close() stops the sandbox', async () => {
+  const dataDir = join(tmp.dir, 'userData');
+  const services = openServices({ dataDir, secrets: kc.keychain, launcher, tester: makeConnectionTester(probeClient, 3000) });
+  const first = await services.ensureSandbox();
+  expect(first.firstRun).toBe(true);
+  expect(services.store.path).toBe(join(dataDir, STORE_FILE));
+  expect(await services.applications.testConnection(first.profile!.id)).toMatchObject({ ok: true });
+  await services.close();
+  await expect(fetch(`${first.sandbox!.baseUrl}/`, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
 });

@@ -1,0 +1,66 @@
+/**
+ * One entry point for the console's main process and the CLI: opens the
+ * store in the data folder and builds the services on it.
+ *
+ *   const services = openServices({ dataDir: app.getPath('userData'), tester, launcher });
+ *   const first = await services.ensureSandbox();   // first-run screen when first.firstRun
+ *   ...
+ *   await services.close();
+ */
+import { join } from 'node:path';
+import { AppError } from '../../shared/errors.ts';
+import { Keychain, type SecretStore } from '../secrets/keychain.ts';
+import { openStore, type Store } from '../store/db.ts';
+import { ApplicationsService, type ConnectionTester } from './applications.ts';
+import { AuditService } from './audit.ts';
+import { ensureSandboxProfile, type FirstRunResult, type SandboxLauncher } from './first-run.ts';
+
+export const STORE_FILE = 'iampass-admin.sqlite';
+
+export interface ServicesOptions {
+  /** The data folder (Electron's userData, or the CLI's --data-dir). */
+  dataDir: string;
+  /** Defaults to the OS keychain under the `iampass-admin` service. */
+  secrets?: SecretStore;
+  tester?: ConnectionTester;
+  launcher?: SandboxLauncher;
+  now?: () => number;
+}
+
+export interface Services {
+  store: Store;
+  secrets: SecretStore;
+  applications: ApplicationsService;
+  audit: AuditService;
+  /** First-run / restart of the embedded sandbox (needs `launcher`). */
+  ensureSandbox(): Promise<FirstRunResult>;
+  /** Stops the sandbox started by `ensureSandbox` and closes the store. */
+  close(): Promise<void>;
+}
+
+export function openServices(options: ServicesOptions): Services {
+  const store = openStore(join(options.dataDir, STORE_FILE));
+  const secrets = options.secrets ?? new Keychain();
+  const now = options.now ?? Date.now;
+  const audit = new AuditService(store, now);
+  const applications = new ApplicationsService({ store, secrets, audit, now, ...(options.tester ? { tester: options.tester } : {}) });
+  let sandbox: FirstRunResult['sandbox'] = null;
+  return {
+    store,
+    secrets,
+    applications,
+    audit,
+    async ensureSandbox() {
+      if (!options.launcher) throw new AppError('internal', 'No sandbox launcher is configured.');
+      if (sandbox) await sandbox.close();
+      const result = await ensureSandboxProfile({ store, secrets, launcher: options.launcher, dataDir: options.dataDir, now });
+      sandbox = result.sandbox;
+      return result;
+    },
+    async close() {
+      if (sandbox) await sandbox.close();
+      sandbox = null;
+      store.close();
+    },
+  };
+}
