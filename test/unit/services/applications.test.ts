@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../../../src/shared/errors.ts';
 import { openStore, type Store } from '../../../src/main/store/db.ts';
 import { countUsers, insertUsers } from '../../../src/main/store/directory.ts';
@@ -224,15 +224,35 @@ describe('test connection (real signed call over loopback)', () => {
 });
 
 describe('secret hygiene', () => {
-  it('the secret is never in the SQLite file or its WAL, nor in anything returned or audited', async () => {
+  it('the secret is never in the SQLite file or its WAL, nor in anything returned, audited or logged', async () => {
+    const logged: unknown[] = [];
+    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) =>
+      vi.spyOn(console, m).mockImplementation((...args: unknown[]) => void logged.push(args)),
+    );
+    const writes = [process.stdout, process.stderr].map((stream) => {
+      const original = stream.write.bind(stream);
+      return vi.spyOn(stream, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
+        logged.push(String(chunk));
+        return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
+      }) as typeof stream.write);
+    });
     const outputs: unknown[] = [];
     const a = await apps.add(prod);
     outputs.push(a, await apps.list(), await apps.edit(a.id, { secret: SECRET2, name: 'Renamed' }));
     outputs.push(await rejection(apps.add({ ...prod, name: SECRET })).then((e) => e.toInfo()));
     outputs.push(await rejection(apps.add({ ...prod, name: `My ${SECRET.toLowerCase()}` })).then((e) => e.toInfo()));
     outputs.push(await rejection(apps.add({ ...prod, name: 'x', secret: `${SECRET}00` })).then((e) => e.toInfo()));
+    const server = await strictServer({ id: APP_ID, secret: SECRET2 });
+    try {
+      await apps.edit(a.id, { flavour: 'Sandbox', baseUrl: server.baseUrl });
+      outputs.push(await apps.testConnection(a.id));
+    } finally {
+      await server.close();
+    }
+    await apps.remove(a.id, { name: 'Renamed' });
     outputs.push(apps.audit.exportCsv(), apps.audit.exportJson(), apps.audit.query());
-    const text = JSON.stringify(outputs);
+    for (const spy of [...spies, ...writes]) spy.mockRestore();
+    const text = JSON.stringify([outputs, logged]);
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain(SECRET2);
     expect(filesContain(tmp.dir, SECRET)).toEqual([]);
