@@ -234,7 +234,7 @@ describe('secret hygiene', () => {
       return vi.spyOn(stream, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
         logged.push(String(chunk));
         return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
-      }) as typeof stream.write);
+      }));
     });
     const outputs: unknown[] = [];
     const a = await apps.add(prod);
