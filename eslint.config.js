@@ -101,7 +101,11 @@ export default tseslint.config(
   // The renderer: an untrusted web page.
   {
     files: ['src/renderer/**/*.{ts,tsx}'],
-    languageOptions: { globals: { ...globals.browser } },
+    languageOptions: {
+      globals: { ...globals.browser },
+      // The renderer has its own TypeScript project (DOM, JSX, no Node types).
+      parserOptions: { projectService: false, project: ['./tsconfig.web.json'], tsconfigRootDir: import.meta.dirname },
+    },
     plugins: { 'react-hooks': reactHooks },
     rules: {
       ...reactHooks.configs.recommended.rules,

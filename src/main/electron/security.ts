@@ -1,0 +1,98 @@
+/**
+ * The Electron security checklist, in one place: the Content-Security-Policy,
+ * window options, navigation / window.open / webview / permission denial and
+ * the sender-frame check every IPC handler goes through.
+ */
+import type { BrowserWindowConstructorOptions, Session, WebContents, WebFrameMain } from 'electron';
+
+/** The built app's policy: scripts and styles only from the app itself, nothing inline, no eval. */
+export const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+  "object-src 'none'",
+].join('; ');
+
+/** electron-vite dev only (React Fast Refresh injects an inline preamble and uses a websocket). Never used by a built app. */
+export const DEV_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
+  "connect-src 'self'",
+  "connect-src 'self' ws://localhost:* ws://127.0.0.1:*",
+);
+
+export function windowOptions(preloadPath: string, packaged: boolean): BrowserWindowConstructorOptions {
+  return {
+    width: 1280,
+    height: 820,
+    minWidth: 900,
+    minHeight: 600,
+    show: false,
+    title: 'IAMPASS Admin',
+    backgroundColor: '#0f172a',
+    autoHideMenuBar: true,
+    webPreferences: {
+      preload: preloadPath,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      experimentalFeatures: false,
+      navigateOnDragDrop: false,
+      spellcheck: false,
+      devTools: !packaged,
+    },
+  };
+}
+
+/** Deny every permission request and check (camera, notifications, geolocation, ...), and add the CSP header to every response. */
+export function hardenSession(session: Session, csp: string): void {
+  session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  session.setPermissionCheckHandler(() => false);
+  session.webRequest.onHeadersReceived((details, callback) => {
+    callback({
+      responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] },
+    });
+  });
+}
+
+/** No navigation away from the app, no new windows, no webviews. Applied to every webContents created. */
+export function hardenWebContents(contents: WebContents): void {
+  contents.on('will-navigate', (event) => event.preventDefault());
+  contents.on('will-redirect', (event) => event.preventDefault());
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+}
+
+/**
+ * The app's own page: in dev the electron-vite server's origin, in a build
+ * the exact index.html file. Query and hash are ignored (the renderer routes
+ * with the hash).
+ */
+export function isAppUrl(candidate: string, appUrl: string): boolean {
+  let url: URL;
+  let app: URL;
+  try {
+    url = new URL(candidate);
+    app = new URL(appUrl);
+  } catch {
+    return false;
+  }
+  if (app.protocol === 'file:') return url.protocol === 'file:' && url.host === app.host && url.pathname === app.pathname;
+  return url.origin === app.origin;
+}
+
+/** Only the app's own top-level frame may call the bridge. */
+export function isTrustedFrame(frame: WebFrameMain | null | undefined, appUrl: string): boolean {
+  if (!frame) return false;
+  if (frame.parent !== null) return false;
+  return isAppUrl(frame.url, appUrl);
+}

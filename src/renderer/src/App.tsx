@@ -1,0 +1,85 @@
+import { useEffect } from 'react';
+import { on } from './bridge.ts';
+import { SCREENS, useShell } from './store.ts';
+
+function StatusBar() {
+  const info = useShell((s) => s.info);
+  if (info.status === 'loading') return <footer className="status" aria-live="polite">Connecting to the console…</footer>;
+  if (info.status === 'error') {
+    return (
+      <footer className="status status--error" role="alert" data-testid="status-error">
+        {info.error.message} <span className="status__code">({info.error.code})</span>
+      </footer>
+    );
+  }
+  const { version, platform, dataDir } = info.info;
+  return (
+    <footer className="status" data-testid="status">
+      <span className="status__dot" aria-hidden="true" />
+      <span>Connected</span>
+      <span className="status__item">
+        Version <strong data-testid="app-version">{version}</strong>
+      </span>
+      <span className="status__item">
+        Platform <strong data-testid="app-platform">{platform}</strong>
+      </span>
+      <span className="status__item status__item--grow">
+        Data folder{' '}
+        <code data-testid="app-datadir" title={dataDir}>
+          {dataDir}
+        </code>
+      </span>
+    </footer>
+  );
+}
+
+export function App() {
+  const screen = useShell((s) => s.screen);
+  const setScreen = useShell((s) => s.setScreen);
+  const loadInfo = useShell((s) => s.loadInfo);
+
+  useEffect(() => {
+    void loadInfo();
+    return on('app.ready', () => void loadInfo());
+  }, [loadInfo]);
+
+  const current = SCREENS.find((s) => s.id === screen) ?? SCREENS[0];
+
+  return (
+    <div className="shell">
+      <header className="header">
+        <div className="brand">
+          <span className="brand__mark" aria-hidden="true">
+            IP
+          </span>
+          <span className="brand__name">IAMPASS Admin</span>
+        </div>
+      </header>
+      <nav className="nav" aria-label="Main">
+        <ul>
+          {SCREENS.map((s) => (
+            <li key={s.id}>
+              <button
+                type="button"
+                className={s.id === screen ? 'nav__item nav__item--active' : 'nav__item'}
+                aria-current={s.id === screen ? 'page' : undefined}
+                onClick={() => setScreen(s.id)}
+              >
+                {s.label}
+              </button>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main className="content" aria-labelledby="screen-title">
+        <h1 id="screen-title">{current.label}</h1>
+        <p className="content__blurb">{current.blurb}</p>
+        <section className="empty">
+          <h2>Not available yet</h2>
+          <p>This screen arrives with a later release of the console.</p>
+        </section>
+      </main>
+      <StatusBar />
+    </div>
+  );
+}
