@@ -20,6 +20,8 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          // Builds out/ once per run (skipped when scripts/test.mjs already built it).
+          globalSetup: ['test/e2e/build.ts'],
           environment: 'node',
           testTimeout: 120_000,
           hookTimeout: 120_000,
