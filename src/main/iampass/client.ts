@@ -1,0 +1,676 @@
+/**
+ * The IAMPASS protocol client (issue 3): all seven API calls of
+ * `shared/protocol/IAMPASS-API.md`, signed with HMAC v1, typed errors,
+ * retries where repeating is safe, a keep-alive agent and bounded
+ * concurrency for bulk work. Plain Node: no Electron. Used by the console's
+ * main process, the CLI and the tests.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { AppError, toErrorInfo, type ErrorInfo } from '../../shared/errors.ts';
+import { quotePlus } from '../../shared/encoding.ts';
+import {
+  AUTH_METHODS,
+  CLIENT_DEFAULTS,
+  MAX_SESSION_DURATION_SECONDS,
+  PROFILE_FLAVOURS,
+  headerPrefix,
+  isAuthMethod,
+  isSessionStatus,
+  type AuthMethod,
+  type ProfileFlavour,
+  type SessionStatus,
+} from '../../shared/iampass.ts';
+import { backoffMs, cancelledError, exchange, parseRetryAfter, sleep, type RawResponse, type Target } from './transport.ts';
+
+export type { AuthMethod, ProfileFlavour, SessionStatus } from '../../shared/iampass.ts';
+
+export interface ClientConfig {
+  flavour: ProfileFlavour;
+  baseUrl: string;
+  applicationId: string;
+  secret: string;
+  /** Per request (one attempt), default 15_000. */
+  timeoutMs?: number;
+  /** Bulk work, default 16. */
+  concurrency?: number;
+  /** add/delete chunking, default 500. */
+  batchSize?: number;
+  /** Retries after the first attempt, 0..3, default 3. */
+  maxRetries?: number;
+  /** Base of the jittered exponential backoff, default 250 ms. */
+  retryBaseDelayMs?: number;
+  /** A 429 whose Retry-After exceeds this is not waited for but reported, default 60_000. */
+  maxRetryAfterMs?: number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface SessionHandle {
+  statusUrl: string;
+  logoutUrl: string;
+  sessionToken: string;
+  sessionSecret: string;
+}
+
+export interface BatchFailure {
+  users: string[];
+  error: ErrorInfo;
+}
+
+export interface AddUsersResult {
+  created: string[];
+  existing: string[];
+  failed: BatchFailure[];
+}
+
+export interface DeleteUsersResult {
+  deleted: string[];
+  failed: BatchFailure[];
+}
+
+export type BatchOptions = CallOptions & { onBatch?: (done: number, total: number) => void };
+
+export type AuthenticateResult = { started: true; session: SessionHandle; status: SessionStatus } | { started: false; reason: string };
+
+export type BoundedResult<T, R> = { ok: true; item: T; value: R } | { ok: false; item: T; error: ErrorInfo };
+
+export type BoundedOptions = CallOptions & {
+  /** Called after each item settles, with the number settled so far. */
+  onProgress?: (done: number, total: number) => void;
+  /** Overrides the profile's concurrency for this run. */
+  concurrency?: number;
+};
+
+/** What a request is about, for error messages. */
+interface CallContext {
+  /** e.g. "add users" */
+  action: string;
+  kind: 'management' | 'session';
+  userId?: string;
+  /** Strings that must never appear in an error (secret, session secret). */
+  secrets: string[];
+}
+
+interface CallSpec {
+  method: 'GET' | 'POST';
+  target: Target;
+  credentials: { clientId: string; secret: string };
+  body?: string;
+  /** Safe to repeat (see the class comment). */
+  retry: boolean;
+  context: CallContext;
+  signal?: AbortSignal | undefined;
+}
+
+type Json = Record<string, unknown>;
+
+const MAX_USER_ID_LENGTH = 1024;
+const MAX_DISPLAY_NAME_LENGTH = 256;
+
+function invalid(message: string, field: string): AppError {
+  return new AppError('invalid_input', message, { details: { field } });
+}
+
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase();
+  return h === 'localhost' || h === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** True when the text contains a C0 control character or DEL. */
+export function hasControlChars(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}
+
+function nonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0;
+}
+
+/**
+ * A server-supplied reason, made safe to show: control characters dropped,
+ * anything URL-shaped removed (a registration link is a bearer credential),
+ * known secrets redacted, length bounded.
+ */
+export function cleanReason(reason: unknown, secrets: readonly string[]): string {
+  if (typeof reason !== 'string' || reason.trim() === '') return 'no reason given';
+  let text = Array.from(reason, (ch) => (hasControlChars(ch) ? ' ' : ch)).join('');
+  text = text.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[link removed]');
+  for (const secret of secrets) if (secret.length >= 4) text = text.split(secret).join('[redacted]');
+  text = text.trim();
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
+function validateUserId(value: unknown, field = 'userId'): string {
+  if (typeof value !== 'string' || value.length === 0) throw invalid('A user ID must be a non-empty string.', field);
+  if (value.length > MAX_USER_ID_LENGTH) throw invalid(`A user ID must be at most ${MAX_USER_ID_LENGTH} characters.`, field);
+  if (!value.isWellFormed()) throw invalid('A user ID must be valid Unicode text (it contains a broken surrogate pair).', field);
+  if (hasControlChars(value)) throw invalid('A user ID must not contain control characters.', field);
+  return value;
+}
+
+/** Validates and de-duplicates (first occurrence wins) a list of user IDs. */
+function validateUserIds(value: unknown): string[] {
+  if (!Array.isArray(value)) throw invalid('The user IDs must be a list of strings.', 'ids');
+  const seen = new Set<string>();
+  const out: string[] = [];
+  value.forEach((id, index) => {
+    validateUserId(id, `ids[${index}]`);
+    const s = id as string;
+    if (!seen.has(s)) {
+      seen.add(s);
+      out.push(s);
+    }
+  });
+  return out;
+}
+
+function intInRange(value: unknown, fallback: number, min: number, max: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalid(`${field} must be a whole number from ${min} to ${max}.`, field);
+  }
+  return value;
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Retries: only the read-only GETs (registration link, has device), session
+ * status polls, and the add/delete batches are repeated
+ * after a network error, timeout, 429 or 5xx. Each attempt is signed anew
+ * with a fresh nonce and timestamp (a repeated nonce would be a replay).
+ *
+ * add/delete batches are idempotent by design: if a retried `add_users`
+ * batch already went through the first time, the server reports those users
+ * as `existing` instead of failing, and the merged result still lists each
+ * user once; re-deleting users that a first attempt already deleted is a
+ * no-op for the directory (the server answers `status: true`). So a lost
+ * answer can be repaired by simply sending the batch again.
+ *
+ * `lost_user_mobile_device` is a GET but NOT safe to repeat blindly: each
+ * call disables the device and mints a new registration link, so we do not
+ * retry it. `authenticate_user` (would start a second session on the phone)
+ * and `logout` are not retried either. 401, 404, refusals and protocol
+ * errors are never retried: repeating cannot change the answer.
+ */
+export class IampassClient {
+  readonly flavour: ProfileFlavour;
+  readonly baseUrl: string;
+  readonly applicationId: string;
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+  readonly batchSize: number;
+  readonly maxRetries: number;
+  private readonly secret: string;
+  private readonly origin: string;
+  private readonly protocol: 'http:' | 'https:';
+  private readonly hostname: string;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly basePath: string;
+  private readonly retryBaseDelayMs: number;
+  private readonly maxRetryAfterMs: number;
+  private readonly agent: http.Agent;
+
+  constructor(config: ClientConfig) {
+    if (!isObject(config)) throw invalid('The client configuration is missing.', 'config');
+    if (!(PROFILE_FLAVOURS as readonly string[]).includes(config.flavour)) {
+      throw invalid(`The flavour must be one of ${PROFILE_FLAVOURS.join(', ')}.`, 'flavour');
+    }
+    this.flavour = config.flavour;
+    if (typeof config.baseUrl !== 'string') throw invalid('The base URL must be a string.', 'baseUrl');
+    let url: URL;
+    try {
+      url = new URL(config.baseUrl.trim());
+    } catch {
+      throw invalid('The base URL is not a valid URL (expected e.g. https://main.iam-api.com).', 'baseUrl');
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid('The base URL must start with https://.', 'baseUrl');
+    if (url.username !== '' || url.password !== '') throw invalid('The base URL must not contain a user name or password.', 'baseUrl');
+    if (url.search !== '' || url.hash !== '') throw invalid('The base URL must not contain a query or fragment.', 'baseUrl');
+    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+      throw new AppError('insecure_url', `Plain http:// is only allowed for this computer (127.0.0.1, localhost, ::1); use https://${url.host} instead.`, {
+        details: { host: url.host },
+      });
+    }
+    this.protocol = url.protocol;
+    this.hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    this.host = url.host;
+    this.port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+    this.origin = url.origin;
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.baseUrl = this.origin + this.basePath;
+
+    if (typeof config.applicationId !== 'string' || !/^[^\s:]{1,256}$/.test(config.applicationId)) {
+      throw invalid('The Application ID must be a non-empty string without spaces or colons.', 'applicationId');
+    }
+    this.applicationId = config.applicationId;
+    if (typeof config.secret !== 'string' || config.secret.length === 0 || hasControlChars(config.secret)) {
+      throw invalid('The Application Secret must be a non-empty string without control characters.', 'secret');
+    }
+    this.secret = config.secret;
+    this.timeoutMs = intInRange(config.timeoutMs, CLIENT_DEFAULTS.timeoutMs, 1, 600_000, 'timeoutMs');
+    this.concurrency = intInRange(config.concurrency, CLIENT_DEFAULTS.concurrency, 1, 256, 'concurrency');
+    this.batchSize = intInRange(config.batchSize, CLIENT_DEFAULTS.batchSize, 1, 10_000, 'batchSize');
+    this.maxRetries = intInRange(config.maxRetries, CLIENT_DEFAULTS.maxRetries, 0, 3, 'maxRetries');
+    this.retryBaseDelayMs = intInRange(config.retryBaseDelayMs, 250, 0, 60_000, 'retryBaseDelayMs');
+    this.maxRetryAfterMs = intInRange(config.maxRetryAfterMs, 60_000, 0, 3_600_000, 'maxRetryAfterMs');
+
+    const agentOptions = { keepAlive: true, maxSockets: this.concurrency + 4, maxFreeSockets: this.concurrency + 4 };
+    this.agent = this.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    // Keep the secret out of util.inspect / console.log of the client.
+    Object.defineProperty(this, 'secret', { enumerable: false });
+  }
+
+  /** Destroys the keep-alive agent's sockets. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  // ---------------------------------------------------------------- management
+
+  async addUsers(ids: string[], opts: BatchOptions = {}): Promise<AddUsersResult> {
+    const users = validateUserIds(ids);
+    const result: AddUsersResult = { created: [], existing: [], failed: [] };
+    await this.runBatches(users, opts, async (batch, signal) => {
+      const json = await this.managementCall('POST', `add_users/${quotePlus(this.applicationId)}`, { action: 'add users' }, signal, JSON.stringify({ users: batch }), 201);
+      const usersField = json.users;
+      if (json.status !== true || !isObject(usersField) || !isStringArray(usersField.created) || !isStringArray(usersField.existing)) {
+        throw this.protocolError('add users', 'the answer lacks the created/existing lists');
+      }
+      result.created.push(...usersField.created);
+      result.existing.push(...usersField.existing);
+    }, result.failed);
+    return result;
+  }
+
+  async deleteUsers(ids: string[], opts: BatchOptions = {}): Promise<DeleteUsersResult> {
+    const users = validateUserIds(ids);
+    const result: DeleteUsersResult = { deleted: [], failed: [] };
+    await this.runBatches(users, opts, async (batch, signal) => {
+      const json = await this.managementCall('POST', `delete_users/${quotePlus(this.applicationId)}`, { action: 'delete users' }, signal, JSON.stringify({ users: batch }), 200);
+      if (json.status !== true) throw this.protocolError('delete users', 'the answer lacks "status": true');
+      result.deleted.push(...batch);
+    }, result.failed);
+    return result;
+  }
+
+  /** A registration link: a bearer credential, never log it. */
+  async registrationLink(userId: string, opts: CallOptions & { displayName?: string } = {}): Promise<string> {
+    validateUserId(userId);
+    let path = `device_registration_link/${quotePlus(this.applicationId)}/${quotePlus(userId)}`;
+    if (opts.displayName !== undefined) {
+      const name = opts.displayName;
+      if (typeof name !== 'string' || name.length === 0 || name.length > MAX_DISPLAY_NAME_LENGTH || !name.isWellFormed() || hasControlChars(name)) {
+        throw invalid(`The display name must be 1 to ${MAX_DISPLAY_NAME_LENGTH} characters of text without control characters.`, 'displayName');
+      }
+      path += `?display_name=${quotePlus(name)}`;
+    }
+    const json = await this.managementCall('GET', path, { action: 'get a registration link', userId, retry: true }, opts.signal);
+    return this.registerUrl(json, 'get a registration link');
+  }
+
+  async hasRegisteredDevice(userId: string, opts: CallOptions = {}): Promise<boolean> {
+    validateUserId(userId);
+    const path = `has_registered_mobile_device/${quotePlus(this.applicationId)}/${quotePlus(userId)}`;
+    const json = await this.managementCall('GET', path, { action: 'check for a registered device', userId, retry: true }, opts.signal);
+    if (json.status !== true || typeof json.device_registered !== 'boolean') {
+      throw this.protocolError('check for a registered device', 'the answer lacks "device_registered"');
+    }
+    return json.device_registered;
+  }
+
+  /** Disables the user's device and returns a fresh registration link. Not retried (each call mints a new link). */
+  async lostDevice(userId: string, opts: CallOptions = {}): Promise<string> {
+    validateUserId(userId);
+    const path = `lost_user_mobile_device/${quotePlus(this.applicationId)}/${quotePlus(userId)}`;
+    const json = await this.managementCall('GET', path, { action: 'report a lost device', userId, retry: false }, opts.signal);
+    return this.registerUrl(json, 'report a lost device');
+  }
+
+  // ------------------------------------------------------------ authentication
+
+  async authenticateUser(
+    userId: string,
+    opts: CallOptions & { methods?: AuthMethod[]; durationSeconds?: number } = {},
+  ): Promise<AuthenticateResult> {
+    validateUserId(userId);
+    const query: string[] = [];
+    if (opts.methods !== undefined) {
+      if (!Array.isArray(opts.methods) || !opts.methods.every(isAuthMethod)) {
+        throw invalid(`The methods must be a list drawn from ${AUTH_METHODS.join(', ')}.`, 'methods');
+      }
+      const methods = [...new Set(opts.methods)];
+      if (methods.length > 0) query.push(`methods=${methods.join(',')}`);
+    }
+    if (opts.durationSeconds !== undefined) {
+      query.push(`duration_seconds=${intInRange(opts.durationSeconds, 0, 1, MAX_SESSION_DURATION_SECONDS, 'durationSeconds')}`);
+    }
+    const path = `${this.basePath}/authentication/authenticate_user/${quotePlus(this.applicationId)}/${quotePlus(userId)}${query.length > 0 ? `?${query.join('&')}` : ''}`;
+    const context: CallContext = { action: 'start an authentication', kind: 'management', userId, secrets: [this.secret] };
+    const res = await this.send({
+      method: 'POST',
+      target: this.target(path),
+      credentials: { clientId: this.applicationId, secret: this.secret },
+      body: '{}',
+      retry: false,
+      context,
+      signal: opts.signal,
+    });
+    const json = this.parseJson(res, context);
+    const status = json.authentication_status;
+    if (res.status === 202 && isObject(status) && status.authenticated === true) {
+      const { session_status, status_url, logout_url, session_token, session_secret } = status;
+      if (!isSessionStatus(session_status) || !nonEmptyString(status_url) || !nonEmptyString(logout_url) || !nonEmptyString(session_token) || !nonEmptyString(session_secret)) {
+        throw this.protocolError(context.action, 'the answer lacks session fields or has an unknown session status');
+      }
+      const session: SessionHandle = { statusUrl: status_url, logoutUrl: logout_url, sessionToken: session_token, sessionSecret: session_secret };
+      // A compromised server must not steer signed calls to another origin.
+      this.sessionTarget(session.statusUrl, 'status URL');
+      this.sessionTarget(session.logoutUrl, 'logout URL');
+      return { started: true, session, status: session_status };
+    }
+    if (res.status === 200 && isObject(status) && status.authenticated === false) {
+      return { started: false, reason: cleanReason(status.reason, [this.secret]) };
+    }
+    throw this.protocolError(context.action, `unexpected answer (HTTP ${res.status})`);
+  }
+
+  async sessionStatus(session: SessionHandle, opts: CallOptions = {}): Promise<{ authenticated: boolean; status: SessionStatus }> {
+    const { target, credentials, context } = this.sessionCall(session, 'statusUrl', 'check the session status');
+    const res = await this.send({ method: 'GET', target, credentials, retry: true, context, signal: opts.signal });
+    const json = this.parseJson(res, context);
+    // Decision (spec section 5): accept the wrapped and the bare shape.
+    const body = isObject(json.authentication_status) ? json.authentication_status : json;
+    if (res.status !== 200 || typeof body.authenticated !== 'boolean' || !isSessionStatus(body.session_status)) {
+      throw this.protocolError(context.action, 'the answer lacks "authenticated" or a known "session_status"');
+    }
+    return { authenticated: body.authenticated, status: body.session_status };
+  }
+
+  async logout(session: SessionHandle, opts: CallOptions = {}): Promise<boolean> {
+    const { target, credentials, context } = this.sessionCall(session, 'logoutUrl', 'log the session out');
+    const res = await this.send({ method: 'POST', target, credentials, body: '{}', retry: false, context, signal: opts.signal });
+    const json = this.parseJson(res, context);
+    if (res.status !== 200 || typeof json.status !== 'boolean') throw this.protocolError(context.action, 'the answer lacks "status"');
+    return json.status;
+  }
+
+  // --------------------------------------------------------------- bulk work
+
+  /**
+   * Runs fn over items with this profile's bounded concurrency; per-item
+   * errors are collected (as ErrorInfo), not thrown. Results keep the input
+   * order. When the signal aborts, running items see their signal abort and
+   * items not yet started are reported as `cancelled`.
+   */
+  async mapBounded<T, R>(items: readonly T[], fn: (item: T, signal: AbortSignal) => Promise<R>, opts: BoundedOptions = {}): Promise<BoundedResult<T, R>[]> {
+    const limit = intInRange(opts.concurrency, this.concurrency, 1, 1024, 'concurrency');
+    const results = new Array<BoundedResult<T, R>>(items.length);
+    const controller = new AbortController();
+    const outer = opts.signal;
+    const onAbort = (): void => controller.abort();
+    if (outer?.aborted) controller.abort();
+    else outer?.addEventListener('abort', onAbort, { once: true });
+    let next = 0;
+    let done = 0;
+    const worker = async (): Promise<void> => {
+      for (;;) {
+        const index = next++;
+        if (index >= items.length) return;
+        const item = items[index] as T;
+        if (controller.signal.aborted) {
+          results[index] = { ok: false, item, error: cancelledError().toInfo() };
+        } else {
+          try {
+            results[index] = { ok: true, item, value: await fn(item, controller.signal) };
+          } catch (error) {
+            results[index] = { ok: false, item, error: toErrorInfo(error) };
+          }
+        }
+        done++;
+        try {
+          opts.onProgress?.(done, items.length);
+        } catch {
+          // A progress callback's failure must not break the run.
+        }
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    } finally {
+      outer?.removeEventListener('abort', onAbort);
+    }
+    return results;
+  }
+
+  // ----------------------------------------------------------------- helpers
+
+  private async runBatches(
+    users: string[],
+    opts: BatchOptions,
+    run: (batch: string[], signal: AbortSignal) => Promise<void>,
+    failed: BatchFailure[],
+  ): Promise<void> {
+    const total = users.length;
+    let done = 0;
+    const outcomes = await this.mapBounded(
+      chunk(users, this.batchSize),
+      async (batch, signal) => {
+        try {
+          await run(batch, signal);
+        } finally {
+          done += batch.length;
+          try {
+            opts.onBatch?.(done, total);
+          } catch {
+            // ignore callback failures
+          }
+        }
+      },
+      opts.signal === undefined ? {} : { signal: opts.signal },
+    );
+    for (const outcome of outcomes) if (!outcome.ok) failed.push({ users: outcome.item, error: outcome.error });
+  }
+
+  private target(path: string): Target {
+    return { protocol: this.protocol, hostname: this.hostname, port: this.port, host: this.host, path };
+  }
+
+  /** A status/logout URL, refused unless it has the profile's origin. */
+  private sessionTarget(raw: string, what: string): Target {
+    let url: URL;
+    try {
+      url = new URL(raw, `${this.origin}/`);
+    } catch {
+      throw new AppError('protocol', `The service sent a session ${what} that is not a URL; it was not used.`, { retryable: false });
+    }
+    if (url.origin !== this.origin) {
+      throw new AppError('insecure_url', `The service sent a session ${what} on another origin (${url.host}) than this profile's (${this.host}); it was refused so that signed calls cannot be steered elsewhere.`, {
+        details: { host: url.host },
+      });
+    }
+    return this.target(url.pathname + url.search);
+  }
+
+  private sessionCall(session: SessionHandle, key: 'statusUrl' | 'logoutUrl', action: string): { target: Target; credentials: { clientId: string; secret: string }; context: CallContext } {
+    if (!isObject(session) || !nonEmptyString(session[key]) || !nonEmptyString(session.sessionToken) || !nonEmptyString(session.sessionSecret) || /[\s:]/.test(session.sessionToken)) {
+      throw invalid('The session handle is incomplete.', 'session');
+    }
+    const target = this.sessionTarget(session[key], key === 'statusUrl' ? 'status URL' : 'logout URL');
+    return {
+      target,
+      credentials: { clientId: session.sessionToken, secret: session.sessionSecret },
+      context: { action, kind: 'session', secrets: [this.secret, session.sessionSecret] },
+    };
+  }
+
+  private async managementCall(
+    method: 'GET' | 'POST',
+    relative: string,
+    ctx: { action: string; userId?: string; retry?: boolean },
+    signal: AbortSignal | undefined,
+    body?: string,
+    expected = 200,
+  ): Promise<Json> {
+    const context: CallContext = { action: ctx.action, kind: 'management', secrets: [this.secret] };
+    if (ctx.userId !== undefined) context.userId = ctx.userId;
+    const spec: CallSpec = {
+      method,
+      target: this.target(`${this.basePath}/management/${relative}`),
+      credentials: { clientId: this.applicationId, secret: this.secret },
+      // add/delete batches are idempotent by design (see the class comment).
+      retry: ctx.retry ?? true,
+      context,
+      signal,
+    };
+    if (body !== undefined) spec.body = body;
+    const res = await this.send(spec);
+    const json = this.parseJson(res, context);
+    if (json.status === false) {
+      throw new AppError('refused', `The service refused to ${ctx.action}: ${cleanReason(json.reason, context.secrets)}`, {
+        retryable: false,
+        details: { reason: cleanReason(json.reason, context.secrets) },
+      });
+    }
+    if (res.status !== expected) throw this.protocolError(ctx.action, `unexpected HTTP status ${res.status}`);
+    return json;
+  }
+
+  private registerUrl(json: Json, action: string): string {
+    const link = json.register_url;
+    if (json.status !== true || typeof link !== 'string' || !/^https?:\/\/\S+$/i.test(link) || !URL.canParse(link)) {
+      throw this.protocolError(action, 'the answer lacks a valid "register_url"');
+    }
+    return link;
+  }
+
+  private protocolError(action: string, what: string): AppError {
+    return new AppError('protocol', `Unexpected answer from the service when trying to ${action}: ${what}. Nothing was treated as success.`, {
+      retryable: false,
+    });
+  }
+
+  private parseJson(res: RawResponse, context: CallContext): Json {
+    let value: unknown;
+    try {
+      value = JSON.parse(res.body);
+    } catch {
+      throw this.protocolError(context.action, `the body is not JSON (HTTP ${res.status})`);
+    }
+    if (!isObject(value)) throw this.protocolError(context.action, 'the body is not a JSON object');
+    return value;
+  }
+
+  /** One call with retries; resolves only with a 2xx answer. */
+  private async send(spec: CallSpec): Promise<RawResponse> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await exchange({
+          method: spec.method,
+          target: spec.target,
+          flavour: headerPrefix(this.flavour),
+          credentials: spec.credentials,
+          ...(spec.body === undefined ? {} : { body: spec.body }),
+          timeoutMs: this.timeoutMs,
+          signal: spec.signal,
+          agent: this.agent,
+        });
+        if (res.status >= 200 && res.status < 300) return res;
+        throw this.httpError(res, spec.context);
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        if (!spec.retry || !error.retryable || error.code === 'cancelled' || attempt >= this.maxRetries) throw error;
+        let wait = backoffMs(attempt, this.retryBaseDelayMs);
+        if (error.code === 'rate_limited') {
+          const after = error.details?.retryAfterSeconds;
+          if (typeof after === 'number') {
+            if (after * 1000 > this.maxRetryAfterMs) throw error;
+            wait = after * 1000 + Math.random() * this.retryBaseDelayMs;
+          }
+        }
+        await sleep(wait, spec.signal);
+      }
+    }
+  }
+
+  private httpError(res: RawResponse, context: CallContext): AppError {
+    const status = res.status;
+    const reasonText = (): string | null => {
+      try {
+        const json: unknown = JSON.parse(res.body);
+        if (isObject(json) && typeof json.reason === 'string') return cleanReason(json.reason, context.secrets);
+      } catch {
+        // plain-text bodies are fine
+      }
+      return null;
+    };
+    if (status === 401) {
+      const details: Record<string, number | string> = { status };
+      const serverDate = typeof res.headers.date === 'string' ? Date.parse(res.headers.date) : Number.NaN;
+      const reason = reasonText();
+      if (reason !== null) details.reason = reason;
+      if (!Number.isNaN(serverDate)) {
+        // Positive: this computer's clock is ahead of the service's.
+        const skew = Math.round((Date.now() - serverDate) / 1000);
+        details.clockSkewSeconds = skew;
+        if (Math.abs(skew) > 60) {
+          return new AppError('unauthorized', `The service rejected the request because this computer's clock is off by ${Math.abs(skew)} seconds (${skew > 0 ? 'ahead of' : 'behind'} the service). Correct the system clock and try again.`, { retryable: false, details });
+        }
+      }
+      const message =
+        context.kind === 'session'
+          ? `The service rejected the session's signature when trying to ${context.action}: the session may be unknown or expired.`
+          : `The service rejected the request signature when trying to ${context.action}. Check this profile's Application ID and Application Secret.`;
+      return new AppError('unauthorized', message, { retryable: false, details });
+    }
+    if (status === 404) {
+      const text = res.body.toLowerCase();
+      let what: 'application' | 'user' | 'session' | 'unknown';
+      if (context.kind === 'session') what = 'session';
+      else if (text.includes('application')) what = 'application';
+      else if (text.includes('user')) what = 'user';
+      else what = context.userId === undefined ? 'application' : 'unknown';
+      const message =
+        what === 'application'
+          ? `The service does not know application ${this.applicationId}. Check this profile's Application ID and base URL.`
+          : what === 'user'
+            ? `The service does not know user "${context.userId ?? ''}" in this application. Add the user first.`
+            : what === 'session'
+              ? 'The service does not know this session (it may have expired).'
+              : `The service does not know application ${this.applicationId} or user "${context.userId ?? ''}".`;
+      return new AppError('not_found', message, { retryable: false, details: { status, what } });
+    }
+    if (status === 429) {
+      const after = parseRetryAfter(typeof res.headers['retry-after'] === 'string' ? res.headers['retry-after'] : undefined);
+      const details: Record<string, number> = { status };
+      if (after !== null) details.retryAfterSeconds = after;
+      return new AppError('rate_limited', `The service is rate limiting this application${after !== null ? `; try again in ${after} s` : '; try again later'}.`, { details });
+    }
+    if (status >= 500 && status <= 599) {
+      return new AppError('server', `The service failed with HTTP ${status} when trying to ${context.action}. Try again later.`, { details: { status } });
+    }
+    return new AppError('protocol', `Unexpected answer from the service when trying to ${context.action}: HTTP ${status}. Nothing was treated as success.`, {
+      retryable: false,
+      details: { status },
+    });
+  }
+}
