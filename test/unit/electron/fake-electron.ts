@@ -1,0 +1,96 @@
+/** A recording stand-in for the `electron` module (the real one needs a binary). */
+import { EventEmitter } from 'node:events';
+
+type Fn = (...args: never[]) => unknown;
+
+export class FakeWebContents extends EventEmitter {
+  id = 7;
+  sent: [string, unknown][] = [];
+  windowOpenHandler: Fn | null = null;
+  destroyed = false;
+  setWindowOpenHandler(handler: Fn): void {
+    this.windowOpenHandler = handler;
+  }
+  send(channel: string, payload: unknown): void {
+    this.sent.push([channel, payload]);
+  }
+  isDestroyed(): boolean {
+    return this.destroyed;
+  }
+}
+
+export function createFakeElectron(options: { lock?: boolean; packaged?: boolean } = {}) {
+  const appEvents = new EventEmitter();
+  let resolveReady!: () => void;
+  const ready = new Promise<void>((r) => (resolveReady = r));
+  const handlers = new Map<string, Fn>();
+  const windows: FakeBrowserWindow[] = [];
+  const calls = { quit: 0, lock: 0, focus: 0, restore: 0 };
+
+  class FakeBrowserWindow extends EventEmitter {
+    options: unknown;
+    webContents = new FakeWebContents();
+    loaded: string | null = null;
+    minimized = true;
+    constructor(opts: unknown) {
+      super();
+      this.options = opts;
+      windows.push(this);
+    }
+    loadFile(path: string): Promise<void> {
+      this.loaded = `file:${path}`;
+      return Promise.resolve();
+    }
+    loadURL(url: string): Promise<void> {
+      this.loaded = url;
+      return Promise.resolve();
+    }
+    isMinimized(): boolean {
+      return this.minimized;
+    }
+    restore(): void {
+      calls.restore++;
+    }
+    focus(): void {
+      calls.focus++;
+    }
+    show(): void {}
+  }
+
+  const session = {
+    permissionRequestHandler: null as Fn | null,
+    permissionCheckHandler: null as Fn | null,
+    headersHandler: null as Fn | null,
+    setPermissionRequestHandler(h: Fn) {
+      this.permissionRequestHandler = h;
+    },
+    setPermissionCheckHandler(h: Fn) {
+      this.permissionCheckHandler = h;
+    },
+    webRequest: {
+      onHeadersReceived(h: Fn) {
+        session.headersHandler = h;
+      },
+    },
+  };
+
+  const electron = {
+    app: {
+      isPackaged: options.packaged ?? false,
+      requestSingleInstanceLock: () => (calls.lock++, options.lock ?? true),
+      quit: () => void calls.quit++,
+      on: (event: string, listener: (...a: unknown[]) => void) => appEvents.on(event, listener),
+      whenReady: () => ready,
+      getVersion: () => '3.2.1',
+      getPath: (name: string) => `/fake/${name}`,
+    },
+    BrowserWindow: FakeBrowserWindow,
+    ipcMain: {
+      handle: (channel: string, h: Fn) => void handlers.set(channel, h),
+      removeHandler: (channel: string) => void handlers.delete(channel),
+    },
+    session: { defaultSession: session },
+  };
+
+  return { electron, appEvents, handlers, windows, session, calls, ready: () => (resolveReady(), ready) };
+}

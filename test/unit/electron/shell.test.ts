@@ -1,0 +1,196 @@
+import type * as Electron from 'electron';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { REQUEST_CHANNELS } from '../../../src/shared/ipc/contract.ts';
+import { start } from '../../../src/main/electron/app.ts';
+import { FOREIGN_SENDER, registerIpc } from '../../../src/main/electron/ipc.ts';
+import { CSP, hardenWebContents, isAppUrl, isTrustedFrame, windowOptions } from '../../../src/main/electron/security.ts';
+import { createRouter, type Router } from '../../../src/main/ipc/router.ts';
+import { createHandlers } from '../../../src/main/ipc/handlers/index.ts';
+import { createFakeElectron, FakeWebContents } from './fake-electron.ts';
+
+const INDEX = '/opt/iampass/out/renderer/index.html';
+const APP_URL = `file://${INDEX}`;
+
+async function boot(opts: { lock?: boolean; packaged?: boolean; dev?: string } = {}) {
+  const fake = createFakeElectron(opts);
+  const started = start({
+    electron: fake.electron as unknown as Pick<typeof Electron, 'app' | 'BrowserWindow' | 'ipcMain' | 'session'>,
+    preloadPath: '/opt/iampass/out/preload/index.cjs',
+    indexHtml: INDEX,
+    devServerUrl: opts.dev,
+  });
+  await fake.ready();
+  await new Promise((r) => setTimeout(r, 0));
+  return { fake, started };
+}
+
+function frame(url: string, parent: unknown = null) {
+  return { url, parent } as unknown as Electron.WebFrameMain;
+}
+
+function invokeEvent(url: string, parent: unknown = null) {
+  return { senderFrame: frame(url, parent), sender: { id: 7 } };
+}
+
+describe('window options', () => {
+  it('are hardened: isolation, sandbox, no node, web security, no webview, preload set', () => {
+    const w = windowOptions('/p/index.cjs', false).webPreferences!;
+    expect(w).toMatchObject({
+      preload: '/p/index.cjs',
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      experimentalFeatures: false,
+    });
+  });
+
+  it('turn devtools off in a packaged build only', () => {
+    expect(windowOptions('/p', true).webPreferences!.devTools).toBe(false);
+    expect(windowOptions('/p', false).webPreferences!.devTools).toBe(true);
+  });
+
+  it('the CSP has no unsafe-eval, no unsafe-inline and defaults to none', () => {
+    expect(CSP).not.toMatch(/unsafe-(eval|inline)/);
+    expect(CSP).toMatch(/default-src 'none'/);
+    expect(CSP).toMatch(/script-src 'self'(;|$)/);
+  });
+});
+
+describe('start()', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('quits when another instance holds the single-instance lock, creating nothing', async () => {
+    const { fake, started } = await boot({ lock: false });
+    expect(started.primary).toBe(false);
+    expect(fake.calls.quit).toBe(1);
+    expect(fake.windows).toHaveLength(0);
+    expect(fake.handlers.size).toBe(0);
+  });
+
+  it('a second instance focuses the existing window', async () => {
+    const { fake } = await boot();
+    fake.appEvents.emit('second-instance');
+    expect(fake.calls).toMatchObject({ restore: 1, focus: 1, lock: 1 });
+  });
+
+  it('creates one hardened window, loads the built index.html, registers a handler for every contract channel', async () => {
+    const { fake } = await boot({ packaged: true });
+    expect(fake.windows).toHaveLength(1);
+    const win = fake.windows[0]!;
+    expect(win.options).toEqual(windowOptions('/opt/iampass/out/preload/index.cjs', true));
+    expect(win.loaded).toBe(`file:${INDEX}`);
+    expect([...fake.handlers.keys()].sort()).toEqual([...REQUEST_CHANNELS].sort());
+  });
+
+  it('answers app.info through ipcMain for the own frame, with Electron facts', async () => {
+    const { fake } = await boot();
+    const result = await fake.handlers.get('app.info')!(invokeEvent(`${APP_URL}#/users`) as never, {} as never);
+    expect(result).toEqual({ ok: true, value: { version: '3.2.1', platform: process.platform, dataDir: '/fake/userData' } });
+  });
+
+  it('refuses a foreign URL and a sub-frame, without reaching the router', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const { fake } = await boot();
+    const handler = fake.handlers.get('app.info')!;
+    expect(await handler(invokeEvent('https://evil.example/index.html') as never, {} as never)).toEqual(FOREIGN_SENDER);
+    expect(await handler(invokeEvent('file:///tmp/other.html') as never, {} as never)).toEqual(FOREIGN_SENDER);
+    expect(await handler(invokeEvent(APP_URL, frame(APP_URL)) as never, {} as never)).toEqual(FOREIGN_SENDER);
+    expect(await handler({ senderFrame: null, sender: { id: 7 } } as never, {} as never)).toEqual(FOREIGN_SENDER);
+  });
+
+  it('in dev, loads the dev server and trusts only its origin; CSP header is added to responses', async () => {
+    const { fake } = await boot({ dev: 'http://localhost:5173' });
+    expect(fake.windows[0]!.loaded).toBe('http://localhost:5173');
+    const handler = fake.handlers.get('app.info')!;
+    expect(await handler(invokeEvent('http://localhost:5173/#x') as never, {} as never)).toMatchObject({ ok: true });
+    vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    expect(await handler(invokeEvent('http://localhost:5174/') as never, {} as never)).toEqual(FOREIGN_SENDER);
+    let headers: unknown;
+    fake.session.headersHandler!({ responseHeaders: { 'X-A': ['1'] } } as never, ((r: { responseHeaders: unknown }) => (headers = r.responseHeaders)) as never);
+    expect(headers).toMatchObject({ 'X-A': ['1'], 'Content-Security-Policy': [expect.stringContaining("default-src 'none'")] });
+  });
+
+  it('a packaged app ignores a dev server URL', async () => {
+    const { fake } = await boot({ packaged: true, dev: 'http://localhost:5173' });
+    expect(fake.windows[0]!.loaded).toBe(`file:${INDEX}`);
+    let headers: { 'Content-Security-Policy'?: string[] } = {};
+    fake.session.headersHandler!({ responseHeaders: {} } as never, ((r: { responseHeaders: typeof headers }) => (headers = r.responseHeaders)) as never);
+    expect(headers['Content-Security-Policy']).toEqual([CSP]);
+  });
+
+  it('denies every permission request and check', async () => {
+    const { fake } = await boot();
+    for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal']) {
+      let granted: boolean | undefined;
+      fake.session.permissionRequestHandler!(null as never, permission as never, ((g: boolean) => (granted = g)) as never);
+      expect(granted).toBe(false);
+      expect(fake.session.permissionCheckHandler!(null as never, permission as never)).toBe(false);
+    }
+  });
+
+  it('hardens every webContents created: navigation, redirects, webviews and window.open denied', async () => {
+    const { fake } = await boot();
+    const contents = new FakeWebContents();
+    fake.appEvents.emit('web-contents-created', {}, contents);
+    for (const event of ['will-navigate', 'will-redirect', 'will-attach-webview']) {
+      const e = { preventDefault: vi.fn() };
+      contents.emit(event, e, 'https://evil.example/');
+      expect(e.preventDefault).toHaveBeenCalledOnce();
+    }
+    expect(contents.windowOpenHandler!({ url: 'https://evil.example/' } as never)).toEqual({ action: 'deny' });
+  });
+
+  it('forwards bus events to the window', async () => {
+    const { fake, started } = await boot();
+    started.bus.emit('app.ready', { at: 5 });
+    expect(fake.windows[0]!.webContents.sent).toContainEqual(['app.ready', { at: 5 }]);
+    fake.windows[0]!.webContents.destroyed = true;
+    started.bus.emit('app.ready', { at: 6 });
+    expect(fake.windows[0]!.webContents.sent).not.toContainEqual(['app.ready', { at: 6 }]);
+  });
+});
+
+describe('sender checks', () => {
+  it('isAppUrl: exact file, same origin in dev, nothing else', () => {
+    expect(isAppUrl(`${APP_URL}?x=1#/a`, APP_URL)).toBe(true);
+    expect(isAppUrl('file:///opt/iampass/out/renderer/other.html', APP_URL)).toBe(false);
+    expect(isAppUrl('file://host/opt/iampass/out/renderer/index.html', APP_URL)).toBe(false);
+    expect(isAppUrl('http://localhost:5173/index.html', 'http://localhost:5173')).toBe(true);
+    expect(isAppUrl('http://127.0.0.1:5173/', 'http://localhost:5173')).toBe(false);
+    expect(isAppUrl('not a url', APP_URL)).toBe(false);
+  });
+
+  it('isTrustedFrame requires a top frame', () => {
+    expect(isTrustedFrame(frame(APP_URL), APP_URL)).toBe(true);
+    expect(isTrustedFrame(frame(APP_URL, frame(APP_URL)), APP_URL)).toBe(false);
+    expect(isTrustedFrame(null, APP_URL)).toBe(false);
+  });
+
+  it('registerIpc routes trusted calls and its disposer removes every handler', async () => {
+    const handlers = new Map<string, (e: unknown, p: unknown) => unknown>();
+    const ipcMain = {
+      handle: (c: string, h: (e: unknown, p: unknown) => unknown) => void handlers.set(c, h),
+      removeHandler: (c: string) => void handlers.delete(c),
+    };
+    const seen: string[] = [];
+    const inner = createRouter(createHandlers({ app: { version: 'v', dataDir: '/d' } }));
+    const router: Router = { handle: (c, p, s) => (seen.push(s.url), inner.handle(c, p, s)) };
+    const dispose = registerIpc(ipcMain as unknown as Electron.IpcMain, router, () => APP_URL);
+    await handlers.get('app.info')!(invokeEvent(APP_URL), {});
+    await handlers.get('app.info')!(invokeEvent('https://x.example/'), {});
+    expect(seen).toEqual([APP_URL]);
+    dispose();
+    expect(handlers.size).toBe(0);
+  });
+
+  it('hardenWebContents denies window.open for any URL', () => {
+    const contents = new FakeWebContents();
+    hardenWebContents(contents as unknown as Electron.WebContents);
+    expect(contents.windowOpenHandler!({ url: APP_URL } as never)).toEqual({ action: 'deny' });
+  });
+});

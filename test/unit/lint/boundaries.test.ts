@@ -1,0 +1,54 @@
+/**
+ * The folder-by-runtime table is enforced by eslint.config.js: source text
+ * from test/fixtures/lint is linted AS IF it lived in src/renderer or
+ * src/main/services, with the project's real config.
+ */
+import { ESLint } from 'eslint';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import tseslint from 'typescript-eslint';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+// The fixtures are not part of a TypeScript project, so only type-aware rules are switched off; the boundary rules stay.
+const eslint = new ESLint({ cwd: ROOT, overrideConfig: [tseslint.configs.disableTypeChecked] });
+
+async function lintAs(fixture: string, asPath: string) {
+  const code = readFileSync(resolve(ROOT, 'test/fixtures/lint', fixture), 'utf8');
+  const [result] = await eslint.lintText(code, { filePath: resolve(ROOT, asPath) });
+  const messages = result!.messages;
+  return {
+    restricted: messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => ({ line: m.line, message: m.message })),
+    errors: messages.filter((m) => m.severity === 2),
+  };
+}
+
+describe('lint boundaries (eslint.config.js)', () => {
+  it('a renderer file importing node:fs, path or electron fails lint on each import', async () => {
+    const { restricted } = await lintAs('renderer-imports-node.tsx.txt', 'src/renderer/src/__lint_fixture__.tsx');
+    expect(restricted.map((r) => r.line)).toEqual([1, 2, 3]);
+    for (const r of restricted) expect(r.message).toContain('The renderer is an untrusted page');
+  });
+
+  it('a renderer file importing main code fails lint', async () => {
+    const { restricted } = await lintAs('renderer-imports-main.tsx.txt', 'src/renderer/src/__lint_fixture__.tsx');
+    expect(restricted.map((r) => r.line)).toEqual([1]);
+  });
+
+  it('a main service importing electron fails lint (node:fs is fine there)', async () => {
+    const { restricted } = await lintAs('service-imports-electron.ts.txt', 'src/main/services/__lint_fixture__.ts');
+    expect(restricted).toHaveLength(1);
+    expect(restricted[0]!.line).toBe(1);
+    expect(restricted[0]!.message).toContain('never import electron');
+  });
+
+  it('the same electron import is allowed in the thin Electron layer', async () => {
+    const { restricted } = await lintAs('service-imports-electron.ts.txt', 'src/main/electron/__lint_fixture__.ts');
+    expect(restricted).toEqual([]);
+  });
+
+  it('a clean renderer file (react, shared types, the bridge client) passes', async () => {
+    const { errors } = await lintAs('renderer-clean.tsx.txt', 'src/renderer/src/__lint_fixture__.tsx');
+    expect(errors).toEqual([]);
+  });
+});
