@@ -143,13 +143,16 @@ function nonEmptyString(value: unknown): value is string {
 /**
  * A server-supplied reason, made safe to show: control characters dropped,
  * anything URL-shaped removed (a registration link is a bearer credential),
- * known secrets redacted, length bounded.
+ * known secrets and long opaque tokens redacted, length bounded.
  */
 export function cleanReason(reason: unknown, secrets: readonly string[]): string {
   if (typeof reason !== 'string' || reason.trim() === '') return 'no reason given';
   let text = Array.from(reason, (ch) => (hasControlChars(ch) ? ' ' : ch)).join('');
   text = text.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[link removed]');
   for (const secret of secrets) if (secret.length >= 4) text = text.split(secret).join('[redacted]');
+  // Secrets we do not know (another session's): any long opaque token. An
+  // Application ID (32 hex) stays readable; a 192-bit secret (48 hex) does not.
+  text = text.replace(/[A-Za-z0-9+/=_-]{40,}/g, '[redacted]');
   text = text.trim();
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
