@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // `npm test`: every check CI runs, in order, stopping at the first failure.
-//   typecheck -> lint -> Electronegativity -> unit tests -> build -> E2E tests
+//   typecheck -> lint -> build -> Electronegativity (on the build) -> unit tests -> E2E tests
+// The build comes before Electronegativity and the tests because both inspect
+// it (the built preload bundle, the built renderer in Chromium); the tests are
+// told not to build again (IAMPASS_BUILT=1).
 // Ends with one summary line, `tests: N passed, N failed`, counted from the
 // test runner's JSON reports.
 import { spawnSync } from 'node:child_process';
@@ -14,12 +17,20 @@ const steps = [
   { name: 'typecheck', cmd: ['tsc', '-p', 'tsconfig.json'] },
   { name: 'typecheck (renderer)', cmd: ['tsc', '-p', 'tsconfig.web.json'] },
   { name: 'lint', cmd: ['eslint', '.', '--max-warnings', '0'] },
+  { name: 'build', cmd: ['electron-vite', 'build'] },
+  { name: 'Electronegativity', cmd: [process.execPath, 'scripts/electronegativity.mjs'] },
   {
     name: 'unit tests',
     cmd: ['vitest', 'run', '--project', 'unit', '--reporter=default', '--reporter=json', `--outputFile.json=${results}/unit.json`],
     report: `${results}/unit.json`,
   },
+  {
+    name: 'E2E tests',
+    cmd: ['vitest', 'run', '--project', 'e2e', '--reporter=default', '--reporter=json', `--outputFile.json=${results}/e2e.json`],
+    report: `${results}/e2e.json`,
+  },
 ];
+const env = { ...process.env, IAMPASS_BUILT: '1' };
 
 let passed = 0;
 let failed = 0;
@@ -27,7 +38,7 @@ for (const step of steps) {
   if (step.report) rmSync(step.report, { force: true });
   const t0 = Date.now();
   console.log(`\n=== ${step.name}: ${step.cmd.join(' ')}`);
-  const run = spawnSync(step.cmd[0], step.cmd.slice(1), { stdio: 'inherit', shell: process.platform === 'win32' });
+  const run = spawnSync(step.cmd[0], step.cmd.slice(1), { stdio: 'inherit', shell: process.platform === 'win32', env });
   if (step.report && existsSync(step.report)) {
     const r = JSON.parse(readFileSync(step.report, 'utf8'));
     passed += r.numPassedTests ?? 0;

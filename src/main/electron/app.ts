@@ -7,7 +7,7 @@ import type * as Electron from 'electron';
 import { createHandlers } from '../ipc/handlers/index.ts';
 import { createEventBus, createRouter, type EventBus } from '../ipc/router.ts';
 import { forwardEvents, registerIpc } from './ipc.ts';
-import { CSP, DEV_CSP, hardenSession, hardenWebContents, windowOptions } from './security.ts';
+import { createMainWindow, CSP, DEV_CSP, hardenSession, hardenWebContents } from './security.ts';
 
 export interface StartOptions {
   electron: Pick<typeof Electron, 'app' | 'BrowserWindow' | 'ipcMain' | 'session'>;
@@ -54,7 +54,7 @@ export function start(options: StartOptions): Started {
 
   void app.whenReady().then(async () => {
     hardenSession(session.defaultSession, dev ? DEV_CSP : CSP);
-    window = new BrowserWindow(windowOptions(options.preloadPath, app.isPackaged));
+    window = createMainWindow(BrowserWindow, options.preloadPath, app.isPackaged);
     const shown = window;
     shown.once('ready-to-show', () => shown.show());
     shown.webContents.on('did-finish-load', () => bus.emit('app.ready', { at: Date.now() }));

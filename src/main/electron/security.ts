@@ -3,7 +3,8 @@
  * window options, navigation / window.open / webview / permission denial and
  * the sender-frame check every IPC handler goes through.
  */
-import type { BrowserWindowConstructorOptions, Session, WebContents, WebFrameMain } from 'electron';
+import type * as Electron from 'electron';
+import type { Session, WebContents, WebFrameMain } from 'electron';
 
 /** The built app's policy: scripts and styles only from the app itself, nothing inline, no eval. */
 export const CSP = [
@@ -25,15 +26,24 @@ export const DEV_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsa
   "connect-src 'self' ws://localhost:* ws://127.0.0.1:*",
 );
 
-export function windowOptions(preloadPath: string, packaged: boolean): BrowserWindowConstructorOptions {
-  return {
+/**
+ * The console window. The options are one literal at the `new BrowserWindow`
+ * call on purpose: Electronegativity (run on the built main bundle) only sees
+ * webPreferences written there.
+ */
+export function createMainWindow(
+  BrowserWindow: typeof Electron.BrowserWindow,
+  preloadPath: string,
+  packaged: boolean,
+): Electron.BrowserWindow {
+  return new BrowserWindow({
     width: 1280,
     height: 820,
     minWidth: 900,
     minHeight: 600,
     show: false,
     title: 'IAMPASS Admin',
-    backgroundColor: '#0f172a',
+    backgroundColor: '#0f1522',
     autoHideMenuBar: true,
     webPreferences: {
       preload: preloadPath,
@@ -48,9 +58,11 @@ export function windowOptions(preloadPath: string, packaged: boolean): BrowserWi
       experimentalFeatures: false,
       navigateOnDragDrop: false,
       spellcheck: false,
+      // Middle-click would otherwise open links in a new window.
+      disableBlinkFeatures: 'Auxclick',
       devTools: !packaged,
     },
-  };
+  });
 }
 
 /** Deny every permission request and check (camera, notifications, geolocation, ...), and add the CSP header to every response. */

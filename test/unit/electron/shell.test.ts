@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { REQUEST_CHANNELS } from '../../../src/shared/ipc/contract.ts';
 import { start } from '../../../src/main/electron/app.ts';
 import { FOREIGN_SENDER, registerIpc } from '../../../src/main/electron/ipc.ts';
-import { CSP, hardenWebContents, isAppUrl, isTrustedFrame, windowOptions } from '../../../src/main/electron/security.ts';
+import { createMainWindow, CSP, hardenWebContents, isAppUrl, isTrustedFrame } from '../../../src/main/electron/security.ts';
 import { createRouter, type Router } from '../../../src/main/ipc/router.ts';
 import { createHandlers } from '../../../src/main/ipc/handlers/index.ts';
 import { createFakeElectron, FakeWebContents } from './fake-electron.ts';
@@ -32,9 +32,16 @@ function invokeEvent(url: string, parent: unknown = null) {
   return { senderFrame: frame(url, parent), sender: { id: 7 } };
 }
 
+type Prefs = Electron.WebPreferences;
+function windowOptions(preload: string, packaged: boolean): Electron.BrowserWindowConstructorOptions {
+  const fake = createFakeElectron();
+  createMainWindow(fake.electron.BrowserWindow as unknown as typeof Electron.BrowserWindow, preload, packaged);
+  return fake.windows[0]!.options as Electron.BrowserWindowConstructorOptions;
+}
+
 describe('window options', () => {
-  it('are hardened: isolation, sandbox, no node, web security, no webview, preload set', () => {
-    const w = windowOptions('/p/index.cjs', false).webPreferences!;
+  it('are hardened: isolation, sandbox, no node, web security, no webview, no auxclick, preload set', () => {
+    const w: Prefs = windowOptions('/p/index.cjs', false).webPreferences!;
     expect(w).toMatchObject({
       preload: '/p/index.cjs',
       contextIsolation: true,
@@ -46,6 +53,7 @@ describe('window options', () => {
       allowRunningInsecureContent: false,
       webviewTag: false,
       experimentalFeatures: false,
+      disableBlinkFeatures: 'Auxclick',
     });
   });
 
