@@ -4,8 +4,10 @@
  *
  * The spec answers an unknown user with 404, so for the probe a `not_found`
  * means the service accepted our signature (a bad secret or a skewed clock
- * is a 401 → `unauthorized`): it counts as success. Everything else is the
- * client's typed error, passed through.
+ * is a 401 → `unauthorized`): it counts as success, unless the client says
+ * the 404 was about the APPLICATION (`details.what === 'application'`, i.e.
+ * a wrong Application ID or base URL), which is passed through as the
+ * failure it is. Everything else is the client's typed error, unchanged.
  */
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../../shared/errors.ts';
@@ -34,7 +36,7 @@ export function makeConnectionTester(createClient: ProbeClientFactory, timeoutMs
     try {
       await client.hasRegisteredDevice(probeUserId());
     } catch (error) {
-      if (error instanceof AppError && error.code === 'not_found') return;
+      if (error instanceof AppError && error.code === 'not_found' && error.details?.what !== 'application') return;
       throw error;
     }
   };

@@ -88,7 +88,7 @@ export const probeClient: ProbeClientFactory = (config) => ({
     }
     await res.text();
     if (res.status === 401) throw new AppError('unauthorized', 'The service rejected the application credentials.');
-    if (res.status === 404) throw new AppError('not_found', 'Unknown user.');
+    if (res.status === 404) throw new AppError('not_found', 'Unknown user.', { details: { what: 'user' } });
     if (res.status !== 200) throw new AppError('server', `HTTP ${String(res.status)}`);
     return true;
   },
