@@ -1,6 +1,6 @@
 /** Feature: the application itself (version, platform, data folder). */
 import { z } from 'zod';
-import { request } from './define.ts';
+import { event, request } from './define.ts';
 
 export interface AppInfo {
   /** The console's version (package.json / app.getVersion()). */
@@ -15,4 +15,7 @@ export const appRequests = {
   'app.info': request(z.object({}).strict()).returns<AppInfo>(),
 };
 
-export const appEvents = {};
+export const appEvents = {
+  /** Sent when the window has loaded (and again after a reload); the shell re-reads app.info. */
+  'app.ready': event<{ at: number }>(),
+};

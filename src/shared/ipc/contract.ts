@@ -13,7 +13,6 @@
 import type { z } from 'zod';
 import type { Result } from '../errors.ts';
 import { appEvents, appRequests } from './app.ts';
-import { event } from './define.ts';
 
 export const requests = {
   ...appRequests,
@@ -21,8 +20,6 @@ export const requests = {
 
 export const events = {
   ...appEvents,
-  /** Sent once the main side is ready (and again after a reload); proves the event path. */
-  'app.ready': event<{ at: number }>(),
 } as const;
 
 export type RequestChannel = keyof typeof requests;
