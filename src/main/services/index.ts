@@ -8,11 +8,13 @@
  *   await services.close();
  */
 import { join } from 'node:path';
-import { AppError } from '../../shared/errors.ts';
 import { Keychain, type SecretStore } from '../secrets/keychain.ts';
 import { openStore, type Store } from '../store/db.ts';
 import { ApplicationsService, type ConnectionTester } from './applications.ts';
+import { IampassClient } from '../iampass/client.ts';
+import { startSandbox } from '../../sandbox/server.ts';
 import { AuditService } from './audit.ts';
+import { makeConnectionTester } from './connection-test.ts';
 import { ensureSandboxProfile, type FirstRunResult, type SandboxLauncher } from './first-run.ts';
 
 export const STORE_FILE = 'iampass-admin.sqlite';
@@ -22,7 +24,9 @@ export interface ServicesOptions {
   dataDir: string;
   /** Defaults to the OS keychain under the `iampass-admin` service. */
   secrets?: SecretStore;
+  /** Defaults to one real signed call through IampassClient (no retries). */
   tester?: ConnectionTester;
+  /** Defaults to the embedded sandbox (src/sandbox/server.ts). */
   launcher?: SandboxLauncher;
   now?: () => number;
 }
@@ -38,12 +42,17 @@ export interface Services {
   close(): Promise<void>;
 }
 
+export const defaultTester: ConnectionTester = makeConnectionTester((config) => new IampassClient({ ...config, maxRetries: 0 }));
+export const defaultLauncher: SandboxLauncher = { start: (options) => startSandbox(options) };
+
 export function openServices(options: ServicesOptions): Services {
   const store = openStore(join(options.dataDir, STORE_FILE));
   const secrets = options.secrets ?? new Keychain();
   const now = options.now ?? Date.now;
   const audit = new AuditService(store, now);
-  const applications = new ApplicationsService({ store, secrets, audit, now, ...(options.tester ? { tester: options.tester } : {}) });
+  const tester = options.tester ?? defaultTester;
+  const launcher = options.launcher ?? defaultLauncher;
+  const applications = new ApplicationsService({ store, secrets, audit, now, tester });
   let sandbox: FirstRunResult['sandbox'] = null;
   return {
     store,
@@ -51,9 +60,9 @@ export function openServices(options: ServicesOptions): Services {
     applications,
     audit,
     async ensureSandbox() {
-      if (!options.launcher) throw new AppError('internal', 'No sandbox launcher is configured.');
       if (sandbox) await sandbox.close();
-      const result = await ensureSandboxProfile({ store, secrets, launcher: options.launcher, dataDir: options.dataDir, now });
+      sandbox = null;
+      const result = await ensureSandboxProfile({ store, secrets, launcher, dataDir: options.dataDir, now });
       sandbox = result.sandbox;
       return result;
     },

@@ -31,6 +31,12 @@ function open(): Services {
   return services;
 }
 
+it('openServices defaults to the real client and the embedded sandbox', async () => {
+  services = openServices({ dataDir: tmp.dir, secrets: kc.keychain });
+  const first = await services.ensureSandbox();
+  expect(await services.applications.testConnection(first.profile!.id)).toMatchObject({ ok: true });
+});
+
 it('first run gives a working Sandbox profile; test connection: right secret ok, wrong secret unauthorized, wrong app ID not_found, host down network', async () => {
   const s = open();
   const first = await s.ensureSandbox();
