@@ -60,6 +60,10 @@ export function createFakeElectron(options: { lock?: boolean; packaged?: boolean
   const session = {
     permissionRequestHandler: null as Fn | null,
     permissionCheckHandler: null as Fn | null,
+    devicePermissionHandler: null as Fn | null,
+    setDevicePermissionHandler(h: Fn) {
+      this.devicePermissionHandler = h;
+    },
     headersHandler: null as Fn | null,
     setPermissionRequestHandler(h: Fn) {
       this.permissionRequestHandler = h;

@@ -139,13 +139,14 @@ describe('start()', () => {
       expect(granted).toBe(false);
       expect(fake.session.permissionCheckHandler!(null as never, permission as never)).toBe(false);
     }
+    expect(fake.session.devicePermissionHandler!({ deviceType: 'usb' } as never)).toBe(false);
   });
 
   it('hardens every webContents created: navigation, redirects, webviews and window.open denied', async () => {
     const { fake } = await boot();
     const contents = new FakeWebContents();
     fake.appEvents.emit('web-contents-created', {}, contents);
-    for (const event of ['will-navigate', 'will-redirect', 'will-attach-webview']) {
+    for (const event of ['will-navigate', 'will-frame-navigate', 'will-redirect', 'will-attach-webview']) {
       const e = { preventDefault: vi.fn() };
       contents.emit(event, e, 'https://evil.example/');
       expect(e.preventDefault).toHaveBeenCalledOnce();
