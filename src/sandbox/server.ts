@@ -514,12 +514,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return out.map(requestView);
   }
 
-  function move(token: string, to: SessionStatus): Reply {
+  /** A phone action: only from the statuses it names, and only along a legal move. */
+  function move(token: string, to: SessionStatus, from: ReadonlySet<SessionStatus>): Reply {
     const session = state.sessions.get(token);
     if (!session) throw notFound('unknown session');
-    const from = settle(session, Date.now());
-    if (!canMove(from, to)) {
-      return { status: 409, body: { status: false, reason: `cannot go from ${from} to ${to}`, session_status: from } };
+    const current = settle(session, Date.now());
+    if (!from.has(current) || !canMove(current, to)) {
+      return { status: 409, body: { status: false, reason: `cannot go from ${current} to ${to}`, session_status: current } };
     }
     session.status = to;
     changed();
@@ -607,25 +608,36 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       }
       case 'requests':
       case 'sessions': {
-        const actions: Record<string, SessionStatus> =
+        const LIVE: ReadonlySet<SessionStatus> = new Set([...WAITING, ...AUTHENTICATED]);
+        const actions: Record<string, [SessionStatus, ReadonlySet<SessionStatus>]> =
           first === 'requests'
-            ? { identify: 'identifying', approve: 'active', deny: 'cancelled', fail: 'failed', ignore: 'timeout' }
-            : { walk_away: 'walkaway', come_back: 'active', close: 'closed' };
+            ? {
+                identify: ['identifying', new Set(['pending'])],
+                approve: ['active', WAITING],
+                deny: ['cancelled', WAITING],
+                fail: ['failed', WAITING],
+                ignore: ['timeout', WAITING],
+              }
+            : {
+                walk_away: ['walkaway', new Set(['active'])],
+                come_back: ['active', new Set(['walkaway'])],
+                close: ['closed', LIVE],
+              };
         if (first === 'sessions' && second !== undefined && third === undefined) {
           want('GET', true);
           const session = state.sessions.get(decodeSegment(second, 'session'));
           if (!session) throw notFound('unknown session');
           return { status: 200, body: { status: true, session: requestView({ ...session, status: settle(session, Date.now()) }) } };
         }
-        want('POST', second !== undefined && third !== undefined && rest.length === 0 && third in actions);
+        want('POST', second !== undefined && third !== undefined && rest.length === 0 && Object.hasOwn(actions, third));
         const token = decodeSegment(second, 'session');
-        const to = actions[third!]!;
+        const [to, from] = actions[third!]!;
         if (third === 'approve') {
           // pending -> identifying -> active
           const session = state.sessions.get(token);
           if (session && settle(session, Date.now()) === 'pending') session.status = 'identifying';
         }
-        return move(token, to);
+        return move(token, to, from);
       }
       case 'faults': {
         want(['GET', 'PUT', 'DELETE'], second === undefined);
