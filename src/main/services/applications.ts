@@ -139,6 +139,7 @@ export class ApplicationsService {
   async add(input: AddApplicationInput): Promise<ApplicationView> {
     let name: string | null = null;
     try {
+      if (typeof input !== 'object' || input === null) throw new AppError('invalid_input', 'The application details are missing.');
       name = validateName(input.name);
       const flavour = validateFlavour(input.flavour);
       const profile: Profile = {
@@ -175,6 +176,7 @@ export class ApplicationsService {
     let before: Profile | null = null;
     try {
       before = this.get(id);
+      if (typeof patch !== 'object' || patch === null) throw new AppError('invalid_input', 'Nothing to change was given.');
       const flavour = patch.flavour === undefined ? before.flavour : validateFlavour(patch.flavour);
       const next: Profile = {
         ...before,
@@ -222,7 +224,7 @@ export class ApplicationsService {
     let profile: Profile | null = null;
     try {
       profile = this.get(id);
-      if (typeof confirm.name !== 'string' || confirm.name !== profile.name) {
+      if (typeof confirm !== 'object' || confirm === null || typeof confirm.name !== 'string' || confirm.name !== profile.name) {
         throw new AppError('invalid_input', 'To remove an application, confirm by repeating its exact name.', { details: { field: 'confirm' } });
       }
       const previousSecret = await this.#secrets.get(id);

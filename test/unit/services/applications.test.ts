@@ -172,6 +172,9 @@ describe('remove and switch', () => {
     insertUsers(store, a.id, [{ userId: 'alice' }, { userId: 'bob' }]);
 
     expect((await rejection(apps.remove(a.id, { name: 'production' }))).code).toBe('invalid_input');
+    expect((await rejection(apps.remove(a.id, undefined as unknown as { name: string }))).code).toBe('invalid_input');
+    expect((await rejection(apps.edit(a.id, null as unknown as { name: string }))).code).toBe('invalid_input');
+    expect((await rejection(apps.add(null as unknown as AddApplicationInput))).code).toBe('invalid_input');
     expect(await keychain.has(a.id)).toBe(true);
     expect(countUsers(store, a.id)).toBe(2);
 
