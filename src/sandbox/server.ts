@@ -225,13 +225,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   let state = new State();
   if (options.dataFile) {
-    const raw = readDataFile(options.dataFile);
-    if (raw !== null) {
-      try {
-        state = State.fromSnapshot(raw);
-      } catch (error) {
-        throw new AppError('invalid_input', `the sandbox data file is not usable: ${(error as Error).message}`);
-      }
+    try {
+      const raw = readDataFile(options.dataFile);
+      if (raw !== null) state = State.fromSnapshot(raw);
+    } catch (error) {
+      throw new AppError('invalid_input', `the sandbox data file is not usable: ${(error as Error).message}`);
     }
   }
   if (options.application) {
