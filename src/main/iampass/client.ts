@@ -647,8 +647,9 @@ export class IampassClient {
     }
     if (status === 404) {
       const text = res.body.toLowerCase();
-      let what: 'application' | 'user' | 'session' | 'unknown';
+      let what: 'application' | 'user' | 'session' | 'endpoint' | 'unknown';
       if (context.kind === 'session') what = 'session';
+      else if (text.includes('route') || text.includes('endpoint')) what = 'endpoint';
       else if (text.includes('application')) what = 'application';
       else if (text.includes('user')) what = 'user';
       else what = context.userId === undefined ? 'application' : 'unknown';
@@ -659,6 +660,8 @@ export class IampassClient {
             ? `The service does not know user "${context.userId ?? ''}" in this application. Add the user first.`
             : what === 'session'
               ? 'The service does not know this session (it may have expired).'
+              : what === 'endpoint'
+                ? `The service at ${this.baseUrl} has no such endpoint. Check this profile's base URL.`
               : `The service does not know application ${this.applicationId} or user "${context.userId ?? ''}".`;
       return new AppError('not_found', message, { retryable: false, details: { status, what } });
     }

@@ -62,7 +62,20 @@ describe('client against the sandbox', () => {
 
     const deleted = await client.deleteUsers([ALICE, ZOE, 'bob']);
     expect(deleted.deleted.sort()).toEqual([ALICE, 'bob', ZOE].sort());
-    await expect(client.hasRegisteredDevice(ALICE)).rejects.toMatchObject({ code: 'not_found' });
+    await expect(client.hasRegisteredDevice(ALICE)).rejects.toMatchObject({ code: 'not_found', details: { what: 'user' } });
+  });
+
+  it('not_found says whether the application, the user or the endpoint is unknown', async () => {
+    const stranger = new IampassClient({ flavour: 'Sandbox', baseUrl: sandbox.baseUrl, applicationId: 'A'.repeat(32), secret: sandbox.applicationSecret });
+    const wrongPath = new IampassClient({ flavour: 'Sandbox', baseUrl: `${sandbox.baseUrl}/v9`, applicationId: sandbox.applicationId, secret: sandbox.applicationSecret });
+    try {
+      await expect(stranger.hasRegisteredDevice('x')).rejects.toMatchObject({ code: 'not_found', details: { what: 'application' } });
+      await expect(client.hasRegisteredDevice('nobody-here')).rejects.toMatchObject({ code: 'not_found', details: { what: 'user' } });
+      await expect(wrongPath.hasRegisteredDevice('x')).rejects.toMatchObject({ code: 'not_found', details: { what: 'endpoint' } });
+    } finally {
+      stranger.close();
+      wrongPath.close();
+    }
   });
 
   it('a denied request ends cancelled; a user who never answers ends timeout', async () => {
