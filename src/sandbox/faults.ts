@@ -155,6 +155,7 @@ export class Faults {
 
   /** The rules that apply to a route. */
   for(route: RouteName): FaultRule[] {
+    if (this.#rules.length === 0) return [];
     return this.#rules.filter((r) => r.route === '*' || r.route === route);
   }
 
@@ -172,6 +173,7 @@ export class Faults {
 
   /** The clock offset (seconds) in force for a route: the sum of its clock rules. */
   clockOffset(route: RouteName | null): number {
+    if (this.#rules.length === 0) return 0;
     let s = 0;
     for (const r of this.#rules) if (r.kind === 'clock' && (route === null ? r.route === '*' : r.route === '*' || r.route === route)) s += r.seconds ?? 0;
     return s;
