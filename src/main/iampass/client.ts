@@ -394,6 +394,10 @@ export class IampassClient {
     if (res.status === 200 && isObject(status) && status.authenticated === false) {
       return { started: false, reason: cleanReason(status.reason, [this.secret]) };
     }
+    if (json.status === false) {
+      const reason = cleanReason(json.reason, [this.secret]);
+      throw new AppError('refused', `The service refused to ${context.action}: ${reason}`, { retryable: false, details: { reason } });
+    }
     throw this.protocolError(context.action, `unexpected answer (HTTP ${res.status})`);
   }
 

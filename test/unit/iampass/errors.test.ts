@@ -100,6 +100,18 @@ describe('typed errors', () => {
     expect(server!.requests).toHaveLength(1);
   });
 
+  it('refused: a management-style refusal of authenticate_user; not_found on a session names the session', async () => {
+    const c = await setup((req, res) => {
+      if (req.url.startsWith('/authentication/authenticate_user/')) json(res, 200, { status: false, reason: `Application disabled ${LINK}` });
+      else text(res, 404, 'Not Found: unknown session');
+    });
+    const refused = await failure(c.authenticateUser('u'), 'refused');
+    expect(refused.message).toContain('Application disabled');
+    const missing = await failure(c.sessionStatus(session(server!)), 'not_found');
+    expect(missing.details?.what).toBe('session');
+    expect(server!.requests).toHaveLength(2);
+  });
+
   it('protocol: non-JSON, missing fields, unexpected status are never success, never retried', async () => {
     const answers: ((res: http.ServerResponse) => void)[] = [
       (res) => text(res, 200, '<html>proxy login</html>'),
