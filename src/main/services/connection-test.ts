@@ -7,7 +7,7 @@
  * is a 401 → `unauthorized`): it counts as success, unless the client says
  * the 404 was about the APPLICATION (`details.what === 'application'`, i.e.
  * a wrong Application ID or base URL), which is passed through as the
- * failure it is. Everything else is the client's typed error, unchanged.
+ * failure it is, as is one about the endpoint (a wrong base URL path). Everything else is the client's typed error, unchanged.
  */
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../../shared/errors.ts';
@@ -16,6 +16,8 @@ import type { ConnectionTarget, ConnectionTester } from './applications.ts';
 /** The slice of the IAMPASS client the tester needs (IampassClient fits it). */
 export interface ProbeClient {
   hasRegisteredDevice(userId: string): Promise<unknown>;
+  /** Releases the client's keep-alive sockets once the probe is done. */
+  close?(): void;
 }
 
 export type ProbeClientFactory = (config: {
@@ -36,8 +38,13 @@ export function makeConnectionTester(createClient: ProbeClientFactory, timeoutMs
     try {
       await client.hasRegisteredDevice(probeUserId());
     } catch (error) {
-      if (error instanceof AppError && error.code === 'not_found' && error.details?.what !== 'application') return;
+      // A 404 about the application, or about the endpoint itself (a wrong base
+      // URL path), is a real failure; one about the probe user is success.
+      const what = error instanceof AppError ? error.details?.what : undefined;
+      if (error instanceof AppError && error.code === 'not_found' && what !== 'application' && what !== 'endpoint') return;
       throw error;
+    } finally {
+      client.close?.();
     }
   };
 }

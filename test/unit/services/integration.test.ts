@@ -45,11 +45,15 @@ it('first run gives a working Sandbox profile; test connection: right secret ok,
   expect(await s.applications.testConnection(sandboxId)).toMatchObject({ ok: true });
 
   const base = first.sandbox!.baseUrl;
+  const secret0 = (await kc.keychain.get(sandboxId))!;
   const wrongSecret = await s.applications.add({ name: 'Wrong secret', flavour: 'Sandbox', baseUrl: base, applicationId: first.profile!.applicationId, secret: SECRET });
   const wrongApp = await s.applications.add({ name: 'Wrong app', flavour: 'Sandbox', baseUrl: base, applicationId: APP_ID, secret: SECRET });
+  const wrongPath = await s.applications.add({ name: 'Wrong path', flavour: 'Sandbox', baseUrl: `${base}/not-the-api`, applicationId: first.profile!.applicationId, secret: secret0 });
   const down = await s.applications.add({ name: 'Down', flavour: 'Sandbox', baseUrl: 'http://127.0.0.1:9', applicationId: APP_ID, secret: SECRET });
   expect(await s.applications.testConnection(wrongSecret.id)).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
   expect(await s.applications.testConnection(wrongApp.id)).toMatchObject({ ok: false, error: { code: 'not_found', details: { what: 'application' } } });
+  // A 404 about the endpoint (wrong base URL path) is a failure, not the probe user's "unknown".
+  expect(await s.applications.testConnection(wrongPath.id)).toMatchObject({ ok: false, error: { code: 'not_found', details: { what: 'endpoint' } } });
   expect(await s.applications.testConnection(down.id)).toMatchObject({ ok: false, error: { code: 'network' } });
 
   const secret = await kc.keychain.get(sandboxId);
