@@ -637,6 +637,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         }
         return move(token, to, from);
       }
+      case 'stats': {
+        // Diagnostics for the benchmark: sizes and this process's memory.
+        // `?gc=1` runs a full GC first when node was started with --expose-gc.
+        want('GET', second === undefined);
+        if (ctx.query.get('gc') === '1') (globalThis as { gc?: () => void }).gc?.();
+        const m = process.memoryUsage();
+        return {
+          status: 200,
+          body: { status: true, nonces: nonces.size(), sessions: state.sessions.size, applications: state.applications.size, rss: m.rss, heapUsed: m.heapUsed },
+        };
+      }
       case 'faults': {
         want(['GET', 'PUT', 'DELETE'], second === undefined);
         if (method === 'PUT') {

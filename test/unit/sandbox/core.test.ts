@@ -146,4 +146,14 @@ describe('sandbox core: management, authentication, virtual phone', () => {
     const b = await signed('POST', url, h.app, { body: '{"users":["y"]}' });
     expect(b.status).toBe(401);
   });
+
+  it('stats: sizes and memory of the sandbox process', async () => {
+    const res = await fetch(`${h.sandbox.baseUrl}/sandbox/stats`);
+    const body = (await res.json()) as { nonces: number; sessions: number; applications: number; rss: number; heapUsed: number };
+    expect(res.status).toBe(200);
+    expect(body.nonces).toBeGreaterThan(10);
+    expect(body.sessions).toBeGreaterThan(3);
+    expect(body.applications).toBe(2);
+    expect(body.heapUsed).toBeGreaterThan(0);
+  });
 });
