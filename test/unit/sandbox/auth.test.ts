@@ -40,6 +40,19 @@ describe('sandbox: strict request authentication', () => {
     expect(onlyMisspelt.status).toBe(200);
   });
 
+  it('accepts the Activeconnect header prefix too', async () => {
+    const a = await signed('GET', url, h.app, {
+      tamper: (hd) => {
+        for (const k of Object.keys(hd)) {
+          if (!k.startsWith('X-IAMPASS-')) continue;
+          hd[k.replace('X-IAMPASS-', 'X-Activeconnect-')] = hd[k]!;
+          delete hd[k];
+        }
+      },
+    });
+    expect(a.status).toBe(200);
+  });
+
   it.each([
     ['a tampered signature', (hd: Record<string, string>) => {
       const sig = hd.Authentication!.slice(-24);
