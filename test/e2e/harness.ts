@@ -21,6 +21,7 @@ import type { EventChannel, EventPayloadOf } from '../../src/shared/ipc/contract
 import { CSP } from '../../src/main/electron/security.ts';
 import { createHandlers } from '../../src/main/ipc/handlers/index.ts';
 import { createEventBus, createRouter, type EventBus, type Handlers, type Router } from '../../src/main/ipc/router.ts';
+import { openTestServices, type TestServices } from '../support/services.ts';
 import { RENDERER_DIR, ROOT } from './build.ts';
 
 export const CHROMIUM = process.env['IAMPASS_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -137,13 +138,16 @@ const BRIDGE_INIT_SCRIPT = `(() => {
   });
 })();`;
 
-export function defaultHandlers(): Handlers {
-  return createHandlers({ app: { version: '0.0.0-e2e', dataDir: resolve(ROOT, 'test-results/e2e-data'), platform: process.platform } });
+/** The app's own handlers on real test services (temp data folder, test keychain service). */
+export function defaultHandlers(services: TestServices, bus: EventBus): Handlers {
+  return createHandlers({ app: { version: '0.0.0-e2e', dataDir: services.dataDir, platform: process.platform }, services: services.services, bus });
 }
 
 export async function launchConsole(options: LaunchOptions = {}): Promise<ConsoleUnderTest> {
-  const router = options.router ?? createRouter(options.handlers ?? defaultHandlers());
   const bus = options.bus ?? createEventBus();
+  // Without a router or handlers: real services of its own, closed with the console.
+  const own = options.router || options.handlers ? null : await openTestServices();
+  const router = options.router ?? createRouter(options.handlers ?? defaultHandlers(own!, bus));
   const server = await serveRenderer();
   const context = await (await browser()).newContext({
     viewport: options.viewport ?? { width: 1280, height: 800 },
@@ -196,6 +200,7 @@ export async function launchConsole(options: LaunchOptions = {}): Promise<Consol
       unsubscribe();
       await context.close();
       await server.close();
+      await own?.cleanup();
     },
   };
 }

@@ -1,16 +1,27 @@
 import { existsSync, statSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createHandlers } from '../../src/main/ipc/handlers/index.ts';
-import { createEventBus, createRouter } from '../../src/main/ipc/router.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHandlers, type HandlerDeps } from '../../src/main/ipc/handlers/index.ts';
+import { createEventBus, createRouter, type Handlers } from '../../src/main/ipc/router.ts';
+import { openTestServices, type TestServices } from '../support/services.ts';
 import { closeBrowser, launchConsole } from './harness.ts';
 
-afterAll(closeBrowser);
+let t: TestServices;
+beforeAll(async () => (t = await openTestServices()));
+afterAll(async () => {
+  await closeBrowser();
+  await t.cleanup();
+});
+
+const handlersWith = (app: HandlerDeps['app'], override: Partial<Handlers> = {}): Handlers => ({
+  ...createHandlers({ app, services: t.services, bus: createEventBus() }),
+  ...override,
+});
 
 describe('console shell (built renderer, real router, Chromium)', () => {
   it('renders the shell and shows app.info fetched through the bridge', async () => {
     const dataDir = '/tmp/iampass-e2e/data folder';
     const app = await launchConsole({
-      handlers: createHandlers({ app: { version: '9.8.7-e2e', dataDir, platform: 'linux' } }),
+      handlers: handlersWith({ version: '9.8.7-e2e', dataDir, platform: 'linux' }),
     });
     try {
       await expect.poll(() => app.page.getByTestId('app-version').textContent()).toBe('9.8.7-e2e');
@@ -59,11 +70,14 @@ describe('console shell (built renderer, real router, Chromium)', () => {
 
   it('shows a typed error from main instead of crashing', async () => {
     const app = await launchConsole({
-      handlers: {
-        'app.info': () => {
-          throw new Error('secret-looking detail s3cr3t');
+      handlers: handlersWith(
+        { version: 'v', dataDir: '/d' },
+        {
+          'app.info': () => {
+            throw new Error('secret-looking detail s3cr3t');
+          },
         },
-      },
+      ),
     });
     try {
       const error = app.page.getByTestId('status-error');
@@ -95,5 +109,5 @@ describe('console shell (built renderer, real router, Chromium)', () => {
 });
 
 function createHandlersRouter(version: string) {
-  return createRouter(createHandlers({ app: { version, dataDir: '/d', platform: 'linux' } }));
+  return createRouter(handlersWith({ version, dataDir: '/d', platform: 'linux' }));
 }

@@ -4,8 +4,11 @@
  * passed in (electron's modules, paths) so tests can drive it with a mock.
  */
 import type * as Electron from 'electron';
+import { toErrorInfo } from '../../shared/errors.ts';
 import { createHandlers } from '../ipc/handlers/index.ts';
 import { createEventBus, createRouter, type EventBus } from '../ipc/router.ts';
+import { openServices, type Services } from '../services/index.ts';
+import type { StartupState } from '../../shared/ipc/applications.ts';
 import { forwardEvents, registerIpc } from './ipc.ts';
 import { createMainWindow, CSP, DEV_CSP, hardenSession, hardenWebContents } from './security.ts';
 
@@ -17,12 +20,18 @@ export interface StartOptions {
   indexHtml: string;
   /** electron-vite dev server URL (ELECTRON_RENDERER_URL), when running `npm start`. */
   devServerUrl?: string | undefined;
+  /** Opens the services on the data folder (default: the real openServices: OS keychain, embedded sandbox). */
+  openServices?: (dataDir: string) => Services;
 }
 
 export interface Started {
   /** false when another instance already runs (this one quits). */
   primary: boolean;
   bus: EventBus;
+  /** The services (null in a secondary instance). */
+  services: Services | null;
+  /** Resolves when the sandbox step ran and the window started loading. */
+  ready: Promise<void>;
 }
 
 export function start(options: StartOptions): Started {
@@ -30,7 +39,7 @@ export function start(options: StartOptions): Started {
   const bus = createEventBus();
   if (!app.requestSingleInstanceLock()) {
     app.quit();
-    return { primary: false, bus };
+    return { primary: false, bus, services: null, ready: Promise.resolve() };
   }
 
   const dev = !app.isPackaged && options.devServerUrl !== undefined && options.devServerUrl !== '';
@@ -45,14 +54,41 @@ export function start(options: StartOptions): Started {
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents));
   app.on('window-all-closed', () => app.quit());
 
+  const dataDir = app.getPath('userData');
+  const services = (options.openServices ?? ((dir: string) => openServices({ dataDir: dir })))(dataDir);
+  // Filled in by the first-run step below; the renderer reads it through startup.status.
+  const startup: StartupState = { phase: 'starting', firstRun: false, sandbox: null, error: null };
+  let closed = false;
+  app.on('will-quit', (event) => {
+    if (closed) return;
+    event.preventDefault();
+    closed = true;
+    void services
+      .close()
+      .catch((error: unknown) => console.error('closing the services failed:', error instanceof Error ? error.name : typeof error))
+      .finally(() => app.quit());
+  });
+
   const router = createRouter(
-    createHandlers({ app: { version: app.getVersion(), dataDir: app.getPath('userData') } }),
+    createHandlers({ app: { version: app.getVersion(), dataDir }, services, bus, startup: () => startup }),
     { onError: (channel, error) => console.error(`ipc ${channel} failed:`, error instanceof Error ? error.name : typeof error) },
   );
   registerIpc(ipcMain, router, () => appUrl, (channel) => console.warn(`ipc ${channel}: refused a call from a foreign frame`));
   forwardEvents(bus, () => window?.webContents ?? null);
 
-  void app.whenReady().then(async () => {
+  const ready = app.whenReady().then(async () => {
+    // First run / restart of the embedded sandbox before the window loads, so the
+    // console opens on a working profile. A failure is shown, not fatal.
+    try {
+      const first = await services.ensureSandbox();
+      startup.firstRun = first.firstRun;
+      startup.sandbox = first.sandbox ? { baseUrl: first.sandbox.baseUrl, profileId: first.profile?.id ?? null } : null;
+      startup.phase = 'ready';
+    } catch (error) {
+      startup.phase = 'failed';
+      startup.error = toErrorInfo(error);
+      console.error('starting the sandbox failed:', startup.error.code);
+    }
     hardenSession(session.defaultSession, dev ? DEV_CSP : CSP);
     window = createMainWindow(BrowserWindow, options.preloadPath, app.isPackaged);
     const shown = window;
@@ -65,5 +101,5 @@ export function start(options: StartOptions): Started {
     else await shown.loadFile(options.indexHtml);
   });
 
-  return { primary: true, bus };
+  return { primary: true, bus, services, ready };
 }

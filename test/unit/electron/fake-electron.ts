@@ -19,7 +19,7 @@ export class FakeWebContents extends EventEmitter {
   }
 }
 
-export function createFakeElectron(options: { lock?: boolean; packaged?: boolean } = {}) {
+export function createFakeElectron(options: { lock?: boolean; packaged?: boolean; userData?: string } = {}) {
   const appEvents = new EventEmitter();
   let resolveReady!: () => void;
   const ready = new Promise<void>((r) => (resolveReady = r));
@@ -86,7 +86,7 @@ export function createFakeElectron(options: { lock?: boolean; packaged?: boolean
       on: (event: string, listener: (...a: unknown[]) => void) => appEvents.on(event, listener),
       whenReady: () => ready,
       getVersion: () => '3.2.1',
-      getPath: (name: string) => `/fake/${name}`,
+      getPath: (name: string) => (name === 'userData' && options.userData ? options.userData : `/fake/${name}`),
     },
     BrowserWindow: FakeBrowserWindow,
     ipcMain: {

@@ -1,10 +1,28 @@
 /** src/main/index.ts wires the real `electron` module (mocked here) into start(). */
-import { describe, expect, it, vi } from 'vitest';
+import { rmSync } from 'node:fs';
+import keytar from 'keytar';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { REQUEST_CHANNELS } from '../../../src/shared/ipc/contract.ts';
+import { Keychain } from '../../../src/main/secrets/keychain.ts';
+import type * as ServicesModule from '../../../src/main/services/index.ts';
 import { createFakeElectron } from './fake-electron.ts';
 
-const fake = createFakeElectron();
+const { userData, keychainService } = vi.hoisted(() => ({
+  userData: `${process.env['TMPDIR'] ?? '/tmp'}/iampass-index-${String(process.pid)}-${String(Date.now())}`,
+  keychainService: `iampass-admin-test-index-${String(process.pid)}`,
+}));
+const fake = createFakeElectron({ userData });
 vi.mock('electron', () => fake.electron);
+// The real openServices on a temp userData, with a test-only keychain service name.
+vi.mock('../../../src/main/services/index.ts', async (importOriginal) => {
+  const real = await importOriginal<typeof ServicesModule>();
+  return { ...real, openServices: (o: ServicesModule.ServicesOptions) => real.openServices({ ...o, secrets: new Keychain({ service: keychainService }) }) };
+});
+
+afterAll(async () => {
+  for (const c of await keytar.findCredentials(keychainService)) await keytar.deletePassword(keychainService, c.account);
+  rmSync(userData, { recursive: true, force: true });
+});
 
 describe('src/main/index.ts', () => {
   it('takes the lock, registers every channel and opens the built renderer with the CommonJS preload', async () => {
@@ -12,11 +30,15 @@ describe('src/main/index.ts', () => {
     expect(fake.calls.lock).toBe(1);
     expect([...fake.handlers.keys()].sort()).toEqual([...REQUEST_CHANNELS].sort());
     await fake.ready();
-    await new Promise((r) => setTimeout(r, 0));
+    await vi.waitFor(() => expect(fake.windows).toHaveLength(1), { timeout: 10_000 });
     const win = fake.windows[0]!;
     const prefs = (win.options as { webPreferences: { preload: string; sandbox: boolean } }).webPreferences;
     expect(prefs.preload).toMatch(/[/\\]preload[/\\]index\.cjs$/);
     expect(prefs.sandbox).toBe(true);
     expect(win.loaded).toMatch(/^file:.*[/\\]renderer[/\\]index\.html$/);
+    // The first-run step ran on the userData folder: the Sandbox secret is in the (test) keychain.
+    expect((await keytar.findCredentials(keychainService)).map((c) => c.account)).toEqual(expect.arrayContaining([expect.stringMatching(/^profile:/)]));
+    fake.appEvents.emit('will-quit', { preventDefault: () => undefined });
+    await vi.waitFor(() => expect(fake.calls.quit).toBe(1));
   });
 });

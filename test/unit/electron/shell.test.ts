@@ -1,27 +1,40 @@
 import type * as Electron from 'electron';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { REQUEST_CHANNELS } from '../../../src/shared/ipc/contract.ts';
 import { start } from '../../../src/main/electron/app.ts';
 import { FOREIGN_SENDER, registerIpc } from '../../../src/main/electron/ipc.ts';
 import { createMainWindow, CSP, hardenWebContents, isAppUrl, isTrustedFrame } from '../../../src/main/electron/security.ts';
-import { createRouter, type Router } from '../../../src/main/ipc/router.ts';
+import { createEventBus, createRouter, type Router } from '../../../src/main/ipc/router.ts';
+import type { SandboxLauncher } from '../../../src/main/services/first-run.ts';
+import { openTestServices, type TestServices } from '../../support/services.ts';
 import { createHandlers } from '../../../src/main/ipc/handlers/index.ts';
 import { createFakeElectron, FakeWebContents } from './fake-electron.ts';
 
 const INDEX = '/opt/iampass/out/renderer/index.html';
 const APP_URL = `file://${INDEX}`;
 
-async function boot(opts: { lock?: boolean; packaged?: boolean; dev?: string } = {}) {
+// Real services (temp data folder, test keychain service, the embedded sandbox) behind the mocked electron.
+const opened: TestServices[] = [];
+afterAll(async () => {
+  for (const t of opened.splice(0)) await t.cleanup();
+});
+
+async function boot(opts: { lock?: boolean; packaged?: boolean; dev?: string; launcher?: SandboxLauncher } = {}) {
   const fake = createFakeElectron(opts);
+  const t = await openTestServices(opts.launcher ? { launcher: opts.launcher } : {});
+  opened.push(t);
+  const dataDirs: string[] = [];
   const started = start({
     electron: fake.electron as unknown as Pick<typeof Electron, 'app' | 'BrowserWindow' | 'ipcMain' | 'session'>,
     preloadPath: '/opt/iampass/out/preload/index.cjs',
     indexHtml: INDEX,
     devServerUrl: opts.dev,
+    openServices: (dir) => (dataDirs.push(dir), t.services),
   });
   await fake.ready();
+  await started.ready;
   await new Promise((r) => setTimeout(r, 0));
-  return { fake, started };
+  return { fake, started, t, dataDirs };
 }
 
 function frame(url: string, parent: unknown = null) {
@@ -164,6 +177,43 @@ describe('start()', () => {
   });
 });
 
+describe('start(): services', () => {
+  it('opens the services on userData, runs the sandbox step before loading the window, and the Sandbox profile is active', async () => {
+    const { fake, started, t, dataDirs } = await boot();
+    expect(dataDirs).toEqual(['/fake/userData']);
+    expect(started.services).toBe(t.services);
+    expect(fake.windows[0]!.loaded).toBe(`file:${INDEX}`);
+    const active = t.services.applications.getActive();
+    expect(active).toMatchObject({ name: 'Sandbox', flavour: 'Sandbox' });
+    // The sandbox answers: a real signed call through the connection test.
+    expect(await t.services.applications.testConnection(active!.id)).toMatchObject({ ok: true });
+    expect(await t.accounts()).toContain(`profile:${active!.id}`);
+  });
+
+  it('a sandbox that fails to start still opens the window', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const launcher: SandboxLauncher = { start: () => Promise.reject(new Error('port in use')) };
+    const { fake, t } = await boot({ launcher });
+    expect(fake.windows).toHaveLength(1);
+    expect(fake.windows[0]!.loaded).toBe(`file:${INDEX}`);
+    expect(t.services.applications.getActive()).toBeNull();
+  });
+
+  it('closes the services on will-quit, then quits', async () => {
+    const { fake, t } = await boot();
+    const event = { preventDefault: vi.fn() };
+    fake.appEvents.emit('will-quit', event);
+    expect(event.preventDefault).toHaveBeenCalledOnce();
+    await vi.waitFor(() => expect(fake.calls.quit).toBe(1));
+    // The store is closed: reading it now fails.
+    expect(() => t.services.applications.getActive()).toThrow();
+    // The second will-quit (from app.quit) goes through.
+    const again = { preventDefault: vi.fn() };
+    fake.appEvents.emit('will-quit', again);
+    expect(again.preventDefault).not.toHaveBeenCalled();
+  });
+});
+
 describe('sender checks', () => {
   it('isAppUrl: exact file, same origin in dev, nothing else', () => {
     expect(isAppUrl(`${APP_URL}?x=1#/a`, APP_URL)).toBe(true);
@@ -187,7 +237,9 @@ describe('sender checks', () => {
       removeHandler: (c: string) => void handlers.delete(c),
     };
     const seen: string[] = [];
-    const inner = createRouter(createHandlers({ app: { version: 'v', dataDir: '/d' } }));
+    const t = await openTestServices();
+    opened.push(t);
+    const inner = createRouter(createHandlers({ app: { version: 'v', dataDir: '/d' }, services: t.services, bus: createEventBus() }));
     const router: Router = { handle: (c, p, s) => (seen.push(s.url), inner.handle(c, p, s)) };
     const dispose = registerIpc(ipcMain as unknown as Electron.IpcMain, router, () => APP_URL);
     await handlers.get('app.info')!(invokeEvent(APP_URL), {});

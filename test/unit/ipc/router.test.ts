@@ -1,11 +1,17 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/shared/errors.ts';
 import { EVENT_CHANNELS, REQUEST_CHANNELS, requests } from '../../../src/shared/ipc/contract.ts';
 import { createHandlers } from '../../../src/main/ipc/handlers/index.ts';
 import { createEventBus, createRouter, type Handlers } from '../../../src/main/ipc/router.ts';
+import { openTestServices, type TestServices } from '../../support/services.ts';
 
 const sender = { id: 'test', url: 'file:///app/index.html' };
-const handlers = (): Handlers => createHandlers({ app: { version: '1.2.3', dataDir: '/data/dir', platform: 'linux' } });
+let t: TestServices;
+beforeAll(async () => (t = await openTestServices()));
+afterAll(() => t.cleanup());
+const handlers = (): Handlers => createHandlers({ app: { version: '1.2.3', dataDir: '/data/dir', platform: 'linux' }, services: t.services, bus: createEventBus() });
+/** A table where only app.info is implemented (the router must still type-check and dispatch it). */
+const only = (h: Partial<Handlers>): Handlers => ({ ...handlers(), ...h });
 
 describe('router', () => {
   it('answers app.info with version, platform and data folder', async () => {
@@ -17,14 +23,14 @@ describe('router', () => {
   });
 
   it('defaults platform to the process platform', async () => {
-    const router = createRouter(createHandlers({ app: { version: 'v', dataDir: '/d' } }));
+    const router = createRouter(createHandlers({ app: { version: 'v', dataDir: '/d' }, services: t.services, bus: createEventBus() }));
     const result = await router.handle('app.info', {}, sender);
     expect(result.ok && (result.value as { platform: string }).platform).toBe(process.platform);
   });
 
   it('rejects an unknown channel as invalid_input without calling anything', async () => {
     let called = 0;
-    const router = createRouter({ 'app.info': () => (called++, { version: '', platform: '', dataDir: '' }) });
+    const router = createRouter(only({ 'app.info': () => (called++, { version: '', platform: '', dataDir: '' }) }));
     for (const channel of ['nope', '__proto__', 'constructor', 'toString', 'app.info ']) {
       const result = await router.handle(channel, {}, sender);
       expect(result).toMatchObject({ ok: false, code: 'invalid_input', retryable: false });
@@ -34,7 +40,7 @@ describe('router', () => {
 
   it('validates payloads: names the bad fields, never echoes their values, calls no handler', async () => {
     let called = 0;
-    const router = createRouter({ 'app.info': () => (called++, { version: '', platform: '', dataDir: '' }) });
+    const router = createRouter(only({ 'app.info': () => (called++, { version: '', platform: '', dataDir: '' }) }));
     const secret = 'sk_live_very_secret_value';
     const result = await router.handle('app.info', { secret }, sender);
     expect(result.ok).toBe(false);
@@ -51,20 +57,22 @@ describe('router', () => {
   });
 
   it('maps a thrown AppError to its code and an unknown throw to a generic internal error', async () => {
-    const appError = createRouter({
-      'app.info': () => {
-        throw new AppError('keychain', 'The keychain is locked.');
-      },
-    });
+    const appError = createRouter(
+      only({
+        'app.info': () => {
+          throw new AppError('keychain', 'The keychain is locked.');
+        },
+      }),
+    );
     expect(await appError.handle('app.info', {}, sender)).toEqual({ ok: false, code: 'keychain', message: 'The keychain is locked.', retryable: false });
 
     const seen: unknown[] = [];
     const crash = createRouter(
-      {
+      only({
         'app.info': () => {
           throw new Error('password=hunter2 at /secret/path');
         },
-      },
+      }),
       { onError: (_c, e) => seen.push(e) },
     );
     const result = await crash.handle('app.info', {}, sender);
@@ -75,12 +83,14 @@ describe('router', () => {
 
   it('passes the sender to the handler', async () => {
     let got: unknown;
-    const router = createRouter({
-      'app.info': (_p, ctx) => {
-        got = ctx.sender;
-        return { version: '', platform: '', dataDir: '' };
-      },
-    });
+    const router = createRouter(
+      only({
+        'app.info': (_p, ctx) => {
+          got = ctx.sender;
+          return { version: '', platform: '', dataDir: '' };
+        },
+      }),
+    );
     await router.handle('app.info', {}, sender);
     expect(got).toEqual(sender);
   });
@@ -106,8 +116,9 @@ describe('event bus', () => {
 
 describe('contract typing', () => {
   it('a handler table missing a channel, or a client call with a wrong payload, fails to type-check (tsc runs these lines)', async () => {
+    const { 'app.info': _dropped, ...rest } = handlers();
     // @ts-expect-error 'app.info' has no handler
-    const incomplete: Handlers = {};
+    const incomplete: Handlers = rest;
     const router = createRouter(incomplete);
     // At run time the missing handler is still a typed error, not a crash.
     expect(await router.handle('app.info', {}, sender)).toMatchObject({ ok: false, code: 'internal' });

@@ -3,11 +3,19 @@
  * src/shared/ipc/contract.ts). `satisfies Handlers` makes a channel without a
  * handler a compile error.
  */
-import type { Handlers } from '../router.ts';
+import type { StartupState } from '../../../shared/ipc/applications.ts';
+import type { Services } from '../../services/index.ts';
+import type { EventBus, Handlers } from '../router.ts';
 import { appHandlers, type AppDeps } from './app.ts';
 
 export interface HandlerDeps {
   app: AppDeps;
+  /** The store, keychain and services (openServices on the data folder). */
+  services: Services;
+  /** Main -> renderer events (forwarded to the window / the E2E page). */
+  bus: EventBus;
+  /** The start-up (first-run / sandbox) state; default: ready, not a first run. */
+  startup?: () => StartupState;
 }
 
 export function createHandlers(deps: HandlerDeps): Handlers {
