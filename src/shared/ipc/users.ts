@@ -1,0 +1,178 @@
+/**
+ * Feature: the user directory of the ACTIVE application profile, and the
+ * registration-QR onboarding / lost-device flows.
+ *
+ * The renderer loads the whole directory once as a compact COLUMNAR snapshot
+ * (`users.snapshot`, parallel arrays, index i = one user) and searches /
+ * sorts / filters it in memory; main then keeps it current with
+ * `users.changed` events (upserts and removals, each with the new revision).
+ * When an event's `reset` is true (e.g. after a big import or a profile
+ * switch) the renderer re-fetches the snapshot instead.
+ *
+ * Registration links are bearer credentials: they never cross the bridge.
+ * main keeps a link in memory under an opaque `handle` and gives the renderer
+ * only the QR module matrix to draw, plus copy/export actions done by main.
+ */
+import { z } from 'zod';
+import type { ErrorCode } from '../errors.ts';
+import { event, request } from './define.ts';
+
+export const DEVICE_STATES = ['registered', 'not_registered', 'unknown'] as const;
+export type DeviceState = (typeof DEVICE_STATES)[number];
+
+/** The last status check of a user failed (kept in memory by main, cleared by the next good check). */
+export interface StatusError {
+  code: ErrorCode;
+  message: string;
+  at: number;
+}
+
+/** One user as carried by `users.changed` and `users.checkStatus`. */
+export interface UserRow {
+  rowId: number;
+  userId: string;
+  displayName: string;
+  /** The ID IAMPASS knows: random opaque (default) or the user ID itself (profile sends own IDs). Not personal data. */
+  iampassId: string;
+  deviceState: DeviceState;
+  deviceCheckedAt: number | null;
+  addedAt: number;
+  lastAuthAt: number | null;
+  statusError: StatusError | null;
+}
+
+/** The whole directory, column-oriented: every array has `count` entries, sorted by user ID (case-insensitive). */
+export interface UsersSnapshot {
+  /** The profile this is for; null when no application is active (all arrays empty). */
+  profileId: string | null;
+  profileName: string | null;
+  /** True when the profile sends the admin's own IDs (then iampassIds[i] === userIds[i]). */
+  sendOwnIds: boolean;
+  /** Increases with every change; `users.changed` events with revision <= this are already included. */
+  revision: number;
+  count: number;
+  rowIds: number[];
+  userIds: string[];
+  displayNames: string[];
+  iampassIds: string[];
+  deviceStates: DeviceState[];
+  deviceCheckedAt: (number | null)[];
+  addedAt: number[];
+  lastAuthAt: (number | null)[];
+  /** Sparse: user ID -> last status error. */
+  statusErrors: Record<string, StatusError>;
+}
+
+export interface UsersChanged {
+  profileId: string | null;
+  revision: number;
+  /** Added or updated users (match on userId). */
+  upserts: UserRow[];
+  /** Removed user IDs. */
+  removed: string[];
+  /** Too much changed (or the active profile changed): re-fetch `users.snapshot`. */
+  reset: boolean;
+}
+
+/** CSV column mapping: column indexes (0-based) in the parsed header. */
+export interface CsvMapping {
+  userId: number;
+  displayName?: number | null;
+}
+
+export interface CsvPreviewRow {
+  /** 1-based data row (header excluded). */
+  row: number;
+  userId: string;
+  displayName: string;
+  /** null: valid; otherwise why the row will be refused (blank, too long, control characters, duplicate of row N). */
+  problem: string | null;
+}
+
+export interface CsvPreview {
+  /** Header names (or "Column 1".. when `hasHeader` is false). */
+  columns: string[];
+  hasHeader: boolean;
+  /** The mapping used (the given one, or a guess from the header: user/login/id/email, name/display). */
+  mapping: CsvMapping;
+  /** Data rows in the file (header excluded). */
+  totalRows: number;
+  validRows: number;
+  invalidRows: number;
+  /** Rows that repeat an earlier user ID (counted in invalidRows too). */
+  duplicateRows: number;
+  /** The first rows, validated. */
+  preview: CsvPreviewRow[];
+  /** Parse warnings (bad quoting...), bounded. */
+  warnings: string[];
+}
+
+/** A QR code to draw: `size` x `size` modules, row-major, '1' = dark. Draw with a quiet zone of 4 modules. */
+export interface QrMatrix {
+  size: number;
+  modules: string;
+}
+
+export interface OnboardingView {
+  /** Opaque; names the link held in main. */
+  handle: string;
+  userId: string;
+  /** The display name sent to IAMPASS (shown on the phone). */
+  displayName: string;
+  qr: QrMatrix;
+  /** When main forgets the link (ms since epoch); the renderer hides the code by then at the latest. */
+  expiresAt: number;
+  /** The device state when shown (not_registered after a lost device). */
+  deviceState: DeviceState;
+}
+
+const userId = z.string().max(4096); // shape only: the service validates per row and says why
+const userIds = z.array(userId).min(1).max(200_000);
+const handle = z.string().min(1).max(64);
+const csvText = z.string().max(64 * 1024 * 1024);
+const mapping = z.object({ userId: z.number().int().min(0).max(1000), displayName: z.number().int().min(0).max(1000).nullable().optional() }).strict();
+
+export const MAX_CONFIRM_FREE_DELETE = 10;
+
+export const usersRequests = {
+  'users.snapshot': request(z.object({}).strict()).returns<UsersSnapshot>(),
+  /** One or many users (single add, pasted list). Starts a job; per-row results in job.finished. */
+  'users.add': request(
+    z.object({ users: z.array(z.object({ userId, displayName: z.string().max(4096).optional() }).strict()).min(1).max(200_000) }).strict(),
+  ).returns<{ jobId: string }>(),
+  /** Parses and validates a CSV (text read by the renderer from a file input / drop); nothing is written. */
+  'users.csvPreview': request(
+    z.object({ text: csvText, mapping: mapping.optional(), hasHeader: z.boolean().optional(), previewRows: z.number().int().min(0).max(500).optional() }).strict(),
+  ).returns<CsvPreview>(),
+  /** Imports a CSV with a mapping (as previewed). Starts a job. */
+  'users.importCsv': request(z.object({ text: csvText, mapping, hasHeader: z.boolean().optional() }).strict()).returns<{ jobId: string }>(),
+  /** More than MAX_CONFIRM_FREE_DELETE users: `confirmCount` must equal userIds.length. Starts a job. */
+  'users.delete': request(z.object({ userIds, confirmCount: z.number().int().optional() }).strict()).returns<{ jobId: string }>(),
+  /** Checks has_registered_mobile_device for a selection or everyone, bounded by the profile's concurrency. Starts a job. */
+  'users.refreshStatus': request(
+    z.union([z.object({ userIds }).strict(), z.object({ all: z.literal(true) }).strict()]),
+  ).returns<{ jobId: string }>(),
+  /** Checks one user now; a failed check is a typed error (and is kept on the row). */
+  'users.checkStatus': request(z.object({ userId }).strict()).returns<UserRow>(),
+  /** Reports the user's phone lost (lost_user_mobile_device): marks not registered, audits, answers a fresh QR and watches it. */
+  'users.lostDevice': request(z.object({ userId }).strict()).returns<OnboardingView>(),
+
+  /** Gets a registration link for the user and answers its QR; watches has_registered_mobile_device while open. */
+  'onboarding.show': request(
+    z.object({ userId, displayName: z.string().max(4096).optional(), ttlSeconds: z.number().int().min(10).max(3600).optional() }).strict(),
+  ).returns<OnboardingView>(),
+  /** main writes the link to the clipboard. */
+  'onboarding.copyLink': request(z.object({ handle }).strict()).returns<{ copied: true }>(),
+  /** main renders the QR (PNG or SVG) and asks where to save it; saved=false when the admin cancelled. */
+  'onboarding.export': request(z.object({ handle, format: z.enum(['png', 'svg']) }).strict()).returns<{ saved: boolean }>(),
+  /** Forgets the link and stops watching. Closing an unknown / expired handle is fine. */
+  'onboarding.close': request(z.object({ handle }).strict()).returns<{ closed: boolean }>(),
+};
+
+export const usersEvents = {
+  'users.changed': event<UsersChanged>(),
+  /** The phone finished registering while the QR was open (the row also arrives via users.changed). */
+  'onboarding.registered': event<{ handle: string; userId: string }>(),
+  /** The handle expired (TTL) and the link was forgotten: hide the code. */
+  'onboarding.expired': event<{ handle: string }>(),
+};
