@@ -16,6 +16,8 @@ import { startSandbox } from '../../sandbox/server.ts';
 import { AuditService } from './audit.ts';
 import { makeConnectionTester } from './connection-test.ts';
 import { ensureSandboxProfile, type FirstRunResult, type SandboxLauncher } from './first-run.ts';
+import type { Notifier } from './notifier.ts';
+import { SessionsService, type SessionsOptions } from './sessions.ts';
 
 export const STORE_FILE = 'iampass-admin.sqlite';
 
@@ -29,6 +31,10 @@ export interface ServicesOptions {
   /** Defaults to the embedded sandbox (src/sandbox/server.ts). */
   launcher?: SandboxLauncher;
   now?: () => number;
+  /** Desktop notifications (the Electron layer's); default: none. */
+  notifier?: Notifier;
+  /** Session monitor tuning (intervals, clock). */
+  sessions?: SessionsOptions;
 }
 
 export interface Services {
@@ -36,6 +42,10 @@ export interface Services {
   secrets: SecretStore;
   applications: ApplicationsService;
   audit: AuditService;
+  /** Live sessions + the monitor; live sessions in the store resume on open (`sessionsResumed`). */
+  sessions: SessionsService;
+  /** Resolves with the number of sessions resumed (rejects, e.g. keychain locked, without crashing). */
+  sessionsResumed: Promise<number>;
   /** First-run / restart of the embedded sandbox (needs `launcher`). */
   ensureSandbox(): Promise<FirstRunResult>;
   /** Stops the sandbox started by `ensureSandbox` and closes the store. */
@@ -53,12 +63,22 @@ export function openServices(options: ServicesOptions): Services {
   const tester = options.tester ?? defaultTester;
   const launcher = options.launcher ?? defaultLauncher;
   const applications = new ApplicationsService({ store, secrets, audit, now, tester });
+  const sessions = new SessionsService({ store, secrets, audit, now, ...(options.notifier ? { notifier: options.notifier } : {}), ...(options.sessions ? { options: options.sessions } : {}) });
+  let sessionsResumed: Promise<number>;
+  try {
+    sessionsResumed = Promise.resolve(sessions.resume());
+  } catch (error) {
+    sessionsResumed = Promise.reject(error instanceof Error ? error : new Error('resume failed'));
+    sessionsResumed.catch(() => undefined);
+  }
   let sandbox: FirstRunResult['sandbox'] = null;
   return {
     store,
     secrets,
     applications,
     audit,
+    sessions,
+    sessionsResumed,
     async ensureSandbox() {
       if (sandbox) await sandbox.close();
       sandbox = null;
@@ -67,6 +87,7 @@ export function openServices(options: ServicesOptions): Services {
       return result;
     },
     async close() {
+      await sessions.close();
       if (sandbox) await sandbox.close();
       sandbox = null;
       store.close();

@@ -127,3 +127,41 @@ export function listSessions(store: Store, profileId: string, limit = 200): Sess
     store.db.prepare('SELECT * FROM sessions WHERE profile_id = ? ORDER BY started_at DESC LIMIT ?').all(profileId, limit) as unknown as SessionRow[]
   ).map(fromRow);
 }
+
+/** Sessions of every profile whose status is one of `statuses` (the monitor's resume on start). */
+export function sessionsWithStatus(store: Store, statuses: readonly string[]): SessionRecord[] {
+  if (statuses.length === 0) return [];
+  const marks = statuses.map(() => '?').join(', ');
+  return (store.db.prepare(`SELECT * FROM sessions WHERE status IN (${marks}) ORDER BY started_at`).all(...statuses) as unknown as SessionRow[]).map(fromRow);
+}
+
+export interface SessionQuery {
+  statuses?: readonly string[];
+  userId?: string;
+  limit?: number;
+}
+
+/** A profile's sessions, newest first, optionally by status and user (limit capped at 1000). */
+export function querySessions(store: Store, profileId: string, q: SessionQuery = {}): SessionRecord[] {
+  const where = ['profile_id = ?'];
+  const args: (string | number)[] = [profileId];
+  if (q.statuses) {
+    if (q.statuses.length === 0) return [];
+    where.push(`status IN (${q.statuses.map(() => '?').join(', ')})`);
+    args.push(...q.statuses);
+  }
+  if (q.userId !== undefined) {
+    where.push('user_id = ?');
+    args.push(q.userId);
+  }
+  args.push(Math.min(Math.max(1, Math.trunc(q.limit ?? 200)), 1000));
+  return (
+    store.db.prepare(`SELECT * FROM sessions WHERE ${where.join(' AND ')} ORDER BY started_at DESC, id LIMIT ?`).all(...args) as unknown as SessionRow[]
+  ).map(fromRow);
+}
+
+/** Number of a profile's sessions per status. */
+export function countSessionsByStatus(store: Store, profileId: string): Record<string, number> {
+  const rows = store.db.prepare('SELECT status, count(*) AS n FROM sessions WHERE profile_id = ? GROUP BY status').all(profileId) as unknown as { status: string; n: number }[];
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}
