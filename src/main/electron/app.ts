@@ -4,8 +4,11 @@
  * passed in (electron's modules, paths) so tests can drive it with a mock.
  */
 import type * as Electron from 'electron';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { toErrorInfo } from '../../shared/errors.ts';
 import { createHandlers } from '../ipc/handlers/index.ts';
+import type { SaveFile } from '../ipc/handlers/audit.ts';
 import { createEventBus, createRouter, type EventBus } from '../ipc/router.ts';
 import { openServices, type Services } from '../services/index.ts';
 import type { StartupState } from '../../shared/ipc/applications.ts';
@@ -13,7 +16,7 @@ import { forwardEvents, registerIpc } from './ipc.ts';
 import { createMainWindow, CSP, DEV_CSP, hardenSession, hardenWebContents } from './security.ts';
 
 export interface StartOptions {
-  electron: Pick<typeof Electron, 'app' | 'BrowserWindow' | 'ipcMain' | 'session'>;
+  electron: Pick<typeof Electron, 'app' | 'BrowserWindow' | 'ipcMain' | 'session'> & Partial<Pick<typeof Electron, 'dialog'>>;
   /** Absolute path of the built preload (out/preload/index.cjs). */
   preloadPath: string;
   /** Absolute path of the built renderer's index.html. */
@@ -69,8 +72,22 @@ export function start(options: StartOptions): Started {
       .finally(() => app.quit());
   });
 
+  // Audit exports: the admin picks the file in a native save dialog; main writes it (owner-only).
+  const dialog = options.electron.dialog;
+  const saveFile: SaveFile = async ({ suggestedName, content, format }) => {
+    if (!dialog || !window) return null;
+    const chosen = await dialog.showSaveDialog(window, {
+      title: 'Export the audit log',
+      defaultPath: join(app.getPath('documents'), suggestedName),
+      filters: [format === 'csv' ? { name: 'CSV', extensions: ['csv'] } : { name: 'JSON', extensions: ['json'] }],
+    });
+    if (chosen.canceled || !chosen.filePath) return null;
+    await writeFile(chosen.filePath, content, { mode: 0o600 });
+    return chosen.filePath;
+  };
+
   const router = createRouter(
-    createHandlers({ app: { version: app.getVersion(), dataDir }, services, bus, startup: () => startup }),
+    createHandlers({ app: { version: app.getVersion(), dataDir }, services, bus, startup: () => startup, saveFile }),
     { onError: (channel, error) => console.error(`ipc ${channel} failed:`, error instanceof Error ? error.name : typeof error) },
   );
   registerIpc(ipcMain, router, () => appUrl, (channel) => console.warn(`ipc ${channel}: refused a call from a foreign frame`));

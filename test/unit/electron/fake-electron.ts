@@ -26,6 +26,8 @@ export function createFakeElectron(options: { lock?: boolean; packaged?: boolean
   const handlers = new Map<string, Fn>();
   const windows: FakeBrowserWindow[] = [];
   const calls = { quit: 0, lock: 0, focus: 0, restore: 0 };
+  /** What the save dialog answers next, and the options it was shown with. */
+  const saveDialog = { answer: { canceled: true, filePath: '' } as { canceled: boolean; filePath: string }, calls: [] as unknown[] };
 
   class FakeBrowserWindow extends EventEmitter {
     options: unknown;
@@ -94,7 +96,10 @@ export function createFakeElectron(options: { lock?: boolean; packaged?: boolean
       removeHandler: (channel: string) => void handlers.delete(channel),
     },
     session: { defaultSession: session },
+    dialog: {
+      showSaveDialog: (_window: unknown, opts: unknown) => (saveDialog.calls.push(opts), Promise.resolve(saveDialog.answer)),
+    },
   };
 
-  return { electron, appEvents, handlers, windows, session, calls, ready: () => (resolveReady(), ready) };
+  return { electron, appEvents, handlers, windows, session, calls, saveDialog, ready: () => (resolveReady(), ready) };
 }

@@ -197,6 +197,30 @@ describe('start(): services', () => {
     expect(fake.windows).toHaveLength(1);
     expect(fake.windows[0]!.loaded).toBe(`file:${INDEX}`);
     expect(t.services.applications.getActive()).toBeNull();
+    const r = await fake.handlers.get('firstRun.status')!(invokeEvent(APP_URL) as never, {} as never);
+    expect(r).toMatchObject({ ok: true, value: { phase: 'failed', sandbox: null, error: { code: 'internal' } } });
+  });
+
+  it('audit.export asks where through the save dialog and writes the file owner-only; cancel writes nothing', async () => {
+    const { fake, t } = await boot();
+    const target = `${t.dataDir}/export.json`;
+    fake.saveDialog.answer = { canceled: false, filePath: target };
+    const result = await fake.handlers.get('audit.export')!(invokeEvent(APP_URL) as never, { format: 'json' } as never);
+    expect(result).toMatchObject({ ok: true, value: { path: target } });
+    expect((fake.saveDialog.calls.at(-1) as { defaultPath: string }).defaultPath).toMatch(/^\/fake\/documents\/iampass-audit-.*\.json$/);
+    const { readFileSync, statSync, existsSync } = await import('node:fs');
+    expect((JSON.parse(readFileSync(target, 'utf8')) as { action: string }[]).map((r) => r.action)).toContain('sandbox.create');
+    expect(statSync(target).mode & 0o777).toBe(0o600);
+    fake.saveDialog.answer = { canceled: true, filePath: '' };
+    expect(await fake.handlers.get('audit.export')!(invokeEvent(APP_URL) as never, { format: 'csv' } as never)).toEqual({ ok: true, value: { path: null, count: 0 } });
+    expect(existsSync(`${t.dataDir}/export.csv`)).toBe(false);
+  });
+
+  it('firstRun.status reports the sandbox step to the renderer', async () => {
+    const { fake } = await boot();
+    const r = (await fake.handlers.get('firstRun.status')!(invokeEvent(APP_URL) as never, {} as never)) as { ok: true; value: { phase: string; firstRun: boolean; sandbox: { baseUrl: string } } };
+    expect(r.value).toMatchObject({ phase: 'ready', firstRun: true, dismissed: false });
+    expect(r.value.sandbox.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
   it('closes the services on will-quit, then quits', async () => {

@@ -7,6 +7,9 @@ import type { StartupState } from '../../../shared/ipc/applications.ts';
 import type { Services } from '../../services/index.ts';
 import type { EventBus, Handlers } from '../router.ts';
 import { appHandlers, type AppDeps } from './app.ts';
+import { applicationsHandlers } from './applications.ts';
+import { auditHandlers, type SaveFile } from './audit.ts';
+import { sessionsHandlers } from './sessions.ts';
 
 export interface HandlerDeps {
   app: AppDeps;
@@ -16,10 +19,15 @@ export interface HandlerDeps {
   bus: EventBus;
   /** The start-up (first-run / sandbox) state; default: ready, not a first run. */
   startup?: () => StartupState;
+  /** Writes an audit export (Electron: save dialog; tests: a temp folder). Without it, export is refused. */
+  saveFile?: SaveFile;
 }
 
 export function createHandlers(deps: HandlerDeps): Handlers {
   return {
     ...appHandlers(deps.app),
+    ...applicationsHandlers(deps),
+    ...auditHandlers(deps),
+    ...sessionsHandlers(deps),
   } satisfies Handlers;
 }

@@ -1,0 +1,61 @@
+/**
+ * Handlers for src/shared/ipc/audit.ts. The export is written through the
+ * injected `saveFile` (Electron: a save dialog in the thin layer; tests: a
+ * temp folder), and is itself an audited action.
+ */
+import { AppError, toErrorInfo } from '../../../shared/errors.ts';
+import type { AuditEntryView } from '../../../shared/ipc/audit.ts';
+import type { Services } from '../../services/index.ts';
+import type { AuditEntry, AuditFilter } from '../../store/audit.ts';
+import type { Handler } from '../router.ts';
+
+/**
+ * Writes an export: asks where (or decides), writes `content`, resolves with
+ * the absolute path, or null when the admin cancelled.
+ */
+export type SaveFile = (file: { suggestedName: string; content: string; format: 'csv' | 'json' }) => Promise<string | null>;
+
+export interface AuditHandlerDeps {
+  services: Services;
+  saveFile?: SaveFile;
+  now?: () => number;
+}
+
+function toView(e: AuditEntry): AuditEntryView {
+  return { id: e.id, at: e.at, profileId: e.profileId, profileName: e.profileName, action: e.action, target: e.target, outcome: e.outcome, errorCode: e.errorCode };
+}
+
+function cleanFilter(f: { action?: string | undefined; outcome?: 'ok' | 'error' | undefined; profileId?: string | undefined; from?: number | undefined; to?: number | undefined }): AuditFilter {
+  if (f.from !== undefined && f.to !== undefined && f.from >= f.to) {
+    throw new AppError('invalid_input', 'The start of the date range must be before its end.', { details: { field: 'from' } });
+  }
+  return Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined));
+}
+
+export function auditHandlers(deps: AuditHandlerDeps): { 'audit.query': Handler<'audit.query'>; 'audit.export': Handler<'audit.export'> } {
+  const { store, audit } = deps.services;
+  const now = deps.now ?? Date.now;
+  return {
+    'audit.query': ({ filter, offset, limit }) => {
+      const page = audit.query(cleanFilter(filter), { offset, limit });
+      const actions = (store.db.prepare('SELECT DISTINCT action FROM audit ORDER BY action').all() as { action: string }[]).map((r) => r.action);
+      return { rows: page.rows.map(toView), total: page.total, offset, limit, actions };
+    },
+    'audit.export': async ({ format, filter }) => {
+      const clean = cleanFilter(filter);
+      if (!deps.saveFile) throw new AppError('internal', 'Exporting is not available in this window.');
+      const { total } = audit.query(clean, { limit: 1 });
+      const content = format === 'csv' ? audit.exportCsv(clean) : audit.exportJson(clean);
+      const stamp = new Date(now()).toISOString().slice(0, 19).replace(/[:T]/g, '-');
+      try {
+        const path = await deps.saveFile({ suggestedName: `iampass-audit-${stamp}.${format}`, content, format });
+        if (path !== null) audit.record({ action: 'audit.export', target: `${format} (${String(total)} entries)`, outcome: 'ok' });
+        return { path, count: path === null ? 0 : total };
+      } catch (error) {
+        audit.record({ action: 'audit.export', target: format, outcome: 'error', errorCode: toErrorInfo(error).code });
+        if (error instanceof AppError) throw error;
+        throw new AppError('internal', 'The export file could not be written.', { cause: error });
+      }
+    },
+  };
+}

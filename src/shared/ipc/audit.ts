@@ -1,0 +1,64 @@
+/**
+ * Feature: the audit log (read-only): filtered, paged query and export as CSV
+ * or JSON. The export is written by main (a save dialog in Electron) and only
+ * the chosen path comes back, so a large log never crosses the bridge.
+ */
+import { z } from 'zod';
+import type { ErrorCode } from '../errors.ts';
+import { request } from './define.ts';
+
+export interface AuditEntryView {
+  id: number;
+  /** Epoch ms. */
+  at: number;
+  profileId: string | null;
+  profileName: string | null;
+  action: string;
+  target: string | null;
+  outcome: 'ok' | 'error';
+  errorCode: ErrorCode | null;
+}
+
+export const auditFilterSchema = z
+  .object({
+    action: z.string().min(1).max(100).optional(),
+    outcome: z.enum(['ok', 'error']).optional(),
+    profileId: z.string().min(1).max(64).optional(),
+    /** Inclusive, epoch ms. */
+    from: z.number().int().nonnegative().optional(),
+    /** Exclusive, epoch ms. */
+    to: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+export type AuditFilterInput = z.input<typeof auditFilterSchema>;
+
+export interface AuditPage {
+  rows: AuditEntryView[];
+  total: number;
+  offset: number;
+  limit: number;
+  /** Every action name present in the log (for the filter menu), sorted. */
+  actions: string[];
+}
+
+export interface AuditExportResult {
+  /** Where the file was written; null when the admin cancelled the save dialog. */
+  path: string | null;
+  /** Entries written. */
+  count: number;
+}
+
+export const auditRequests = {
+  'audit.query': request(
+    z
+      .object({
+        filter: auditFilterSchema.default({}),
+        offset: z.number().int().min(0).default(0),
+        limit: z.number().int().min(1).max(500).default(100),
+      })
+      .strict(),
+  ).returns<AuditPage>(),
+  'audit.export': request(z.object({ format: z.enum(['csv', 'json']), filter: auditFilterSchema.default({}) }).strict()).returns<AuditExportResult>(),
+};
+
+export const auditEvents = {};
