@@ -15,20 +15,17 @@ import type { Result } from '../errors.ts';
 import { appEvents, appRequests } from './app.ts';
 import { applicationsEvents, applicationsRequests } from './applications.ts';
 import { auditEvents, auditRequests } from './audit.ts';
-import { sessionsEvents, sessionsRequests } from './sessions.ts';
 
 export const requests = {
   ...appRequests,
   ...applicationsRequests,
   ...auditRequests,
-  ...sessionsRequests,
 } as const;
 
 export const events = {
   ...appEvents,
   ...applicationsEvents,
   ...auditEvents,
-  ...sessionsEvents,
 } as const;
 
 export type RequestChannel = keyof typeof requests;

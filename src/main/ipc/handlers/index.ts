@@ -9,7 +9,6 @@ import type { EventBus, Handlers } from '../router.ts';
 import { appHandlers, type AppDeps } from './app.ts';
 import { applicationsHandlers } from './applications.ts';
 import { auditHandlers, type SaveFile } from './audit.ts';
-import { sessionsHandlers } from './sessions.ts';
 
 export interface HandlerDeps {
   app: AppDeps;
@@ -28,6 +27,5 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     ...appHandlers(deps.app),
     ...applicationsHandlers(deps),
     ...auditHandlers(deps),
-    ...sessionsHandlers(deps),
   } satisfies Handlers;
 }
