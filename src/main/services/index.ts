@@ -18,6 +18,8 @@ import { makeConnectionTester } from './connection-test.ts';
 import { ensureSandboxProfile, type FirstRunResult, type SandboxLauncher } from './first-run.ts';
 import type { Notifier } from './notifier.ts';
 import { SessionsService, type SessionsOptions } from './sessions.ts';
+import { UsersService, type UsersDeps } from './users.ts';
+import { OnboardingService, type OnboardingOptions } from './onboarding.ts';
 
 export const STORE_FILE = 'iampass-admin.sqlite';
 
@@ -35,6 +37,10 @@ export interface ServicesOptions {
   notifier?: Notifier;
   /** Session monitor tuning (intervals, clock). */
   sessions?: SessionsOptions;
+  /** Registration-link handles: TTL, poll interval. */
+  onboarding?: OnboardingOptions;
+  /** Users jobs tuning: users per add/delete call, request timeout. */
+  users?: Pick<UsersDeps, 'batchSize' | 'timeoutMs'>;
 }
 
 export interface Services {
@@ -46,6 +52,10 @@ export interface Services {
   sessions: SessionsService;
   /** Resolves with the number of sessions resumed (rejects, e.g. keychain locked, without crashing). */
   sessionsResumed: Promise<number>;
+  /** The users directory: snapshot, add/import/delete/status jobs (users.jobs), change events. */
+  users: UsersService;
+  /** Registration QR handles and the lost-device flow. */
+  onboarding: OnboardingService;
   /** First-run / restart of the embedded sandbox (needs `launcher`). */
   ensureSandbox(): Promise<FirstRunResult>;
   /** Stops the sandbox started by `ensureSandbox` and closes the store. */
@@ -71,6 +81,8 @@ export function openServices(options: ServicesOptions): Services {
     sessionsResumed = Promise.reject(error instanceof Error ? error : new Error('resume failed'));
     sessionsResumed.catch(() => undefined);
   }
+  const users = new UsersService({ store, secrets, audit, now, ...options.users });
+  const onboarding = new OnboardingService(users, { now, ...options.onboarding });
   let sandbox: FirstRunResult['sandbox'] = null;
   return {
     store,
@@ -79,6 +91,8 @@ export function openServices(options: ServicesOptions): Services {
     audit,
     sessions,
     sessionsResumed,
+    users,
+    onboarding,
     async ensureSandbox() {
       if (sandbox) await sandbox.close();
       sandbox = null;
@@ -88,6 +102,8 @@ export function openServices(options: ServicesOptions): Services {
     },
     async close() {
       await sessions.close();
+      onboarding.closeAll();
+      await users.jobs.close();
       if (sandbox) await sandbox.close();
       sandbox = null;
       store.close();

@@ -273,3 +273,49 @@ export function directorySnapshot(store: Store, profileId: string): DirectorySna
   }
   return snap;
 }
+
+/** Every column the users table shows (no notes), for the whole profile, ordered by user ID; see `directorySnapshot`. */
+export interface DirectoryColumns extends DirectorySnapshot {
+  iampassIds: string[];
+  addedAt: number[];
+  lastAuthAt: (number | null)[];
+}
+
+export function directoryColumns(store: Store, profileId: string): DirectoryColumns {
+  const c: DirectoryColumns = { rowIds: [], userIds: [], displayNames: [], deviceStates: [], deviceCheckedAt: [], iampassIds: [], addedAt: [], lastAuthAt: [] };
+  const stmt = store.db.prepare(
+    `SELECT id, user_id, display_name, iampass_id, device_state, device_checked_at, added_at, last_auth_at
+     FROM users WHERE profile_id = ? ORDER BY user_id COLLATE NOCASE, id`,
+  );
+  type Row = Pick<UserRow, 'id' | 'user_id' | 'display_name' | 'iampass_id' | 'device_state' | 'device_checked_at' | 'added_at' | 'last_auth_at'>;
+  for (const r of stmt.iterate(profileId) as Iterable<Row>) {
+    c.rowIds.push(r.id);
+    c.userIds.push(r.user_id);
+    c.displayNames.push(r.display_name);
+    c.iampassIds.push(r.iampass_id);
+    c.deviceStates.push(r.device_state);
+    c.deviceCheckedAt.push(r.device_checked_at);
+    c.addedAt.push(r.added_at);
+    c.lastAuthAt.push(r.last_auth_at);
+  }
+  return c;
+}
+
+/** The given users of a profile that exist (input order, unknown IDs skipped). */
+export function getUsers(store: Store, profileId: string, userIds: readonly string[]): DirectoryUser[] {
+  const stmt = store.db.prepare('SELECT * FROM users WHERE profile_id = ? AND user_id = ?');
+  const out: DirectoryUser[] = [];
+  for (const id of userIds) {
+    const row = stmt.get(profileId, id) as unknown as UserRow | undefined;
+    if (row) out.push(fromRow(row));
+  }
+  return out;
+}
+
+/** user ID -> IAMPASS ID for every user of a profile. */
+export function userIdMap(store: Store, profileId: string): Map<string, string> {
+  const map = new Map<string, string>();
+  const stmt = store.db.prepare('SELECT user_id, iampass_id FROM users WHERE profile_id = ?');
+  for (const r of stmt.iterate(profileId) as Iterable<{ user_id: string; iampass_id: string }>) map.set(r.user_id, r.iampass_id);
+  return map;
+}
