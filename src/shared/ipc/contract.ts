@@ -15,17 +15,23 @@ import type { Result } from '../errors.ts';
 import { appEvents, appRequests } from './app.ts';
 import { applicationsEvents, applicationsRequests } from './applications.ts';
 import { auditEvents, auditRequests } from './audit.ts';
+import { jobsEvents, jobsRequests } from './jobs.ts';
+import { usersEvents, usersRequests } from './users.ts';
 
 export const requests = {
   ...appRequests,
   ...applicationsRequests,
   ...auditRequests,
+  ...usersRequests,
+  ...jobsRequests,
 } as const;
 
 export const events = {
   ...appEvents,
   ...applicationsEvents,
   ...auditEvents,
+  ...usersEvents,
+  ...jobsEvents,
 } as const;
 
 export type RequestChannel = keyof typeof requests;

@@ -9,6 +9,8 @@ import type { EventBus, Handlers } from '../router.ts';
 import { appHandlers, type AppDeps } from './app.ts';
 import { applicationsHandlers } from './applications.ts';
 import { auditHandlers, type SaveFile } from './audit.ts';
+import { jobsHandlers } from './jobs.ts';
+import { usersHandlers, type OnboardingPorts } from './users.ts';
 
 export interface HandlerDeps {
   app: AppDeps;
@@ -20,6 +22,8 @@ export interface HandlerDeps {
   startup?: () => StartupState;
   /** Writes an audit export (Electron: save dialog; tests: a temp folder). Without it, export is refused. */
   saveFile?: SaveFile;
+  /** The registration-QR dialog's clipboard and PNG/SVG save (Electron: clipboard.writeText, save dialog). Without them, copy/export are refused. */
+  onboardingPorts?: OnboardingPorts;
 }
 
 export function createHandlers(deps: HandlerDeps): Handlers {
@@ -27,5 +31,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     ...appHandlers(deps.app),
     ...applicationsHandlers(deps),
     ...auditHandlers(deps),
+    ...usersHandlers(deps),
+    ...jobsHandlers(deps),
   } satisfies Handlers;
 }
