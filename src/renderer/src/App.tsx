@@ -1,6 +1,12 @@
 import { useEffect } from 'react';
 import { on } from './bridge.ts';
-import { SCREENS, useShell } from './store.ts';
+import { SessionsScreen } from './screens/sessions/index.ts';
+import { SCREENS, useShell, type ScreenId } from './store.ts';
+
+/** The screens that exist (one line each); the others show the placeholder. */
+const SCREEN_VIEWS: Partial<Record<ScreenId, () => React.JSX.Element>> = {
+  sessions: SessionsScreen,
+};
 
 function StatusBar() {
   const info = useShell((s) => s.info);
@@ -44,6 +50,7 @@ export function App() {
   }, [loadInfo]);
 
   const current = SCREENS.find((s) => s.id === screen) ?? SCREENS[0];
+  const View = SCREEN_VIEWS[current.id];
 
   return (
     <div className="shell">
@@ -74,10 +81,14 @@ export function App() {
       <main className="content" aria-labelledby="screen-title">
         <h1 id="screen-title">{current.label}</h1>
         <p className="content__blurb">{current.blurb}</p>
-        <section className="empty">
-          <h2>Not available yet</h2>
-          <p>This screen arrives with a later release of the console.</p>
-        </section>
+        {View ? (
+          <View />
+        ) : (
+          <section className="empty">
+            <h2>Not available yet</h2>
+            <p>This screen arrives with a later release of the console.</p>
+          </section>
+        )}
       </main>
       <StatusBar />
     </div>

@@ -15,23 +15,20 @@ import type { Result } from '../errors.ts';
 import { appEvents, appRequests } from './app.ts';
 import { applicationsEvents, applicationsRequests } from './applications.ts';
 import { auditEvents, auditRequests } from './audit.ts';
-import { jobsEvents, jobsRequests } from './jobs.ts';
-import { usersEvents, usersRequests } from './users.ts';
+import { sessionsEvents, sessionsRequests } from './sessions.ts';
 
 export const requests = {
   ...appRequests,
   ...applicationsRequests,
   ...auditRequests,
-  ...usersRequests,
-  ...jobsRequests,
+  ...sessionsRequests,
 } as const;
 
 export const events = {
   ...appEvents,
   ...applicationsEvents,
   ...auditEvents,
-  ...usersEvents,
-  ...jobsEvents,
+  ...sessionsEvents,
 } as const;
 
 export type RequestChannel = keyof typeof requests;

@@ -1,0 +1,119 @@
+/**
+ * "Authenticate": push an authentication request to a user's phone. Opened
+ * from this screen or, for another screen, with openAuthenticateDialog(userId)
+ * (render <AuthenticateDialog/> there). A refusal (e.g. no registered device)
+ * shows the service's reason.
+ */
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { AUTH_METHODS, type AuthMethod } from '../../../../shared/iampass.ts';
+import { invoke } from '../../bridge.ts';
+import { METHOD_LABEL } from './format.ts';
+import { useSessions } from './store.ts';
+
+const DURATIONS = [
+  { seconds: 300, label: '5 minutes' },
+  { seconds: 900, label: '15 minutes' },
+  { seconds: 3600, label: '1 hour' },
+  { seconds: 28_800, label: '8 hours' },
+  { seconds: 86_400, label: '24 hours' },
+];
+
+export function AuthenticateDialog() {
+  const dialog = useSessions((s) => s.dialog);
+  const close = useSessions((s) => s.closeDialog);
+  const ref = useRef<HTMLDialogElement>(null);
+  const id = useId();
+  const [userId, setUserId] = useState('');
+  const [methods, setMethods] = useState<AuthMethod[]>([]);
+  const [duration, setDuration] = useState(900);
+  const [error, setError] = useState<string | null>(null);
+  const [sending, setSending] = useState(false);
+
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    if (dialog.open && !el.open) {
+      setUserId(dialog.userId);
+      setMethods([]);
+      setError(null);
+      el.showModal();
+    } else if (!dialog.open && el.open) el.close();
+  }, [dialog]);
+
+  const toggle = (m: AuthMethod) => setMethods((cur) => (cur.includes(m) ? cur.filter((x) => x !== m) : [...cur, m]));
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    if (!userId.trim()) {
+      setError('Enter the user ID.');
+      return;
+    }
+    setSending(true);
+    setError(null);
+    const r = await invoke('sessions.start', { userId: userId.trim(), methods, durationSeconds: duration });
+    setSending(false);
+    if (!r.ok) {
+      setError(r.message);
+      return;
+    }
+    if (!r.value.started) {
+      setError(`The service did not start the authentication: ${r.value.reason}`);
+      return;
+    }
+    const st = useSessions.getState();
+    st.closeDialog();
+    st.setNotice({ kind: 'ok', text: `Authentication request sent to ${userId.trim()}’s phone.` });
+    await st.load();
+    await st.select(r.value.session.id);
+  }
+
+  return (
+    <dialog ref={ref} className="sx-dialog" aria-labelledby={`${id}-title`} onClose={() => dialog.open && close()}>
+      <form onSubmit={(e) => void submit(e)} className="sx-dialog__form">
+        <h2 id={`${id}-title`} className="sx-dialog__title">
+          Authenticate a user
+        </h2>
+        <p className="sx-muted sx-dialog__lead">Sends a request to the user’s registered phone. The session is then followed live.</p>
+        <label className="sx-field">
+          <span className="sx-field__label">User ID</span>
+          <input className="sx-input" value={userId} onChange={(e) => setUserId(e.target.value)} autoComplete="off" spellCheck={false} required maxLength={512} />
+        </label>
+        <fieldset className="sx-field sx-fieldset">
+          <legend className="sx-field__label">Methods</legend>
+          <div className="sx-checks">
+            {AUTH_METHODS.map((m) => (
+              <label key={m} className="sx-check">
+                <input type="checkbox" checked={methods.includes(m)} onChange={() => toggle(m)} />
+                {METHOD_LABEL[m]}
+              </label>
+            ))}
+          </div>
+          <span className="sx-hint">{methods.length === 0 ? 'None selected: the service chooses.' : `The phone asks for: ${methods.map((m) => METHOD_LABEL[m]).join(', ')}.`}</span>
+        </fieldset>
+        <label className="sx-field">
+          <span className="sx-field__label">Maximum duration</span>
+          <select className="sx-input" value={duration} onChange={(e) => setDuration(Number(e.target.value))}>
+            {DURATIONS.map((d) => (
+              <option key={d.seconds} value={d.seconds}>
+                {d.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        {error && (
+          <div className="sx-callout sx-callout--error" role="alert" data-testid="authenticate-error">
+            {error}
+          </div>
+        )}
+        <div className="sx-dialog__actions">
+          <button type="button" className="sx-btn" onClick={close}>
+            Cancel
+          </button>
+          <button type="submit" className="sx-btn sx-btn--primary" disabled={sending}>
+            {sending ? 'Sending…' : 'Send request'}
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}

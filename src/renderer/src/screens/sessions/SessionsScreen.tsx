@@ -1,0 +1,277 @@
+/**
+ * The live sessions dashboard (issue 7): counts by status, the sessions of
+ * the active application with their status and time in status, filters,
+ * each session's timeline, log out one / all of a user's, in-app alerts and
+ * the Authenticate dialog. Everything comes through the bridge; no token,
+ * secret or URL ever reaches this page.
+ */
+import { useEffect, useState } from 'react';
+import type { SessionStatus } from '../../../../shared/iampass.ts';
+import type { SessionFilter, SessionView } from '../../../../shared/ipc/sessions.ts';
+import { AuthenticateDialog } from './AuthenticateDialog.tsx';
+import { METHOD_LABEL, STATUS_LABEL, formatElapsed, formatTime } from './format.ts';
+import { subscribeSessionEvents, useSessions } from './store.ts';
+import './sessions.css';
+
+const FILTERS: { id: SessionFilter; label: string }[] = [
+  { id: 'all', label: 'All' },
+  { id: 'live', label: 'Live' },
+  { id: 'walkaway', label: 'Walked away' },
+  { id: 'ended', label: 'Ended' },
+];
+
+const COUNT_CARDS: { label: string; statuses: SessionStatus[]; tone: string }[] = [
+  { label: 'Waiting', statuses: ['pending', 'identifying'], tone: 'waiting' },
+  { label: 'Active', statuses: ['active'], tone: 'active' },
+  { label: 'Walked away', statuses: ['walkaway'], tone: 'walkaway' },
+  { label: 'Ended', statuses: ['timeout', 'cancelled', 'failed', 'closed'], tone: 'ended' },
+];
+
+function useNow(ms = 1000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(t);
+  }, [ms]);
+  return now;
+}
+
+export function StatusBadge({ session }: { session: Pick<SessionView, 'status' | 'error'> }) {
+  return (
+    <span className="sx-badges">
+      <span className={`sx-badge sx-badge--${session.status}`} data-testid="status-badge">
+        <span className="sx-badge__dot" aria-hidden="true" />
+        {STATUS_LABEL[session.status]}
+      </span>
+      {session.error && (
+        <span className="sx-badge sx-badge--error" title={session.error.message} data-testid="error-badge">
+          Unknown (error)
+        </span>
+      )}
+    </span>
+  );
+}
+
+export function SessionAlerts() {
+  const alerts = useSessions((s) => s.alerts);
+  const dismiss = useSessions((s) => s.dismissAlert);
+  if (alerts.length === 0) return null;
+  return (
+    <div className="sx-alerts" aria-label="Session alerts">
+      {alerts.map((a) => (
+        <div key={`${a.sessionId}:${String(a.at)}`} className={`sx-alert sx-alert--${a.kind}`} role="alert" data-testid="session-alert">
+          <div className="sx-alert__body">
+            <strong>{a.kind === 'walkaway' ? 'User walked away' : 'Authentication failed'}</strong>
+            <span>{a.message}</span>
+          </div>
+          <button type="button" className="sx-btn sx-btn--ghost sx-btn--small" onClick={() => dismiss(a.at, a.sessionId)} aria-label="Dismiss alert">
+            Dismiss
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function Detail({ now }: { now: number }) {
+  const detail = useSessions((s) => s.detail);
+  const selectedId = useSessions((s) => s.selectedId);
+  const busy = useSessions((s) => s.busy);
+  const logout = useSessions((s) => s.logout);
+  const logoutUser = useSessions((s) => s.logoutUser);
+  const select = useSessions((s) => s.select);
+  if (!selectedId) {
+    return (
+      <aside className="sx-detail sx-detail--empty" aria-label="Session details">
+        <p>Select a session to see its timeline.</p>
+      </aside>
+    );
+  }
+  if (!detail) {
+    return (
+      <aside className="sx-detail" aria-label="Session details">
+        <p className="sx-muted">Loading…</p>
+      </aside>
+    );
+  }
+  const timeline = [...detail.timeline].reverse();
+  return (
+    <aside className="sx-detail" aria-label="Session details" data-testid="session-detail">
+      <div className="sx-detail__head">
+        <div>
+          <h2 className="sx-detail__title">{detail.displayName ?? detail.userId}</h2>
+          {detail.displayName && <div className="sx-muted sx-mono">{detail.userId}</div>}
+        </div>
+        <button type="button" className="sx-btn sx-btn--ghost sx-btn--small" onClick={() => void select(null)} aria-label="Close details">
+          Close
+        </button>
+      </div>
+      <dl className="sx-facts">
+        <dt>Status</dt>
+        <dd>
+          <StatusBadge session={detail} />
+        </dd>
+        <dt>Started</dt>
+        <dd>{formatTime(detail.startedAt, now)}</dd>
+        <dt>In status</dt>
+        <dd>{formatElapsed(now - detail.statusSince)}</dd>
+        <dt>Methods</dt>
+        <dd>{detail.methods.length ? detail.methods.map((m) => METHOD_LABEL[m]).join(', ') : "Service's choice"}</dd>
+      </dl>
+      {detail.error && (
+        <div className="sx-callout sx-callout--error" role="status">
+          <strong>Status unknown</strong> — {detail.error.message} Retrying ({String(detail.error.failures)} failed checks since {formatTime(detail.error.since, now)}). Last known status:{' '}
+          {STATUS_LABEL[detail.status]}.
+        </div>
+      )}
+      <h3 className="sx-section">Timeline</h3>
+      <ol className="sx-timeline" data-testid="timeline">
+        {timeline.map((t, i) => (
+          <li key={`${String(t.at)}:${t.status}:${String(i)}`} className={`sx-timeline__item sx-timeline__item--${t.status}`}>
+            <span className="sx-timeline__dot" aria-hidden="true" />
+            <span className="sx-timeline__status">{STATUS_LABEL[t.status]}</span>
+            <time className="sx-timeline__time" dateTime={new Date(t.at).toISOString()}>
+              {formatTime(t.at, now)}
+            </time>
+          </li>
+        ))}
+      </ol>
+      <div className="sx-detail__actions">
+        {!detail.over && (
+          <button type="button" className="sx-btn sx-btn--danger sx-btn--small" disabled={busy[detail.id]} onClick={() => void logout(detail.id)}>
+            {busy[detail.id] ? 'Logging out…' : 'Log out'}
+          </button>
+        )}
+        <button type="button" className="sx-btn sx-btn--small" disabled={busy[`user:${detail.userId}`]} onClick={() => void logoutUser(detail.userId)}>
+          Log out all of this user’s sessions
+        </button>
+      </div>
+    </aside>
+  );
+}
+
+export function SessionsScreen() {
+  const list = useSessions((s) => s.list);
+  const loadError = useSessions((s) => s.loadError);
+  const filter = useSessions((s) => s.filter);
+  const setFilter = useSessions((s) => s.setFilter);
+  const load = useSessions((s) => s.load);
+  const select = useSessions((s) => s.select);
+  const selectedId = useSessions((s) => s.selectedId);
+  const logout = useSessions((s) => s.logout);
+  const busy = useSessions((s) => s.busy);
+  const openDialog = useSessions((s) => s.openDialog);
+  const notice = useSessions((s) => s.notice);
+  const setNotice = useSessions((s) => s.setNotice);
+  const now = useNow();
+
+  useEffect(() => {
+    subscribeSessionEvents();
+    void load();
+  }, [load]);
+
+  const counts = list?.counts ?? {};
+  const sessions = list?.sessions ?? [];
+
+  return (
+    <div className="sx">
+      <div className="sx-top">
+        <ul className="sx-counts" aria-label="Sessions by status">
+          {COUNT_CARDS.map((c) => {
+            const n = c.statuses.reduce((sum, st) => sum + (counts[st] ?? 0), 0);
+            return (
+              <li key={c.label} className={`sx-count sx-count--${c.tone}`} data-testid={`count-${c.tone}`}>
+                <span className="sx-count__n">{n}</span>
+                <span className="sx-count__label">{c.label}</span>
+              </li>
+            );
+          })}
+          {list && list.errors > 0 && (
+            <li className="sx-count sx-count--error" data-testid="count-error">
+              <span className="sx-count__n">{list.errors}</span>
+              <span className="sx-count__label">Status unknown</span>
+            </li>
+          )}
+        </ul>
+        <button type="button" className="sx-btn sx-btn--primary" onClick={() => openDialog()}>
+          Authenticate…
+        </button>
+      </div>
+
+      <SessionAlerts />
+      {notice && (
+        <div className={`sx-notice sx-notice--${notice.kind}`} role="status">
+          <span>{notice.text}</span>
+          <button type="button" className="sx-btn sx-btn--ghost sx-btn--small" onClick={() => setNotice(null)} aria-label="Dismiss message">
+            Dismiss
+          </button>
+        </div>
+      )}
+      {loadError && (
+        <div className="sx-notice sx-notice--error" role="alert">
+          {loadError.message}
+        </div>
+      )}
+
+      <div className="sx-filters" role="group" aria-label="Filter sessions">
+        {FILTERS.map((f) => (
+          <button key={f.id} type="button" className={f.id === filter ? 'sx-chip sx-chip--on' : 'sx-chip'} aria-pressed={f.id === filter} onClick={() => setFilter(f.id)}>
+            {f.label}
+          </button>
+        ))}
+      </div>
+
+      <div className="sx-body">
+        <div className="sx-tablewrap">
+          <table className="sx-table" aria-label="Sessions">
+            <thead>
+              <tr>
+                <th scope="col">User</th>
+                <th scope="col">Started</th>
+                <th scope="col">Status</th>
+                <th scope="col">In status</th>
+                <th scope="col">Methods</th>
+                <th scope="col">
+                  <span className="sx-visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {sessions.map((s) => (
+                <tr key={s.id} className={s.id === selectedId ? 'sx-row sx-row--selected' : 'sx-row'} data-testid="session-row" data-status={s.status}>
+                  <td>
+                    <button type="button" className="sx-link" onClick={() => void select(s.id)} aria-pressed={s.id === selectedId}>
+                      <span className="sx-user">{s.displayName ?? s.userId}</span>
+                      {s.displayName && <span className="sx-muted sx-mono sx-small">{s.userId}</span>}
+                    </button>
+                  </td>
+                  <td className="sx-nowrap">{formatTime(s.startedAt, now)}</td>
+                  <td>
+                    <StatusBadge session={s} />
+                  </td>
+                  <td className="sx-nowrap sx-num">{formatElapsed(now - s.statusSince)}</td>
+                  <td className="sx-muted">{s.methods.length ? s.methods.map((m) => METHOD_LABEL[m]).join(', ') : 'Any'}</td>
+                  <td className="sx-actions">
+                    {!s.over && (
+                      <button type="button" className="sx-btn sx-btn--small" disabled={busy[s.id]} onClick={() => void logout(s.id)} aria-label={`Log out the session of ${s.userId}`}>
+                        Log out
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {list && sessions.length === 0 && (
+            <div className="sx-empty">
+              <h2>{filter === 'all' ? 'No sessions yet' : 'No sessions match this filter'}</h2>
+              <p>Start an authentication to push a request to a user’s phone.</p>
+            </div>
+          )}
+        </div>
+        <Detail now={now} />
+      </div>
+      <AuthenticateDialog />
+    </div>
+  );
+}

@@ -1,0 +1,33 @@
+import type { SessionStatus } from '../../../../shared/iampass.ts';
+
+export const STATUS_LABEL: Record<SessionStatus, string> = {
+  pending: 'Pending',
+  identifying: 'Identifying',
+  active: 'Active',
+  walkaway: 'Walked away',
+  timeout: 'Timed out',
+  cancelled: 'Cancelled',
+  failed: 'Failed',
+  closed: 'Closed',
+};
+
+export const METHOD_LABEL: Record<string, string> = { acceptance: 'Acceptance', device: 'Device', facial: 'Facial' };
+
+/** 4s, 3m 05s, 2h 10m, 3d 4h */
+export function formatElapsed(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${String(s)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${String(m)}m ${String(s % 60).padStart(2, '0')}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${String(h)}h ${String(m % 60).padStart(2, '0')}m`;
+  return `${String(Math.floor(h / 24))}d ${String(h % 24)}h`;
+}
+
+const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const dateFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+
+export function formatTime(at: number, now = Date.now()): string {
+  const d = new Date(at);
+  return new Date(now).toDateString() === d.toDateString() ? timeFmt.format(d) : `${dateFmt.format(d)} ${timeFmt.format(d)}`;
+}

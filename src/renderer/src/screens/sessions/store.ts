@@ -1,0 +1,125 @@
+/**
+ * Sessions screen state (zustand), fed by the bridge: the list and counts of
+ * the active application, the selected session's timeline, the in-app alerts
+ * and the Authenticate dialog. `sessions.changed` refreshes in place.
+ */
+import { create } from 'zustand';
+import type { ErrorInfo } from '../../../../shared/errors.ts';
+import type { SessionAlert, SessionDetail, SessionFilter, SessionList } from '../../../../shared/ipc/sessions.ts';
+import { invoke, on } from '../../bridge.ts';
+
+export interface DialogState {
+  open: boolean;
+  userId: string;
+}
+
+interface SessionsState {
+  filter: SessionFilter;
+  list: SessionList | null;
+  loadError: ErrorInfo | null;
+  selectedId: string | null;
+  detail: SessionDetail | null;
+  alerts: SessionAlert[];
+  dialog: DialogState;
+  busy: Record<string, boolean>;
+  notice: { kind: 'ok' | 'error'; text: string } | null;
+  setFilter: (filter: SessionFilter) => void;
+  load: () => Promise<void>;
+  select: (id: string | null) => Promise<void>;
+  logout: (id: string) => Promise<void>;
+  logoutUser: (userId: string) => Promise<void>;
+  dismissAlert: (at: number, sessionId: string) => void;
+  openDialog: (userId?: string) => void;
+  closeDialog: () => void;
+  setNotice: (notice: SessionsState['notice']) => void;
+}
+
+const plain = (r: { code: ErrorInfo['code']; message: string; retryable: boolean }): ErrorInfo => ({ code: r.code, message: r.message, retryable: r.retryable });
+
+export const useSessions = create<SessionsState>((set, get) => ({
+  filter: 'all',
+  list: null,
+  loadError: null,
+  selectedId: null,
+  detail: null,
+  alerts: [],
+  dialog: { open: false, userId: '' },
+  busy: {},
+  notice: null,
+  setFilter(filter) {
+    set({ filter });
+    void get().load();
+  },
+  async load() {
+    const r = await invoke('sessions.list', { filter: get().filter });
+    if (r.ok) set({ list: r.value, loadError: null });
+    else set({ loadError: plain(r) });
+  },
+  async select(id) {
+    set({ selectedId: id, detail: id === null ? null : get().detail?.id === id ? get().detail : null });
+    if (id === null) return;
+    const r = await invoke('sessions.get', { sessionId: id });
+    if (r.ok && get().selectedId === id) set({ detail: r.value });
+  },
+  async logout(id) {
+    set({ busy: { ...get().busy, [id]: true } });
+    const r = await invoke('sessions.logout', { sessionId: id });
+    set({ busy: { ...get().busy, [id]: false }, notice: r.ok ? { kind: 'ok', text: 'Session logged out.' } : { kind: 'error', text: r.message } });
+    await get().load();
+    if (get().selectedId === id) await get().select(id);
+  },
+  async logoutUser(userId) {
+    const key = `user:${userId}`;
+    set({ busy: { ...get().busy, [key]: true } });
+    const r = await invoke('sessions.logoutUser', { userId });
+    set({
+      busy: { ...get().busy, [key]: false },
+      notice: r.ok
+        ? { kind: r.value.failed ? 'error' : 'ok', text: `Logged out ${String(r.value.loggedOut)} session(s) of ${userId}${r.value.failed ? `; ${String(r.value.failed)} failed` : ''}.` }
+        : { kind: 'error', text: r.message },
+    });
+    await get().load();
+    const sel = get().selectedId;
+    if (sel) await get().select(sel);
+  },
+  dismissAlert(at, sessionId) {
+    set({ alerts: get().alerts.filter((a) => !(a.at === at && a.sessionId === sessionId)) });
+  },
+  openDialog(userId = '') {
+    set({ dialog: { open: true, userId } });
+  },
+  closeDialog() {
+    set({ dialog: { open: false, userId: '' } });
+  },
+  setNotice(notice) {
+    set({ notice });
+  },
+}));
+
+/** For the Users screen: opens the Authenticate dialog for a user (switch to the Sessions screen or render <AuthenticateDialog/> where you are). */
+export function openAuthenticateDialog(userId?: string): void {
+  useSessions.getState().openDialog(userId);
+}
+
+let subscribed = false;
+let reloadTimer: ReturnType<typeof setTimeout> | null = null;
+
+/** Subscribes once to the sessions events (kept for the whole app life: alerts arrive on any screen). */
+export function subscribeSessionEvents(): void {
+  if (subscribed) return;
+  subscribed = true;
+  on('sessions.changed', (e) => {
+    const s = useSessions.getState();
+    if (s.selectedId === e.session.id) void s.select(e.session.id);
+    // Coalesce bursts (many sessions changing together) into one reload.
+    if (reloadTimer === null) {
+      reloadTimer = setTimeout(() => {
+        reloadTimer = null;
+        void useSessions.getState().load();
+      }, 100);
+    }
+  });
+  on('sessions.alert', (a) => {
+    useSessions.setState((s) => ({ alerts: [a, ...s.alerts].slice(0, 5) }));
+  });
+}

@@ -1,0 +1,149 @@
+// The live sessions dashboard in Chromium on the built renderer, with the
+// real router, services, SQLite file, keychain, sandbox and its virtual phone.
+import { AxeBuilder } from '@axe-core/playwright';
+import { afterAll, afterEach, expect, it } from 'vitest';
+import { createHandlers } from '../../src/main/ipc/handlers/index.ts';
+import { createEventBus, createRouter, type Router } from '../../src/main/ipc/router.ts';
+import { sessionsFixture, type Fixture } from '../unit/sessions/fixture.ts';
+import { closeBrowser, launchConsole, type ConsoleUnderTest } from './harness.ts';
+
+afterAll(closeBrowser);
+
+let fx: Fixture | null = null;
+let app: ConsoleUnderTest | null = null;
+afterEach(async () => {
+  await app?.close();
+  app = null;
+  await fx?.close();
+  fx = null;
+});
+
+/** The console on the fixture's services; `restart()` swaps in the reopened services behind the same page. */
+async function open(f: Fixture, colorScheme: 'light' | 'dark' = 'light') {
+  const bus = createEventBus();
+  let router: Router = createRouter(createHandlers({ app: { version: 'e2e', dataDir: f.dir }, services: f.services, bus }));
+  app = await launchConsole({ bus, colorScheme, viewport: { width: 1360, height: 860 }, router: { handle: (c, p, s) => router.handle(c, p, s) } });
+  await app.page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Sessions' }).click();
+  return {
+    page: app.page,
+    async restart() {
+      const services = await f.restart();
+      router = createRouter(createHandlers({ app: { version: 'e2e', dataDir: f.dir }, services, bus }));
+      await services.sessionsResumed;
+    },
+  };
+}
+
+async function authenticate(page: ConsoleUnderTest['page'], userId: string, methods: string[] = ['Acceptance']) {
+  await page.getByRole('button', { name: 'Authenticate…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Authenticate a user' });
+  await dialog.getByLabel('User ID').fill(userId);
+  for (const m of methods) await dialog.getByLabel(m).check();
+  await dialog.getByRole('button', { name: 'Send request' }).click();
+  return dialog;
+}
+
+const row = (page: ConsoleUnderTest['page'], i = 0) => page.getByTestId('session-row').nth(i);
+
+it('push, approve -> active; walk away -> alert; come back -> active; log out -> closed; timeline; deny -> cancelled; ignore -> timeout', async () => {
+  const f = (fx = await sessionsFixture());
+  const { page } = await open(f);
+  await expect.poll(() => page.locator('.sx-empty h2').textContent()).toBe('No sessions yet');
+
+  await authenticate(page, 'alice');
+  await expect.poll(() => row(page).getAttribute('data-status')).toBe('pending');
+  expect(await row(page).textContent()).toContain('Alice Liddell');
+  expect(await page.getByTestId('timeline').textContent()).toContain('Pending');
+
+  const token = await f.token('alice');
+  await f.phone.approve(token);
+  await expect.poll(() => row(page).getAttribute('data-status')).toBe('active');
+  await expect.poll(() => page.getByTestId('count-active').textContent()).toContain('1');
+
+  await f.phone.walkAway(token);
+  await expect.poll(() => row(page).getAttribute('data-status')).toBe('walkaway');
+  await expect.poll(() => page.getByTestId('session-alert').count()).toBe(1);
+  expect(await page.getByTestId('session-alert').textContent()).toContain('Alice Liddell (alice) walked away');
+  await expect.poll(() => page.getByTestId('timeline').textContent()).toContain('Walked away');
+  await app!.screenshot('sessions-walkaway-light');
+
+  await f.phone.comeBack(token);
+  await expect.poll(() => row(page).getAttribute('data-status')).toBe('active');
+
+  await row(page).getByRole('button', { name: 'Log out the session of alice' }).click();
+  await expect.poll(() => row(page).getAttribute('data-status')).toBe('closed');
+  expect((await f.phone.session(token)).sessionStatus).toBe('closed');
+  const timeline = await page.getByTestId('timeline').textContent();
+  for (const s of ['Pending', 'Active', 'Walked away', 'Closed']) expect(timeline).toContain(s);
+
+  await authenticate(page, 'alice');
+  await expect.poll(() => page.getByTestId('session-row').count()).toBe(2);
+  await f.phone.deny(await f.token('alice'));
+  await expect.poll(() => row(page).getAttribute('data-status')).toBe('cancelled');
+
+  await authenticate(page, 'alice', []);
+  await expect.poll(() => page.getByTestId('session-row').count()).toBe(3);
+  await f.phone.ignore(await f.token('alice'));
+  await expect.poll(() => row(page).getAttribute('data-status')).toBe('timeout');
+  expect(await row(page).textContent()).toContain('Timed out');
+
+  // Filters and history.
+  await page.getByRole('button', { name: 'Ended', exact: true }).click();
+  await expect.poll(() => page.getByTestId('session-row').count()).toBe(3);
+  await page.getByRole('button', { name: 'Live', exact: true }).click();
+  await expect.poll(() => page.locator('.sx-empty h2').textContent()).toBe('No sessions match this filter');
+  await page.getByRole('button', { name: 'All', exact: true }).click();
+  await expect.poll(() => page.getByTestId('count-ended').textContent()).toContain('3');
+
+  // Nothing secret reached the page.
+  const html = await page.content();
+  expect(html).not.toContain(token);
+  expect(html).not.toContain('/authentication/');
+  expect(app!.pageErrors).toEqual([]);
+});
+
+it('restart the main side mid-session: the session resumes and the page keeps following it', async () => {
+  const f = (fx = await sessionsFixture());
+  const console_ = await open(f);
+  const { page } = console_;
+  await authenticate(page, 'alice');
+  await expect.poll(() => row(page).getAttribute('data-status')).toBe('pending');
+  const token = await f.token('alice');
+  await f.phone.approve(token);
+  await expect.poll(() => row(page).getAttribute('data-status')).toBe('active');
+
+  await console_.restart();
+  await f.phone.walkAway(token);
+  await expect.poll(() => row(page).getAttribute('data-status')).toBe('walkaway');
+  await expect.poll(() => page.getByTestId('session-alert').count()).toBe(1);
+  await f.phone.comeBack(token);
+  await expect.poll(() => row(page).getAttribute('data-status')).toBe('active');
+  expect(app!.pageErrors).toEqual([]);
+});
+
+it('a refusal shows the service reason; a status fault shows "Unknown (error)" then recovers; dark theme; axe clean', async () => {
+  const f = (fx = await sessionsFixture({ users: [{ userId: 'alice', displayName: 'Alice Liddell' }, { userId: 'bob', phone: false }] }));
+  const { page } = await open(f, 'dark');
+  const dialog = await authenticate(page, 'bob');
+  await expect.poll(() => dialog.getByTestId('authenticate-error').textContent()).toMatch(/did not start.*device/i);
+  await app!.screenshot('sessions-refused-dark');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+  await authenticate(page, 'alice', ['Acceptance', 'Device']);
+  await expect.poll(() => row(page).getAttribute('data-status')).toBe('pending');
+  await f.phone.approve(await f.token('alice'));
+  await expect.poll(() => row(page).getAttribute('data-status')).toBe('active');
+  await f.phone.setFaults([{ route: 'status', kind: 'error', status: 500 }]);
+  await expect.poll(() => row(page).getByTestId('error-badge').count()).toBe(1);
+  expect(await row(page).getAttribute('data-status')).toBe('active');
+  await expect.poll(() => page.getByTestId('session-detail').textContent()).toContain('Status unknown');
+  await app!.screenshot('sessions-error-dark');
+
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  expect(serious).toEqual([]);
+
+  await f.phone.clearFaults();
+  await expect.poll(() => row(page).getByTestId('error-badge').count()).toBe(0);
+  expect(app!.pageErrors).toEqual([]);
+});
