@@ -15,12 +15,16 @@ import type { Result } from '../errors.ts';
 import { appEvents, appRequests } from './app.ts';
 import { applicationsEvents, applicationsRequests } from './applications.ts';
 import { auditEvents, auditRequests } from './audit.ts';
+import { jobsEvents, jobsRequests } from './jobs.ts';
+import { usersEvents, usersRequests } from './users.ts';
 import { sessionsEvents, sessionsRequests } from './sessions.ts';
 
 export const requests = {
   ...appRequests,
   ...applicationsRequests,
   ...auditRequests,
+  ...usersRequests,
+  ...jobsRequests,
   ...sessionsRequests,
 } as const;
 
@@ -28,6 +32,8 @@ export const events = {
   ...appEvents,
   ...applicationsEvents,
   ...auditEvents,
+  ...usersEvents,
+  ...jobsEvents,
   ...sessionsEvents,
 } as const;
 

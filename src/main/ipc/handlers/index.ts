@@ -9,6 +9,8 @@ import type { EventBus, Handlers } from '../router.ts';
 import { appHandlers, type AppDeps } from './app.ts';
 import { applicationsHandlers } from './applications.ts';
 import { auditHandlers, type SaveFile } from './audit.ts';
+import { jobsHandlers } from './jobs.ts';
+import { usersHandlers, type OnboardingPorts } from './users.ts';
 import { sessionsHandlers } from './sessions.ts';
 
 export interface HandlerDeps {
@@ -21,6 +23,8 @@ export interface HandlerDeps {
   startup?: () => StartupState;
   /** Writes an audit export (Electron: save dialog; tests: a temp folder). Without it, export is refused. */
   saveFile?: SaveFile;
+  /** The registration-QR dialog's clipboard and PNG/SVG save (Electron: clipboard.writeText, save dialog). Without them, copy/export are refused. */
+  onboardingPorts?: OnboardingPorts;
 }
 
 export function createHandlers(deps: HandlerDeps): Handlers {
@@ -28,6 +32,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     ...appHandlers(deps.app),
     ...applicationsHandlers(deps),
     ...auditHandlers(deps),
+    ...usersHandlers(deps),
+    ...jobsHandlers(deps),
     ...sessionsHandlers(deps),
   } satisfies Handlers;
 }
