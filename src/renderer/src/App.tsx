@@ -1,10 +1,18 @@
 import { useEffect } from 'react';
 import { on } from './bridge.ts';
+import './components/index.ts';
+import { ApplicationsScreen } from './screens/applications/ApplicationsScreen.tsx';
+import { FirstRun } from './screens/applications/FirstRun.tsx';
+import { ProfileSwitcher } from './screens/applications/ProfileSwitcher.tsx';
+import { subscribeApplications, useApplications } from './screens/applications/state.ts';
+import { AuditScreen } from './screens/audit/AuditScreen.tsx';
 import { SessionsScreen } from './screens/sessions/index.ts';
-import { SCREENS, useShell, type ScreenId } from './store.ts';
+import { followHash, SCREENS, useShell, type ScreenId } from './store.ts';
 
 /** The screens that exist (one line each); the others show the placeholder. */
 const SCREEN_VIEWS: Partial<Record<ScreenId, () => React.JSX.Element>> = {
+  applications: ApplicationsScreen,
+  audit: AuditScreen,
   sessions: SessionsScreen,
 };
 
@@ -49,6 +57,9 @@ export function App() {
     return on('app.ready', () => void loadInfo());
   }, [loadInfo]);
 
+  useEffect(() => subscribeApplications(), []);
+  useEffect(() => followHash(), []);
+
   const current = SCREENS.find((s) => s.id === screen) ?? SCREENS[0];
   const View = SCREEN_VIEWS[current.id];
 
@@ -61,6 +72,7 @@ export function App() {
           </span>
           <span className="brand__name">IAMPASS Admin</span>
         </div>
+        <ProfileSwitcher />
       </header>
       <nav className="nav" aria-label="Main">
         <ul>
@@ -81,6 +93,12 @@ export function App() {
       <main className="content" aria-labelledby="screen-title">
         <h1 id="screen-title">{current.label}</h1>
         <p className="content__blurb">{current.blurb}</p>
+        <FirstRun
+          onAddApplication={() => {
+            setScreen('applications');
+            useApplications.getState().requestAdd();
+          }}
+        />
         {View ? (
           <View />
         ) : (

@@ -22,10 +22,19 @@ interface ShellState {
   loadInfo: () => Promise<void>;
 }
 
+/** Hash routes: `#/users`, `#/applications`, ... (unknown or empty: Users). */
+export function screenFromHash(hash: string): ScreenId {
+  const id = hash.replace(/^#\/?/, '').split(/[/?]/)[0] ?? '';
+  return SCREENS.find((s) => s.id === id)?.id ?? 'users';
+}
+
 export const useShell = create<ShellState>((set) => ({
-  screen: 'users',
+  screen: screenFromHash(window.location.hash),
   info: { status: 'loading' },
-  setScreen: (screen) => set({ screen }),
+  setScreen: (screen) => {
+    if (window.location.hash !== `#/${screen}`) window.location.hash = `#/${screen}`;
+    set({ screen });
+  },
   loadInfo: async () => {
     set({ info: { status: 'loading' } });
     const result = await invoke('app.info', {});
@@ -33,3 +42,10 @@ export const useShell = create<ShellState>((set) => ({
     else set({ info: { status: 'error', error: { code: result.code, message: result.message, retryable: result.retryable } } });
   },
 }));
+
+/** Keeps the screen in step with the hash (back/forward, links). Returns the unsubscribe. */
+export function followHash(): () => void {
+  const onHash = () => useShell.setState({ screen: screenFromHash(window.location.hash) });
+  window.addEventListener('hashchange', onHash);
+  return () => window.removeEventListener('hashchange', onHash);
+}

@@ -1,0 +1,13 @@
+/**
+ * Shared UI building blocks (every screen reuses them). Buttons are plain
+ * <button>s with the classes `btn`, `btn btn--primary`, `btn btn--danger`,
+ * `btn btn--ghost`, `btn--sm`; icon-only buttons use `icon-button` + aria-label.
+ * Tables: `table` inside `table-wrap`. Cards: `card`. Toolbars: `toolbar`.
+ */
+import './components.css';
+
+export { Dialog, type DialogProps } from './Dialog.tsx';
+export { Field, type FieldProps } from './Field.tsx';
+export { Badge, type BadgeTone } from './Badge.tsx';
+export { Notice } from './Notice.tsx';
+export { formatTime, formatRelative } from './format.ts';

@@ -1,0 +1,71 @@
+/** First-run screen: what the sandbox is and how to add a real application. Shown until dismissed. */
+import { Notice } from '../../components/index.ts';
+import { useApplications } from './state.ts';
+
+export function FirstRun({ onAddApplication }: { onAddApplication: () => void }) {
+  const firstRun = useApplications((s) => s.firstRun);
+  const dismiss = useApplications((s) => s.dismissFirstRun);
+  if (!firstRun || firstRun.dismissed) return null;
+  return (
+    <section className="first-run card" aria-labelledby="first-run-title" data-testid="first-run">
+      <div className="first-run__head">
+        <span className="first-run__icon" aria-hidden="true">
+          ◆
+        </span>
+        <div>
+          <h2 id="first-run-title">Welcome to IAMPASS Admin</h2>
+          <p className="muted">You can use the console right away: it is connected to a built-in sandbox.</p>
+        </div>
+      </div>
+      <div className="first-run__cols">
+        <div>
+          <h3>What the sandbox is</h3>
+          <ul>
+            <li>
+              An IAMPASS-compatible server built into the console, with a virtual phone that approves or denies
+              sign-ins.
+            </li>
+            <li>
+              It runs on this computer only
+              {firstRun.sandbox ? (
+                <>
+                  {' '}
+                  at <code data-testid="sandbox-url">{firstRun.sandbox.baseUrl}</code>
+                </>
+              ) : null}
+              : nothing leaves the machine.
+            </li>
+            <li>Its credentials were generated for you and stored in the OS keychain, like any other application's.</li>
+          </ul>
+        </div>
+        <div>
+          <h3>Add a real application</h3>
+          <ol>
+            <li>
+              In the IAMPASS (or Activeconnect) developer portal, open your application and copy its Application ID and
+              secret.
+            </li>
+            <li>
+              Choose Add application, pick the flavour and paste them. The secret goes to the keychain and is never
+              shown again.
+            </li>
+            <li>Use Test connection, then make it the active application in the header.</li>
+          </ol>
+        </div>
+      </div>
+      {firstRun.phase === 'failed' && firstRun.error && (
+        <Notice tone="error" title="The sandbox did not start">
+          {firstRun.error.message} It is tried again at the next launch.
+        </Notice>
+      )}
+      <div className="first-run__actions">
+        <button type="button" className="btn btn--primary" onClick={onAddApplication}>
+          Add application
+        </button>
+        <button type="button" className="btn" onClick={() => void dismiss()}>
+          Got it
+        </button>
+      </div>
+    </section>
+  );
+}

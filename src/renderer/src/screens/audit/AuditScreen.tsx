@@ -1,0 +1,218 @@
+/**
+ * Audit: every administrative action, newest first. Filters by action,
+ * outcome and date range; pages of 50; export of the filtered log as CSV or
+ * JSON (main writes the file and says where).
+ */
+import { useEffect, useState } from 'react';
+import type { ErrorInfo } from '../../../../shared/errors.ts';
+import type { AuditFilterInput, AuditPage } from '../../../../shared/ipc/audit.ts';
+import { Badge, Field, Notice, formatTime } from '../../components/index.ts';
+import { invoke, on } from '../../bridge.ts';
+import { errorOf } from '../applications/state.ts';
+import './audit.css';
+
+const PAGE = 50;
+
+/** 'YYYY-MM-DD' (local) -> epoch ms at local midnight; the end date is inclusive, so `to` is the next midnight. */
+function dayStart(value: string, nextDay = false): number | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return undefined;
+  const [y, m, d] = value.split('-').map(Number) as [number, number, number];
+  return new Date(y, m - 1, d + (nextDay ? 1 : 0)).getTime();
+}
+
+export function AuditScreen() {
+  const [action, setAction] = useState('');
+  const [outcome, setOutcome] = useState<'' | 'ok' | 'error'>('');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const [offset, setOffset] = useState(0);
+  const [page, setPage] = useState<AuditPage | null>(null);
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const [exported, setExported] = useState<{ tone: 'ok' | 'error' | 'info'; text: string } | null>(null);
+  const [tick, setTick] = useState(0);
+
+  const filter: AuditFilterInput = {
+    ...(action ? { action } : {}),
+    ...(outcome ? { outcome } : {}),
+    ...(dayStart(from) !== undefined ? { from: dayStart(from) } : {}),
+    ...(dayStart(to, true) !== undefined ? { to: dayStart(to, true) } : {}),
+  };
+  const key = JSON.stringify(filter);
+
+  useEffect(() => {
+    let live = true;
+    void invoke('audit.query', { filter: JSON.parse(key) as AuditFilterInput, offset, limit: PAGE }).then((r) => {
+      if (!live) return;
+      if (r.ok) {
+        setPage(r.value);
+        setError(null);
+      } else setError(errorOf(r));
+    });
+    return () => {
+      live = false;
+    };
+  }, [key, offset, tick]);
+  useEffect(() => on('applications.changed', () => setTick((t) => t + 1)), []);
+
+  async function exportAs(format: 'csv' | 'json') {
+    setExported(null);
+    const r = await invoke('audit.export', { format, filter });
+    if (!r.ok) setExported({ tone: 'error', text: r.message });
+    else if (r.value.path === null) setExported({ tone: 'info', text: 'Export cancelled.' });
+    else setExported({ tone: 'ok', text: `Exported ${String(r.value.count)} entries to ${r.value.path}` });
+    setTick((t) => t + 1);
+  }
+
+  const resetPage = () => setOffset(0);
+  const total = page?.total ?? 0;
+
+  return (
+    <div className="audit">
+      <form className="toolbar audit__filters" aria-label="Audit filters" onSubmit={(e) => e.preventDefault()}>
+        <Field label="Action">
+          <select
+            className="select"
+            value={action}
+            onChange={(e) => (setAction(e.target.value), resetPage())}
+            name="action"
+          >
+            <option value="">All actions</option>
+            {(page?.actions ?? []).map((a) => (
+              <option key={a} value={a}>
+                {a}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Outcome">
+          <select
+            className="select"
+            value={outcome}
+            onChange={(e) => (setOutcome(e.target.value as '' | 'ok' | 'error'), resetPage())}
+            name="outcome"
+          >
+            <option value="">Any outcome</option>
+            <option value="ok">Succeeded</option>
+            <option value="error">Failed</option>
+          </select>
+        </Field>
+        <Field label="From">
+          <input
+            className="input"
+            type="date"
+            value={from}
+            onChange={(e) => (setFrom(e.target.value), resetPage())}
+            name="from"
+          />
+        </Field>
+        <Field label="To">
+          <input
+            className="input"
+            type="date"
+            value={to}
+            onChange={(e) => (setTo(e.target.value), resetPage())}
+            name="to"
+          />
+        </Field>
+        {(action || outcome || from || to) && (
+          <button
+            type="button"
+            className="btn btn--ghost audit__clear"
+            onClick={() => {
+              setAction('');
+              setOutcome('');
+              setFrom('');
+              setTo('');
+              resetPage();
+            }}
+          >
+            Clear filters
+          </button>
+        )}
+        <span className="toolbar__spacer" />
+        <div className="audit__export" role="group" aria-label="Export">
+          <button type="button" className="btn" onClick={() => void exportAs('csv')}>
+            Export CSV
+          </button>
+          <button type="button" className="btn" onClick={() => void exportAs('json')}>
+            Export JSON
+          </button>
+        </div>
+      </form>
+      {exported && (
+        <div className="audit__notice">
+          <Notice tone={exported.tone} testId="export-result">
+            {exported.text}
+          </Notice>
+        </div>
+      )}
+      {error && (
+        <Notice tone="error" title="Could not read the audit log">
+          {error.message}
+        </Notice>
+      )}
+      <div className="table-wrap">
+        <table className="table" aria-label="Audit log" data-testid="audit-table">
+          <thead>
+            <tr>
+              <th scope="col">Time</th>
+              <th scope="col">Application</th>
+              <th scope="col">Action</th>
+              <th scope="col">Target</th>
+              <th scope="col">Outcome</th>
+            </tr>
+          </thead>
+          <tbody>
+            {page?.rows.map((r) => (
+              <tr key={r.id}>
+                <td className="audit__time">{formatTime(r.at)}</td>
+                <td>{r.profileName ?? <span className="muted">—</span>}</td>
+                <td className="mono">{r.action}</td>
+                <td className="audit__target">{r.target ?? <span className="muted">—</span>}</td>
+                <td>
+                  {r.outcome === 'ok' ? (
+                    <Badge tone="ok">Succeeded</Badge>
+                  ) : (
+                    <Badge tone="danger" title="Error code">
+                      Failed · {r.errorCode ?? 'error'}
+                    </Badge>
+                  )}
+                </td>
+              </tr>
+            ))}
+            {page && page.rows.length === 0 && (
+              <tr>
+                <td colSpan={5} className="audit__empty">
+                  No entries match these filters.
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+      <nav className="pager" aria-label="Audit pages">
+        <span className="muted" data-testid="audit-range">
+          {total === 0
+            ? 'No entries'
+            : `${String(offset + 1)}–${String(Math.min(offset + PAGE, total))} of ${String(total)}`}
+        </span>
+        <button
+          type="button"
+          className="btn btn--sm"
+          disabled={offset === 0}
+          onClick={() => setOffset(Math.max(0, offset - PAGE))}
+        >
+          Previous
+        </button>
+        <button
+          type="button"
+          className="btn btn--sm"
+          disabled={offset + PAGE >= total}
+          onClick={() => setOffset(offset + PAGE)}
+        >
+          Next
+        </button>
+      </nav>
+    </div>
+  );
+}

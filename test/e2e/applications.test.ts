@@ -1,0 +1,245 @@
+/**
+ * Applications, first run and Audit in Chromium on the built renderer, with
+ * the real router and real services: SQLite in a temp folder, the OS keychain
+ * (test service name), the embedded sandbox from ensureSandbox().
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { createHandlers } from '../../src/main/ipc/handlers/index.ts';
+import { createEventBus, createRouter, type Router } from '../../src/main/ipc/router.ts';
+import { VirtualPhone } from '../../src/sandbox/phone.ts';
+import { openTestServices, type TestServices } from '../support/services.ts';
+import { closeBrowser, launchConsole } from './harness.ts';
+
+let t: TestServices;
+let router: Router;
+let sandboxUrl: string;
+let second: { id: string; secret: string };
+const bus = createEventBus();
+const responses: unknown[] = [];
+const logs: string[] = [];
+const exportDir = mkdtempSync(join(tmpdir(), 'iampass-e2e-export-'));
+const WRONG = 'C0FFEE'.repeat(8);
+
+beforeAll(async () => {
+  t = await openTestServices();
+  const first = await t.services.ensureSandbox();
+  sandboxUrl = first.sandbox!.baseUrl;
+  second = await new VirtualPhone(sandboxUrl).createApplication();
+  const startup = { phase: 'ready' as const, firstRun: first.firstRun, sandbox: { baseUrl: sandboxUrl, profileId: first.profile?.id ?? null }, error: null };
+  const inner = createRouter(
+    createHandlers({
+      app: { version: '0.0.0-e2e', dataDir: t.dataDir, platform: 'linux' },
+      services: t.services,
+      bus,
+      startup: () => startup,
+      saveFile: ({ suggestedName, content }) => {
+        const path = join(exportDir, suggestedName);
+        writeFileSync(path, content);
+        return Promise.resolve(path);
+      },
+    }),
+    // The app's error log, as the Electron layer would write it.
+    { onError: (channel, error) => logs.push(`${channel}: ${error instanceof Error ? `${error.name} ${error.message} ${String(error.cause)}` : String(error)}`) },
+  );
+  router = {
+    async handle(channel, payload, sender) {
+      const r = await inner.handle(channel, payload, sender);
+      responses.push(r);
+      return r;
+    },
+  };
+});
+
+afterAll(async () => {
+  await closeBrowser();
+  await t.cleanup();
+  rmSync(exportDir, { recursive: true, force: true });
+});
+
+const card = (page: Page, name: string) => page.getByRole('listitem', { name, exact: true });
+
+async function fillForm(page: Page, fields: { name?: string; flavour?: string; baseUrl?: string; applicationId?: string; secret?: string }) {
+  const dialog = page.getByRole('dialog');
+  if (fields.name !== undefined) await dialog.getByLabel('Name', { exact: true }).fill(fields.name);
+  if (fields.flavour !== undefined) await dialog.getByLabel('Flavour').selectOption(fields.flavour);
+  if (fields.baseUrl !== undefined) await dialog.getByLabel('Base URL').fill(fields.baseUrl);
+  if (fields.applicationId !== undefined) await dialog.getByLabel('Application ID').fill(fields.applicationId);
+  if (fields.secret !== undefined) await dialog.getByLabel(/application secret/i).fill(fields.secret);
+}
+
+describe('Applications screen (Chromium, real services, sandbox)', () => {
+  it('first run, add, test (ok / wrong secret), switch, edit, remove; the secret never reaches the renderer', async () => {
+    const app = await launchConsole({ router, bus, hash: '#/applications' });
+    const { page } = app;
+    try {
+      // First run: the sandbox explained, the Sandbox profile active in the header.
+      const firstRun = page.getByTestId('first-run');
+      await firstRun.waitFor();
+      expect(await firstRun.textContent()).toContain('nothing leaves the machine');
+      expect(await page.getByTestId('sandbox-url').textContent()).toBe(sandboxUrl);
+      await card(page, 'Sandbox').waitFor();
+      expect(await card(page, 'Sandbox').textContent()).toContain('Active');
+      expect(await page.getByTestId('profile-switcher').locator('option:checked').textContent()).toContain('Sandbox');
+      await app.screenshot('applications-first-run-light');
+
+      // Add: a validation error first (bad application ID), shown on its field; nothing added.
+      await firstRun.getByRole('button', { name: 'Add application' }).click();
+      await fillForm(page, { name: 'Second app', flavour: 'Sandbox', baseUrl: sandboxUrl, applicationId: 'not-hex', secret: second.secret });
+      expect(await page.getByRole('dialog').getByLabel(/application secret/i).getAttribute('type')).toBe('password');
+      await page.getByRole('dialog').getByRole('button', { name: 'Add application' }).click();
+      const idError = page.getByRole('dialog').locator('.field--invalid');
+      await idError.waitFor();
+      expect(await idError.textContent()).toMatch(/Application ID/i);
+      await app.screenshot('applications-add-invalid');
+      await fillForm(page, { applicationId: second.id });
+      await page.getByRole('dialog').getByRole('button', { name: 'Add application' }).click();
+      await card(page, 'Second app').waitFor();
+      expect(await page.getByRole('dialog').isVisible()).toBe(false);
+
+      // Test: OK with latency.
+      await card(page, 'Second app').getByRole('button', { name: 'Test connection' }).click();
+      const result = card(page, 'Second app').getByTestId('test-result');
+      await result.waitFor();
+      expect(await result.textContent()).toMatch(/Connected\s*\d+ ms/);
+
+      // Switch in the header: the card and the service agree.
+      await page.getByTestId('profile-switcher').selectOption({ label: 'Second app · Sandbox' });
+      await expect.poll(() => card(page, 'Second app').textContent()).toContain('Active');
+      expect(t.services.applications.getActive()?.name).toBe('Second app');
+
+      // Edit: rename and replace the secret with a wrong one -> the test says so.
+      await page.getByRole('button', { name: 'Edit Second app' }).click();
+      expect(await page.getByRole('dialog').getByLabel(/application secret/i).inputValue()).toBe('');
+      await fillForm(page, { name: 'Second app (edited)', secret: WRONG });
+      await page.getByRole('dialog').getByRole('button', { name: 'Save changes' }).click();
+      await card(page, 'Second app (edited)').waitFor();
+      await card(page, 'Second app (edited)').getByRole('button', { name: 'Test connection' }).click();
+      await expect.poll(() => card(page, 'Second app (edited)').getByTestId('test-result').textContent()).toContain('Wrong application secret');
+      await app.screenshot('applications-list-light');
+
+      // Remove: the button stays disabled until the exact name is typed.
+      const id = t.services.applications.getActive()!.id;
+      expect(await t.accounts()).toContain(`profile:${id}`);
+      await page.getByRole('button', { name: 'Remove Second app (edited)' }).click();
+      const dialog = page.getByRole('dialog');
+      const confirm = dialog.getByRole('button', { name: 'Remove application' });
+      expect(await confirm.isDisabled()).toBe(true);
+      await dialog.getByLabel(/Type/).fill('Second app');
+      expect(await confirm.isDisabled()).toBe(true);
+      await app.screenshot('applications-remove-dialog');
+      await dialog.getByLabel(/Type/).fill('Second app (edited)');
+      await confirm.click();
+      await expect.poll(() => card(page, 'Second app (edited)').count()).toBe(0);
+      expect(await t.accounts()).not.toContain(`profile:${id}`);
+      expect(await page.getByTestId('profile-switcher').inputValue()).toBe('');
+
+      // The secrets never reached the renderer: DOM, web storage, bridge responses, SQLite files, logs.
+      const sandboxId = (await t.services.applications.list()).find((a) => a.name === 'Sandbox')!.id;
+      const sandboxSecret = (await t.keychain.get(sandboxId))!;
+      expect(sandboxSecret).toMatch(/^[0-9A-F]{48}$/);
+      const html = await page.evaluate('document.documentElement.outerHTML');
+      const storage = await page.evaluate('JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])');
+      for (const secret of [second.secret, WRONG, sandboxSecret]) {
+        for (const variant of [secret, secret.toLowerCase()]) {
+          expect(html).not.toContain(variant);
+          expect(storage).not.toContain(variant);
+          expect(JSON.stringify(responses)).not.toContain(variant);
+          expect(logs.join('\n')).not.toContain(variant);
+          const sqlite = readdirSync(t.dataDir).filter((f) => f.includes('.sqlite'));
+          expect(sqlite.length).toBeGreaterThanOrEqual(1);
+          for (const f of sqlite) expect(readFileSync(join(t.dataDir, f)).includes(Buffer.from(variant))).toBe(false);
+        }
+      }
+      // The secret crossed the bridge only inward, as the payload of add / edit.
+      const carrying = app.calls.filter((c) => JSON.stringify(c.payload).includes(second.secret) || JSON.stringify(c.payload).includes(WRONG)).map((c) => c.channel);
+      expect([...new Set(carrying)].sort()).toEqual(['applications.add', 'applications.edit']);
+      expect(responses.length).toBeGreaterThan(10);
+      expect(app.pageErrors).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('Audit screen: the actions, filters, CSV and JSON export', async () => {
+    const app = await launchConsole({ router, bus, hash: '#/audit' });
+    const { page } = app;
+    try {
+      const table = page.getByTestId('audit-table');
+      await table.locator('tbody tr').first().waitFor();
+      const text = (await table.textContent()) ?? '';
+      for (const action of ['sandbox.create', 'application.add', 'application.test', 'application.activate', 'application.edit', 'application.remove']) expect(text).toContain(action);
+      await app.screenshot('audit-light');
+
+      // Outcome filter: only failures (the invalid add, the wrong-secret test).
+      await page.getByLabel('Outcome', { exact: true }).selectOption('error');
+      await expect.poll(async () => (await table.locator('tbody tr').allTextContents()).every((r) => r.includes('Failed'))).toBe(true);
+      expect(await table.textContent()).toContain('unauthorized');
+      // Action filter.
+      await page.getByLabel('Outcome', { exact: true }).selectOption('');
+      await page.getByLabel('Action', { exact: true }).selectOption('application.remove');
+      await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
+      // Date filter: a range in the past matches nothing.
+      await page.getByLabel('From', { exact: true }).fill('2001-01-01');
+      await page.getByLabel('To', { exact: true }).fill('2001-01-02');
+      await expect.poll(() => table.textContent()).toContain('No entries match');
+      await page.getByRole('button', { name: 'Clear filters' }).click();
+
+      await page.getByRole('button', { name: 'Export CSV' }).click();
+      await expect.poll(() => page.getByTestId('export-result').textContent()).toMatch(/Exported \d+ entries to/);
+      const csvPath = ((await page.getByTestId('export-result').textContent()) ?? '').replace(/^.* to /, '').trim();
+      const csv = readFileSync(csvPath, 'utf8').split('\r\n');
+      expect(csv[0]).toBe('time,application,action,target,outcome,errorCode');
+      expect(csv.some((l) => l.includes('application.remove') && l.includes('Second app (edited)'))).toBe(true);
+      expect(csv.some((l) => l.includes('application.test') && l.endsWith('error,unauthorized'))).toBe(true);
+
+      await page.getByRole('button', { name: 'Export JSON' }).click();
+      await expect.poll(() => page.getByTestId('export-result').textContent()).toMatch(/\.json$/);
+      const jsonPath = ((await page.getByTestId('export-result').textContent()) ?? '').replace(/^.* to /, '').trim();
+      const rows = JSON.parse(readFileSync(jsonPath, 'utf8')) as { action: string; outcome: string }[];
+      expect(rows.map((r) => r.action)).toEqual(expect.arrayContaining(['sandbox.create', 'application.add', 'audit.export']));
+      expect(statSync(jsonPath).size).toBeGreaterThan(100);
+      for (const secret of [second.secret, WRONG]) {
+        expect(readFileSync(csvPath, 'utf8')).not.toContain(secret);
+        expect(readFileSync(jsonPath, 'utf8')).not.toContain(secret);
+      }
+      await app.screenshot('audit-exported');
+      expect(existsSync(csvPath)).toBe(true);
+      expect(app.pageErrors).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  for (const colorScheme of ['light', 'dark'] as const) {
+    it(`axe: no serious or critical violations on Applications and Audit (${colorScheme})`, async () => {
+      const app = await launchConsole({ router, bus, hash: '#/applications', colorScheme });
+      try {
+        for (const hash of ['#/applications', '#/audit']) {
+          await app.page.evaluate(`window.location.hash = ${JSON.stringify(hash)}`);
+          if (hash === '#/applications') await card(app.page, 'Sandbox').waitFor();
+          else await app.page.getByTestId('audit-table').locator('tbody tr').first().waitFor();
+          const results = await new AxeBuilder({ page: app.page }).analyze();
+          const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${hash} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+          expect(serious).toEqual([]);
+          await app.screenshot(`${hash.slice(2)}-${colorScheme}`);
+        }
+        // The add dialog too.
+        await app.page.evaluate(`window.location.hash = '#/applications'`);
+        await app.page.getByRole('button', { name: 'Add application' }).last().click();
+        await app.page.getByRole('dialog').waitFor();
+        const dialog = await new AxeBuilder({ page: app.page }).include('dialog').analyze();
+        expect(dialog.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+        await app.screenshot(`applications-add-${colorScheme}`);
+        await app.page.keyboard.press('Escape');
+        await expect.poll(() => app.page.getByRole('dialog').count()).toBe(0);
+      } finally {
+        await app.close();
+      }
+    });
+  }
+});
