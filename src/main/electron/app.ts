@@ -13,10 +13,11 @@ import { createEventBus, createRouter, type EventBus } from '../ipc/router.ts';
 import { openServices, type Services } from '../services/index.ts';
 import type { StartupState } from '../../shared/ipc/applications.ts';
 import { forwardEvents, registerIpc } from './ipc.ts';
+import { electronNotifier } from './notifier.ts';
 import { createMainWindow, CSP, DEV_CSP, hardenSession, hardenWebContents } from './security.ts';
 
 export interface StartOptions {
-  electron: Pick<typeof Electron, 'app' | 'BrowserWindow' | 'ipcMain' | 'session'> & Partial<Pick<typeof Electron, 'dialog'>>;
+  electron: Pick<typeof Electron, 'app' | 'BrowserWindow' | 'ipcMain' | 'session'> & Partial<Pick<typeof Electron, 'dialog' | 'Notification'>>;
   /** Absolute path of the built preload (out/preload/index.cjs). */
   preloadPath: string;
   /** Absolute path of the built renderer's index.html. */
@@ -58,7 +59,9 @@ export function start(options: StartOptions): Started {
   app.on('window-all-closed', () => app.quit());
 
   const dataDir = app.getPath('userData');
-  const services = (options.openServices ?? ((dir: string) => openServices({ dataDir: dir })))(dataDir);
+  // Walkaway / failure alerts of the session monitor as desktop notifications.
+  const notifier = options.electron.Notification ? electronNotifier(options.electron.Notification) : undefined;
+  const services = (options.openServices ?? ((dir: string) => openServices({ dataDir: dir, ...(notifier ? { notifier } : {}) })))(dataDir);
   // Filled in by the first-run step below; the renderer reads it through startup.status.
   const startup: StartupState = { phase: 'starting', firstRun: false, sandbox: null, error: null };
   let closed = false;

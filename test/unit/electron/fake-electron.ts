@@ -80,6 +80,21 @@ export function createFakeElectron(options: { lock?: boolean; packaged?: boolean
     },
   };
 
+  /** Desktop notifications shown (the sessions monitor's walkaway/failure alerts). */
+  const notifications: unknown[] = [];
+  class FakeNotification {
+    options: unknown;
+    constructor(opts: unknown) {
+      this.options = opts;
+    }
+    show(): void {
+      notifications.push(this.options);
+    }
+    static isSupported(): boolean {
+      return true;
+    }
+  }
+
   const electron = {
     app: {
       isPackaged: options.packaged ?? false,
@@ -96,10 +111,11 @@ export function createFakeElectron(options: { lock?: boolean; packaged?: boolean
       removeHandler: (channel: string) => void handlers.delete(channel),
     },
     session: { defaultSession: session },
+    Notification: FakeNotification,
     dialog: {
       showSaveDialog: (_window: unknown, opts: unknown) => (saveDialog.calls.push(opts), Promise.resolve(saveDialog.answer)),
     },
   };
 
-  return { electron, appEvents, handlers, windows, session, calls, saveDialog, ready: () => (resolveReady(), ready) };
+  return { electron, appEvents, handlers, windows, session, calls, saveDialog, notifications, ready: () => (resolveReady(), ready) };
 }
