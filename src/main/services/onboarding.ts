@@ -92,7 +92,8 @@ export class OnboardingService {
   async show(userId: string, options: { displayName?: string | undefined; ttlSeconds?: number | undefined } = {}): Promise<OnboardingView> {
     const profile = this.#users.activeProfile();
     const user = this.#users.user(profile, userId);
-    const displayName = (options.displayName ?? '').trim() || user.displayName.trim() || `${userId}@${profile.name}`;
+    // The issue's default: `<user>@<profile name>` (tells the person which account and application the phone holds).
+    const displayName = (options.displayName ?? '').trim() || `${userId}@${profile.name}`;
     const client = await this.#users.clientFor(profile);
     let link: string;
     try {
@@ -121,7 +122,8 @@ export class OnboardingService {
     }
     this.#users.setState(profile, userId, 'not_registered');
     this.#users.record(profile, 'user.lost_device', userId);
-    const displayName = user.displayName.trim() || `${userId}@${profile.name}`;
+    // lost_user_mobile_device takes no display name: IAMPASS keeps the one it has.
+    const displayName = `${userId}@${profile.name}`;
     return this.#openHandle(profile, user.userId, user.iampassId, link, client, displayName, 'not_registered');
   }
 

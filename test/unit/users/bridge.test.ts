@@ -140,7 +140,7 @@ it('lost device: a new code decoding to a new link, the old device is disabled, 
   const { f, call, wire, finished } = await setup();
   await finished((await call<{ jobId: string }>('users.add', { users: [{ userId: 'bob', displayName: 'Bob Builder' }] })).jobId);
   const first = await call<OnboardingView>('onboarding.show', { userId: 'bob' });
-  expect(first.displayName).toBe('Bob Builder');
+  expect(first.displayName).toBe('bob@Sandbox');
   const firstLink = decode(first.qr);
   await f.phone.register(firstLink);
   await expect.poll(() => getUser(f.services.store, f.profileId, 'bob')?.deviceState, { timeout: 5000 }).toBe('registered');
