@@ -41,6 +41,10 @@ export interface ServicesOptions {
   onboarding?: OnboardingOptions;
   /** Users jobs tuning: users per add/delete call, request timeout. */
   users?: Pick<UsersDeps, 'batchSize' | 'timeoutMs'>;
+  /** Pins users, onboarding and sessions to this profile instead of the active one (the CLI's --profile). */
+  profileId?: string;
+  /** Resume monitoring the stored live sessions on open (default true; the CLI resumes only in `sessions watch`). */
+  resumeSessions?: boolean;
 }
 
 export interface Services {
@@ -73,15 +77,16 @@ export function openServices(options: ServicesOptions): Services {
   const tester = options.tester ?? defaultTester;
   const launcher = options.launcher ?? defaultLauncher;
   const applications = new ApplicationsService({ store, secrets, audit, now, tester });
-  const sessions = new SessionsService({ store, secrets, audit, now, ...(options.notifier ? { notifier: options.notifier } : {}), ...(options.sessions ? { options: options.sessions } : {}) });
+  const pinned = options.profileId === undefined ? {} : { profileId: options.profileId };
+  const sessions = new SessionsService({ store, secrets, audit, now, ...pinned, ...(options.notifier ? { notifier: options.notifier } : {}), ...(options.sessions ? { options: options.sessions } : {}) });
   let sessionsResumed: Promise<number>;
   try {
-    sessionsResumed = Promise.resolve(sessions.resume());
+    sessionsResumed = Promise.resolve(options.resumeSessions === false ? 0 : sessions.resume());
   } catch (error) {
     sessionsResumed = Promise.reject(error instanceof Error ? error : new Error('resume failed'));
     sessionsResumed.catch(() => undefined);
   }
-  const users = new UsersService({ store, secrets, audit, now, ...options.users });
+  const users = new UsersService({ store, secrets, audit, now, ...options.users, ...pinned });
   const onboarding = new OnboardingService(users, { now, ...options.onboarding });
   let sandbox: FirstRunResult['sandbox'] = null;
   return {

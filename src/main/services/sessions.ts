@@ -52,6 +52,8 @@ export interface SessionsDeps {
   createClient?: (config: ClientConfig) => SessionClient;
   options?: SessionsOptions;
   now?: () => number;
+  /** Pins the service to this profile instead of the active one (the CLI's --profile). */
+  profileId?: string;
 }
 
 export interface StartInput {
@@ -77,6 +79,7 @@ export class SessionsService {
   readonly #now: () => number;
   readonly #timeoutMs: number;
   readonly #monitor: SessionMonitor;
+  readonly #pinnedProfileId: string | undefined;
   readonly #clients = new Map<string, Promise<SessionClient>>();
   readonly #handles = new Map<string, SessionHandle>();
   readonly #errors = new Map<string, ErrorState>();
@@ -91,6 +94,7 @@ export class SessionsService {
     this.#createClient = deps.createClient ?? ((config) => new IampassClient(config));
     this.#now = deps.now ?? Date.now;
     this.#timeoutMs = deps.options?.timeoutMs ?? 10_000;
+    this.#pinnedProfileId = deps.profileId;
     this.#monitor = new SessionMonitor({
       intervals: deps.options?.intervals,
       clock: deps.options?.clock,
@@ -169,7 +173,7 @@ export class SessionsService {
   }
 
   list(query: { filter?: SessionFilter; userId?: string; limit?: number } = {}): SessionList {
-    const profileId = getSetting(this.#store, ACTIVE_PROFILE_KEY);
+    const profileId = this.#pinnedProfileId ?? getSetting(this.#store, ACTIVE_PROFILE_KEY);
     const profile = profileId === null ? null : getProfile(this.#store, profileId);
     if (!profile) return { sessions: [], counts: {}, errors: 0 };
     const filter = query.filter ?? 'all';
@@ -261,7 +265,7 @@ export class SessionsService {
   // --------------------------------------------------------------- internals
 
   #activeProfile(): Profile {
-    const id = getSetting(this.#store, ACTIVE_PROFILE_KEY);
+    const id = this.#pinnedProfileId ?? getSetting(this.#store, ACTIVE_PROFILE_KEY);
     const profile = id === null ? null : getProfile(this.#store, id);
     if (!profile) throw new AppError('missing', 'No application is active: add or choose one first.');
     return profile;
@@ -305,12 +309,28 @@ export class SessionsService {
   }
 
   async #poll(sessionId: string, profileId: string, signal: AbortSignal): Promise<SessionStatus> {
-    const profile = getProfile(this.#store, profileId);
-    const rec = getSession(this.#store, sessionId);
-    if (!profile || !rec) throw new AppError('missing', 'The session or its application was removed.', { retryable: false });
+    // Hot path (hundreds per second): the profile is re-read at most every 5 s and the handle is cached.
+    const profile = this.#profile(profileId);
+    if (!profile) throw new AppError('missing', 'The application of this session was removed.', { retryable: false });
+    let handle = this.#handles.get(sessionId);
+    if (!handle) {
+      const rec = getSession(this.#store, sessionId);
+      if (!rec) throw new AppError('missing', 'The session was removed.', { retryable: false });
+      handle = await this.#handleFor(rec);
+    }
     const client = await this.#clientFor(profile);
-    const handle = await this.#handleFor(rec);
     return (await client.sessionStatus(handle, { signal })).status;
+  }
+
+  readonly #profiles = new Map<string, { profile: Profile | null; at: number }>();
+
+  #profile(id: string): Profile | null {
+    const now = Date.now();
+    const cached = this.#profiles.get(id);
+    if (cached && now - cached.at < 5000) return cached.profile;
+    const profile = getProfile(this.#store, id);
+    this.#profiles.set(id, { profile, at: now });
+    return profile;
   }
 
   #onStatus(id: string, status: SessionStatus, at: number, changed: boolean): void {

@@ -58,6 +58,8 @@ export interface UsersDeps {
   batchSize?: number;
   /** Per request timeout (default the client's 15 s). */
   timeoutMs?: number;
+  /** Pins the service to this profile instead of the active one (the CLI's --profile). */
+  profileId?: string;
 }
 
 export const MAX_USER_ID_CHARS = 256;
@@ -203,6 +205,7 @@ export class UsersService {
   readonly #createClient: (config: ClientConfig) => UsersClient;
   readonly #batchSize: number;
   readonly #timeoutMs: number | undefined;
+  readonly #pinnedProfileId: string | undefined;
   readonly #listeners = new Set<(event: UsersEvent) => void>();
   /** profileId -> userId -> last failed status check (memory only). */
   readonly #statusErrors = new Map<string, Map<string, StatusError>>();
@@ -217,6 +220,7 @@ export class UsersService {
     this.#createClient = deps.createClient ?? ((config) => new IampassClient(config));
     this.#batchSize = deps.batchSize ?? 500;
     this.#timeoutMs = deps.timeoutMs;
+    this.#pinnedProfileId = deps.profileId;
   }
 
   subscribe(listener: (event: UsersEvent) => void): () => void {
@@ -319,7 +323,7 @@ export class UsersService {
   // -------------------------------------------------- shared with onboarding
 
   activeProfileOrNull(): Profile | null {
-    const id = getSetting(this.#store, ACTIVE_PROFILE_KEY);
+    const id = this.#pinnedProfileId ?? getSetting(this.#store, ACTIVE_PROFILE_KEY);
     return id === null ? null : getProfile(this.#store, id);
   }
 

@@ -1,0 +1,81 @@
+/** audit export: the append-only audit log as CSV or JSON (AuditService). */
+import { writeFileSync } from 'node:fs';
+import { AppError } from '../../shared/errors.ts';
+import type { AuditFilter } from '../../main/store/audit.ts';
+import { findProfileByName } from '../../main/store/profiles.ts';
+import { str, type Command, type Values } from '../command.ts';
+import type { Context } from '../context.ts';
+import { EXIT, UsageError } from '../exit.ts';
+
+function time(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const t = Date.parse(value);
+  if (!Number.isFinite(t))
+    throw new UsageError(`${flag} must be a date or time (e.g. 2026-11-23 or 2026-11-23T10:00:00Z)`);
+  return t;
+}
+
+export const auditCommands: Command[] = [
+  {
+    name: 'audit export',
+    args: '--format csv|json [--out FILE] [--action A] [--outcome ok|error] [--since T] [--until T]',
+    summary: 'Export the audit log (all profiles, or --profile NAME).',
+    help: `Writes to standard output, or to FILE (created owner-only). CSV cells that a
+spreadsheet would run as formulas are escaped. Entries never hold a secret or link.`,
+    options: {
+      format: { type: 'string' },
+      out: { type: 'string' },
+      action: { type: 'string' },
+      outcome: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+    },
+    positionals: { min: 0, max: 0 },
+    run(ctx, values) {
+      return Promise.resolve().then(() => exportAudit(ctx, values));
+    },
+  },
+];
+
+function exportAudit(ctx: Context, values: Values): number {
+  {
+    {
+      const format = str(values, 'format');
+      if (format !== 'csv' && format !== 'json') throw new UsageError('--format must be csv or json');
+      const outcome = str(values, 'outcome');
+      if (outcome !== undefined && outcome !== 'ok' && outcome !== 'error')
+        throw new UsageError('--outcome must be ok or error');
+      const services = ctx.services();
+      const filter: AuditFilter = {};
+      const action = str(values, 'action');
+      if (action !== undefined) filter.action = action;
+      if (outcome !== undefined) filter.outcome = outcome;
+      const from = time(str(values, 'since'), '--since');
+      const to = time(str(values, 'until'), '--until');
+      if (from !== undefined) filter.from = from;
+      if (to !== undefined) filter.to = to;
+      if (ctx.flags.profile !== undefined) {
+        const p = findProfileByName(services.store, ctx.flags.profile);
+        if (!p) throw new AppError('missing', `No application profile named "${ctx.flags.profile}".`);
+        filter.profileId = p.id;
+      }
+      const text = format === 'csv' ? services.audit.exportCsv(filter) : services.audit.exportJson(filter);
+      const file = str(values, 'out');
+      if (file === undefined) ctx.out.line(text);
+      else {
+        try {
+          writeFileSync(file, `${text}\n`, { mode: 0o600 });
+        } catch (error) {
+          throw new AppError(
+            'internal',
+            `Could not write ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}.`,
+          );
+        }
+        const count = services.audit.query(filter, { limit: 1 }).total;
+        if (ctx.out.json) ctx.out.data({ file, entries: count, format });
+        else ctx.out.note(`Wrote ${count} audit entries to ${file}.`);
+      }
+      return EXIT.ok;
+    }
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * auth start, sessions list | watch | logout: SessionsService and its one
+ * monitor, as in the console. --watch / watch print one line (or one JSON
+ * line) per status change.
+ */
+import { AUTH_METHODS, SESSION_STATUS_INFO, type AuthMethod } from '../../shared/iampass.ts';
+import { SESSION_FILTERS, type SessionFilter, type SessionView } from '../../shared/ipc/sessions.ts';
+import type { SessionEvent } from '../../main/services/sessions.ts';
+import type { ServicesOptions } from '../../main/services/index.ts';
+import { bool, str, type Command, type Values } from '../command.ts';
+import { EXIT, exitCodeFor, UsageError } from '../exit.ts';
+import { table, when } from '../output.ts';
+
+function monitorOptions(values: Values): Partial<ServicesOptions> {
+  const v = str(values, 'interval');
+  if (v === undefined) return {};
+  const s = Number(v);
+  if (!Number.isFinite(s) || s < 0.05 || s > 60) throw new UsageError('--interval is 0.05..60 seconds');
+  const ms = Math.round(s * 1000);
+  return { sessions: { intervals: { waitingMs: ms, liveMs: ms, backoffBaseMs: ms } } };
+}
+
+function viewLine(v: SessionView): string {
+  const err = v.error ? ` (status unknown: ${v.error.message})` : '';
+  return `${when(v.statusSince)}  ${v.id}  ${v.userId}  ${v.status}${err}`;
+}
+
+function sessionJson(v: SessionView) {
+  return {
+    id: v.id,
+    userId: v.userId,
+    displayName: v.displayName,
+    methods: v.methods,
+    status: v.status,
+    over: v.over,
+    startedAt: new Date(v.startedAt).toISOString(),
+    statusSince: new Date(v.statusSince).toISOString(),
+    error: v.error,
+  };
+}
+
+/** Resolves when `stop()` is called or on Ctrl+C / SIGTERM. */
+function untilStopped(): { promise: Promise<void>; stop: () => void } {
+  let stop: () => void = () => undefined;
+  const promise = new Promise<void>((done) => {
+    const finish = () => {
+      process.removeListener('SIGINT', finish);
+      process.removeListener('SIGTERM', finish);
+      done();
+    };
+    stop = finish;
+    process.once('SIGINT', finish);
+    process.once('SIGTERM', finish);
+  });
+  return { promise, stop };
+}
+
+export const sessionsCommands: Command[] = [
+  {
+    name: 'auth start',
+    args: 'USER_ID [--methods acceptance,device,facial] [--duration S] [--watch [--interval S]]',
+    summary: "Send an authentication request to the user's phone.",
+    help: `Prints the session ID and its first status. With --watch, follows it and prints
+each change; exits 0 once the user is authenticated (active), 1 if it ends
+otherwise (denied, timed out, failed). A refusal (e.g. no registered phone)
+exits 1 with the service's reason.`,
+    options: {
+      methods: { type: 'string' },
+      duration: { type: 'string' },
+      watch: { type: 'boolean' },
+      interval: { type: 'string' },
+    },
+    positionals: { min: 1, max: 1 },
+    async run(ctx, values, [userId]) {
+      let methods: AuthMethod[] | undefined;
+      const m = str(values, 'methods');
+      if (m !== undefined) {
+        methods = m.split(',').map((s) => s.trim()) as AuthMethod[];
+        const bad = methods.find((x) => !(AUTH_METHODS as readonly string[]).includes(x));
+        if (bad !== undefined || methods.length === 0)
+          throw new UsageError(`--methods is a comma-separated list of ${AUTH_METHODS.join(', ')}`);
+      }
+      let durationSeconds: number | undefined;
+      const d = str(values, 'duration');
+      if (d !== undefined) {
+        durationSeconds = Number(d);
+        if (!Number.isInteger(durationSeconds) || durationSeconds < 1 || durationSeconds > 86_400)
+          throw new UsageError('--duration is 1..86400 seconds');
+      }
+      if (str(values, 'interval') !== undefined && !bool(values, 'watch'))
+        throw new UsageError('--interval goes with --watch');
+      const { services } = await ctx.pinned(monitorOptions(values));
+      const watch = bool(values, 'watch');
+      const events: SessionView[] = [];
+      let wake: (() => void) | null = null;
+      const off = services.sessions.on((e: SessionEvent) => {
+        if (e.type !== 'changed') return;
+        events.push(e.payload.session);
+        wake?.();
+      });
+      try {
+        const result = await services.sessions.start({
+          userId: userId ?? '',
+          ...(methods ? { methods } : {}),
+          ...(durationSeconds !== undefined ? { durationSeconds } : {}),
+        });
+        if (!result.started) {
+          ctx.out.error({
+            code: 'refused',
+            message: `IAMPASS did not start the authentication: ${result.reason}`,
+            retryable: false,
+          });
+          return exitCodeFor('refused');
+        }
+        const id = result.session.id;
+        if (ctx.out.json) ctx.out.data(sessionJson(result.session), watch);
+        else ctx.out.line(viewLine(result.session));
+        if (!watch) return EXIT.ok;
+        const stopper = untilStopped();
+        let last = result.session.status;
+        let seen = 0;
+        for (;;) {
+          while (seen < events.length) {
+            const v = events[seen++];
+            if (!v || v.id !== id) continue;
+            if (v.status === last && !v.error) continue;
+            last = v.status;
+            if (ctx.out.json) ctx.out.data(sessionJson(v), true);
+            else ctx.out.line(viewLine(v));
+            if (SESSION_STATUS_INFO[v.status].authenticated) return EXIT.ok;
+            if (v.over) return EXIT.failed;
+          }
+          const woke = new Promise<'event'>((done) => (wake = () => done('event')));
+          if ((await Promise.race([woke, stopper.promise.then(() => 'stop' as const)])) === 'stop') return EXIT.failed;
+          wake = null;
+        }
+      } finally {
+        off();
+      }
+    },
+  },
+  {
+    name: 'sessions list',
+    args: '[--filter all|live|ended|walkaway] [--user USER_ID] [--limit N]',
+    summary: 'List the sessions started from this data folder (last known statuses).',
+    help: 'Local: statuses are the last ones the console or the CLI saw; sessions watch refreshes live ones.',
+    options: { filter: { type: 'string' }, user: { type: 'string' }, limit: { type: 'string' } },
+    positionals: { min: 0, max: 0 },
+    async run(ctx, values) {
+      const filter = str(values, 'filter') ?? 'all';
+      if (!(SESSION_FILTERS as readonly string[]).includes(filter))
+        throw new UsageError(`--filter is one of ${SESSION_FILTERS.join(', ')}`);
+      const l = str(values, 'limit');
+      const limit = l === undefined ? 200 : Number(l);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError('--limit is 1..10000');
+      const user = str(values, 'user');
+      const { services } = await ctx.pinned();
+      const list = services.sessions.list({
+        filter: filter as SessionFilter,
+        limit,
+        ...(user !== undefined ? { userId: user } : {}),
+      });
+      if (ctx.out.json) ctx.out.data({ sessions: list.sessions.map(sessionJson), counts: list.counts });
+      else {
+        if (list.sessions.length)
+          ctx.out.line(
+            table(
+              ['SESSION', 'USER ID', 'STATUS', 'STARTED', 'SINCE'],
+              list.sessions.map((s) => [s.id, s.userId, s.status, when(s.startedAt), when(s.statusSince)]),
+            ),
+          );
+        ctx.out.note(`${String(list.sessions.length)} sessions.`);
+      }
+      return EXIT.ok;
+    },
+  },
+  {
+    name: 'sessions watch',
+    args: '[--until-idle] [--interval S]',
+    summary: 'Follow the live sessions and print every status change (Ctrl+C stops).',
+    help: `Resumes the monitor on the live sessions in the store, as the console does, and
+prints one line (--json: one JSON object per line) per change. --until-idle
+exits once no session of the profile is live any more.`,
+    options: { 'until-idle': { type: 'boolean' }, interval: { type: 'string' } },
+    positionals: { min: 0, max: 0 },
+    async run(ctx, values) {
+      const { services, profile } = await ctx.pinned(monitorOptions(values));
+      const untilIdle = bool(values, 'until-idle');
+      const stopper = untilStopped();
+      const live = () => services.sessions.list({ filter: 'live', limit: 10_000 }).sessions.length;
+      const off = services.sessions.on((e) => {
+        if (e.type === 'alert') {
+          if (!ctx.out.json) ctx.out.note(`alert: ${e.payload.message}`);
+          return;
+        }
+        const v = e.payload.session;
+        if (e.payload.previous === v.status && !v.error) return;
+        // only this profile's sessions (the monitor follows every profile's)
+        if (!services.sessions.list({ userId: v.userId, limit: 10_000 }).sessions.some((s) => s.id === v.id)) return;
+        if (ctx.out.json) ctx.out.data(sessionJson(v), true);
+        else ctx.out.line(viewLine(v));
+        if (untilIdle && live() === 0) stopper.stop();
+      });
+      try {
+        services.sessions.resume();
+        const n = live();
+        ctx.out.note(`Watching ${String(n)} live sessions of "${profile.name}"${untilIdle ? '' : ' (Ctrl+C stops)'}.`);
+        if (untilIdle && n === 0) return EXIT.ok;
+        await stopper.promise;
+        return EXIT.ok;
+      } finally {
+        off();
+      }
+    },
+  },
+  {
+    name: 'sessions logout',
+    args: 'SESSION_ID | --user USER_ID',
+    summary: 'Log a session out remotely (or every live session of a user).',
+    help: 'Exit 1 when the session is already over or a logout failed.',
+    options: { user: { type: 'string' } },
+    positionals: { min: 0, max: 1 },
+    async run(ctx, values, [sessionId]) {
+      const user = str(values, 'user');
+      if ((user === undefined) === (sessionId === undefined))
+        throw new UsageError('give a SESSION_ID or --user USER_ID');
+      const { services } = await ctx.pinned();
+      if (user !== undefined) {
+        const r = await services.sessions.logoutUser(user);
+        if (ctx.out.json) ctx.out.data(r);
+        else
+          ctx.out.line(
+            `Logged out ${String(r.loggedOut)} sessions of ${user}${r.failed ? `; ${String(r.failed)} failed` : ''}.`,
+          );
+        return r.failed > 0 ? EXIT.failed : EXIT.ok;
+      }
+      const v = await services.sessions.logout(sessionId ?? '');
+      if (ctx.out.json) ctx.out.data(sessionJson(v));
+      else ctx.out.line(viewLine(v));
+      return EXIT.ok;
+    },
+  },
+];

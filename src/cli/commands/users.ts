@@ -1,0 +1,269 @@
+/**
+ * users add | delete | import | list | status | link | lost-device: the
+ * active (or --profile / ad-hoc) profile's directory through UsersService
+ * and OnboardingService. Bulk work runs as the service's jobs: progress on
+ * stderr when it is a terminal, one result per row on stdout.
+ */
+import { readFileSync } from 'node:fs';
+import QRCode from 'qrcode';
+import { AppError } from '../../shared/errors.ts';
+import type { JobFinished } from '../../shared/ipc/jobs.ts';
+import { MAX_CONFIRM_FREE_DELETE } from '../../shared/ipc/users.ts';
+import { previewCsv } from '../../main/services/users.ts';
+import type { Services } from '../../main/services/index.ts';
+import { bool, str, type Command, type Values } from '../command.ts';
+import type { Context } from '../context.ts';
+import { EXIT, exitCodeForRows, UsageError } from '../exit.ts';
+import { table, when } from '../output.ts';
+
+const MAX_CSV_BYTES = 64 * 1024 * 1024;
+
+/** Waits for a job, showing progress on a terminal; prints the rows; answers the exit code. */
+async function finishJob(ctx: Context, services: Services, jobId: string, label: string): Promise<number> {
+  const off = services.users.jobs.subscribe((e) => {
+    if (e.name === 'job.progress' && e.payload.jobId === jobId)
+      ctx.out.progress(label, e.payload.done, e.payload.total);
+  });
+  const onSigint = () => services.users.jobs.cancel(jobId);
+  process.once('SIGINT', onSigint);
+  let finished: JobFinished | null;
+  try {
+    finished = await services.users.jobs.wait(jobId);
+  } finally {
+    off();
+    process.removeListener('SIGINT', onSigint);
+    ctx.out.endProgress();
+  }
+  if (!finished) throw new AppError('internal', 'The job result was lost.');
+  if (finished.error)
+    throw new AppError(finished.error.code, finished.error.message, { retryable: finished.error.retryable });
+  if (ctx.out.json) ctx.out.data({ outcome: finished.outcome, counts: finished.counts, rows: finished.rows });
+  else {
+    if (finished.rows.length > 0)
+      ctx.out.line(
+        table(
+          ['ROW', 'USER ID', 'RESULT', 'REASON'],
+          finished.rows.map((r) => [String(r.row), r.userId, r.result, r.reason ?? '']),
+        ),
+      );
+    ctx.out.note(
+      `${label}: ${
+        Object.entries(finished.counts)
+          .map(([k, n]) => `${String(n)} ${k.replace('_', ' ')}`)
+          .join(', ') || 'nothing to do'
+      }${finished.outcome === 'cancelled' ? ' (cancelled)' : ''}.`,
+    );
+  }
+  if (finished.outcome === 'cancelled') return EXIT.failed;
+  const failed = finished.rows.filter((r) => r.result === 'failed');
+  return exitCodeForRows(
+    failed.map((r) => r.code),
+    finished.rows.some((r) => r.result === 'invalid' || r.result === 'missing'),
+  );
+}
+
+async function showLink(
+  ctx: Context,
+  services: Services,
+  values: Values,
+  view: { handle: string; userId: string; expiresAt: number },
+  what: string,
+): Promise<number> {
+  let link = '';
+  // The console's "copy link" port, pointed at this process: the link goes to stdout only.
+  await services.onboarding.copyLink(view.handle, { writeText: (text) => void (link = text) });
+  services.onboarding.close(view.handle);
+  if (ctx.out.json) ctx.out.data({ userId: view.userId, link, expiresAt: new Date(view.expiresAt).toISOString() });
+  else if (bool(values, 'qr')) {
+    ctx.out.line(await QRCode.toString(link, { type: 'terminal', small: true, errorCorrectionLevel: 'M' }));
+    ctx.out.line(link);
+  } else ctx.out.line(link);
+  ctx.out.note(`${what} for ${view.userId}; it is a one-time credential: share it only with that user.`);
+  return EXIT.ok;
+}
+
+export const usersCommands: Command[] = [
+  {
+    name: 'users add',
+    args: 'USER_ID [USER_ID...] [--display-name NAME]',
+    summary: 'Add users at IAMPASS and to the directory.',
+    help: `Each user is validated (blank, too long, control characters, duplicates are
+refused per row), sent in batches, and written to the directory only when
+IAMPASS confirms it. --display-name applies when one user is given.
+Exit 1 when a row was invalid or failed, 3/4 when every failure was authentication/network.`,
+    options: { 'display-name': { type: 'string' } },
+    positionals: { min: 1, max: 100_000 },
+    async run(ctx, values, ids) {
+      const name = str(values, 'display-name');
+      if (name !== undefined && ids.length !== 1) throw new UsageError('--display-name needs exactly one USER_ID');
+      const { services } = await ctx.pinned();
+      return finishJob(
+        ctx,
+        services,
+        services.users.add(ids.map((userId) => ({ userId, displayName: name }))),
+        'users add',
+      );
+    },
+  },
+  {
+    name: 'users import',
+    args: 'FILE.csv [--user-column N] [--name-column N] [--header|--no-header]',
+    summary: 'Add the users of a CSV file (one job, per-row results).',
+    help: `Columns are guessed from the header (user/login/email, display name/name)
+unless given (1-based). Rows go through the same checks as users add.`,
+    options: {
+      'user-column': { type: 'string' },
+      'name-column': { type: 'string' },
+      header: { type: 'boolean' },
+      'no-header': { type: 'boolean' },
+    },
+    positionals: { min: 1, max: 1 },
+    async run(ctx, values, [file]) {
+      let text: string;
+      try {
+        const buf = readFileSync(file ?? '');
+        if (buf.length > MAX_CSV_BYTES) throw new UsageError(`${file ?? ''} is larger than 64 MiB`);
+        text = buf.toString('utf8');
+      } catch (error) {
+        if (error instanceof UsageError) throw error;
+        throw new UsageError(`cannot read ${file ?? ''}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+      }
+      const column = (flag: string): number | undefined => {
+        const v = str(values, flag);
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} is a column number from 1`);
+        return n - 1;
+      };
+      if (bool(values, 'header') && bool(values, 'no-header'))
+        throw new UsageError('--header and --no-header exclude each other');
+      const hasHeader = bool(values, 'header') ? true : bool(values, 'no-header') ? false : undefined;
+      const preview = previewCsv(text, { hasHeader, previewRows: 0 });
+      const userCol = column('user-column');
+      const nameCol = column('name-column');
+      const mapping = {
+        userId: userCol ?? preview.mapping.userId,
+        displayName: nameCol ?? (userCol === undefined ? preview.mapping.displayName : null),
+      };
+      const { services } = await ctx.pinned();
+      return finishJob(
+        ctx,
+        services,
+        services.users.importCsv(text, mapping, hasHeader ?? preview.hasHeader),
+        'users import',
+      );
+    },
+  },
+  {
+    name: 'users delete',
+    args: 'USER_ID [USER_ID...] [--confirm-count N]',
+    summary: 'Delete users at IAMPASS and from the directory.',
+    help: `More than ${String(MAX_CONFIRM_FREE_DELETE)} users needs --confirm-count with their number, as the console asks.`,
+    options: { 'confirm-count': { type: 'string' } },
+    positionals: { min: 1, max: 100_000 },
+    async run(ctx, values, ids) {
+      const c = str(values, 'confirm-count');
+      const confirm = c === undefined ? undefined : Number(c);
+      if (confirm !== undefined && !Number.isInteger(confirm))
+        throw new UsageError('--confirm-count must be a whole number');
+      if (ids.length > MAX_CONFIRM_FREE_DELETE && confirm !== ids.length) {
+        throw new UsageError(`deleting ${String(ids.length)} users needs --confirm-count ${String(ids.length)}`);
+      }
+      const { services } = await ctx.pinned();
+      return finishJob(ctx, services, services.users.delete(ids, confirm), 'users delete');
+    },
+  },
+  {
+    name: 'users list',
+    args: '[--search TEXT] [--state registered|not_registered|unknown]',
+    summary: 'List the directory (local; no call to IAMPASS).',
+    help: 'Device states are the last known ones; refresh them with users status.',
+    options: { search: { type: 'string' }, state: { type: 'string' } },
+    positionals: { min: 0, max: 0 },
+    async run(ctx, values) {
+      const state = str(values, 'state');
+      if (state !== undefined && !['registered', 'not_registered', 'unknown'].includes(state))
+        throw new UsageError('--state must be registered, not_registered or unknown');
+      const search = str(values, 'search')?.toLowerCase();
+      const { services } = await ctx.pinned();
+      const s = services.users.snapshot();
+      const rows = [];
+      for (let i = 0; i < s.count; i++) {
+        const row = {
+          userId: s.userIds[i] ?? '',
+          displayName: s.displayNames[i] ?? '',
+          iampassId: s.iampassIds[i] ?? '',
+          deviceState: s.deviceStates[i] ?? 'unknown',
+          deviceCheckedAt: s.deviceCheckedAt[i] ?? null,
+          addedAt: s.addedAt[i] ?? null,
+          lastAuthAt: s.lastAuthAt[i] ?? null,
+        };
+        if (state !== undefined && row.deviceState !== state) continue;
+        if (
+          search !== undefined &&
+          ![row.userId, row.displayName, row.iampassId].some((v) => v.toLowerCase().includes(search))
+        )
+          continue;
+        rows.push(row);
+      }
+      if (ctx.out.json) ctx.out.data({ profile: s.profileName, count: rows.length, users: rows });
+      else {
+        if (rows.length > 0)
+          ctx.out.line(
+            table(
+              ['USER ID', 'DISPLAY NAME', 'DEVICE', 'CHECKED', 'LAST AUTH'],
+              rows.map((r) => [r.userId, r.displayName, r.deviceState, when(r.deviceCheckedAt), when(r.lastAuthAt)]),
+            ),
+          );
+        ctx.out.note(`${String(rows.length)} of ${String(s.count)} users in "${s.profileName ?? ''}".`);
+      }
+      return EXIT.ok;
+    },
+  },
+  {
+    name: 'users status',
+    args: '[USER_ID...] [--all]',
+    summary: 'Ask IAMPASS whether users have registered a phone (updates the directory).',
+    help: 'Checks the given users, or --all of the directory, with bounded concurrency.',
+    options: { all: { type: 'boolean' } },
+    positionals: { min: 0, max: 100_000 },
+    async run(ctx, values, ids) {
+      if (bool(values, 'all') === ids.length > 0) throw new UsageError('give USER_IDs or --all');
+      const { services } = await ctx.pinned();
+      return finishJob(
+        ctx,
+        services,
+        services.users.refreshStatus(bool(values, 'all') ? { all: true } : { userIds: ids }),
+        'users status',
+      );
+    },
+  },
+  {
+    name: 'users link',
+    args: 'USER_ID [--qr] [--display-name NAME]',
+    summary: 'Print a registration link (or QR code) for the user to scan with the IAMPASS app.',
+    help: `The link is a one-time bearer credential: it is printed on standard output only
+(never in errors or logs) because printing it is what this command is for.
+--qr draws the QR code in the terminal; --json gives {userId, link, expiresAt}.`,
+    options: { qr: { type: 'boolean' }, 'display-name': { type: 'string' } },
+    positionals: { min: 1, max: 1 },
+    async run(ctx, values, [userId]) {
+      const { services } = await ctx.pinned();
+      const view = await services.onboarding.show(userId ?? '', { displayName: str(values, 'display-name') });
+      return showLink(ctx, services, values, view, 'Registration link');
+    },
+  },
+  {
+    name: 'users lost-device',
+    args: 'USER_ID [--qr]',
+    summary: "Disable the user's phone and print a fresh registration link.",
+    help: 'The old phone stops working at once; the user registers a new one with the new link (printed like users link).',
+    options: { qr: { type: 'boolean' } },
+    positionals: { min: 1, max: 1 },
+    async run(ctx, values, [userId]) {
+      const { services } = await ctx.pinned();
+      const view = await services.onboarding.lostDevice(userId ?? '');
+      return showLink(ctx, services, values, view, 'Device disabled; new registration link');
+    },
+  },
+];

@@ -1,0 +1,264 @@
+/**
+ * What every command gets: the global flags, the output, the data folder,
+ * the keychain (IAMPASS_KEYCHAIN_SERVICE overrides its service name, for
+ * tests), the secret from IAMPASS_APP_SECRET / standard input, and the
+ * services opened on the store — pinned to the profile the command works on.
+ */
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { AppError } from '../shared/errors.ts';
+import { isLoopbackHost } from '../main/services/validate.ts';
+import { Keychain, normalizeSecret, type SecretStore } from '../main/secrets/keychain.ts';
+import { openServices, type Services, type ServicesOptions } from '../main/services/index.ts';
+import { findProfileByName, listProfiles, type Profile, type ProfileFlavour } from '../main/store/profiles.ts';
+import { UsageError } from './exit.ts';
+import type { Io, Output } from './output.ts';
+
+export const APP_DIR_NAME = 'iampass-admin';
+
+/**
+ * The folder Electron's app.getPath('userData') gives the console: appData
+ * + the app name (package.json "name", no productName is set).
+ */
+export function defaultDataDir(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string {
+  if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', APP_DIR_NAME);
+  if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), APP_DIR_NAME);
+  return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), APP_DIR_NAME);
+}
+
+export interface GlobalFlags {
+  json: boolean;
+  data: string | undefined;
+  profile: string | undefined;
+  baseUrl: string | undefined;
+  appId: string | undefined;
+  flavour: string | undefined;
+}
+
+/**
+ * Keychain plus secrets held in this process's memory only: the secret given
+ * for ad-hoc credentials (--base-url/--app-id) is used for signing and never
+ * written to the keychain.
+ */
+export class OverlaySecrets implements SecretStore {
+  readonly #inner: SecretStore;
+  readonly #memory = new Map<string, string>();
+  /** While set, `set` keeps the secret in memory (creating the ad-hoc profile). */
+  memoryOnly = false;
+
+  constructor(inner: SecretStore) {
+    this.#inner = inner;
+  }
+  hold(profileId: string, secret: string): void {
+    this.#memory.set(profileId, normalizeSecret(secret));
+  }
+  async set(profileId: string, secret: string): Promise<void> {
+    if (this.memoryOnly) this.hold(profileId, secret);
+    else await this.#inner.set(profileId, secret);
+  }
+  async has(profileId: string): Promise<boolean> {
+    return this.#memory.has(profileId) || this.#inner.has(profileId);
+  }
+  async get(profileId: string): Promise<string | null> {
+    return this.#memory.get(profileId) ?? this.#inner.get(profileId);
+  }
+  async delete(profileId: string): Promise<boolean> {
+    this.#memory.delete(profileId);
+    return this.#inner.delete(profileId);
+  }
+  dataKey(): Promise<Buffer> {
+    return this.#inner.dataKey();
+  }
+}
+
+const MAX_SECRET_INPUT = 4096;
+
+export class Context {
+  readonly flags: GlobalFlags;
+  readonly out: Output;
+  readonly io: Io;
+  readonly secrets: OverlaySecrets;
+  #services: Services | null = null;
+  #secret: string | null = null;
+
+  constructor(flags: GlobalFlags, out: Output, io: Io) {
+    this.flags = flags;
+    this.out = out;
+    this.io = io;
+    const service = io.env.IAMPASS_KEYCHAIN_SERVICE?.trim();
+    this.secrets = new OverlaySecrets(new Keychain(service ? { service } : {}));
+  }
+
+  get dataDir(): string {
+    return resolve(this.flags.data ?? defaultDataDir(this.io.env));
+  }
+
+  get adHoc(): boolean {
+    return this.flags.baseUrl !== undefined || this.flags.appId !== undefined;
+  }
+
+  /** The services on the data folder, not pinned (apps, audit). */
+  services(extra: Partial<ServicesOptions> = {}): Services {
+    if (this.#services) return this.#services;
+    mkdirSync(this.dataDir, { recursive: true, mode: 0o700 });
+    this.#services = openServices({ dataDir: this.dataDir, secrets: this.secrets, resumeSessions: false, ...extra });
+    return this.#services;
+  }
+
+  /**
+   * The services pinned to the profile this command works on: --profile NAME,
+   * ad-hoc --base-url/--app-id (found by URL + ID among the profiles, or
+   * created without storing its secret), else the active profile.
+   */
+  async pinned(extra: Partial<ServicesOptions> = {}): Promise<{ services: Services; profile: Profile }> {
+    const plain = this.services();
+    const profile = await this.#resolveProfile(plain);
+    await plain.close();
+    this.#services = null;
+    return { services: this.services({ ...extra, profileId: profile.id }), profile };
+  }
+
+  async #resolveProfile(services: Services): Promise<Profile> {
+    const { profile: name, baseUrl, appId } = this.flags;
+    if (this.adHoc) {
+      if (name !== undefined) throw new UsageError('use either --profile or --base-url/--app-id, not both');
+      if (baseUrl === undefined || appId === undefined) throw new UsageError('--base-url and --app-id go together');
+      const secret = await this.secret();
+      const flavour = this.flavour(baseUrl);
+      const found = listProfiles(services.store).find(
+        (p) => p.applicationId.toLowerCase() === appId.trim().toLowerCase() && sameUrl(p.baseUrl, baseUrl),
+      );
+      if (found) {
+        this.secrets.hold(found.id, secret);
+        return found;
+      }
+      this.secrets.memoryOnly = true;
+      try {
+        const view = await services.applications.add({
+          name: freeName(services, appId),
+          flavour,
+          baseUrl,
+          applicationId: appId,
+          secret,
+        });
+        const { active: _a, hasSecret: _h, ...profile } = view;
+        return profile;
+      } finally {
+        this.secrets.memoryOnly = false;
+      }
+    }
+    if (name !== undefined) {
+      const p = findProfileByName(services.store, name);
+      if (!p)
+        throw new AppError(
+          'missing',
+          `No application profile named "${name}" in ${this.dataDir} (see: iampass-admin apps list).`,
+        );
+      return p;
+    }
+    const active = services.applications.getActive();
+    if (!active)
+      throw new AppError(
+        'missing',
+        'No application is active: pass --profile NAME, or choose one with: iampass-admin apps use NAME.',
+      );
+    return active;
+  }
+
+  flavour(baseUrl: string | undefined): ProfileFlavour {
+    const f = this.flags.flavour;
+    if (f !== undefined) {
+      if (f !== 'IAMPASS' && f !== 'Activeconnect' && f !== 'Sandbox')
+        throw new UsageError('--flavour must be IAMPASS, Activeconnect or Sandbox');
+      return f;
+    }
+    try {
+      if (baseUrl !== undefined && isLoopbackHost(new URL(baseUrl).hostname)) return 'Sandbox';
+    } catch {
+      /* validated by the service */
+    }
+    return 'IAMPASS';
+  }
+
+  /** The application secret: IAMPASS_APP_SECRET, else standard input (a terminal prompt hides it). */
+  async secret(): Promise<string> {
+    if (this.#secret !== null) return this.#secret;
+    let value = this.io.env.IAMPASS_APP_SECRET;
+    if (value === undefined || value === '')
+      value = this.io.stdin.isTTY ? await promptHidden(this.io) : await readFirstLine(this.io.stdin);
+    value = value.trim();
+    if (value === '')
+      throw new UsageError(
+        'no application secret: set IAMPASS_APP_SECRET or pass it on standard input (never as an argument)',
+      );
+    this.out.secret(value);
+    this.#secret = normalizeSecret(value);
+    return this.#secret;
+  }
+
+  async close(): Promise<void> {
+    const s = this.#services;
+    this.#services = null;
+    if (s) await s.close();
+  }
+}
+
+function sameUrl(a: string, b: string): boolean {
+  try {
+    const x = new URL(a);
+    const y = new URL(b.trim());
+    return x.origin === y.origin && x.pathname.replace(/\/+$/, '') === y.pathname.replace(/\/+$/, '');
+  } catch {
+    return false;
+  }
+}
+
+function freeName(services: Services, appId: string): string {
+  const base = `CLI ${appId.trim().slice(0, 8).toUpperCase()}`;
+  for (let i = 1; ; i++) {
+    const name = i === 1 ? base : `${base} (${String(i)})`;
+    if (!findProfileByName(services.store, name)) return name;
+  }
+}
+
+async function readFirstLine(stdin: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of stdin) {
+    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    if (text.includes('\n') || text.length > MAX_SECRET_INPUT) break;
+  }
+  return (text.split(/\r?\n/)[0] ?? '').slice(0, MAX_SECRET_INPUT);
+}
+
+async function promptHidden(io: Io): Promise<string> {
+  io.stderr.write('Application secret (input hidden): ');
+  const stdin = io.stdin;
+  stdin.setRawMode?.(true);
+  try {
+    return await new Promise<string>((done, fail) => {
+      let text = '';
+      const onData = (chunk: Buffer | string) => {
+        for (const ch of chunk.toString()) {
+          if (ch === '\r' || ch === '\n') return finish(text);
+          if (ch === '\u0003') return fail(new UsageError('cancelled'));
+          if (ch === '\u007f' || ch === '\b') text = text.slice(0, -1);
+          else if (text.length < MAX_SECRET_INPUT) text += ch;
+        }
+      };
+      const finish = (value: string) => {
+        stdin.removeListener('data', onData);
+        stdin.pause();
+        done(value);
+      };
+      stdin.on('data', onData);
+      stdin.resume();
+    });
+  } finally {
+    stdin.setRawMode?.(false);
+    io.stderr.write('\n');
+  }
+}
