@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { toErrorInfo } from '../../shared/errors.ts';
 import { createHandlers } from '../ipc/handlers/index.ts';
 import type { SaveFile } from '../ipc/handlers/audit.ts';
+import type { OnboardingPorts } from '../ipc/handlers/users.ts';
 import { createEventBus, createRouter, type EventBus } from '../ipc/router.ts';
 import { openServices, type Services } from '../services/index.ts';
 import type { StartupState } from '../../shared/ipc/applications.ts';
@@ -17,7 +18,7 @@ import { electronNotifier } from './notifier.ts';
 import { createMainWindow, CSP, DEV_CSP, hardenSession, hardenWebContents } from './security.ts';
 
 export interface StartOptions {
-  electron: Pick<typeof Electron, 'app' | 'BrowserWindow' | 'ipcMain' | 'session'> & Partial<Pick<typeof Electron, 'dialog' | 'Notification'>>;
+  electron: Pick<typeof Electron, 'app' | 'BrowserWindow' | 'ipcMain' | 'session'> & Partial<Pick<typeof Electron, 'dialog' | 'Notification' | 'clipboard'>>;
   /** Absolute path of the built preload (out/preload/index.cjs). */
   preloadPath: string;
   /** Absolute path of the built renderer's index.html. */
@@ -89,8 +90,27 @@ export function start(options: StartOptions): Started {
     return chosen.filePath;
   };
 
+  // The registration-QR dialog: main copies the link (it never reaches the renderer) and saves the PNG/SVG.
+  const clipboard = options.electron.clipboard;
+  const onboardingPorts: OnboardingPorts = {
+    ...(clipboard ? { clipboard: { writeText: (text: string) => clipboard.writeText(text) } } : {}),
+    saveFile: {
+      async save({ suggestedName, format, data }) {
+        if (!dialog || !window) return false;
+        const chosen = await dialog.showSaveDialog(window, {
+          title: 'Save the registration code',
+          defaultPath: join(app.getPath('documents'), suggestedName),
+          filters: [format === 'png' ? { name: 'PNG image', extensions: ['png'] } : { name: 'SVG image', extensions: ['svg'] }],
+        });
+        if (chosen.canceled || !chosen.filePath) return false;
+        await writeFile(chosen.filePath, data, { mode: 0o600 });
+        return true;
+      },
+    },
+  };
+
   const router = createRouter(
-    createHandlers({ app: { version: app.getVersion(), dataDir }, services, bus, startup: () => startup, saveFile }),
+    createHandlers({ app: { version: app.getVersion(), dataDir }, services, bus, startup: () => startup, saveFile, onboardingPorts }),
     { onError: (channel, error) => console.error(`ipc ${channel} failed:`, error instanceof Error ? error.name : typeof error) },
   );
   registerIpc(ipcMain, router, () => appUrl, (channel) => console.warn(`ipc ${channel}: refused a call from a foreign frame`));

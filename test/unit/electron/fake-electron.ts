@@ -27,6 +27,8 @@ export function createFakeElectron(options: { lock?: boolean; packaged?: boolean
   const windows: FakeBrowserWindow[] = [];
   const calls = { quit: 0, lock: 0, focus: 0, restore: 0 };
   /** What the save dialog answers next, and the options it was shown with. */
+  /** Texts written to the clipboard. */
+  const clipboard: string[] = [];
   const saveDialog = { answer: { canceled: true, filePath: '' } as { canceled: boolean; filePath: string }, calls: [] as unknown[] };
 
   class FakeBrowserWindow extends EventEmitter {
@@ -112,10 +114,11 @@ export function createFakeElectron(options: { lock?: boolean; packaged?: boolean
     },
     session: { defaultSession: session },
     Notification: FakeNotification,
+    clipboard: { writeText: (text: string) => void clipboard.push(text) },
     dialog: {
       showSaveDialog: (_window: unknown, opts: unknown) => (saveDialog.calls.push(opts), Promise.resolve(saveDialog.answer)),
     },
   };
 
-  return { electron, appEvents, handlers, windows, session, calls, saveDialog, notifications, ready: () => (resolveReady(), ready) };
+  return { electron, appEvents, handlers, windows, session, calls, saveDialog, clipboard, notifications, ready: () => (resolveReady(), ready) };
 }

@@ -1,0 +1,94 @@
+// The Electron layer's onboarding ports (electron mocked, everything else
+// real: services, the embedded sandbox, the keychain): "Copy link" writes the
+// link to electron's clipboard, "Save PNG/SVG" asks through the save dialog
+// and writes the file owner-only; cancel writes nothing. The renderer-facing
+// answers never carry the link.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import type * as Electron from 'electron';
+import jsQR from 'jsqr';
+import QRCode from 'qrcode';
+import { afterAll, expect, it } from 'vitest';
+import { start } from '../../../src/main/electron/app.ts';
+import type { OnboardingView, QrMatrix } from '../../../src/shared/ipc/users.ts';
+import { openTestServices, type TestServices } from '../../support/services.ts';
+import { createFakeElectron } from '../electron/fake-electron.ts';
+
+const INDEX = '/opt/iampass/out/renderer/index.html';
+const APP_URL = `file://${INDEX}`;
+const opened: TestServices[] = [];
+afterAll(async () => {
+  for (const t of opened.splice(0)) await t.cleanup();
+});
+
+function decode(qr: QrMatrix): string {
+  const scale = 3;
+  const side = (qr.size + 8) * scale;
+  const px = new Uint8ClampedArray(side * side * 4).fill(255);
+  for (let i = 0; i < qr.modules.length; i++) {
+    if (qr.modules[i] !== '1') continue;
+    const x = (i % qr.size) + 4;
+    const y = Math.floor(i / qr.size) + 4;
+    for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) px.fill(0, ((y * scale + dy) * side + x * scale + dx) * 4, ((y * scale + dy) * side + x * scale + dx) * 4 + 3);
+  }
+  const code = jsQR(px, side, side);
+  if (!code) throw new Error('no QR');
+  return code.data;
+}
+
+it('copy link goes to electron.clipboard, PNG/SVG through the save dialog (0600), cancel writes nothing', async () => {
+  const fake = createFakeElectron();
+  const t = await openTestServices();
+  opened.push(t);
+  const started = start({
+    electron: fake.electron as unknown as Pick<typeof Electron, 'app' | 'BrowserWindow' | 'ipcMain' | 'session'>,
+    preloadPath: '/opt/iampass/out/preload/index.cjs',
+    indexHtml: INDEX,
+    openServices: () => t.services,
+  });
+  await fake.ready();
+  await started.ready;
+  const invoke = async <T,>(channel: string, payload: unknown): Promise<{ ok: boolean; value: T }> =>
+    (await fake.handlers.get(channel)!({ senderFrame: { url: APP_URL, parent: null }, sender: { id: 7 } } as never, payload as never)) as { ok: boolean; value: T };
+  const answers: unknown[] = [];
+
+  // The first-run Sandbox profile is active: add a user, open its QR.
+  const add = await invoke<{ jobId: string }>('users.add', { users: [{ userId: 'help desk/ünïcode' }] });
+  expect((await t.services.users.jobs.wait(add.value.jobId))?.counts).toEqual({ created: 1 });
+  const shown = await invoke<OnboardingView>('onboarding.show', { userId: 'help desk/ünïcode' });
+  answers.push(shown);
+  expect(shown.ok).toBe(true);
+  const link = decode(shown.value.qr);
+
+  answers.push(await invoke('onboarding.copyLink', { handle: shown.value.handle }));
+  expect(fake.clipboard).toEqual([link]);
+
+  const png = `${t.dataDir}/code.png`;
+  fake.saveDialog.answer = { canceled: false, filePath: png };
+  answers.push(await invoke('onboarding.export', { handle: shown.value.handle, format: 'png' }));
+  expect(answers.at(-1)).toEqual({ ok: true, value: { saved: true } });
+  expect((fake.saveDialog.calls.at(-1) as { defaultPath: string; filters: { extensions: string[] }[] })).toMatchObject({
+    defaultPath: '/fake/documents/help_desk_ünïcode-registration.png',
+    filters: [{ extensions: ['png'] }],
+  });
+  expect(readFileSync(png).equals(await QRCode.toBuffer(link, { type: 'png', errorCorrectionLevel: 'M', margin: 4, width: 1024 }))).toBe(true);
+  expect(statSync(png).mode & 0o777).toBe(0o600);
+
+  const svg = `${t.dataDir}/code.svg`;
+  fake.saveDialog.answer = { canceled: false, filePath: svg };
+  answers.push(await invoke('onboarding.export', { handle: shown.value.handle, format: 'svg' }));
+  expect(readFileSync(svg, 'utf8')).toBe(await QRCode.toString(link, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 }));
+
+  fake.saveDialog.answer = { canceled: true, filePath: '' };
+  const dialogs = fake.saveDialog.calls.length;
+  const audits = t.services.audit.query({ action: 'user.registration_qr_export' }).total;
+  answers.push(await invoke('onboarding.export', { handle: shown.value.handle, format: 'png' }));
+  expect(answers.at(-1)).toEqual({ ok: true, value: { saved: false } });
+  expect(fake.saveDialog.calls.length).toBe(dialogs + 1);
+  expect(t.services.audit.query({ action: 'user.registration_qr_export' }).total).toBe(audits);
+  expect(existsSync(`${t.dataDir}/code.png`)).toBe(true);
+
+  // Nothing the renderer received or was sent carries the link.
+  const sent = fake.windows.flatMap((w) => w.webContents.sent);
+  expect(JSON.stringify([answers, sent])).not.toContain(link);
+  expect(await invoke('onboarding.close', { handle: shown.value.handle })).toEqual({ ok: true, value: { closed: true } });
+});
