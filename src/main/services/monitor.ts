@@ -105,6 +105,7 @@ export class SessionMonitor {
   readonly #heap: HeapItem[] = [];
   readonly #inFlight = new Map<string, number>();
   readonly #waiting = new Map<string, string[]>();
+  readonly #limits = new Map<string, { n: number; at: number }>();
   #timer: unknown = null;
   #timerDue = Infinity;
   #closed = false;
@@ -236,8 +237,14 @@ export class SessionMonitor {
     this.#arm();
   }
 
+  /** The group's bound, re-read at most every 5 s (it is a store read per poll otherwise). */
   #limit(group: string): number {
-    return Math.max(1, this.#opts.concurrency?.(group) ?? 8);
+    const now = this.#clock.now();
+    const cached = this.#limits.get(group);
+    if (cached && now - cached.at < 5000) return cached.n;
+    const n = Math.max(1, this.#opts.concurrency?.(group) ?? 8);
+    this.#limits.set(group, { n, at: now });
+    return n;
   }
 
   #startOrQueue(entry: Entry): void {
