@@ -4,6 +4,8 @@
  * (test service name), the embedded sandbox from ensureSandbox().
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
@@ -212,6 +214,35 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
       expect(app.pageErrors).toEqual([]);
     } finally {
       await app.close();
+    }
+  });
+
+  it('Test connection in plain words: clock off by 7 minutes, host unreachable', async () => {
+    // A service whose clock is 7 minutes behind this computer's: it refuses the signature (401) with its Date header.
+    const skewed = createServer((_req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json', date: new Date(Date.now() - 7 * 60_000).toUTCString() }).end('{"status":false,"reason":"authentication failed"}');
+    });
+    await new Promise<void>((done) => skewed.listen(0, '127.0.0.1', done));
+    // A port nobody listens on.
+    const closed = createServer();
+    await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done));
+    const deadPort = (closed.address() as AddressInfo).port;
+    await new Promise<void>((done) => closed.close(() => done()));
+    const apps = t.services.applications;
+    const clock = await apps.add({ name: 'Skewed clock', flavour: 'IAMPASS', baseUrl: `http://127.0.0.1:${String((skewed.address() as AddressInfo).port)}`, applicationId: second.id, secret: second.secret });
+    const dead = await apps.add({ name: 'Dead host', flavour: 'IAMPASS', baseUrl: `http://127.0.0.1:${String(deadPort)}`, applicationId: second.id, secret: second.secret });
+    const app = await launchConsole({ router, bus, hash: '#/applications' });
+    try {
+      await card(app.page, 'Skewed clock').getByRole('button', { name: 'Test connection' }).click();
+      await expect.poll(() => card(app.page, 'Skewed clock').getByTestId('test-result').textContent(), { timeout: 15_000 }).toContain('Clock off by 7 minutes');
+      await card(app.page, 'Dead host').getByRole('button', { name: 'Test connection' }).click();
+      await expect.poll(() => card(app.page, 'Dead host').getByTestId('test-result').textContent(), { timeout: 15_000 }).toContain('Host unreachable');
+      await app.screenshot('applications-test-results');
+    } finally {
+      await app.close();
+      await apps.remove(clock.id, { name: clock.name });
+      await apps.remove(dead.id, { name: dead.name });
+      await new Promise<void>((done) => skewed.close(() => done()));
     }
   });
 

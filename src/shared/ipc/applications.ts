@@ -101,5 +101,5 @@ export const applicationsRequests = {
 
 export const applicationsEvents = {
   /** The list or the active profile changed (any window part re-reads applications.list). */
-  'applications.changed': event<{ activeId: string | null; reason: 'add' | 'edit' | 'remove' | 'activate' | 'startup' }>(),
+  'applications.changed': event<{ activeId: string | null; reason: 'add' | 'edit' | 'remove' | 'activate' }>(),
 };
