@@ -88,6 +88,10 @@ export function openServices(options: ServicesOptions): Services {
   }
   const users = new UsersService({ store, secrets, audit, now, ...options.users, ...pinned });
   const onboarding = new OnboardingService(users, { now, ...options.onboarding });
+  // A session turning active sets the user's last authentication: keep the Users table current.
+  sessions.on((e) => {
+    if (e.type === 'changed' && e.payload.session.status === 'active' && e.payload.previous !== 'active') users.announce([e.payload.session.userId]);
+  });
   let sandbox: FirstRunResult['sandbox'] = null;
   return {
     store,

@@ -354,6 +354,13 @@ export class UsersService {
     });
   }
 
+  /** Re-reads the given users of the active profile and announces them (e.g. last authentication set by the sessions service). */
+  announce(userIds: readonly string[]): void {
+    const profile = this.activeProfileOrNull();
+    if (!profile || getUsers(this.#store, profile.id, userIds).length === 0) return;
+    this.#changed(profile.id, userIds, []);
+  }
+
   /** Records a device state (clears a stored status error) and announces the row. */
   setState(profile: Profile, userId: string, state: DeviceState): void {
     setDeviceStates(this.#store, profile.id, [{ userId, state }], this.#now());

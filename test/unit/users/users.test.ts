@@ -253,3 +253,18 @@ it('no active profile: snapshot is empty, writes are a typed "missing" error', a
   expect(f.services.users.snapshot()).toMatchObject({ profileId: null, count: 0, userIds: [] });
   expect(() => f.services.users.add([{ userId: 'a' }])).toThrow(expect.objectContaining({ code: 'missing' }));
 });
+
+it('a session turning active sets last authentication and the Users table hears of it (users.changed)', async () => {
+  const f = (fx = await usersFixture());
+  await f.finished(f.services.users.add([{ userId: 'alice' }]));
+  await f.phone.register(await f.client.registrationLink(f.iampassId('alice')!));
+  expect(f.services.users.snapshot().lastAuthAt).toEqual([null]);
+  const started = await f.services.sessions.start({ userId: 'alice' });
+  expect(started.started).toBe(true);
+  const [pending] = await f.phone.pending(f.sandbox.applicationId, f.iampassId('alice')!);
+  await f.phone.approve(pending!.id);
+  await expect
+    .poll(() => f.events.some((e) => e.name === 'users.changed' && e.payload.upserts.some((u) => u.userId === 'alice' && u.lastAuthAt !== null)), { timeout: 5000 })
+    .toBe(true);
+  expect(f.services.users.snapshot().lastAuthAt[0]).toEqual(expect.any(Number));
+});
