@@ -42,8 +42,11 @@ function sessionJson(v: SessionView) {
 /** Resolves when `stop()` is called or on Ctrl+C / SIGTERM. */
 function untilStopped(): { promise: Promise<void>; stop: () => void } {
   let stop: () => void = () => undefined;
+  // The monitor's timers do not hold the event loop open; this does, until stopped.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   const promise = new Promise<void>((done) => {
     const finish = () => {
+      clearInterval(keepAlive);
       process.removeListener('SIGINT', finish);
       process.removeListener('SIGTERM', finish);
       done();
@@ -119,20 +122,25 @@ exits 1 with the service's reason.`,
         const stopper = untilStopped();
         let last = result.session.status;
         let seen = 0;
-        for (;;) {
-          while (seen < events.length) {
-            const v = events[seen++];
-            if (!v || v.id !== id) continue;
-            if (v.status === last && !v.error) continue;
-            last = v.status;
-            if (ctx.out.json) ctx.out.data(sessionJson(v), true);
-            else ctx.out.line(viewLine(v));
-            if (SESSION_STATUS_INFO[v.status].authenticated) return EXIT.ok;
-            if (v.over) return EXIT.failed;
+        try {
+          for (;;) {
+            while (seen < events.length) {
+              const v = events[seen++];
+              if (!v || v.id !== id) continue;
+              if (v.status === last && !v.error) continue;
+              last = v.status;
+              if (ctx.out.json) ctx.out.data(sessionJson(v), true);
+              else ctx.out.line(viewLine(v));
+              if (SESSION_STATUS_INFO[v.status].authenticated) return EXIT.ok;
+              if (v.over) return EXIT.failed;
+            }
+            const woke = new Promise<'event'>((done) => (wake = () => done('event')));
+            if ((await Promise.race([woke, stopper.promise.then(() => 'stop' as const)])) === 'stop')
+              return EXIT.failed;
+            wake = null;
           }
-          const woke = new Promise<'event'>((done) => (wake = () => done('event')));
-          if ((await Promise.race([woke, stopper.promise.then(() => 'stop' as const)])) === 'stop') return EXIT.failed;
-          wake = null;
+        } finally {
+          stopper.stop();
         }
       } finally {
         off();
@@ -209,6 +217,7 @@ exits once no session of the profile is live any more.`,
         await stopper.promise;
         return EXIT.ok;
       } finally {
+        stopper.stop();
         off();
       }
     },
