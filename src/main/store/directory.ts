@@ -301,15 +301,20 @@ export function directoryColumns(store: Store, profileId: string): DirectoryColu
   return c;
 }
 
+/** getUsers' statement (exported for its query-plan test): JSON array of user IDs, profile ID. */
+export const GET_USERS_SQL =
+  'SELECT u.* FROM json_each(?) AS j CROSS JOIN users AS u ON u.profile_id = ? AND u.user_id = j.value ORDER BY j.key';
+
 /** The given users of a profile that exist (input order, unknown IDs skipped). */
 export function getUsers(store: Store, profileId: string, userIds: readonly string[]): DirectoryUser[] {
-  const stmt = store.db.prepare('SELECT * FROM users WHERE profile_id = ? AND user_id = ?');
-  const out: DirectoryUser[] = [];
-  for (const id of userIds) {
-    const row = stmt.get(profileId, id) as unknown as UserRow | undefined;
-    if (row) out.push(fromRow(row));
-  }
-  return out;
+  if (userIds.length === 0) return [];
+  // One statement for the whole list (json_each keeps it a single bound parameter).
+  // CROSS JOIN pins the loop order: the list outside, one users_profile_user
+  // index lookup per ID. With a plain JOIN the planner scans the profile's
+  // users and the JSON list for each of them (5,000 IDs in 100,000 users:
+  // 160 s instead of 0.1 s).
+  const rows = store.db.prepare(GET_USERS_SQL).all(JSON.stringify(userIds), profileId) as unknown as UserRow[];
+  return rows.map(fromRow);
 }
 
 /** user ID -> IAMPASS ID for every user of a profile. */
