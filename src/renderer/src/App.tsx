@@ -7,6 +7,7 @@ import { ProfileSwitcher } from './screens/applications/ProfileSwitcher.tsx';
 import { subscribeApplications, useApplications } from './screens/applications/state.ts';
 import { AuditScreen } from './screens/audit/AuditScreen.tsx';
 import { SessionsScreen } from './screens/sessions/index.ts';
+import { UsersScreen } from './screens/users/index.ts';
 import { followHash, SCREENS, useShell, type ScreenId } from './store.ts';
 
 /** The screens that exist (one line each); the others show the placeholder. */
@@ -14,6 +15,7 @@ const SCREEN_VIEWS: Partial<Record<ScreenId, () => React.JSX.Element>> = {
   applications: ApplicationsScreen,
   audit: AuditScreen,
   sessions: SessionsScreen,
+  users: UsersScreen,
 };
 
 function StatusBar() {

@@ -1,0 +1,520 @@
+/**
+ * The Users screen: the whole directory in memory (model.ts), searched,
+ * filtered and sorted in the renderer, drawn by TanStack Virtual. TanStack
+ * Table owns the column model (headers, sizes, sorting state with
+ * manualSorting); the rows themselves are an Int32Array of directory indexes
+ * so a keystroke never allocates 100,000 row objects.
+ */
+import { getCoreRowModel, useReactTable, type ColumnDef, type SortingState } from '@tanstack/react-table';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { memo, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
+import { DEVICE_STATES } from '../../../../shared/ipc/users.ts';
+import { invoke } from '../../bridge.ts';
+import { AuthenticateDialog, openAuthenticateDialog } from '../sessions/index.ts';
+import { AddUsersDialog } from './AddUsersDialog.tsx';
+import { DeleteDialog } from './DeleteDialog.tsx';
+import { ago, DEVICE_LABEL, day, dateTime, plural } from './format.ts';
+import { JobBar } from './JobBar.tsx';
+import { visibleRows, type DeviceFilter, type Directory, type SortColumn } from './model.ts';
+import { QrDialog } from './QrDialog.tsx';
+import { subscribeUsers, useUsers } from './store.ts';
+import './users.css';
+
+const ROW_HEIGHT = 44;
+const EMPTY: never[] = [];
+
+type Col = { id: SortColumn | 'select' | 'actions'; header: string; sortable: boolean };
+const COLUMNS: ColumnDef<never>[] = (
+  [
+    { id: 'select', header: '', sortable: false },
+    { id: 'userId', header: 'User ID', sortable: true },
+    { id: 'displayName', header: 'Display name', sortable: true },
+    { id: 'deviceState', header: 'Device', sortable: true },
+    { id: 'addedAt', header: 'Added', sortable: true },
+    { id: 'lastAuthAt', header: 'Last authentication', sortable: true },
+    { id: 'actions', header: 'Actions', sortable: false },
+  ] satisfies Col[]
+).map((c) => ({ id: c.id, header: c.header, enableSorting: c.sortable, sortDescFirst: false, accessorFn: () => null }));
+
+const FILTERS: { id: DeviceFilter; label: string }[] = [{ id: 'all', label: 'All devices' }, ...DEVICE_STATES.map((s) => ({ id: s, label: DEVICE_LABEL[s] }))];
+
+function useNow(ms: number) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(t);
+  }, [ms]);
+  return now;
+}
+
+export function UsersScreen() {
+  useEffect(() => subscribeUsers(), []);
+  const s = useUsers();
+  const { dir, sort, filter, selected } = s;
+  const [typed, setTyped] = useState(s.query);
+  const query = useDeferredValue(typed);
+  const searchRef = useRef<HTMLInputElement>(null);
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const now = useNow(30_000);
+
+  const rows = useMemo(() => visibleRows(dir, sort, query, filter), [dir, sort, query, filter]);
+
+  const sorting: SortingState = useMemo(() => [{ id: sort.column, desc: sort.desc }], [sort]);
+  // The table instance is only read for the header model during this render; nothing memoizes its functions.
+  // eslint-disable-next-line react-hooks/incompatible-library
+  const table = useReactTable<never>({
+    data: EMPTY,
+    columns: COLUMNS,
+    state: { sorting },
+    manualSorting: true,
+    enableSortingRemoval: false,
+    onSortingChange: (up) => {
+      const next = typeof up === 'function' ? up(sorting) : up;
+      const first = next[0];
+      if (first) s.setSort({ column: first.id as SortColumn, desc: first.desc });
+    },
+    getCoreRowModel: getCoreRowModel(),
+  });
+
+  const virtual = useVirtualizer({ count: rows.length, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
+
+  // "/" focuses the search (not while typing elsewhere or in a dialog).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey) return;
+      const t = e.target as HTMLElement | null;
+      if (t && (t.closest('input, textarea, select, [contenteditable="true"]') || t.closest('dialog'))) return;
+      e.preventDefault();
+      searchRef.current?.focus();
+      searchRef.current?.select();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, []);
+
+  const toggle = useCallback((userId: string, position: number, shift: boolean) => {
+    const st = useUsers.getState();
+    const next = new Set(st.selected);
+    const on = !next.has(userId);
+    const anchorPos = st.anchor !== null ? indexOfUser(st.dir, currentRows.current, st.anchor) : -1;
+    if (shift && anchorPos >= 0) {
+      const [a, b] = anchorPos < position ? [anchorPos, position] : [position, anchorPos];
+      const r = currentRows.current;
+      for (let k = a; k <= b; k++) {
+        const u = st.dir.userIds[r[k]!]!;
+        if (on) next.add(u);
+        else next.delete(u);
+      }
+    } else if (on) next.add(userId);
+    else next.delete(userId);
+    st.setSelected(next, userId);
+  }, []);
+  const currentRows = useRef(rows);
+  currentRows.current = rows;
+
+  const allVisibleSelected = rows.length > 0 && selected.size >= rows.length && everySelected(dir, rows, selected);
+  const selectAllMatching = () => {
+    const next = new Set(selected);
+    for (let k = 0; k < rows.length; k++) next.add(dir.userIds[rows[k]!]!);
+    s.setSelected(next);
+  };
+
+  async function refresh(userIds: string[] | null) {
+    const r = await invoke('users.refreshStatus', userIds ? { userIds } : { all: true });
+    if (!r.ok) s.setNotice({ tone: 'error', text: r.message });
+    else {
+      s.trackJob(r.value.jobId, 'users.refreshStatus');
+      useUsers.setState({ refreshJobId: r.value.jobId, notice: null });
+    }
+  }
+
+  const refreshJob = s.refreshJobId ? s.jobs[s.refreshJobId] : undefined;
+  useEffect(() => {
+    if (!refreshJob?.finished) return;
+    const c = refreshJob.finished.counts;
+    const failed = c.failed ?? 0;
+    useUsers.setState({
+      refreshJobId: null,
+      notice: {
+        tone: failed ? 'error' : 'ok',
+        text: `Status refreshed${refreshJob.finished.outcome === 'cancelled' ? ' (cancelled)' : ''}: ${c.registered ?? 0} registered, ${c.not_registered ?? 0} not registered${failed ? `, ${failed} failed (shown on their rows)` : ''}.`,
+      },
+    });
+  }, [refreshJob]);
+
+  const selectedList = useMemo(() => [...selected], [selected]);
+  const panelUser = s.panelUserId !== null ? dir.index.get(s.panelUserId) : undefined;
+  const dialog = s.dialog;
+  const closeDialog = () => s.openDialog({ kind: 'none' });
+  const noProfile = !s.loading && dir.profileId === null;
+
+  return (
+    <section className="ux-screen" aria-label="Users" data-testid="users-screen">
+      <div className="ux-toolbar">
+        <div className="ux-search">
+          <svg aria-hidden="true" viewBox="0 0 16 16" width="14" height="14">
+            <path d="M7 2a5 5 0 1 0 3.1 8.9l3 3 1-1-3-3A5 5 0 0 0 7 2Zm0 1.5a3.5 3.5 0 1 1 0 7 3.5 3.5 0 0 1 0-7Z" fill="currentColor" />
+          </svg>
+          <input
+            ref={searchRef}
+            type="search"
+            aria-label="Search users by user ID, display name or IAMPASS ID"
+            placeholder="Search users"
+            value={typed}
+            onChange={(e) => setTyped(e.target.value)}
+            data-testid="users-search"
+          />
+          <kbd className="ux-kbd" aria-hidden="true">
+            /
+          </kbd>
+        </div>
+        <label className="ux-inline-field">
+          <span className="ux-sr">Device status</span>
+          <select value={filter} onChange={(e) => s.setFilter(e.target.value as DeviceFilter)} aria-label="Filter by device status" data-testid="users-filter">
+            {FILTERS.map((f) => (
+              <option key={f.id} value={f.id}>
+                {f.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span className="ux-count" aria-live="polite" data-testid="users-count">
+          {rows.length === dir.count ? plural(dir.count, 'user') : `${rows.length.toLocaleString('en-US')} of ${plural(dir.count, 'user')}`}
+        </span>
+        <span className="ux-spacer" />
+        <button type="button" className="ux-btn" disabled={dir.count === 0 || refreshJob !== undefined} onClick={() => void refresh(null)}>
+          Refresh all statuses
+        </button>
+        <button type="button" className="ux-btn ux-btn--primary" disabled={noProfile} onClick={() => s.openDialog({ kind: 'add' })}>
+          Add users
+        </button>
+      </div>
+
+      {selected.size > 0 ? (
+        <div className="ux-bulk" role="region" aria-label="Selection" data-testid="bulk-bar">
+          <strong data-testid="selection-count">{selected.size.toLocaleString('en-US')} selected</strong>
+          {!allVisibleSelected && rows.length > 0 ? (
+            <button type="button" className="ux-link" onClick={selectAllMatching}>
+              Select all {rows.length.toLocaleString('en-US')} matching
+            </button>
+          ) : null}
+          <span className="ux-spacer" />
+          <button type="button" className="ux-btn ux-btn--small" disabled={refreshJob !== undefined} onClick={() => void refresh(selectedList)}>
+            Refresh status
+          </button>
+          <button type="button" className="ux-btn ux-btn--small ux-btn--danger" onClick={() => s.openDialog({ kind: 'delete', userIds: selectedList })}>
+            Delete
+          </button>
+          <button type="button" className="ux-btn ux-btn--small ux-btn--ghost" onClick={() => s.setSelected(new Set(), null)}>
+            Clear
+          </button>
+        </div>
+      ) : null}
+
+      {refreshJob ? <JobBar job={refreshJob} label="Refreshing device status" /> : null}
+      {s.notice ? (
+        <div className={`ux-notice ux-notice--${s.notice.tone}`} role={s.notice.tone === 'error' ? 'alert' : 'status'} data-testid="users-notice">
+          <span>{s.notice.text}</span>
+          <button type="button" className="ux-icon-btn" aria-label="Dismiss" onClick={() => s.setNotice(null)}>
+            ✕
+          </button>
+        </div>
+      ) : null}
+
+      <div className="ux-body">
+        <div className="ux-table" role="table" aria-label="Users" aria-rowcount={rows.length + 1} data-testid="users-table">
+          <div role="rowgroup" className="ux-thead">
+            {table.getHeaderGroups().map((g) => (
+              <div role="row" aria-rowindex={1} className="ux-row ux-row--head" key={g.id}>
+                {g.headers.map((h) => {
+                  const col = h.column;
+                  if (col.id === 'select') {
+                    return (
+                      <div role="columnheader" className="ux-cell ux-cell--select" key={h.id}>
+                        <input
+                          type="checkbox"
+                          aria-label={allVisibleSelected ? 'Clear the selection' : `Select all ${rows.length.toLocaleString('en-US')} matching users`}
+                          checked={allVisibleSelected}
+                          disabled={rows.length === 0}
+                          onChange={() => (allVisibleSelected ? s.setSelected(new Set(), null) : selectAllMatching())}
+                        />
+                      </div>
+                    );
+                  }
+                  const label = String(col.columnDef.header);
+                  if (!col.getCanSort()) {
+                    return (
+                      <div role="columnheader" className={`ux-cell ux-cell--${col.id}`} key={h.id}>
+                        <span className="ux-sr">{label}</span>
+                      </div>
+                    );
+                  }
+                  const dirn = col.getIsSorted();
+                  return (
+                    <div role="columnheader" className={`ux-cell ux-cell--${col.id}`} key={h.id} aria-sort={dirn === 'asc' ? 'ascending' : dirn === 'desc' ? 'descending' : 'none'}>
+                      <button type="button" className="ux-sort" onClick={col.getToggleSortingHandler()}>
+                        {label}
+                        <span className="ux-sort__icon" aria-hidden="true">
+                          {dirn === 'asc' ? '↑' : dirn === 'desc' ? '↓' : '↕'}
+                        </span>
+                      </button>
+                    </div>
+                  );
+                })}
+              </div>
+            ))}
+          </div>
+          <div className="ux-scroll" ref={scrollRef} role="rowgroup" data-testid="users-scroll">
+            {rows.length === 0 ? (
+              <div role="row" className="ux-row--empty">
+                <div role="cell">
+                  <EmptyState loading={s.loading} error={s.loadError} noProfile={noProfile} total={dir.count} onAdd={() => s.openDialog({ kind: 'add' })} />
+                </div>
+              </div>
+            ) : (
+              <div style={{ height: virtual.getTotalSize(), position: 'relative' }}>
+                {virtual.getVirtualItems().map((v) => {
+                  const i = rows[v.index]!;
+                  const userId = dir.userIds[i]!;
+                  return (
+                    <UserRowView
+                      key={userId}
+                      dir={dir}
+                      version={dir.version}
+                      i={i}
+                      position={v.index}
+                      top={v.start}
+                      selected={selected.has(userId)}
+                      active={s.panelUserId === userId}
+                      now={now}
+                      onToggle={toggle}
+                    />
+                  );
+                })}
+              </div>
+            )}
+          </div>
+        </div>
+        {panelUser !== undefined ? <UserPanel dir={dir} i={panelUser} now={now} /> : null}
+      </div>
+
+      {dialog.kind === 'add' ? <AddUsersDialog onClose={closeDialog} /> : null}
+      {dialog.kind === 'delete' ? (
+        <DeleteDialog
+          userIds={dialog.userIds}
+          onClose={() => {
+            closeDialog();
+            const st = useUsers.getState();
+            if (st.panelUserId !== null && !st.dir.index.has(st.panelUserId)) st.openPanel(null);
+          }}
+        />
+      ) : null}
+      {dialog.kind === 'qr' ? (
+        <QrDialog
+          userId={dialog.userId}
+          mode={dialog.mode}
+          displayName={(() => {
+            const k = dir.index.get(dialog.userId);
+            return k === undefined ? dialog.userId : dir.displayNames[k] || dialog.userId;
+          })()}
+          onClose={closeDialog}
+        />
+      ) : null}
+      <AuthenticateDialog />
+    </section>
+  );
+}
+
+function everySelected(dir: Directory, rows: Int32Array, selected: Set<string>): boolean {
+  for (let k = 0; k < rows.length; k++) if (!selected.has(dir.userIds[rows[k]!]!)) return false;
+  return true;
+}
+
+function indexOfUser(dir: Directory, rows: Int32Array, userId: string): number {
+  const i = dir.index.get(userId);
+  if (i === undefined) return -1;
+  return rows.indexOf(i);
+}
+
+function EmptyState(props: { loading: boolean; error: string | null; noProfile: boolean; total: number; onAdd: () => void }) {
+  if (props.loading) return <p className="ux-empty ux-muted">Loading the directory…</p>;
+  if (props.error)
+    return (
+      <div className="ux-empty" role="alert">
+        <h2>The directory could not be loaded</h2>
+        <p>{props.error}</p>
+      </div>
+    );
+  if (props.noProfile)
+    return (
+      <div className="ux-empty" data-testid="users-empty">
+        <h2>No application selected</h2>
+        <p>Add or pick an application profile in Applications; its users are listed here.</p>
+      </div>
+    );
+  if (props.total === 0)
+    return (
+      <div className="ux-empty" data-testid="users-empty">
+        <h2>No users yet</h2>
+        <p>Add one user, paste a list, or import a CSV file. Each user then registers a phone by scanning a QR code.</p>
+        <button type="button" className="ux-btn ux-btn--primary" onClick={props.onAdd}>
+          Add users
+        </button>
+      </div>
+    );
+  return (
+    <div className="ux-empty" data-testid="users-empty">
+      <h2>No users match</h2>
+      <p>Try another search or device status filter.</p>
+    </div>
+  );
+}
+
+function DeviceCell(props: { dir: Directory; i: number; now: number }) {
+  const { dir, i, now } = props;
+  const state = dir.deviceStates[i]!;
+  const checked = dir.deviceCheckedAt[i] ?? null;
+  const err = dir.statusErrors.get(dir.userIds[i]!);
+  return (
+    <span className="ux-device">
+      <span className={`ux-badge ux-badge--${state}`} data-testid="device-state" data-state={state}>
+        {state === 'registered' ? '✓ ' : ''}
+        {DEVICE_LABEL[state]}
+      </span>
+      {err ? (
+        <span className="ux-row-error" title={err.message} data-testid="row-error">
+          ⚠ {err.message}
+        </span>
+      ) : checked !== null ? (
+        <span className="ux-muted ux-small" title={dateTime(checked)}>
+          checked {ago(checked, now)}
+        </span>
+      ) : null}
+    </span>
+  );
+}
+
+const UserRowView = memo(function UserRowView(props: {
+  dir: Directory;
+  version: number;
+  i: number;
+  position: number;
+  top: number;
+  selected: boolean;
+  active: boolean;
+  now: number;
+  onToggle: (userId: string, position: number, shift: boolean) => void;
+}) {
+  const { dir, i, position } = props;
+  const userId = dir.userIds[i]!;
+  const name = dir.displayNames[i]!;
+  const lastAuth = dir.lastAuthAt[i] ?? null;
+  const st = useUsers.getState;
+  return (
+    <div
+      role="row"
+      aria-rowindex={position + 2}
+      aria-selected={props.selected}
+      className={`ux-row${props.selected ? ' ux-row--selected' : ''}${props.active ? ' ux-row--active' : ''}`}
+      style={{ transform: `translateY(${props.top}px)` }}
+      data-testid="user-row"
+      data-user-id={userId}
+    >
+      <div role="cell" className="ux-cell ux-cell--select">
+        <input
+          type="checkbox"
+          aria-label={`Select ${userId}`}
+          checked={props.selected}
+          onChange={() => undefined}
+          onClick={(e: MouseEvent<HTMLInputElement>) => props.onToggle(userId, position, e.shiftKey)}
+        />
+      </div>
+      <div role="cell" className="ux-cell ux-cell--userId">
+        <button type="button" className="ux-userlink" onClick={() => st().openPanel(userId)} title={userId}>
+          {userId}
+        </button>
+      </div>
+      <div role="cell" className="ux-cell ux-cell--displayName" title={name}>
+        {name || <span className="ux-muted">—</span>}
+      </div>
+      <div role="cell" className="ux-cell ux-cell--deviceState">
+        <DeviceCell dir={dir} i={i} now={props.now} />
+      </div>
+      <div role="cell" className="ux-cell ux-cell--addedAt" title={dateTime(dir.addedAt[i]!)}>
+        {day(dir.addedAt[i]!)}
+      </div>
+      <div role="cell" className="ux-cell ux-cell--lastAuthAt">
+        {lastAuth === null ? <span className="ux-muted">Never</span> : <span title={dateTime(lastAuth)}>{ago(lastAuth, props.now)}</span>}
+      </div>
+      <div role="cell" className="ux-cell ux-cell--actions">
+        <button type="button" className="ux-btn ux-btn--small ux-btn--ghost" aria-label={`Show registration QR for ${userId}`} onClick={() => st().openDialog({ kind: 'qr', userId, mode: 'show' })}>
+          QR
+        </button>
+        <button type="button" className="ux-btn ux-btn--small ux-btn--ghost" aria-label={`Check device status of ${userId}`} onClick={() => void checkOne(userId)}>
+          Check
+        </button>
+      </div>
+    </div>
+  );
+});
+
+async function checkOne(userId: string) {
+  const r = await invoke('users.checkStatus', { userId });
+  if (!r.ok) useUsers.getState().setNotice({ tone: 'error', text: `${userId}: ${r.message}` });
+}
+
+function UserPanel(props: { dir: Directory; i: number; now: number }) {
+  const { dir, i, now } = props;
+  const s = useUsers.getState();
+  const userId = dir.userIds[i]!;
+  const lastAuth = dir.lastAuthAt[i] ?? null;
+  const ref = useRef<HTMLElement>(null);
+  useEffect(() => ref.current?.focus(), [userId]);
+  return (
+    <aside className="ux-panel" aria-labelledby="ux-panel-title" tabIndex={-1} ref={ref} data-testid="user-panel">
+      <header className="ux-panel__head">
+        <h2 id="ux-panel-title" title={userId}>
+          {userId}
+        </h2>
+        <button type="button" className="ux-icon-btn" aria-label="Close the user panel" onClick={() => s.openPanel(null)}>
+          ✕
+        </button>
+      </header>
+      <dl className="ux-facts">
+        <dt>Display name</dt>
+        <dd>{dir.displayNames[i] || '—'}</dd>
+        <dt>IAMPASS ID</dt>
+        <dd>
+          <code>{dir.iampassIds[i]}</code>
+          {dir.sendOwnIds ? null : <span className="ux-muted ux-small"> random, opaque</span>}
+        </dd>
+        <dt>Device</dt>
+        <dd>
+          <DeviceCell dir={dir} i={i} now={now} />
+        </dd>
+        <dt>Added</dt>
+        <dd>{dateTime(dir.addedAt[i]!)}</dd>
+        <dt>Last authentication</dt>
+        <dd>{lastAuth === null ? 'Never' : dateTime(lastAuth)}</dd>
+      </dl>
+      <div className="ux-panel__actions">
+        <button type="button" className="ux-btn ux-btn--primary" onClick={() => s.openDialog({ kind: 'qr', userId, mode: 'show' })}>
+          Show registration QR
+        </button>
+        <button type="button" className="ux-btn" onClick={() => void checkOne(userId)}>
+          Check device status
+        </button>
+        {/* Authenticate: the Sessions feature's dialog (openAuthenticateDialog), rendered by this screen. */}
+        <button type="button" className="ux-btn" onClick={() => openAuthenticateDialog(userId)}>
+          Authenticate…
+        </button>
+        <button type="button" className="ux-btn" onClick={() => s.openDialog({ kind: 'qr', userId, mode: 'lost' })}>
+          Lost device…
+        </button>
+        <button type="button" className="ux-btn ux-btn--danger" onClick={() => s.openDialog({ kind: 'delete', userIds: [userId] })}>
+          Delete…
+        </button>
+      </div>
+    </aside>
+  );
+}

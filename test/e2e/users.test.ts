@@ -1,0 +1,250 @@
+// The Users screen in Chromium on the built renderer, with the real router,
+// services, SQLite file, keychain, the sandbox and its virtual phone: add one,
+// paste, import a CSV, delete with the count confirmation; the QR drawn on the
+// canvas decodes (jsQR on the page's pixels) to the link the sandbox issued,
+// the phone registers with it and the row flips; lost device shows a new code
+// for a new link and re-registration works. Screenshots + axe on each view.
+import { AxeBuilder } from '@axe-core/playwright';
+import jsQR from 'jsqr';
+import { afterAll, afterEach, expect, it } from 'vitest';
+import { createHandlers } from '../../src/main/ipc/handlers/index.ts';
+import { createEventBus, createRouter } from '../../src/main/ipc/router.ts';
+import { getUser } from '../../src/main/store/directory.ts';
+import { usersFixture, type UsersFixture } from '../unit/users/fixture.ts';
+import { closeBrowser, launchConsole, type ConsoleUnderTest } from './harness.ts';
+
+afterAll(closeBrowser);
+
+let fx: UsersFixture | null = null;
+let app: ConsoleUnderTest | null = null;
+afterEach(async () => {
+  await app?.close();
+  app = null;
+  await fx?.close();
+  fx = null;
+});
+
+type Page = ConsoleUnderTest['page'];
+
+async function open(colorScheme: 'light' | 'dark' = 'light') {
+  const f = (fx = await usersFixture({ pollMs: 40 }));
+  const bus = createEventBus();
+  const clipboard: string[] = [];
+  const router = createRouter(
+    createHandlers({
+      app: { version: 'e2e', dataDir: f.dir },
+      services: f.services,
+      bus,
+      onboardingPorts: { clipboard: { writeText: (t) => void clipboard.push(t) }, saveFile: { save: () => Promise.resolve(false) } },
+    }),
+  );
+  app = await launchConsole({ bus, router, colorScheme, viewport: { width: 1360, height: 860 } });
+  const page = app.page;
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Users' }).click();
+  await page.getByRole('button', { name: 'Got it' }).click(); // the first-run welcome card
+  return { f, page, clipboard };
+}
+
+async function axe(page: Page, include?: string) {
+  const builder = new AxeBuilder({ page });
+  if (include) builder.include(include);
+  const r = await builder.analyze();
+  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+const rowOf = (page: Page, userId: string) => page.locator(`[data-testid="user-row"][data-user-id="${userId.replace(/["\\]/g, '\\$&')}"]`);
+const count = (page: Page) => page.getByTestId('users-count').textContent();
+/** The user IDs of the rendered rows, top to bottom. */
+const shownIds = async (page: Page) => Promise.all((await page.getByTestId('user-row').all()).map((r) => r.getAttribute('data-user-id')));
+/** `[userId, result]` of each per-row result of a finished job. */
+const resultRows = async (scope: ReturnType<Page['getByTestId']>) =>
+  Promise.all((await scope.getByTestId('job-result-row').all()).map(async (r) => [await r.locator('.ux-result__id').textContent(), await r.getAttribute('data-result')] as const));
+
+/** Reads the QR canvas pixels in the page and decodes them with jsQR. */
+async function decodeCanvas(page: Page): Promise<string> {
+  await page.getByTestId('qr-canvas').waitFor();
+  const img = await page.evaluate<{ w: number; h: number; data: number[] }>(`(() => {
+    const c = document.querySelector('[data-testid="qr-canvas"]');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+    return { w: c.width, h: c.height, data: Array.from(d.data) };
+  })()`);
+  const code = jsQR(Uint8ClampedArray.from(img.data), img.w, img.h);
+  if (!code) throw new Error('the canvas does not decode as a QR code');
+  return code.data;
+}
+
+async function waitJob(dialog: ReturnType<Page['getByTestId']>) {
+  await expect.poll(() => dialog.getByTestId('job-results').count(), { timeout: 15_000 }).toBe(1);
+}
+
+it('add one, paste a list, import a CSV (mapping, preview, duplicates), per-row results, search/filter/sort, delete with the count typed', async () => {
+  const { f, page } = await open();
+  await expect.poll(() => page.getByTestId('users-empty').textContent()).toContain('No users yet');
+  await app!.screenshot('users-empty-light');
+  expect(await axe(page)).toEqual([]);
+
+  // One user with an optional display name.
+  await page.getByRole('button', { name: 'Add users' }).first().click();
+  const dialog = page.getByTestId('add-dialog');
+  await dialog.getByLabel('User ID').fill('Zoë Ångström 🦄');
+  await dialog.getByLabel(/Display name/).fill('Zoë the Unicorn');
+  await app!.screenshot('users-add-one-light');
+  expect(await axe(page, '[data-testid="add-dialog"]')).toEqual([]);
+  await dialog.getByRole('button', { name: 'Add user' }).click();
+  await waitJob(dialog);
+  expect(await dialog.getByTestId('job-result-row').getAttribute('data-result')).toBe('created');
+  await dialog.getByRole('button', { name: 'Add more' }).click();
+
+  // A pasted list: odd characters, a display name, a duplicate, blank, too long, a control character.
+  await dialog.getByRole('tab', { name: 'Paste a list' }).click();
+  const pasted = ['a b/c%d+e', 'bob, Bob Martin', 'chloé', 'bob', '   ', 'x'.repeat(257), 'tab\there', 'Zoë Ångström 🦄'].join('\n');
+  await dialog.getByLabel('User IDs, one per line').fill(pasted);
+  await dialog.getByRole('button', { name: 'Add 8 users' }).click();
+  await waitJob(dialog);
+  const results = await resultRows(dialog);
+  const byResult = (r: string) => results.filter(([, x]) => x === r).map(([id]) => id);
+  expect(byResult('created').sort()).toEqual(['a b/c%d+e', 'bob', 'chloé']);
+  expect(byResult('existing')).toEqual(['Zoë Ångström 🦄']);
+  expect(byResult('invalid')).toHaveLength(4);
+  expect(await dialog.getByTestId('job-results').textContent()).toMatch(/duplicate/i);
+  await app!.screenshot('users-paste-results-light');
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await expect.poll(() => count(page)).toBe('4 users');
+  expect(getUser(f.services.store, f.profileId, 'bob')?.displayName).toBe('Bob Martin');
+  expect(await f.client.hasRegisteredDevice(f.iampassId('a b/c%d+e')!)).toBe(false); // exists on the server under its opaque ID
+
+  // CSV import through the file input: mapping guessed from the header, duplicates removed.
+  const csv = ['email,name,team', ...Array.from({ length: 14 }, (_, i) => `user${i}@corp.example,User ${i},ops`), 'user3@corp.example,Again,ops', ',No id,ops'].join('\n');
+  await page.getByRole('button', { name: 'Add users' }).first().click();
+  await dialog.getByRole('tab', { name: 'CSV file' }).click();
+  await dialog.getByTestId('csv-input').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await expect.poll(() => dialog.getByTestId('csv-counts').textContent()).toContain('16 rows · 14 valid · 2 invalid (1 duplicates removed)');
+  expect(await dialog.getByLabel('User ID column').inputValue()).toBe('0');
+  await dialog.getByLabel('Display name column').selectOption({ label: 'name' });
+  await app!.screenshot('users-csv-preview-light');
+  expect(await axe(page, '[data-testid="add-dialog"]')).toEqual([]);
+  await dialog.getByRole('button', { name: 'Import 14 users' }).click();
+  await waitJob(dialog);
+  expect(await dialog.getByTestId('job-results').textContent()).toContain('Created: 14');
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await expect.poll(() => count(page)).toBe('18 users');
+  expect(getUser(f.services.store, f.profileId, 'user7@corp.example')?.displayName).toBe('User 7');
+
+  // Search (by user ID, display name, IAMPASS ID), filter, sort.
+  await page.keyboard.press('/');
+  await page.keyboard.type('bob martin');
+  await expect.poll(() => count(page)).toBe('1 of 18 users');
+  await page.getByTestId('users-search').fill(f.iampassId('chloé')!.slice(0, 12));
+  await expect.poll(() => shownIds(page)).toEqual(['chloé']);
+  await page.getByTestId('users-search').fill('');
+  await page.getByTestId('users-filter').selectOption('registered');
+  await expect.poll(() => page.getByTestId('users-empty').textContent()).toContain('No users match');
+  await page.getByTestId('users-filter').selectOption('all');
+  const header = page.getByRole('columnheader', { name: 'User ID' });
+  expect(await header.getAttribute('aria-sort')).toBe('ascending');
+  await header.getByRole('button').click();
+  expect(await header.getAttribute('aria-sort')).toBe('descending');
+  expect(await page.getByTestId('user-row').first().getAttribute('data-user-id')).toBe('Zoë Ångström 🦄');
+  await header.getByRole('button').click();
+  await app!.screenshot('users-table-light');
+  expect(await axe(page)).toEqual([]);
+
+  // Select with shift-click range, then delete 12 with the count typed.
+  await page.getByLabel('Select user0@corp.example').click();
+  await page.getByLabel('Select user9@corp.example').click({ modifiers: ['Shift'] });
+  await expect.poll(() => page.getByTestId('selection-count').textContent()).toBe('14 selected'); // user0, user1, user10..user13, user2..user9 (sorted as text)
+  await page.getByLabel('Select bob').click();
+  await page.getByLabel('Select a b/c%d+e').click();
+  await expect.poll(() => page.getByTestId('selection-count').textContent()).toBe('16 selected');
+  await page.getByTestId('bulk-bar').getByRole('button', { name: 'Delete' }).click();
+  const del = page.getByTestId('delete-dialog');
+  const confirm = del.getByRole('button', { name: 'Delete 16 users' });
+  expect(await confirm.isDisabled()).toBe(true);
+  await del.getByLabel('Type 16 to confirm').fill('15');
+  expect(await confirm.isDisabled()).toBe(true);
+  await del.getByLabel('Type 16 to confirm').fill('16');
+  await app!.screenshot('users-delete-confirm-light');
+  expect(await axe(page, '[data-testid="delete-dialog"]')).toEqual([]);
+  await confirm.click();
+  await waitJob(del);
+  expect(await del.getByTestId('job-results').textContent()).toContain('Deleted: 16');
+  await del.getByRole('button', { name: 'Done' }).click();
+  await expect.poll(() => count(page)).toBe('2 users');
+  expect(getUser(f.services.store, f.profileId, 'a b/c%d+e')).toBeNull();
+  expect(await rowOf(page, 'bob').count()).toBe(0);
+  expect(await rowOf(page, 'user12@corp.example').count()).toBe(0);
+  expect(await shownIds(page)).toEqual(['chloé', 'Zoë Ångström 🦄']);
+  expect(app!.pageErrors).toEqual([]);
+});
+
+it('QR onboarding: the canvas decodes to the issued link, the phone registers and the row flips; lost device: a new code for a new link, re-registration; dark theme', async () => {
+  const { f, page, clipboard } = await open('dark');
+  const user = 'Zoë Ångström 🦄 +/%';
+  const jobId = f.services.users.add([{ userId: user, displayName: 'Zoë' }]);
+  await f.finished(jobId);
+  await expect.poll(() => rowOf(page, user).count()).toBe(1);
+  await app!.screenshot('users-table-dark');
+
+  await rowOf(page, user).getByRole('button', { name: `Show registration QR for ${user}` }).click();
+  const dialog = page.getByTestId('qr-dialog');
+  const link = await decodeCanvas(page);
+  expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+  await dialog.getByRole('button', { name: 'Copy link' }).click();
+  await expect.poll(() => clipboard.length).toBe(1);
+  expect(clipboard[0]).toBe(link); // the link main holds (issued by the sandbox) is the one drawn
+  expect(await dialog.getByTestId('qr-countdown').textContent()).toMatch(/^[12]:\d\d$/);
+  expect(await page.content()).not.toContain(link);
+  await app!.screenshot('users-qr-dark');
+  expect(await axe(page, '[data-testid="qr-dialog"]')).toEqual([]);
+
+  await f.phone.register(link);
+  await expect.poll(() => dialog.getByTestId('qr-registered').count(), { timeout: 10_000 }).toBe(1);
+  await expect.poll(() => rowOf(page, user).getByTestId('device-state').getAttribute('data-state')).toBe('registered');
+  await app!.screenshot('users-qr-registered-dark');
+  await dialog.getByRole('button', { name: 'Done' }).click();
+
+  // Lost device from the user panel: confirm, new code at once, new link, re-registration.
+  await rowOf(page, user).getByRole('button', { name: user, exact: true }).click();
+  await page.getByTestId('user-panel').getByRole('button', { name: 'Lost device…' }).click();
+  await app!.screenshot('users-lost-confirm-dark');
+  await dialog.getByRole('button', { name: 'Report lost and show a new code' }).click();
+  const link2 = await decodeCanvas(page);
+  expect(link2).not.toBe(link);
+  await expect.poll(() => rowOf(page, user).getByTestId('device-state').getAttribute('data-state')).toBe('not_registered');
+  expect(await f.client.hasRegisteredDevice(f.iampassId(user)!)).toBe(false);
+  await app!.screenshot('users-lost-qr-dark');
+  await f.phone.register(link2);
+  await expect.poll(() => dialog.getByTestId('qr-registered').count(), { timeout: 10_000 }).toBe(1);
+  await expect.poll(() => rowOf(page, user).getByTestId('device-state').getAttribute('data-state')).toBe('registered');
+  expect(await f.client.hasRegisteredDevice(f.iampassId(user)!)).toBe(true);
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  expect(await page.content()).not.toContain(link2);
+  expect(app!.pageErrors).toEqual([]);
+});
+
+it('the code hides when the window loses focus and after the chosen time; check one and refresh all statuses as a job', async () => {
+  const { f, page } = await open();
+  const jobId = f.services.users.add([{ userId: 'alice' }, { userId: 'bob' }]);
+  await f.finished(jobId);
+  await expect.poll(() => count(page)).toBe('2 users');
+
+  await rowOf(page, 'alice').getByRole('button', { name: 'Show registration QR for alice' }).click();
+  const dialog = page.getByTestId('qr-dialog');
+  await decodeCanvas(page);
+  await page.evaluate(`window.dispatchEvent(new Event('blur'))`);
+  await expect.poll(() => dialog.getByTestId('qr-hidden').textContent()).toContain('lost focus');
+  expect(await dialog.getByTestId('qr-canvas').count()).toBe(0);
+  await app!.screenshot('users-qr-hidden-light');
+  await dialog.getByRole('button', { name: 'Show the code again' }).click();
+  await decodeCanvas(page);
+  await dialog.getByLabel('Close').click();
+  expect(f.services.onboarding.openHandles()).toEqual([]);
+
+  await rowOf(page, 'bob').getByRole('button', { name: 'Check device status of bob' }).click();
+  await expect.poll(() => rowOf(page, 'bob').getByTestId('device-state').getAttribute('data-state')).toBe('not_registered');
+  expect(await rowOf(page, 'bob').textContent()).toContain('checked just now');
+  await page.getByRole('button', { name: 'Refresh all statuses' }).click();
+  await expect.poll(() => page.getByTestId('users-notice').textContent(), { timeout: 10_000 }).toContain('0 registered, 2 not registered');
+  await expect.poll(() => rowOf(page, 'alice').getByTestId('device-state').getAttribute('data-state')).toBe('not_registered');
+  expect(app!.pageErrors).toEqual([]);
+});
