@@ -8,7 +8,7 @@
  *
  * Used by the client to sign and by the sandbox to verify.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 export type Flavour = 'IAMPASS' | 'Activeconnect';
 
@@ -28,23 +28,61 @@ export function canonicalRequest(url: string): string {
   return match ? url.slice(match[0].length) : url;
 }
 
+const BLOCK = 64;
+const IPAD = 0x36;
+const OPAD = 0x5c;
+
+/**
+ * HMAC-SHA-256 (RFC 2104) over node:crypto's SHA-256. `createHmac` is not
+ * used because on Node 24 each construction imports its key as a KeyObject,
+ * which costs several times the hashing itself (measured ~60 µs against
+ * ~10 µs), and every request here has a fresh key (the per-nonce token): the
+ * client signs and the sandbox verifies every request, so this is the hot
+ * path of bulk sweeps. Checked against `createHmac` for random keys and
+ * messages in test/unit/signer.test.ts, and by the shared vectors.
+ */
+export function hmacSha256(key: Uint8Array, message: string): Buffer {
+  const k = key.length > BLOCK ? hash('sha256', key, 'buffer') : key;
+  const pads = Buffer.allocUnsafe(BLOCK * 2);
+  for (let i = 0; i < BLOCK; i++) {
+    const byte = k[i] ?? 0;
+    pads[i] = byte ^ IPAD;
+    pads[BLOCK + i] = byte ^ OPAD;
+  }
+  const inner = createHash('sha256').update(pads.subarray(0, BLOCK)).update(message, 'utf8').digest();
+  return createHash('sha256').update(pads.subarray(BLOCK)).update(inner).digest();
+}
+
 export function computeSignature(input: Omit<SignInput, 'clientId'> & { canonical?: string }): string {
   const canonical = input.canonical ?? canonicalRequest(input.url);
-  const token = createHash('sha256').update(input.nonce + input.secret, 'utf8').digest().subarray(0, 16);
-  const digest = createHmac('sha256', token)
-    .update(input.nonce + canonical + String(input.timestamp), 'utf8')
-    .digest()
-    .subarray(0, 16);
-  return digest.toString('base64');
+  const token = hash('sha256', input.nonce + input.secret, 'buffer').subarray(0, 16);
+  return hmacSha256(token, input.nonce + canonical + String(input.timestamp))
+    .subarray(0, 16)
+    .toString('base64');
 }
 
 export function authenticationHeader(input: SignInput): string {
   return `hmac ${input.clientId}:${input.nonce}:${computeSignature(input)}`;
 }
 
+/**
+ * Nonces come from the CSPRNG in blocks (one `randomFillSync` per 512 nonces
+ * rather than per request); each 8-byte slice is handed out once, then the
+ * block is refilled, so no random bytes are ever used twice.
+ */
+const NONCE_BYTES = 8;
+const noncePool = Buffer.alloc(NONCE_BYTES * 512);
+let nonceOffset = noncePool.length;
+
 /** A uniformly random unsigned 64-bit integer in decimal, from the CSPRNG. */
 export function newNonce(): string {
-  return randomBytes(8).readBigUInt64BE().toString(10);
+  if (nonceOffset >= noncePool.length) {
+    randomFillSync(noncePool);
+    nonceOffset = 0;
+  }
+  const value = noncePool.readBigUInt64BE(nonceOffset);
+  nonceOffset += NONCE_BYTES;
+  return value.toString(10);
 }
 
 export interface SignedHeaders {
