@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { CSP } from '../../../src/main/electron/security.ts';
 import { BRIDGE_GLOBAL, type BridgeApi } from '../../../src/shared/ipc/contract.ts';
-import { ensureBuilt, PRELOAD_DIR } from '../../e2e/build.ts';
+import { ensureBuilt, PRELOAD_DIR, RENDERER_DIR } from '../../e2e/build.ts';
 
 const exposed = new Map<string, unknown>();
 const invoked: [string, unknown][] = [];
@@ -56,5 +57,26 @@ describe('built preload bundle (out/preload)', () => {
       expect(code, file).not.toMatch(/\brequire\s*\(\s*[^'"`\s]/);
     }
     expect(files).toEqual(['index.cjs']);
+  });
+});
+
+describe('built renderer (out/renderer/index.html)', () => {
+  beforeAll(() => ensureBuilt(), 120_000);
+
+  it('carries the strict CSP as a meta tag and has no inline script, handler or style', () => {
+    const html = readFileSync(join(RENDERER_DIR, 'index.html'), 'utf8');
+    const metas = [...html.matchAll(/<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"/gi)].map((m) => m[1]!);
+    expect(metas).toHaveLength(1);
+    const directives = (policy: string) => policy.split(';').map((d) => d.trim()).filter(Boolean).sort();
+    // A meta policy cannot carry frame-ancestors; every other directive is the one main sends as a header.
+    expect(directives(metas[0]!)).toEqual(directives(CSP).filter((d) => !d.startsWith('frame-ancestors')));
+    expect(metas[0]).not.toMatch(/unsafe-(eval|inline|hashes)|'nonce-|'sha(256|384|512)-|\*/);
+    const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)];
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const [, attrs, body] of scripts) {
+      expect(attrs).toMatch(/\bsrc="\.\/assets\/[^"]+\.js"/);
+      expect(body!.trim()).toBe('');
+    }
+    expect(html).not.toMatch(/<style\b|\sstyle=|\son[a-z]+=|javascript:/i);
   });
 });

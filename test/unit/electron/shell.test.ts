@@ -273,6 +273,29 @@ describe('sender checks', () => {
     expect(handlers.size).toBe(0);
   });
 
+  it('every contract channel checks the sender first: a foreign frame never reaches the router, whatever the payload', async () => {
+    const handlers = new Map<string, (e: unknown, p: unknown) => unknown>();
+    const ipcMain = {
+      handle: (c: string, h: (e: unknown, p: unknown) => unknown) => void handlers.set(c, h),
+      removeHandler: (c: string) => void handlers.delete(c),
+    };
+    const reached: string[] = [];
+    const refused: string[] = [];
+    const router: Router = { handle: (c) => (reached.push(c), Promise.resolve({ ok: true, value: null }) as never) };
+    registerIpc(ipcMain as unknown as Electron.IpcMain, router, () => APP_URL, (c) => refused.push(c));
+    expect([...handlers.keys()].sort()).toEqual([...REQUEST_CHANNELS].sort());
+    for (const channel of REQUEST_CHANNELS) {
+      const handler = handlers.get(channel)!;
+      for (const event of [invokeEvent('https://evil.example/'), invokeEvent(APP_URL, frame(APP_URL)), { senderFrame: null, sender: { id: 9 } }]) {
+        expect(await handler(event, {})).toEqual(FOREIGN_SENDER);
+      }
+    }
+    expect(reached).toEqual([]);
+    expect(refused).toHaveLength(REQUEST_CHANNELS.length * 3);
+    for (const channel of REQUEST_CHANNELS) await handlers.get(channel)!(invokeEvent(APP_URL), {});
+    expect(reached.sort()).toEqual([...REQUEST_CHANNELS].sort());
+  });
+
   it('hardenWebContents denies window.open for any URL', () => {
     const contents = new FakeWebContents();
     hardenWebContents(contents as unknown as Electron.WebContents);
