@@ -60,6 +60,42 @@ describe('faults over HTTP', () => {
     }
   });
 
+  it('every fault kind set at start-up with the --fault flag syntax is in force on its own route', async () => {
+    const flags = [
+      'lost_user_mobile_device:latency:ms=150,jitterMs=20',
+      'status:error:status=429,retryAfter=9',
+      'delete_users:reset',
+      'has_registered_mobile_device:truncate',
+      'device_registration_link:non_json',
+      'authenticate_user:clock:seconds=-3600',
+    ];
+    const h2 = await Harness.start({ faults: flags.map(parseFaultFlag) });
+    try {
+      expect(await h2.phone.faults()).toHaveLength(flags.length);
+      expect((await h2.addUsers(['bob'])).status).toBe(201); // an unfaulted route
+      const t0 = Date.now();
+      expect((await signed('GET', h2.mgmt('lost_user_mobile_device', 'nobody'), h2.app)).status).toBe(404);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(145);
+      const limited = await signed('GET', `${h2.sandbox.baseUrl}/authentication/status/x`, h2.app);
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('retry-after')).toBe('9');
+      await expect(signed('POST', h2.mgmt('delete_users'), h2.app, { body: '{"users":["bob"]}' })).rejects.toThrow();
+      await expect(signed('GET', h2.mgmt('has_registered_mobile_device', 'bob'), h2.app).then((a) => a.json)).rejects.toThrow();
+      const page = await signed('GET', h2.mgmt('device_registration_link', 'bob'), h2.app);
+      expect(page.status).toBe(200);
+      expect(page.json).toBeNull();
+      const auth = await signed('POST', h2.authUrl('bob'), h2.app, { body: '{}' });
+      expect(auth.status).toBe(401);
+      expect((Date.parse(auth.headers.get('date') ?? '') - Date.now()) / 1000).toBeLessThan(-3500);
+      // Cleared at run time through the sandbox API: the routes answer normally again, and the reset call deleted nothing.
+      await h2.phone.clearFaults();
+      expect((await signed('GET', h2.mgmt('has_registered_mobile_device', 'bob'), h2.app)).json).toMatchObject({ status: true, device_registered: false });
+      expect((await signed('POST', h2.mgmt('delete_users'), h2.app, { body: '{"users":["bob"]}' })).status).toBe(200);
+    } finally {
+      await h2.close();
+    }
+  });
+
   it.each([500, 502, 503])('error %i on one route only, nothing processed', async (status) => {
     await h.phone.setFaults([{ route: 'add_users', kind: 'error', status }]);
     const a = await h.addUsers([`faulty-${status}`]);
