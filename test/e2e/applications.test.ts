@@ -23,7 +23,32 @@ let sandboxUrl: string;
 let second: { id: string; secret: string };
 const bus = createEventBus();
 const responses: unknown[] = [];
+const events: unknown[] = [];
+bus.subscribe((event, payload) => void events.push({ event, payload }));
 const logs: string[] = [];
+// Everything this process writes through console (the Electron layer's log goes there) is kept and searched too.
+const consoleMethods = ['log', 'info', 'warn', 'error', 'debug'] as const;
+const originalConsole = consoleMethods.map((m) => [m, console[m].bind(console)] as const);
+for (const [m, original] of originalConsole) {
+  console[m] = (...args: unknown[]) => {
+    logs.push(args.map((a) => (a instanceof Error ? `${a.name} ${a.message}` : typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+    original(...args);
+  };
+}
+
+/** Every IndexedDB database of the page, every object store, every record, as one JSON string. */
+const INDEXED_DB_DUMP = `(async () => {
+  const out = [];
+  for (const info of await indexedDB.databases()) {
+    const db = await new Promise((ok, ko) => { const r = indexedDB.open(info.name); r.onsuccess = () => ok(r.result); r.onerror = () => ko(r.error); });
+    for (const store of db.objectStoreNames) {
+      const all = await new Promise((ok, ko) => { const r = db.transaction(store).objectStore(store).getAll(); r.onsuccess = () => ok(r.result); r.onerror = () => ko(r.error); });
+      out.push([info.name, store, all]);
+    }
+    db.close();
+  }
+  return JSON.stringify(out);
+})()`;
 const exportDir = mkdtempSync(join(tmpdir(), 'iampass-e2e-export-'));
 const WRONG = 'C0FFEE'.repeat(8);
 
@@ -58,6 +83,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const [m, original] of originalConsole) console[m] = original;
   await closeBrowser();
   await t.cleanup();
   rmSync(exportDir, { recursive: true, force: true });
@@ -146,14 +172,19 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
       expect(sandboxSecret).toMatch(/^[0-9A-F]{48}$/);
       const html = await page.evaluate('document.documentElement.outerHTML');
       const storage = await page.evaluate('JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])');
+      const indexedDb = await page.evaluate<string>(INDEXED_DB_DUMP);
+      expect(events.length).toBeGreaterThan(0);
       for (const secret of [second.secret, WRONG, sandboxSecret]) {
         for (const variant of [secret, secret.toLowerCase()]) {
           expect(html).not.toContain(variant);
           expect(storage).not.toContain(variant);
+          expect(indexedDb).not.toContain(variant);
           expect(JSON.stringify(responses)).not.toContain(variant);
+          expect(JSON.stringify(events)).not.toContain(variant);
           expect(logs.join('\n')).not.toContain(variant);
           const sqlite = readdirSync(t.dataDir).filter((f) => f.includes('.sqlite'));
-          expect(sqlite.length).toBeGreaterThanOrEqual(1);
+          // The database and its write-ahead log (WAL mode), both searched.
+          expect(sqlite.some((f) => f.endsWith('-wal'))).toBe(true);
           for (const f of sqlite) expect(readFileSync(join(t.dataDir, f)).includes(Buffer.from(variant))).toBe(false);
         }
       }
