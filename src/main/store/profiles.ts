@@ -1,8 +1,10 @@
 /** Application profile rows and the active-profile setting. No secrets here: those live in the keychain. */
+import { PROFILE_FLAVOURS, type ProfileFlavour } from '../../shared/iampass.ts';
 import type { Store } from './db.ts';
 
-export const FLAVOURS = ['IAMPASS', 'Activeconnect', 'Sandbox'] as const;
-export type ProfileFlavour = (typeof FLAVOURS)[number];
+/** One list of flavours for the whole app: src/shared/iampass.ts. */
+export const FLAVOURS = PROFILE_FLAVOURS;
+export type { ProfileFlavour };
 
 export interface Profile {
   id: string;
