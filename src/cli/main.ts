@@ -1,8 +1,9 @@
 /**
  * iampass-admin: every console action from a terminal, over the same
  * main-side services and store as the console (no Electron).
- * Runs from source under Node 24 (type stripping): bin/iampass-admin.mjs or
- * `npm run cli -- ...`.
+ * Runs from source under Node 24 (type stripping), started by
+ * bin/iampass-admin.mjs (also behind `npm run cli -- ...`), which finds
+ * Node 24 and enables Node's compile cache first.
  */
 import { run } from './run.ts';
 

@@ -117,11 +117,13 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   const all = groups();
 
   if (group === undefined) {
-    if (rest.includes('--help') || rest.includes('-h') || rest.length === 0) {
+    if (rest.includes('--help') || rest.includes('-h')) {
       io.stdout.write(mainHelp());
-      return rest.length === 0 ? EXIT.usage : EXIT.ok;
+      return EXIT.ok;
     }
+    // A usage error: the command list goes to stderr, stdout stays empty.
     out.usage('no command given', 'iampass-admin <command> [options]');
+    if (!out.json) io.stderr.write(`\n${mainHelp()}`);
     return EXIT.usage;
   }
   const cmds = all.get(group);

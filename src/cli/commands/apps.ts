@@ -6,6 +6,7 @@ import { validateApplicationId, validateBaseUrl } from '../../main/services/vali
 import { bool, str, type Command } from '../command.ts';
 import type { Context } from '../context.ts';
 import { EXIT, exitCodeFor, UsageError } from '../exit.ts';
+import { appJson } from '../json.ts';
 import { table, when } from '../output.ts';
 
 function byName(ctx: Context, name: string) {
@@ -28,7 +29,7 @@ export const appsCommands: Command[] = [
     positionals: { min: 0, max: 0 },
     async run(ctx) {
       const apps = await ctx.services().applications.list();
-      if (ctx.out.json) ctx.out.data(apps);
+      if (ctx.out.json) ctx.out.data(apps.map(appJson));
       else if (apps.length === 0)
         ctx.out.note(
           'No application profiles yet: iampass-admin apps add NAME ... (or start the console once for the Sandbox).',
@@ -87,7 +88,7 @@ Example: printf '%s\\n' "$SECRET" | iampass-admin apps add Prod --app-id 0123...
       });
       if (bool(values, 'use')) services.applications.setActive(view.id);
       const shown = { ...view, active: bool(values, 'use') || view.active };
-      if (ctx.out.json) ctx.out.data(shown);
+      if (ctx.out.json) ctx.out.data(appJson(shown));
       else
         ctx.out.line(`Added "${view.name}" (${view.flavour}, ${view.baseUrl})${shown.active ? ', now active' : ''}.`);
       return EXIT.ok;

@@ -9,6 +9,7 @@ import type { SessionEvent } from '../../main/services/sessions.ts';
 import type { ServicesOptions } from '../../main/services/index.ts';
 import { bool, str, type Command, type Values } from '../command.ts';
 import { EXIT, exitCodeFor, UsageError } from '../exit.ts';
+import { sessionJson } from '../json.ts';
 import { table, when } from '../output.ts';
 
 function monitorOptions(values: Values): Partial<ServicesOptions> {
@@ -23,20 +24,6 @@ function monitorOptions(values: Values): Partial<ServicesOptions> {
 function viewLine(v: SessionView): string {
   const err = v.error ? ` (status unknown: ${v.error.message})` : '';
   return `${when(v.statusSince)}  ${v.id}  ${v.userId}  ${v.status}${err}`;
-}
-
-function sessionJson(v: SessionView) {
-  return {
-    id: v.id,
-    userId: v.userId,
-    displayName: v.displayName,
-    methods: v.methods,
-    status: v.status,
-    over: v.over,
-    startedAt: new Date(v.startedAt).toISOString(),
-    statusSince: new Date(v.statusSince).toISOString(),
-    error: v.error,
-  };
 }
 
 /** Resolves when `stop()` is called or on Ctrl+C / SIGTERM. */
@@ -168,7 +155,8 @@ exits 1 with the service's reason.`,
         limit,
         ...(user !== undefined ? { userId: user } : {}),
       });
-      if (ctx.out.json) ctx.out.data({ sessions: list.sessions.map(sessionJson), counts: list.counts });
+      if (ctx.out.json)
+        ctx.out.data({ sessions: list.sessions.map(sessionJson), counts: list.counts, errors: list.errors });
       else {
         if (list.sessions.length)
           ctx.out.line(

@@ -14,6 +14,7 @@ import type { Services } from '../../main/services/index.ts';
 import { bool, str, type Command, type Values } from '../command.ts';
 import type { Context } from '../context.ts';
 import { EXIT, exitCodeForRows, UsageError } from '../exit.ts';
+import { iso } from '../json.ts';
 import { table, when } from '../output.ts';
 
 const MAX_CSV_BYTES = 64 * 1024 * 1024;
@@ -206,7 +207,18 @@ unless given (1-based). Rows go through the same checks as users add.`,
           continue;
         rows.push(row);
       }
-      if (ctx.out.json) ctx.out.data({ profile: s.profileName, count: rows.length, users: rows });
+      if (ctx.out.json)
+        ctx.out.data({
+          profile: s.profileName,
+          count: rows.length,
+          total: s.count,
+          users: rows.map((r) => ({
+            ...r,
+            deviceCheckedAt: iso(r.deviceCheckedAt),
+            addedAt: iso(r.addedAt),
+            lastAuthAt: iso(r.lastAuthAt),
+          })),
+        });
       else {
         if (rows.length > 0)
           ctx.out.line(

@@ -1,33 +1,155 @@
-// The iampass-admin CLI run as a subprocess (Node 24, src/cli/main.ts) against
-// the real sandbox, with a real store in a temp --data folder and the real OS
+// The iampass-admin CLI run as a subprocess through its real entry
+// (bin/iampass-admin.mjs, as a user runs it) against the real sandbox on
+// 127.0.0.1, with a real store in a temp --data folder and the real OS
 // keychain under a test-only service name (IAMPASS_KEYCHAIN_SERVICE): every
-// command, its exit codes and its failures.
-import { spawn } from 'node:child_process';
+// command, its exit codes, its failures and its --json shapes (docs/cli.md).
+// Independent commands run concurrently (at most 4 processes) to keep the
+// file short on a busy machine.
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import jsQR from 'jsqr';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { AUTH_METHODS, PROFILE_FLAVOURS, SESSION_STATUSES } from '../../../src/shared/iampass.ts';
+import { ROW_RESULTS } from '../../../src/shared/ipc/jobs.ts';
+import { DEVICE_STATES } from '../../../src/shared/ipc/users.ts';
+import { STORE_FILE } from '../../../src/main/services/index.ts';
 import { VirtualPhone } from '../../../src/sandbox/phone.ts';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/server.ts';
 
-const MAIN = resolve(import.meta.dirname, '../../../src/cli/main.ts');
+const ROOT = resolve(import.meta.dirname, '../../..');
+const BIN = join(ROOT, 'bin', 'iampass-admin.mjs');
 const SERVICE = `iampass-admin-cli-test-${randomUUID()}`;
 const WRONG = 'ABCDEF'.repeat(8);
 
+// ---------------------------------------------------------------- JSON shapes (docs/cli.md)
+const isoTime = z.iso.datetime();
+const AppJson = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  flavour: z.enum(PROFILE_FLAVOURS),
+  baseUrl: z.string(),
+  applicationId: z.string().regex(/^[0-9A-F]{32}$/),
+  concurrency: z.number().int(),
+  sendOwnIds: z.boolean(),
+  active: z.boolean(),
+  hasSecret: z.boolean().nullable(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+});
+const ErrorJson = z.strictObject({
+  code: z.string(),
+  message: z.string(),
+  retryable: z.boolean(),
+  details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+});
+const StderrJson = z.strictObject({ error: ErrorJson });
+const TestJson = z.union([
+  z.strictObject({ ok: z.literal(true), latencyMs: z.number() }),
+  z.strictObject({ ok: z.literal(false), latencyMs: z.number(), error: ErrorJson }),
+]);
+const JobJson = z.strictObject({
+  outcome: z.enum(['completed', 'cancelled', 'failed']),
+  counts: z.partialRecord(z.enum(ROW_RESULTS), z.number().int()),
+  rows: z.array(
+    z.strictObject({
+      row: z.number().int(),
+      userId: z.string(),
+      result: z.enum(ROW_RESULTS),
+      reason: z.string().optional(),
+      code: z.string().optional(),
+    }),
+  ),
+});
+const UsersJson = z.strictObject({
+  profile: z.string().nullable(),
+  count: z.number().int(),
+  total: z.number().int(),
+  users: z.array(
+    z.strictObject({
+      userId: z.string(),
+      displayName: z.string(),
+      iampassId: z.string(),
+      deviceState: z.enum(DEVICE_STATES),
+      deviceCheckedAt: isoTime.nullable(),
+      addedAt: isoTime.nullable(),
+      lastAuthAt: isoTime.nullable(),
+    }),
+  ),
+});
+const LinkJson = z.strictObject({ userId: z.string(), link: z.url(), expiresAt: isoTime });
+const SessionJson = z.strictObject({
+  id: z.string(),
+  userId: z.string(),
+  displayName: z.string().nullable(),
+  methods: z.array(z.enum(AUTH_METHODS)),
+  status: z.enum(SESSION_STATUSES),
+  over: z.boolean(),
+  startedAt: isoTime,
+  statusSince: isoTime,
+  error: z
+    .strictObject({
+      code: z.string(),
+      message: z.string(),
+      retryable: z.boolean(),
+      since: isoTime,
+      failures: z.number().int(),
+    })
+    .nullable(),
+});
+const SessionsJson = z.strictObject({
+  sessions: z.array(SessionJson),
+  counts: z.partialRecord(z.enum(SESSION_STATUSES), z.number().int()),
+  errors: z.number().int(),
+});
+const SandboxJson = z.strictObject({
+  profile: z.string(),
+  baseUrl: z.string(),
+  applicationId: z.string(),
+  phoneUrl: z.string(),
+  firstRun: z.boolean(),
+});
+
+// ---------------------------------------------------------------- running the CLI
 interface Ran {
+  args: string[];
   code: number | null;
   stdout: string;
   stderr: string;
 }
+interface CliOptions {
+  stdin?: string;
+  env?: Record<string, string>;
+  dataDir?: string;
+  /** The Node to run the bin with (default: this Node 24). */
+  node?: string;
+  bin?: string;
+}
 
-function cli(args: string[], options: { stdin?: string; env?: Record<string, string>; dataDir?: string } = {}): Promise<Ran> {
+/** Every run, for the final "never printed a secret or link where it should not" sweep. */
+const runs: Ran[] = [];
+let running = 0;
+const queue: (() => void)[] = [];
+const MAX_PROCESSES = 4;
+
+async function slot<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= MAX_PROCESSES) await new Promise<void>((go) => queue.push(go));
+  running++;
+  try {
+    return await work();
+  } finally {
+    running--;
+    queue.shift()?.();
+  }
+}
+
+function spawnRun(command: string, args: string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<Ran> {
   return new Promise((done, fail) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, IAMPASS_KEYCHAIN_SERVICE: SERVICE, ...options.env };
-    if (!options.env?.IAMPASS_APP_SECRET) delete env.IAMPASS_APP_SECRET;
-    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', MAIN, '--data', options.dataDir ?? data, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -36,26 +158,77 @@ function cli(args: string[], options: { stdin?: string; env?: Record<string, str
     child.on('error', fail);
     child.on('close', (code) => {
       clearTimeout(timer);
-      done({ code, stdout, stderr });
+      const ran = { args, code, stdout, stderr };
+      runs.push(ran);
+      done(ran);
     });
-    child.stdin.end(options.stdin ?? '');
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(stdin);
   });
+}
+
+function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, IAMPASS_KEYCHAIN_SERVICE: SERVICE, ...extra };
+  if (!extra.IAMPASS_APP_SECRET) delete env.IAMPASS_APP_SECRET;
+  return env;
+}
+
+function cli(args: string[], options: CliOptions = {}): Promise<Ran> {
+  return slot(() =>
+    spawnRun(
+      options.node ?? process.execPath,
+      [options.bin ?? BIN, '--data', options.dataDir ?? data, ...args],
+      testEnv(options.env),
+      options.stdin,
+    ),
+  );
+}
+
+/** The CLI with stdin, stdout and stderr on a pseudo-terminal (util-linux `script`); output merged. */
+function onTerminal(args: string[]): Promise<Ran> {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, BIN, '--data', data, ...args].map(quote).join(' ');
+  return slot(() => spawnRun('script', ['-qec', command, '/dev/null'], testEnv()));
+}
+
+function json<T>(schema: z.ZodType<T>, text: string): T {
+  return schema.parse(JSON.parse(text));
 }
 
 let sandbox: Sandbox;
 let data: string;
 let phone: VirtualPhone;
+/** The CLI's own `sandbox` command, started at the beginning and checked at the end. */
+let foreground: ReturnType<typeof spawn>;
+let foregroundDir: string;
+let foregroundFirstLine: Promise<string>;
 
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0 });
   phone = new VirtualPhone(sandbox.baseUrl);
   data = mkdtempSync(join(tmpdir(), 'iampass-cli-'));
+  foregroundDir = mkdtempSync(join(tmpdir(), 'iampass-cli-sb-'));
+  foreground = spawn(process.execPath, [BIN, 'sandbox', '--json', '--data', foregroundDir], {
+    env: testEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  foregroundFirstLine = new Promise<string>((done, fail) => {
+    let text = '';
+    foreground.stdout?.on('data', (c: Buffer) => {
+      text += c.toString();
+      if (text.includes('\n')) done(text.split('\n')[0] ?? '');
+    });
+    foreground.on('close', (code) => fail(new Error(`sandbox exited ${String(code)}`)));
+  });
+  foregroundFirstLine.catch(() => undefined);
 });
 
 afterAll(async () => {
+  foreground.kill('SIGKILL');
   await sandbox.close();
   for (const c of await keytar.findCredentials(SERVICE)) await keytar.deletePassword(SERVICE, c.account);
   rmSync(data, { recursive: true, force: true });
+  rmSync(foregroundDir, { recursive: true, force: true });
 });
 
 function noSecrets(r: Ran): void {
@@ -65,35 +238,68 @@ function noSecrets(r: Ran): void {
   }
 }
 
+// ---------------------------------------------------------------- usage and the entry points
 describe('usage', () => {
-  it('an unknown flag, a secret on the command line, an unknown or missing command exit 2 with a clear message', async () => {
-    const unknown = await cli(['apps', 'list', '--bogus']);
-    expect(unknown.code).toBe(2);
+  it('unknown flags, secrets as arguments, unknown or missing commands and bad values exit 2 with a clear message', async () => {
+    const elevenIds = Array.from({ length: 11 }, (_, i) => `u${String(i)}`);
+    const [unknown, secret, secretSplit, cmd, sub, none, badMethod, badDuration, badFormat, many, unconfirmed, noTarget, missingArg, extraArg, badState] =
+      await Promise.all([
+        cli(['apps', 'list', '--bogus']),
+        cli(['apps', 'add', 'X', '--app-id', sandbox.applicationId, `--secret=${sandbox.applicationSecret}`]),
+        cli(['apps', 'test', '--app-secret', sandbox.applicationSecret]),
+        cli(['frobnicate']),
+        cli(['users', '--json']),
+        cli([]),
+        cli(['auth', 'start', 'alice', '--methods', 'telepathy']),
+        cli(['auth', 'start', 'alice', '--duration', '0']),
+        cli(['audit', 'export', '--format', 'xml']),
+        cli(['users', 'delete', ...elevenIds]),
+        cli(['apps', 'remove', 'Other']),
+        cli(['sessions', 'logout']),
+        cli(['users', 'add']),
+        cli(['users', 'list', 'extra']),
+        cli(['users', 'list', '--state', 'lost']),
+      ]);
+    for (const r of [unknown, secret, secretSplit, cmd, sub, none, badMethod, badDuration, badFormat, many, unconfirmed, noTarget, missingArg, extraArg, badState])
+      expect(r.code, `${r.args.join(' ')}: ${r.stderr}`).toBe(2);
+
     expect(unknown.stderr).toContain("Unknown option '--bogus'");
     expect(unknown.stderr).toContain('usage: iampass-admin apps list');
-
-    const secret = await cli(['apps', 'add', 'X', '--app-id', sandbox.applicationId, `--secret=${sandbox.applicationSecret}`]);
-    expect(secret.code).toBe(2);
+    expect(unknown.stdout).toBe('');
     expect(secret.stderr).toMatch(/--secret is refused: a secret on the command line lands in shell history/);
     expect(secret.stderr).toContain('IAMPASS_APP_SECRET');
+    expect(secretSplit.stderr).toContain('--app-secret is refused');
     noSecrets(secret);
-
-    const cmd = await cli(['frobnicate']);
-    expect(cmd.code).toBe(2);
+    noSecrets(secretSplit);
     expect(cmd.stderr).toContain('unknown command "frobnicate"');
-    const sub = await cli(['users', '--json']);
-    expect(sub.code).toBe(2);
-    expect(JSON.parse(sub.stderr)).toMatchObject({ error: { code: 'usage' } });
-    expect(sub.stderr).toContain('\\"users\\" needs a command');
+    const subError = json(StderrJson, sub.stderr).error;
+    expect(subError.code).toBe('usage');
+    expect(subError.message).toContain('"users" needs a command');
+    expect(none.stderr).toMatch(/^iampass-admin: no command given\n[^]*Commands:\n {2}apps list/);
+    expect(none.stdout).toBe('');
+    expect(badMethod.stderr).toContain('--methods is a comma-separated list of acceptance, device, facial');
+    expect(badDuration.stderr).toContain('--duration is 1..86400 seconds');
+    expect(badFormat.stderr).toContain('--format must be csv or json');
+    expect(many.stderr).toContain('--confirm-count 11');
+    expect(unconfirmed.stderr).toContain('add --yes to confirm');
+    expect(noTarget.stderr).toContain('give a SESSION_ID or --user USER_ID');
+    expect(missingArg.stderr).toContain('missing argument for "users add"');
+    expect(extraArg.stderr).toContain('unexpected argument "extra"');
+    expect(badState.stderr).toContain('--state must be registered, not_registered or unknown');
+    // refused before anything was opened: not even the store exists yet
+    expect(existsSync(join(data, STORE_FILE))).toBe(false);
   });
 
   it('--help for every command prints its usage and exits 0', async () => {
-    const { COMMANDS } = await import('../../../src/cli/run.ts');
-    const top = await cli(['--help']);
+    const { COMMANDS, run } = await import('../../../src/cli/run.ts');
+    const [top, one, group] = await Promise.all([cli(['--help']), cli(['users', 'link', '--help']), cli(['sessions', '--help'])]);
     expect(top.code).toBe(0);
     for (const c of COMMANDS) expect(top.stdout).toContain(c.name);
-    // Each command's help through the same dispatcher, in one process to keep the count of Node starts down.
-    const { run } = await import('../../../src/cli/run.ts');
+    expect(one.code).toBe(0);
+    expect(one.stdout).toContain('usage: iampass-admin users link USER_ID [--qr]');
+    expect(group.code).toBe(0);
+    expect(group.stdout).toContain('iampass-admin sessions: list | watch | logout');
+    // Each command's help through the same dispatcher, in this process to keep the count of Node starts down.
     for (const c of COMMANDS) {
       let stdout = '';
       const sink = { write: (s: string) => ((stdout += s), true), isTTY: false } as unknown as NodeJS.WritableStream;
@@ -102,138 +308,215 @@ describe('usage', () => {
       expect(stdout, c.name).toContain(`usage: iampass-admin ${c.name}`);
       expect(stdout, c.name).toContain('Exit codes');
     }
-    const one = await cli(['users', 'link', '--help']);
-    expect(one.code).toBe(0);
-    expect(one.stdout).toContain('usage: iampass-admin users link USER_ID [--qr]');
+  });
+
+  it('the bin runs under the machine\'s older Node through the provisioned Node 24, says so when Node 24 cannot be had, and npm run cli works', async () => {
+    // The first `node` on PATH that is not this project's provisioned one (Node 20 on the build machines).
+    const machineNode = (process.env.PATH ?? '')
+      .split(delimiter)
+      .filter((d) => d !== '' && !resolve(d).startsWith(ROOT))
+      .map((d) => join(d, 'node'))
+      .find((p) => existsSync(p));
+    expect(machineNode).toBeDefined();
+    const machineMajor = Number(execFileSync(machineNode ?? '', ['-p', 'process.versions.node.split(".")[0]']).toString().trim());
+    const dir = mkdtempSync(join(tmpdir(), 'iampass-cli-bin-'));
+    try {
+      // A copy of the launcher with no .cache/ and no npm on PATH: Node 24 cannot be provisioned.
+      mkdirSync(join(dir, 'bin'));
+      mkdirSync(join(dir, 'scripts'));
+      copyFileSync(BIN, join(dir, 'bin', 'iampass-admin.mjs'));
+      copyFileSync(join(ROOT, 'scripts', 'node24.mjs'), join(dir, 'scripts', 'node24.mjs'));
+      const [viaMachine, npmRun, stranded] = await Promise.all([
+        cli(['apps', 'list', '--json', '--data', join(dir, 'data')], { node: machineNode ?? '' }),
+        slot(() => spawnRun('npm', ['run', '-s', 'cli', '--', '--data', join(dir, 'data'), 'apps', 'list', '--json'], testEnv())),
+        slot(() => spawnRun(machineNode ?? '', [join(dir, 'bin', 'iampass-admin.mjs'), '--help'], { PATH: join(dir, 'empty'), HOME: dir })),
+      ]);
+      expect(viaMachine.code, viaMachine.stderr).toBe(0);
+      expect(json(z.array(AppJson), viaMachine.stdout)).toEqual([]);
+      expect(npmRun.code, npmRun.stderr).toBe(0);
+      expect(json(z.array(AppJson), npmRun.stdout)).toEqual([]);
+      if (machineMajor < 24) {
+        expect(stranded.code).toBe(1);
+        expect(stranded.stderr).toContain(`iampass-admin: needs Node 24 (this is Node v${String(machineMajor)}.`);
+        expect(stranded.stderr).toContain('Install Node 24');
+      } else {
+        // A Node 24 machine runs the CLI in the launcher's own process.
+        expect(stranded.code, stranded.stderr).toBe(0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
+// ---------------------------------------------------------------- against the sandbox
 describe('against the sandbox', () => {
   let iampassId = '';
 
-  it('apps add (secret on stdin) / list / use / test; wrong secret exits 3 and says so; unreachable exits 4; missing profile 1', async () => {
-    const add = await cli(['apps', 'add', 'Lab', '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId, '--use'], { stdin: `${sandbox.applicationSecret}\n` });
+  it('apps add (secret on stdin) / list / use / test / remove; wrong secret and clock skew exit 3 and say so; unreachable exits 4', async () => {
+    const add = await cli(['apps', 'add', 'Lab', '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId, '--use', '--json'], {
+      stdin: `${sandbox.applicationSecret}\n`,
+    });
     expect(add.code, add.stderr).toBe(0);
-    expect(add.stdout).toContain('Added "Lab"');
+    expect(json(AppJson, add.stdout)).toMatchObject({ name: 'Lab', flavour: 'Sandbox', active: true, hasSecret: true });
     expect((await keytar.findCredentials(SERVICE)).some((c) => c.password === sandbox.applicationSecret)).toBe(true);
 
-    const other = await cli(['apps', 'add', 'Other', '--base-url', sandbox.baseUrl, '--app-id', 'A'.repeat(32), '--json'], { env: { IAMPASS_APP_SECRET: WRONG } });
+    const [other, ok, okJson, wrong, closed, missing, noSecret] = await Promise.all([
+      cli(['apps', 'add', 'Other', '--base-url', sandbox.baseUrl, '--app-id', 'A'.repeat(32)], { env: { IAMPASS_APP_SECRET: WRONG } }),
+      cli(['apps', 'test', 'Lab']),
+      cli(['apps', 'test', '--profile', 'Lab', '--json']),
+      cli(['apps', 'test', '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId], { env: { IAMPASS_APP_SECRET: WRONG } }),
+      cli(['apps', 'test', '--base-url', 'http://127.0.0.1:9', '--app-id', sandbox.applicationId, '--json'], {
+        env: { IAMPASS_APP_SECRET: sandbox.applicationSecret },
+      }),
+      cli(['users', 'list', '--profile', 'Nope']),
+      cli(['apps', 'test', '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId]),
+    ]);
     expect(other.code, other.stderr).toBe(0);
+    expect(other.stdout).toContain('Added "Other" (Sandbox, http://127.0.0.1:');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/Connection to "Lab" OK \(\d+ ms\)/);
+    expect(json(TestJson, okJson.stdout)).toMatchObject({ ok: true });
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr).toMatch(/rejected the request signature.*Application Secret.*\[unauthorized\]/);
+    expect(closed.code).toBe(4);
+    expect(json(TestJson, closed.stdout)).toMatchObject({ ok: false, error: { code: 'network' } });
+    expect(json(StderrJson, closed.stderr)).toMatchObject({ error: { code: 'network', retryable: true } });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('No application profile named "Nope"');
+    expect(noSecret.code).toBe(2);
+    expect(noSecret.stderr).toContain('no application secret: set IAMPASS_APP_SECRET or pass it on standard input');
+    for (const r of [other, wrong, closed]) noSecrets(r);
+
+    // The sandbox's clock 10 minutes ahead: a 401 with a skewed Date header.
+    await phone.setFaults([{ route: '*', kind: 'clock', seconds: 600 }]);
+    let skewed: Ran;
+    try {
+      skewed = await cli(['apps', 'test', 'Lab']);
+    } finally {
+      await phone.clearFaults();
+    }
+    expect(skewed.code).toBe(3);
+    expect(skewed.stderr).toMatch(/this computer's clock is off by (599|600|601) seconds \(behind the service\).*\[unauthorized\]/);
+
     const list = await cli(['apps', 'list', '--json']);
     expect(list.code).toBe(0);
-    const apps = JSON.parse(list.stdout) as { name: string; active: boolean; hasSecret: boolean }[];
+    const apps = json(z.array(AppJson), list.stdout);
     expect(apps.map((a) => [a.name, a.active, a.hasSecret])).toEqual([
       ['Lab', true, true],
       ['Other', false, true],
     ]);
     noSecrets(list);
+    const human = await cli(['apps', 'use', 'Other']);
+    expect(human.stdout).toContain('"Other" is now the active application');
+    expect(json(z.array(AppJson), (await cli(['apps', 'list', '--json'])).stdout).find((a) => a.active)?.name).toBe('Other');
 
-    const ok = await cli(['apps', 'test', 'Lab']);
-    expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(/Connection to "Lab" OK \(\d+ ms\)/);
-
-    const wrong = await cli(['apps', 'test', '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId], { env: { IAMPASS_APP_SECRET: WRONG } });
-    expect(wrong.code).toBe(3);
-    expect(wrong.stderr).toMatch(/rejected the request signature.*Application Secret.*\[unauthorized\]/);
-    noSecrets(wrong);
-
-    const closed = await cli(['apps', 'test', '--base-url', 'http://127.0.0.1:9', '--app-id', sandbox.applicationId, '--json'], { env: { IAMPASS_APP_SECRET: sandbox.applicationSecret } });
-    expect(closed.code).toBe(4);
-    expect(JSON.parse(closed.stderr)).toMatchObject({ error: { code: 'network', retryable: true } });
-    noSecrets(closed);
-
-    const missing = await cli(['users', 'list', '--profile', 'Nope']);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('No application profile named "Nope"');
-
-    const noSecret = await cli(['apps', 'test', '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId]);
-    expect(noSecret.code).toBe(2);
-    expect(noSecret.stderr).toContain('no application secret');
-
-    const use = await cli(['apps', 'use', 'Other']);
-    expect(use.code).toBe(0);
-    const back = await cli(['apps', 'use', 'Lab']);
-    expect(back.stdout).toContain('"Lab" is now the active application');
-
-    const unconfirmed = await cli(['apps', 'remove', 'Other']);
-    expect(unconfirmed.code).toBe(2);
-    const removed = await cli(['apps', 'remove', 'Other', '--yes']);
+    const [back, removed] = await Promise.all([cli(['apps', 'use', 'Lab', '--json']), cli(['apps', 'remove', 'Other', '--yes', '--json'])]);
+    expect(back.code, back.stderr).toBe(0);
+    expect(JSON.parse(back.stdout)).toEqual({ active: 'Lab', id: apps[0]?.id });
     expect(removed.code, removed.stderr).toBe(0);
-    expect(JSON.parse((await cli(['apps', 'list', '--json'])).stdout)).toHaveLength(1);
+    expect(JSON.parse(removed.stdout)).toEqual({ removed: 'Other' });
+    const after = json(z.array(AppJson), (await cli(['apps', 'list', '--json'])).stdout);
+    expect(after.map((a) => [a.name, a.active])).toEqual([['Lab', true]]);
   });
 
-  it('users add / import / list / status; per-row failures; a wrong secret makes every row fail with exit 3', async () => {
+  it('users add / import / list / status: per-row results, progress only on a terminal, wrong secret 3, unreachable 4', async () => {
     const add = await cli(['users', 'add', 'alice', 'bob', ' ', 'alice']);
     expect(add.code).toBe(1); // two rows invalid
     expect(add.stdout).toMatch(/alice\s+created/);
     expect(add.stdout).toMatch(/bob\s+created/);
     expect(add.stdout).toContain('The user ID is empty.');
     expect(add.stdout).toContain('Duplicate of row 1.');
+    expect(add.stderr).toBe('users add: 2 created, 2 invalid.\n'); // the summary; no progress: not a terminal
 
     const csv = join(data, 'people.csv');
     writeFileSync(csv, 'email,display name\ncarol@example.com,Carol C\ndave@example.com,Dave D\nbob,Bob again\n');
-    const imp = await cli(['users', 'import', csv, '--json']);
+    const [imp, tty, bad, down] = await Promise.all([
+      cli(['users', 'import', csv, '--json']),
+      onTerminal(['users', 'add', 'tty1', 'tty2']),
+      cli(['users', 'add', 'zed', '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId, '--json'], { env: { IAMPASS_APP_SECRET: WRONG } }),
+      // Another base URL is another profile (its own directory), created without storing the secret.
+      cli(['users', 'add', 'zed', '--base-url', 'http://127.0.0.1:9', '--app-id', sandbox.applicationId], { env: { IAMPASS_APP_SECRET: sandbox.applicationSecret } }),
+    ]);
     expect(imp.code, imp.stderr).toBe(0);
-    const result = JSON.parse(imp.stdout) as { counts: Record<string, number>; rows: { userId: string; result: string }[] };
+    const result = json(JobJson, imp.stdout);
     expect(result.counts).toEqual({ created: 2, existing: 1 });
-    expect(imp.stderr).toBe(''); // not a terminal: no progress
+    expect(result.rows.map((r) => [r.row, r.userId, r.result])).toEqual([
+      [1, 'carol@example.com', 'created'],
+      [2, 'dave@example.com', 'created'],
+      [3, 'bob', 'existing'],
+    ]);
+    expect(imp.stderr).toBe(''); // --json: no notes, and not a terminal: no progress
+    expect(tty.code, tty.stdout).toBe(0);
+    expect(tty.stdout).toContain('\r\x1b[2Kusers add 2/2'); // the progress line, rewritten in place
+    expect(tty.stdout).toMatch(/tty1\s+created/);
+    expect(bad.code).toBe(3);
+    expect(json(JobJson, bad.stdout)).toMatchObject({ rows: [{ userId: 'zed', result: 'failed', code: 'unauthorized' }] });
+    noSecrets(bad);
+    expect(down.code).toBe(4);
+    expect(down.stdout).toMatch(/zed\s+failed\s+The connection to 127\.0\.0\.1:9 was refused/);
+    noSecrets(down);
 
-    const list = await cli(['users', 'list', '--json']);
-    const users = (JSON.parse(list.stdout) as { users: { userId: string; displayName: string; iampassId: string; deviceState: string }[] }).users;
-    expect(users.map((u) => [u.userId, u.displayName]).sort()).toEqual([
+    const [list, search, status, apps] = await Promise.all([
+      cli(['users', 'list', '--json']),
+      cli(['users', 'list', '--search', 'CAROL']),
+      cli(['users', 'status', 'alice', 'nobody']),
+      cli(['apps', 'list', '--json']),
+    ]);
+    const users = json(UsersJson, list.stdout);
+    expect(users).toMatchObject({ profile: 'Lab', count: 6, total: 6 });
+    expect(users.users.map((u) => [u.userId, u.displayName]).sort()).toEqual([
       ['alice', ''],
       ['bob', ''],
       ['carol@example.com', 'Carol C'],
       ['dave@example.com', 'Dave D'],
+      ['tty1', ''],
+      ['tty2', ''],
     ]);
-    iampassId = users.find((u) => u.userId === 'alice')?.iampassId ?? '';
+    expect(users.users.find((u) => u.userId === 'zed')).toBeUndefined(); // nothing written for failed rows
+    iampassId = users.users.find((u) => u.userId === 'alice')?.iampassId ?? '';
     expect(iampassId).toMatch(/^[0-9a-f]{32}$/);
-    const search = await cli(['users', 'list', '--search', 'CAROL']);
     expect(search.stdout).toContain('Carol C');
     expect(search.stdout).not.toContain('alice');
-
-    const status = await cli(['users', 'status', 'alice', 'nobody']);
+    expect(search.stderr).toBe('1 of 6 users in "Lab".\n');
     expect(status.code).toBe(1);
     expect(status.stdout).toMatch(/alice\s+not_registered/);
     expect(status.stdout).toMatch(/nobody\s+missing/);
-
-    const bad = await cli(['users', 'add', 'zed', '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId, '--json'], { env: { IAMPASS_APP_SECRET: WRONG } });
-    expect(bad.code).toBe(3);
-    expect(JSON.parse(bad.stdout)).toMatchObject({ rows: [{ userId: 'zed', result: 'failed', code: 'unauthorized' }] });
-    noSecrets(bad);
-    // Another base URL is another profile (its own directory), created without storing the secret.
-    const down = await cli(['users', 'add', 'zed', '--base-url', 'http://127.0.0.1:9', '--app-id', sandbox.applicationId], { env: { IAMPASS_APP_SECRET: sandbox.applicationSecret } });
-    expect(down.code).toBe(4);
-    expect(down.stdout).toMatch(/zed\s+failed\s+The connection to 127\.0\.0\.1:9 was refused/);
-    const apps = JSON.parse((await cli(['apps', 'list', '--json'])).stdout) as { name: string; baseUrl: string; hasSecret: boolean }[];
-    expect(apps.find((a) => a.baseUrl === 'http://127.0.0.1:9')).toMatchObject({ name: `CLI ${sandbox.applicationId.slice(0, 8)}`, hasSecret: false });
+    expect(json(z.array(AppJson), apps.stdout).find((a) => a.baseUrl === 'http://127.0.0.1:9')).toMatchObject({
+      name: `CLI ${sandbox.applicationId.slice(0, 8)}`,
+      hasSecret: false,
+    });
   });
 
   it('users link --json gives a link the virtual phone registers with; --qr draws a QR code that decodes to a link', async () => {
-    const qr = await cli(['users', 'link', 'bob', '--qr']);
+    const [qr, link, unknown] = await Promise.all([
+      cli(['users', 'link', 'bob', '--qr']),
+      cli(['users', 'link', 'alice', '--json']),
+      cli(['users', 'link', 'ghost']),
+    ]);
     expect(qr.code, qr.stderr).toBe(0);
     expect(qr.stdout).toMatch(/[▄▀█]/);
     const decoded = decodeTerminalQr(qr.stdout);
     expect(decoded).toMatch(new RegExp(`^${sandbox.baseUrl}/sandbox/phone/register/`));
-    expect(qr.stderr).not.toContain('/register/');
+    expect(qr.stdout).toContain(`\n${decoded ?? 'none'}\n`); // the link itself under the code
+    expect(qr.stderr).toBe('Registration link for bob; it is a one-time credential: share it only with that user.\n');
 
-    const link = await cli(['users', 'link', 'alice', '--json']);
     expect(link.code, link.stderr).toBe(0);
-    const { link: url } = JSON.parse(link.stdout) as { link: string };
+    const { link: url } = json(LinkJson, link.stdout);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/sandbox\/phone\/register\//);
     expect(await phone.register(url)).toMatchObject({ applicationId: sandbox.applicationId, userId: iampassId });
 
-    const status = await cli(['users', 'status', '--all', '--json']);
-    expect(status.code).toBe(0);
-    expect((JSON.parse(status.stdout) as { rows: { userId: string; result: string }[] }).rows.find((r) => r.userId === 'alice')?.result).toBe('registered');
-
-    const unknown = await cli(['users', 'link', 'ghost']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('not in the directory');
+
+    const status = await cli(['users', 'status', '--all', '--json']);
+    expect(status.code).toBe(0);
+    expect(json(JobJson, status.stdout).rows.find((r) => r.userId === 'alice')?.result).toBe('registered');
   });
 
   it('auth start --watch follows to active after the phone approves; sessions list / logout; refused without a phone', async () => {
     const watching = cli(['auth', 'start', 'alice', '--methods', 'acceptance', '--duration', '300', '--watch', '--interval', '0.1', '--json']);
+    const refused = cli(['auth', 'start', 'bob']);
     let requestId: string | undefined;
     await expect
       .poll(async () => (requestId = (await phone.pending(sandbox.applicationId, iampassId))[0]?.id), { timeout: 15_000 })
@@ -241,103 +524,118 @@ describe('against the sandbox', () => {
     await phone.approve(requestId ?? '');
     const watched = await watching;
     expect(watched.code, watched.stderr).toBe(0);
-    const lines = watched.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; status: string });
-    expect(lines[0]?.status).toBe('pending');
+    const lines = watched.stdout
+      .trim()
+      .split('\n')
+      .map((l) => json(SessionJson, l));
+    expect(lines[0]).toMatchObject({ status: 'pending', userId: 'alice', methods: ['acceptance'], over: false });
     expect(lines.at(-1)?.status).toBe('active');
     const id = lines[0]?.id ?? '';
     noSecrets(watched);
     expect(watched.stdout).not.toContain(requestId);
 
+    expect((await refused).code).toBe(1);
+    expect((await refused).stderr).toContain('did not start the authentication');
+
     const list = await cli(['sessions', 'list', '--filter', 'live', '--json']);
-    expect(JSON.parse(list.stdout)).toMatchObject({ sessions: [{ id, userId: 'alice', status: 'active' }] });
+    expect(json(SessionsJson, list.stdout)).toMatchObject({ sessions: [{ id, userId: 'alice', status: 'active' }] });
 
     const out = await cli(['sessions', 'logout', id]);
     expect(out.code, out.stderr).toBe(0);
     expect(out.stdout).toMatch(/closed/);
-    const again = await cli(['sessions', 'logout', id]);
+    const [again, human] = await Promise.all([cli(['sessions', 'logout', id]), cli(['sessions', 'list'])]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('already over');
-
-    const refused = await cli(['auth', 'start', 'bob']);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('did not start the authentication');
-    const badMethod = await cli(['auth', 'start', 'alice', '--methods', 'telepathy']);
-    expect(badMethod.code).toBe(2);
+    expect(human.stdout).toMatch(new RegExp(`${id}\\s+alice\\s+closed`));
   });
 
-  it('sessions watch --until-idle prints the change when the user denies, then exits', async () => {
+  it('sessions watch --until-idle prints the change when the user denies, then exits; sessions logout --user', async () => {
     const started = await cli(['auth', 'start', 'alice', '--json']);
     expect(started.code, started.stderr).toBe(0);
+    expect(json(SessionJson, started.stdout).status).toBe('pending');
     const watching = cli(['sessions', 'watch', '--until-idle', '--interval', '0.1', '--json']);
+    await expect.poll(async () => (await phone.pending(sandbox.applicationId, iampassId)).length, { timeout: 15_000 }).toBe(1);
     const pending = await phone.pending(sandbox.applicationId, iampassId);
     await phone.deny(pending[0]?.id ?? '');
     const watched = await watching;
     expect(watched.code, watched.stderr).toBe(0);
-    expect(watched.stdout).toContain('"status":"cancelled"');
+    expect(watched.stdout.trim().split('\n').map((l) => json(SessionJson, l).status)).toContain('cancelled');
+
+    // approved, then every live session of alice logged out at once
+    const second = cli(['auth', 'start', 'alice', '--watch', '--interval', '0.1']);
+    let requestId: string | undefined;
+    await expect
+      .poll(async () => (requestId = (await phone.pending(sandbox.applicationId, iampassId))[0]?.id), { timeout: 15_000 })
+      .toBeDefined();
+    await phone.approve(requestId ?? '');
+    const approved = await second;
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout).toMatch(/alice\s+pending\n.*alice\s+active\n$/s);
+    const byUser = await cli(['sessions', 'logout', '--user', 'alice', '--json']);
+    expect(byUser.code, byUser.stderr).toBe(0);
+    expect(JSON.parse(byUser.stdout)).toEqual({ loggedOut: 1, failed: 0 });
   });
 
   it('users lost-device prints a fresh link, users delete removes, audit export writes CSV and JSON', async () => {
-    const lost = await cli(['users', 'lost-device', 'alice', '--json']);
+    const [lost, del] = await Promise.all([cli(['users', 'lost-device', 'alice', '--json']), cli(['users', 'delete', 'dave@example.com', 'ghost'])]);
     expect(lost.code, lost.stderr).toBe(0);
-    expect(JSON.parse(lost.stdout)).toMatchObject({ userId: 'alice' });
-    expect((JSON.parse(lost.stdout) as { link: string }).link).toContain('/sandbox/phone/register/');
-    const list = JSON.parse((await cli(['users', 'list', '--json', '--state', 'not_registered'])).stdout) as { users: { userId: string }[] };
-    expect(list.users.map((u) => u.userId)).toContain('alice');
-
-    const del = await cli(['users', 'delete', 'dave@example.com', 'ghost']);
+    const fresh = json(LinkJson, lost.stdout);
+    expect(fresh.userId).toBe('alice');
+    expect(fresh.link).toContain('/sandbox/phone/register/');
     expect(del.code).toBe(1);
     expect(del.stdout).toMatch(/dave@example\.com\s+deleted/);
     expect(del.stdout).toMatch(/ghost\s+missing/);
-    const many = await cli(['users', 'delete', ...Array.from({ length: 11 }, (_, i) => `u${String(i)}`)]);
-    expect(many.code).toBe(2);
-    expect(many.stderr).toContain('--confirm-count 11');
 
     const file = join(data, 'audit.json');
-    const json = await cli(['audit', 'export', '--format', 'json', '--out', file]);
-    expect(json.code, json.stderr).toBe(0);
+    const [state, jsonOut, csv] = await Promise.all([
+      cli(['users', 'list', '--json', '--state', 'not_registered']),
+      cli(['audit', 'export', '--format', 'json', '--out', file, '--json']),
+      cli(['audit', 'export', '--format', 'csv', '--action', 'users.delete']),
+    ]);
+    expect(json(UsersJson, state.stdout).users.map((u) => u.userId)).toContain('alice');
+    expect(jsonOut.code, jsonOut.stderr).toBe(0);
     const entries = JSON.parse(readFileSync(file, 'utf8')) as { action: string; target: string | null }[];
+    expect(JSON.parse(jsonOut.stdout)).toEqual({ file, entries: entries.length, format: 'json' });
     const actions = new Set(entries.map((e) => e.action));
-    for (const a of ['application.add', 'application.remove', 'users.add', 'users.import', 'user.registration_link', 'user.lost_device', 'session.start', 'session.logout', 'users.delete']) expect(actions, a).toContain(a);
+    for (const a of ['application.add', 'application.remove', 'application.test', 'users.add', 'users.import', 'user.registration_link', 'user.lost_device', 'session.start', 'session.logout', 'users.delete'])
+      expect(actions, a).toContain(a);
     const text = readFileSync(file, 'utf8');
     expect(text).not.toContain('/register/');
     expect(text).not.toContain(sandbox.applicationSecret);
-    const csv = await cli(['audit', 'export', '--format', 'csv', '--action', 'users.delete']);
+    expect(csv.code).toBe(0);
     expect(csv.stdout.split('\r\n')[0]).toBe('time,application,action,target,outcome,errorCode');
     expect(csv.stdout).toContain('users.delete');
     expect(csv.stdout).not.toContain('users.add');
-    expect((await cli(['audit', 'export', '--format', 'xml'])).code).toBe(2);
   });
 });
 
-it('sandbox runs the data folder\'s Sandbox profile in the foreground; other commands reach it; Ctrl+C stops it', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'iampass-cli-sb-'));
-  const env = { ...process.env, IAMPASS_KEYCHAIN_SERVICE: SERVICE };
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', MAIN, 'sandbox', '--json', '--data', dir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  try {
-    const first = await new Promise<string>((done, fail) => {
-      let text = '';
-      child.stdout.on('data', (c: Buffer) => {
-        text += c.toString();
-        if (text.includes('\n')) done(text.split('\n')[0] ?? '');
-      });
-      child.on('close', (code) => fail(new Error(`sandbox exited ${String(code)}`)));
-    });
-    const info = JSON.parse(first) as { profile: string; baseUrl: string; applicationId: string; firstRun: boolean };
-    expect(info).toMatchObject({ profile: 'Sandbox', firstRun: true });
-    expect(info.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(first).not.toMatch(/[0-9A-F]{48}/i);
-    const test = await cli(['apps', 'test', '--profile', 'Sandbox'], { dataDir: dir });
-    expect(test.code, test.stderr).toBe(0);
-    const add = await cli(['users', 'add', 'erin'], { dataDir: dir });
-    expect(add.code, add.stderr).toBe(0);
-    const exited = new Promise<number | null>((done) => child.on('close', done));
-    child.kill('SIGINT');
-    expect(await exited).toBe(0);
-    const after = await cli(['apps', 'test'], { dataDir: dir });
-    expect(after.code).toBe(4);
-  } finally {
-    child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+it("sandbox runs the data folder's Sandbox profile in the foreground; other commands reach it; Ctrl+C stops it", async () => {
+  const first = await foregroundFirstLine;
+  const info = json(SandboxJson, first);
+  expect(info).toMatchObject({ profile: 'Sandbox', firstRun: true });
+  expect(info.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  expect(first).not.toMatch(/[0-9A-F]{48}/i);
+  const [test, add] = await Promise.all([
+    cli(['apps', 'test', '--profile', 'Sandbox'], { dataDir: foregroundDir }),
+    cli(['users', 'add', 'erin'], { dataDir: foregroundDir }),
+  ]);
+  expect(test.code, test.stderr).toBe(0);
+  expect(add.code, add.stderr).toBe(0);
+  const exited = new Promise<number | null>((done) => foreground.on('close', done));
+  foreground.kill('SIGINT');
+  expect(await exited).toBe(0);
+  const after = await cli(['apps', 'test'], { dataDir: foregroundDir });
+  expect(after.code).toBe(4);
+  expect(after.stderr).toContain('was refused');
+});
+
+it('no run printed a secret anywhere, or a registration link anywhere but the stdout of users link / lost-device', () => {
+  expect(runs.length).toBeGreaterThan(50);
+  for (const r of runs) {
+    noSecrets(r);
+    expect(r.stderr, r.args.join(' ')).not.toContain('/register/');
+    const printsLinks = r.args.includes('link') || r.args.includes('lost-device');
+    if (!printsLinks) expect(r.stdout, r.args.join(' ')).not.toContain('/register/');
   }
 });
 
