@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
@@ -158,6 +158,9 @@ const bench: Bench = async ({ quick, log }) => {
     let nextSample = sampleEveryMs;
     let flips = 0;
     let flipErrors = 0;
+    let queuedMax = 0;
+    let inFlightSum = 0;
+    let loadSamples = 0;
     while (performance.now() - t0 < durationMs) {
       const tick = performance.now();
       for (let k = 0; k < flipsPerSecond; k++) {
@@ -176,6 +179,10 @@ const bench: Bench = async ({ quick, log }) => {
           flipErrors++;
         }
       }
+      const st = services.sessions.monitor.stats();
+      queuedMax = Math.max(queuedMax, st.queued);
+      inFlightSum += st.inFlight;
+      loadSamples++;
       const elapsed = performance.now() - t0;
       if (elapsed >= nextSample) {
         gc();
@@ -209,7 +216,9 @@ const bench: Bench = async ({ quick, log }) => {
       notes: [
         `Sandbox in its own process; profile concurrency ${String(profile.concurrency)}; intervals ${String(DEFAULT_INTERVALS.waitingMs)} ms waiting / ${String(liveMs)} ms live, jitter ${String(DEFAULT_INTERVALS.jitter * 100)} %.`,
         `${String(flips)} flips sent by the virtual phone from this process (${String(flipErrors)} failed); their HTTP calls count in the CPU figure.`,
-        `Polls in the window: about ${pollsPerSecond.toFixed(0)} per second across ${String(N)} sessions.`,
+        `Polls in the window: about ${pollsPerSecond.toFixed(0)} per second across ${String(N)} sessions (${(N / (liveMs / 1000)).toFixed(0)}/s at one poll per interval; jitter only shortens).`,
+        `Polls in flight (sampled each second): mean ${(inFlightSum / Math.max(1, loadSamples)).toFixed(1)} of ${String(profile.concurrency)} allowed; at most ${String(queuedMax)} waiting for a slot.`,
+        `Load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${String(cpus().length)} cores, shared with other work).`,
         `Heap samples (MiB): ${heap.map((h) => (h.used / 2 ** 20).toFixed(1)).join(', ')}.`,
       ],
     };

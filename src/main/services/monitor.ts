@@ -7,7 +7,8 @@
  * bound wait in a FIFO and start as soon as a poll of their group finishes.
  *
  * Interval by status (adaptive): ~1 s while pending/identifying, ~3 s while
- * active/walkaway, with +-jitter so sessions started together spread out.
+ * active/walkaway, shortened by a random jitter (never lengthened) so
+ * sessions started together spread out.
  * A failed poll is reported (the owner marks the session "unknown (error)")
  * and retried with exponential backoff (base, doubling, capped, jittered).
  * A final status (timeout, cancelled, failed, closed) stops the polling.
@@ -40,7 +41,7 @@ export interface MonitorIntervals {
   waitingMs: number;
   /** active / walkaway (default 3000 ms). */
   liveMs: number;
-  /** Fraction of the interval added or removed at random (default 0.1). */
+  /** Fraction of the interval removed at random, so sessions started together spread out (default 0.1); never added. */
   jitter: number;
   /** First retry delay after a failed poll (default 1000 ms); doubles per failure. */
   backoffBaseMs: number;
@@ -184,9 +185,13 @@ export class SessionMonitor {
     return status === 'pending' || status === 'identifying' ? this.#iv.waitingMs : this.#iv.liveMs;
   }
 
+  /**
+   * Jitter only shortens: the configured interval is the longest a status
+   * change can go unseen (the change -> event target is "interval + 250 ms").
+   */
   #jittered(ms: number): number {
     const j = this.#iv.jitter;
-    return Math.max(1, Math.round(ms * (1 + j * (this.#random() * 2 - 1))));
+    return Math.max(1, Math.round(ms * (1 - j * this.#random())));
   }
 
   #schedule(entry: Entry, delayMs: number): void {

@@ -5,6 +5,7 @@ import { ApplicationsScreen } from './screens/applications/ApplicationsScreen.ts
 import { FirstRun } from './screens/applications/FirstRun.tsx';
 import { ProfileSwitcher } from './screens/applications/ProfileSwitcher.tsx';
 import { subscribeApplications, useApplications } from './screens/applications/state.ts';
+import { CommandPalette, CommandPaletteButton } from './palette/index.ts';
 import { AuditScreen } from './screens/audit/AuditScreen.tsx';
 import { SessionsScreen } from './screens/sessions/index.ts';
 import { UsersScreen } from './screens/users/index.ts';
@@ -74,6 +75,7 @@ export function App() {
           </span>
           <span className="brand__name">IAMPASS Admin</span>
         </div>
+        <CommandPaletteButton />
         <ProfileSwitcher />
       </header>
       <nav className="nav" aria-label="Main">
@@ -111,6 +113,7 @@ export function App() {
         )}
       </main>
       <StatusBar />
+      <CommandPalette />
     </div>
   );
 }

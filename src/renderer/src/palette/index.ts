@@ -1,0 +1,2 @@
+export { CommandPalette, CommandPaletteButton, PALETTE_SHORTCUT } from './CommandPalette.tsx';
+export { openCommandPalette, usePalette } from './store.ts';
