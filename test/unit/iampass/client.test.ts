@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { IampassClient, type ClientConfig } from '../../../src/main/iampass/client.ts';
+import { backoffMs } from '../../../src/main/iampass/transport.ts';
 import { AppError } from '../../../src/shared/errors.ts';
 import { quotePlus, unquotePlus } from '../../../src/shared/encoding.ts';
 import { APP_ID, SECRET, json, startServer, type TestServer } from './helpers.ts';
@@ -107,6 +108,42 @@ describe('management calls', () => {
       expect(r.headers['x-iampass-authentiaction-timestamp']).toBe(r.headers['x-iampass-authentication-timestamp']);
     }
     expect(new Set(server.requests.map((r) => r.nonce)).size).toBe(3);
+  });
+
+  it('by default sends batches of 500 at most and merges created / existing / failed (with the reason) across them', async () => {
+    const known = new Set(['user-0007', 'user-0777']);
+    server = await startServer((req, res) => {
+      const users = (JSON.parse(req.body) as { users: string[] }).users;
+      if (users.includes('user-1100')) return json(res, 200, { status: false, reason: 'Too many users for this plan' });
+      json(res, 201, { status: true, users: { created: users.filter((u) => !known.has(u)), existing: users.filter((u) => known.has(u)) } });
+    });
+    const c = makeClient(server);
+    expect(c.batchSize).toBe(500);
+    const ids = Array.from({ length: 1201 }, (_, i) => `user-${String(i).padStart(4, '0')}`);
+    const result = await c.addUsers(ids);
+    const sizes = server.requests.map((r) => (JSON.parse(r.body) as { users: string[] }).users.length).sort((a, b) => b - a);
+    expect(sizes).toEqual([500, 500, 201]);
+    expect(result.existing.sort()).toEqual(['user-0007', 'user-0777']);
+    expect(result.created).toHaveLength(1000 - 2);
+    expect(result.failed).toHaveLength(1);
+    expect(result.failed[0]!.users).toEqual(ids.slice(1000));
+    expect(result.failed[0]!.error).toMatchObject({ code: 'refused', retryable: false });
+    expect(result.failed[0]!.error.message).toContain('Too many users for this plan');
+    expect(server.requests).toHaveLength(3); // a refusal is an answer: not retried
+  });
+
+  it('retry waits are full-jitter exponential: uniform in [0, base x 2^attempt], capped, never the same twice', () => {
+    for (const attempt of [0, 1, 2, 3]) {
+      const waits = Array.from({ length: 2000 }, () => backoffMs(attempt, 250));
+      const ceiling = 250 * 2 ** attempt;
+      expect(Math.min(...waits)).toBeGreaterThanOrEqual(0);
+      expect(Math.max(...waits)).toBeLessThanOrEqual(ceiling);
+      // Spread over the whole range (jitter), not clustered at one value.
+      expect(Math.max(...waits)).toBeGreaterThan(ceiling * 0.9);
+      expect(Math.min(...waits)).toBeLessThan(ceiling * 0.1);
+      expect(new Set(waits).size).toBeGreaterThan(1990);
+    }
+    expect(Math.max(...Array.from({ length: 500 }, () => backoffMs(30, 250, 10_000)))).toBeLessThanOrEqual(10_000);
   });
 
   it('reports a batch that keeps failing as failed, with the others still merged', async () => {

@@ -1,6 +1,10 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../../src/sandbox/server.ts';
 import { Harness, signed } from './helpers.ts';
@@ -42,6 +46,54 @@ describe('sandbox persistence (--data FILE)', () => {
       await h2.close();
     }
   });
+
+  it('SIGKILL while it is writing: the file always parses, every restart loads, and what survives is a prefix of what was acknowledged', async () => {
+    const MAIN = fileURLToPath(new URL('../../../src/sandbox/main.ts', import.meta.url));
+    const dataFile = join(dir, 'killed.json');
+    const appId = 'FEEDFACE0123456789ABCDEF01234567';
+    const secret = 'FEEDFACE0123456789ABCDEF0123456789ABCDEF01234567';
+    const settled: string[] = []; // acknowledged, and given time to reach the disk
+    for (let round = 0; round < 4; round++) {
+      const child = spawn(process.execPath, [MAIN, '--port', '0', '--app-id', appId, '--app-secret', secret, '--data', dataFile], { stdio: ['ignore', 'pipe', 'ignore'] });
+      const exited = once(child, 'exit');
+      const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+      const ready = JSON.parse(line) as { baseUrl: string; phoneUrl: string; applicationId: string; applicationSecret: string };
+      const h = new Harness({ ...ready, close: () => Promise.resolve() });
+      const present = async (user: string) => (await signed('GET', h.mgmt('has_registered_mobile_device', user), h.app)).status === 200;
+      // Everything settled in earlier rounds survived the kills.
+      for (const user of settled) expect(await present(user), user).toBe(true);
+      // Settled: acknowledged, then left alone for many debounce periods.
+      const a = Array.from({ length: 5 }, (_, i) => `settled-${round}-${i}`);
+      expect((await h.addUsers(a)).status).toBe(201);
+      await new Promise((r) => setTimeout(r, 300));
+      settled.push(...a);
+      // Then a stream of acknowledged batches, and a SIGKILL in the middle of it (writes are debounced by 50 ms and run back to back).
+      const stream: string[][] = [];
+      const until = Date.now() + 150 + round * 40;
+      while (Date.now() < until) {
+        const batch = Array.from({ length: 20 }, (_, i) => `r${round}-b${stream.length}-${i}`);
+        expect((await h.addUsers(batch)).status).toBe(201);
+        stream.push(batch);
+      }
+      child.kill('SIGKILL');
+      await exited;
+      // The file is whole (old or new snapshot, never torn) and holds no half batch.
+      const saved = JSON.stringify(JSON.parse(readFileSync(dataFile, 'utf8')));
+      const kept = stream.map((batch) => batch.filter((u) => saved.includes(`"${u}"`)).length);
+      for (const n of kept) expect([0, 20]).toContain(n);
+      // Snapshots are taken in order: the batches on disk are a prefix of the acknowledged stream.
+      const firstMissing = kept.indexOf(0);
+      if (firstMissing >= 0) expect(kept.slice(firstMissing).every((n) => n === 0)).toBe(true);
+      for (const user of settled) expect(saved).toContain(`"${user}"`);
+    }
+    // A final clean start loads the state the last kill left.
+    const last = await startSandbox({ dataFile });
+    try {
+      expect(last.applicationId).toBe(appId);
+    } finally {
+      await last.close();
+    }
+  }, 60_000);
 
   it('an explicit application is added to a persisted state and becomes the default', async () => {
     const dataFile = join(dir, 'explicit.json');
