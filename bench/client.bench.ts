@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { availableParallelism, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { IampassClient } from '../src/main/iampass/client.ts';
@@ -27,21 +28,36 @@ const LATENCY_MS = 20;
  * it would share the client's event loop and the sweep would measure the
  * server's CPU as well as the client's.
  */
-async function spawnSandbox(app: { id: string; secret: string }): Promise<{ baseUrl: string; close(): Promise<void> }> {
+interface SandboxProcess {
+  baseUrl: string;
+  /** CPU time (user + system, µs) the sandbox process has used so far. */
+  cpuMicros(): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function spawnSandbox(app: { id: string; secret: string }): Promise<SandboxProcess> {
   const serverUrl = pathToFileURL(new URL('../src/sandbox/server.ts', import.meta.url).pathname).href;
   const code = `
     const { startSandbox } = await import(${JSON.stringify(serverUrl)});
     const sb = await startSandbox({ application: ${JSON.stringify(app)} });
     process.stdout.write(JSON.stringify({ baseUrl: sb.baseUrl }) + '\\n');
-    process.stdin.resume();
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', () => { const c = process.cpuUsage(); process.stdout.write(JSON.stringify({ cpu: c.user + c.system }) + '\\n'); });
     process.stdin.on('end', () => { void sb.close().then(() => process.exit(0)); });
   `;
   const child = spawn(process.execPath, ['--no-warnings', '--input-type=module', '-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const [first] = (await Promise.race([once(lines, 'line'), once(child, 'exit').then(() => { throw new Error('the sandbox process exited early'); })])) as [string];
   const { baseUrl } = JSON.parse(first) as { baseUrl: string };
+  const replies = lines[Symbol.asyncIterator]();
   return {
     baseUrl,
+    cpuMicros: async () => {
+      child.stdin.write('cpu\n');
+      const next = await replies.next();
+      if (next.done) throw new Error('the sandbox process ended');
+      return (JSON.parse(next.value) as { cpu: number }).cpu;
+    },
     close: async () => {
       child.stdin.end();
       if (child.exitCode === null) await once(child, 'exit');
@@ -71,9 +87,14 @@ const bench: Bench = async ({ quick, log }) => {
     await sequential.hasRegisteredDevice(ids[0]!);
 
     log(`client: bounded sweep of ${users} users at concurrency ${concurrency}`);
+    const load = loadavg()[0]!;
+    const serverCpu0 = await sandbox.cpuMicros();
+    const clientCpu0 = process.cpuUsage();
     let t0 = performance.now();
     const results = await client.mapBounded(ids, (id, signal) => client.hasRegisteredDevice(id, { signal }));
     const boundedMs = performance.now() - t0;
+    const clientCpu = process.cpuUsage(clientCpu0);
+    const serverCpu = (await sandbox.cpuMicros()) - serverCpu0;
     const failures = results.filter((r) => !r.ok).length;
     const withDevice = results.filter((r) => r.ok && r.value).length;
     if (failures > 0 || withDevice !== 20) throw new Error(`bounded sweep: ${failures} failures, ${withDevice} devices (expected 0 and 20)`);
@@ -96,11 +117,15 @@ const bench: Bench = async ({ quick, log }) => {
         metric('latency bound (users x latency / concurrency)', boundMs / 1000, 's'),
         metric('bounded / latency bound', boundedMs / boundMs, 'x', { op: '<=', value: 1.5 }),
         metric('bounded throughput', users / (boundedMs / 1000), 'req/s'),
+        metric('client CPU per request (bounded sweep)', (clientCpu.user + clientCpu.system) / users, 'µs'),
+        metric('sandbox CPU per request (bounded sweep)', serverCpu / users, 'µs'),
+        metric('1-minute load average when the sweep started', load, ''),
       ],
       notes: [
         'Real sandbox in its own process over loopback HTTP, every request HMAC-signed by the client and verified by the server.',
         'Both sweeps use the same client code and a keep-alive agent; the sequential one waits for each answer before sending the next.',
         quick ? 'Quick mode: 800 users instead of 10,000.' : 'Full 10,000 users for both sweeps.',
+        `Each request's CPU (client + sandbox) is what a loaded machine must schedule 16 times per 20 ms round; with a load average above the core count (${availableParallelism()} cores here) the sweep waits for the CPU and both targets read worse than on a quiet machine.`,
       ],
     };
   } finally {
