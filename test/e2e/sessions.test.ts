@@ -26,10 +26,11 @@ async function open(f: Fixture, colorScheme: 'light' | 'dark' = 'light') {
   await app.page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Sessions' }).click();
   return {
     page: app.page,
-    async restart() {
+    /** Closes and reopens the services on the same data folder; resolves with the number of sessions resumed. */
+    async restart(): Promise<number> {
       const services = await f.restart();
       router = createRouter(createHandlers({ app: { version: 'e2e', dataDir: f.dir }, services, bus }));
-      await services.sessionsResumed;
+      return services.sessionsResumed;
     },
   };
 }
@@ -64,6 +65,8 @@ it('push, approve -> active; walk away -> alert; come back -> active; log out ->
   await expect.poll(() => row(page).getAttribute('data-status')).toBe('walkaway');
   await expect.poll(() => page.getByTestId('session-alert').count()).toBe(1);
   expect(await page.getByTestId('session-alert').textContent()).toContain('Alice Liddell (alice) walked away');
+  // The desktop notification went out through the notifier port (the Electron layer shows it).
+  expect(f.notifications).toEqual([{ title: 'User walked away', body: expect.stringContaining('Alice Liddell') as string }]);
   await expect.poll(() => page.getByTestId('timeline').textContent()).toContain('Walked away');
   await app!.screenshot('sessions-walkaway-light');
 
@@ -112,12 +115,21 @@ it('restart the main side mid-session: the session resumes and the page keeps fo
   await f.phone.approve(token);
   await expect.poll(() => row(page).getAttribute('data-status')).toBe('active');
 
-  await console_.restart();
+  await page.evaluate('window.__beforeRestart = true');
+  expect(await console_.restart()).toBe(1);
+  // The page was not reloaded: it keeps following the session through the new main side.
+  expect(await page.evaluate('window.__beforeRestart === true')).toBe(true);
+  expect(f.services.sessions.monitor.stats().tracked).toBe(1);
   await f.phone.walkAway(token);
   await expect.poll(() => row(page).getAttribute('data-status')).toBe('walkaway');
   await expect.poll(() => page.getByTestId('session-alert').count()).toBe(1);
+  expect(f.notifications.map((n) => n.title)).toEqual(['User walked away']);
   await f.phone.comeBack(token);
   await expect.poll(() => row(page).getAttribute('data-status')).toBe('active');
+  // And it ends there too: logged out from the page through the reopened services.
+  await row(page).getByRole('button', { name: 'Log out the session of alice' }).click();
+  await expect.poll(() => row(page).getAttribute('data-status')).toBe('closed');
+  expect((await f.phone.session(token)).sessionStatus).toBe('closed');
   expect(app!.pageErrors).toEqual([]);
 });
 

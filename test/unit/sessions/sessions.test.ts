@@ -130,7 +130,7 @@ it('restart of main mid-session: live sessions resume from the store (secret dec
   expect(s2.sessions.monitor.stats().tracked).toBe(0);
 });
 
-it('faults: 5xx, garbage and 401 mark the session "unknown (error)" keeping the last status, retried with backoff, then it recovers', async () => {
+it('faults: 5xx, garbage, 401 and 404 mark the session "unknown (error)" keeping the last status, retried with backoff, then it recovers', async () => {
   const f = (fx = await sessionsFixture());
   const s = f.services.sessions;
   const id = await startFor(f);
@@ -165,6 +165,18 @@ it('faults: 5xx, garbage and 401 mark the session "unknown (error)" keeping the 
     sessionToken: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
     sessionSecret: 'B'.repeat(48),
   });
+  // 404: a status URL on the right origin that the service does not have.
+  insertSession(f.services.store, key, {
+    id: 'crafted-404',
+    profileId: f.profileId,
+    userId: 'alice',
+    methods: [],
+    status: 'active',
+    statusUrl: rec.statusUrl!.replace('/status/', '/no-such-route/'),
+    logoutUrl: rec.logoutUrl,
+    sessionToken: 'DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD',
+    sessionSecret: 'E'.repeat(48),
+  });
   // A status URL steered to another origin (a compromised server): refused, never called.
   insertSession(f.services.store, key, {
     id: 'crafted-origin',
@@ -179,6 +191,10 @@ it('faults: 5xx, garbage and 401 mark the session "unknown (error)" keeping the 
   });
   s.resume();
   await expect.poll(() => s.get('crafted-401').error?.code).toBe('unauthorized');
+  await expect.poll(() => s.get('crafted-404').error?.code).toBe('not_found');
+  // Retried with backoff (not dropped): the failure count grows, the last known status is kept.
+  await expect.poll(() => s.get('crafted-404').error?.failures ?? 0).toBeGreaterThanOrEqual(2);
+  expect(s.get('crafted-404')).toMatchObject({ status: 'active', monitored: true });
   await expect.poll(() => s.get('crafted-origin').error?.code).toBe('insecure_url');
   await expect(s.logout('crafted-origin')).rejects.toMatchObject({ code: 'insecure_url' });
   expect(s.get('crafted-origin')).toMatchObject({ status: 'active', monitored: true });
