@@ -63,6 +63,17 @@ async function finishJob(ctx: Context, services: Services, jobId: string, label:
   );
 }
 
+/**
+ * The QR code in half blocks (two modules per character) with the standard
+ * 4-module quiet zone (qrcode's own "terminal" renderer keeps only one, which
+ * phone cameras misread). On a terminal it is painted black on white so it
+ * scans on dark themes too; piped (or NO_COLOR) it is plain dark-on-light text.
+ */
+export async function terminalQr(link: string, color: boolean): Promise<string> {
+  const text = await QRCode.toString(link, { type: 'utf8', margin: 4, errorCorrectionLevel: 'M' });
+  return color ? text.split('\n').map((line) => `\x1b[47m\x1b[30m${line}\x1b[0m`).join('\n') : text;
+}
+
 async function showLink(
   ctx: Context,
   services: Services,
@@ -76,7 +87,7 @@ async function showLink(
   services.onboarding.close(view.handle);
   if (ctx.out.json) ctx.out.data({ userId: view.userId, link, expiresAt: new Date(view.expiresAt).toISOString() });
   else if (bool(values, 'qr')) {
-    ctx.out.line(await QRCode.toString(link, { type: 'terminal', small: true, errorCorrectionLevel: 'M' }));
+    ctx.out.line(await terminalQr(link, ctx.io.stdout.isTTY === true && !ctx.io.env.NO_COLOR));
     ctx.out.line(link);
   } else ctx.out.line(link);
   ctx.out.note(`${what} for ${view.userId}; it is a one-time credential: share it only with that user.`);
@@ -256,7 +267,8 @@ unless given (1-based). Rows go through the same checks as users add.`,
     summary: 'Print a registration link (or QR code) for the user to scan with the IAMPASS app.',
     help: `The link is a one-time bearer credential: it is printed on standard output only
 (never in errors or logs) because printing it is what this command is for.
---qr draws the QR code in the terminal; --json gives {userId, link, expiresAt}.`,
+--qr draws the QR code above the link (black on white on a terminal, with the
+quiet zone phone cameras need); --json gives {userId, link, expiresAt}.`,
     options: { qr: { type: 'boolean' }, 'display-name': { type: 'string' } },
     positionals: { min: 1, max: 1 },
     async run(ctx, values, [userId]) {

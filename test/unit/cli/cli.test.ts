@@ -489,17 +489,24 @@ describe('against the sandbox', () => {
   });
 
   it('users link --json gives a link the virtual phone registers with; --qr draws a QR code that decodes to a link', async () => {
-    const [qr, link, unknown] = await Promise.all([
+    const [qr, tty, link, unknown] = await Promise.all([
       cli(['users', 'link', 'bob', '--qr']),
+      onTerminal(['users', 'link', 'carol@example.com', '--qr']),
       cli(['users', 'link', 'alice', '--json']),
       cli(['users', 'link', 'ghost']),
     ]);
     expect(qr.code, qr.stderr).toBe(0);
     expect(qr.stdout).toMatch(/[▄▀█]/);
+    expect(qr.stdout).not.toContain('\x1b['); // piped: plain text
     const decoded = decodeTerminalQr(qr.stdout);
     expect(decoded).toMatch(new RegExp(`^${sandbox.baseUrl}/sandbox/phone/register/`));
     expect(qr.stdout).toContain(`\n${decoded ?? 'none'}\n`); // the link itself under the code
     expect(qr.stderr).toBe('Registration link for bob; it is a one-time credential: share it only with that user.\n');
+
+    // On a terminal: painted black on white (readable on dark themes), same code.
+    expect(tty.code, tty.stdout).toBe(0);
+    expect(tty.stdout).toContain('\x1b[47m\x1b[30m');
+    expect(decodeTerminalQr(tty.stdout)).toMatch(new RegExp(`^${sandbox.baseUrl}/sandbox/phone/register/`));
 
     expect(link.code, link.stderr).toBe(0);
     const { link: url } = json(LinkJson, link.stdout);
@@ -512,6 +519,29 @@ describe('against the sandbox', () => {
     const status = await cli(['users', 'status', '--all', '--json']);
     expect(status.code).toBe(0);
     expect(json(JobJson, status.stdout).rows.find((r) => r.userId === 'alice')?.result).toBe('registered');
+  });
+
+  it('a wrong secret makes every IAMPASS call exit 3 and say so, and changes nothing', async () => {
+    const wrong = ['--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId];
+    const env = { IAMPASS_APP_SECRET: WRONG };
+    const [link, status, auth, lost, del] = await Promise.all([
+      cli(['users', 'link', 'alice', ...wrong], { env }),
+      cli(['users', 'status', 'alice', ...wrong], { env }),
+      cli(['auth', 'start', 'alice', ...wrong], { env }),
+      cli(['users', 'lost-device', 'alice', ...wrong, '--json'], { env }),
+      cli(['users', 'delete', 'bob', ...wrong], { env }),
+    ]);
+    for (const r of [link, status, auth, lost, del]) {
+      expect(r.code, `${r.args.join(' ')}: ${r.stderr}`).toBe(3);
+      noSecrets(r);
+    }
+    for (const r of [link, auth]) expect(r.stderr).toMatch(/Application Secret.*\[unauthorized\]\n$/);
+    expect(json(StderrJson, lost.stderr).error.code).toBe('unauthorized');
+    expect(lost.stdout).toBe('');
+    for (const r of [status, del]) expect(r.stdout).toMatch(/failed\s+.*Application Secret/);
+    const users = json(UsersJson, (await cli(['users', 'list', '--json'])).stdout).users;
+    expect(users.find((u) => u.userId === 'alice')?.deviceState).toBe('registered'); // still registered: no lost-device
+    expect(users.map((u) => u.userId)).toContain('bob'); // not deleted
   });
 
   it('auth start --watch follows to active after the phone approves; sessions list / logout; refused without a phone', async () => {
@@ -624,9 +654,24 @@ it("sandbox runs the data folder's Sandbox profile in the foreground; other comm
   const exited = new Promise<number | null>((done) => foreground.on('close', done));
   foreground.kill('SIGINT');
   expect(await exited).toBe(0);
-  const after = await cli(['apps', 'test'], { dataDir: foregroundDir });
-  expect(after.code).toBe(4);
-  expect(after.stderr).toContain('was refused');
+  // The host is gone: every command that calls IAMPASS exits 4 and says why.
+  const down = await Promise.all([
+    cli(['apps', 'test'], { dataDir: foregroundDir }),
+    cli(['users', 'add', 'frank'], { dataDir: foregroundDir }),
+    cli(['users', 'status', 'erin'], { dataDir: foregroundDir }),
+    cli(['users', 'link', 'erin'], { dataDir: foregroundDir }),
+    cli(['users', 'lost-device', 'erin'], { dataDir: foregroundDir }),
+    cli(['users', 'delete', 'erin'], { dataDir: foregroundDir }),
+    cli(['auth', 'start', 'erin', '--json'], { dataDir: foregroundDir }),
+  ]);
+  for (const r of down) {
+    expect(r.code, `${r.args.join(' ')}: ${r.stderr}`).toBe(4);
+    expect(`${r.stdout}${r.stderr}`, r.args.join(' ')).toMatch(/The connection to 127\.0\.0\.1:\d+ was refused/);
+  }
+  expect(json(StderrJson, down[6]?.stderr ?? '').error).toMatchObject({ code: 'network', retryable: true });
+  // nothing changed: erin is still there, frank was not added
+  const users = json(UsersJson, (await cli(['users', 'list', '--json'], { dataDir: foregroundDir })).stdout).users;
+  expect(users.map((u) => u.userId)).toEqual(['erin']);
 });
 
 it('no run printed a secret anywhere, or a registration link anywhere but the stdout of users link / lost-device', () => {
@@ -634,15 +679,18 @@ it('no run printed a secret anywhere, or a registration link anywhere but the st
   for (const r of runs) {
     noSecrets(r);
     expect(r.stderr, r.args.join(' ')).not.toContain('/register/');
-    const printsLinks = r.args.includes('link') || r.args.includes('lost-device');
+    const printsLinks = /\blink\b|lost-device/.test(r.args.join(' ')); // (a terminal run has the CLI's args in one string)
     if (!printsLinks) expect(r.stdout, r.args.join(' ')).not.toContain('/register/');
   }
 });
 
-/** Reads qrcode's small terminal rendering (half blocks, black on white) back into pixels and decodes it. */
+/** Reads the half-block rendering (dark blocks on light, ANSI colours dropped) back into pixels and decodes it. */
 function decodeTerminalQr(out: string): string | null {
   // eslint-disable-next-line no-control-regex
-  const lines = out.split('\n').map((l) => l.replace(/\x1b\[[0-9;]*m/g, '')).filter((l) => /[▄▀█]/.test(l) || /^ {10,}$/.test(l));
+  const lines = out
+    .split('\n')
+    .map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').replace(/\r$/, ''))
+    .filter((l) => /[▄▀█]/.test(l) || /^ {10,}$/.test(l));
   const width = Math.max(...lines.map((l) => [...l].length));
   const rows: boolean[][] = [];
   for (const line of lines) {
