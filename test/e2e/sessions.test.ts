@@ -24,6 +24,8 @@ async function open(f: Fixture, colorScheme: 'light' | 'dark' = 'light') {
   let router: Router = createRouter(createHandlers({ app: { version: 'e2e', dataDir: f.dir }, services: f.services, bus }));
   app = await launchConsole({ bus, colorScheme, viewport: { width: 1360, height: 860 }, router: { handle: (c, p, s) => router.handle(c, p, s) } });
   await app.page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Sessions' }).click();
+  // Past the first-run welcome (dismissed through the bridge), so the screenshots show the dashboard.
+  await app.page.getByRole('button', { name: 'Got it' }).click();
   return {
     page: app.page,
     /** Closes and reopens the services on the same data folder; resolves with the number of sessions resumed. */
@@ -120,7 +122,17 @@ it('restart the main side mid-session: the session resumes and the page keeps fo
   // The page was not reloaded: it keeps following the session through the new main side.
   expect(await page.evaluate('window.__beforeRestart === true')).toBe(true);
   expect(f.services.sessions.monitor.stats().tracked).toBe(1);
+  // On another screen, the walkaway alert arrives as a toast; View opens the session.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Audit' }).click();
   await f.phone.walkAway(token);
+  const toast = page.getByTestId('session-toast');
+  await expect.poll(() => toast.count()).toBe(1);
+  expect(await toast.textContent()).toContain('Alice Liddell (alice) walked away');
+  await app!.screenshot('sessions-toast-light');
+  await toast.getByRole('button', { name: 'View' }).click();
+  await expect.poll(() => page.locator('#screen-title').textContent()).toBe('Sessions');
+  expect(await page.getByTestId('session-toast').count()).toBe(0);
+  await expect.poll(() => page.getByTestId('session-detail').textContent()).toContain('Walked away');
   await expect.poll(() => row(page).getAttribute('data-status')).toBe('walkaway');
   await expect.poll(() => page.getByTestId('session-alert').count()).toBe(1);
   expect(f.notifications.map((n) => n.title)).toEqual(['User walked away']);

@@ -7,7 +7,7 @@ import { ProfileSwitcher } from './screens/applications/ProfileSwitcher.tsx';
 import { subscribeApplications, useApplications } from './screens/applications/state.ts';
 import { CommandPalette, CommandPaletteButton } from './palette/index.ts';
 import { AuditScreen } from './screens/audit/AuditScreen.tsx';
-import { SessionsScreen } from './screens/sessions/index.ts';
+import { SessionAlertToasts, SessionsScreen } from './screens/sessions/index.ts';
 import { UsersScreen } from './screens/users/index.ts';
 import { followHash, SCREENS, useShell, type ScreenId } from './store.ts';
 
@@ -113,6 +113,7 @@ export function App() {
         )}
       </main>
       <StatusBar />
+      {current.id !== 'sessions' && <SessionAlertToasts onView={() => setScreen('sessions')} />}
       <CommandPalette />
     </div>
   );

@@ -73,6 +73,47 @@ export function SessionAlerts() {
   );
 }
 
+/**
+ * The same alerts as floating toasts for the other screens (mount in the
+ * shell while another screen is shown): "View" opens the session on the
+ * Sessions screen through `onView`.
+ */
+export function SessionAlertToasts({ onView }: { onView: () => void }) {
+  const alerts = useSessions((s) => s.alerts);
+  const dismiss = useSessions((s) => s.dismissAlert);
+  const select = useSessions((s) => s.select);
+  useEffect(() => subscribeSessionEvents(), []);
+  if (alerts.length === 0) return null;
+  return (
+    <section className="sx sx-toasts" aria-label="Session alerts">
+      {alerts.slice(0, 3).map((a) => (
+        <div key={`${a.sessionId}:${String(a.at)}`} className={`sx-alert sx-alert--${a.kind} sx-toast`} role="alert" data-testid="session-toast">
+          <div className="sx-alert__body">
+            <strong>{a.kind === 'walkaway' ? 'User walked away' : 'Authentication failed'}</strong>
+            <span>{a.message}</span>
+          </div>
+          <div className="sx-toast__actions">
+            <button
+              type="button"
+              className="sx-btn sx-btn--small"
+              onClick={() => {
+                onView();
+                void select(a.sessionId);
+              }}
+            >
+              View
+            </button>
+            <button type="button" className="sx-btn sx-btn--ghost sx-btn--small" onClick={() => dismiss(a.at, a.sessionId)} aria-label="Dismiss alert">
+              Dismiss
+            </button>
+          </div>
+        </div>
+      ))}
+      {alerts.length > 3 && <p className="sx-toast__more">{alerts.length - 3} more on the Sessions screen</p>}
+    </section>
+  );
+}
+
 function Detail({ now }: { now: number }) {
   const detail = useSessions((s) => s.detail);
   const selectedId = useSessions((s) => s.selectedId);

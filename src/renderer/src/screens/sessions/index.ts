@@ -1,3 +1,3 @@
-export { SessionsScreen, SessionAlerts, StatusBadge } from './SessionsScreen.tsx';
+export { SessionsScreen, SessionAlerts, SessionAlertToasts, StatusBadge } from './SessionsScreen.tsx';
 export { AuthenticateDialog } from './AuthenticateDialog.tsx';
 export { openAuthenticateDialog, subscribeSessionEvents, useSessions } from './store.ts';
