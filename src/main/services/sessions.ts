@@ -42,6 +42,8 @@ export interface SessionsOptions {
   random?: () => number;
   /** Per-request timeout of status/logout calls (default 10 s). */
   timeoutMs?: number;
+  /** How long the poll path trusts its copy of a profile before re-reading it (default 5 s): an edit reaches the monitor within this. */
+  profileTtlMs?: number;
 }
 
 export interface SessionsDeps {
@@ -78,9 +80,11 @@ export class SessionsService {
   readonly #createClient: (config: ClientConfig) => SessionClient;
   readonly #now: () => number;
   readonly #timeoutMs: number;
+  readonly #profileTtlMs: number;
   readonly #monitor: SessionMonitor;
   readonly #pinnedProfileId: string | undefined;
-  readonly #clients = new Map<string, Promise<SessionClient>>();
+  /** One client per profile, for the profile as it was at `updatedAt` (an edit makes a new one). */
+  readonly #clients = new Map<string, { updatedAt: number; client: Promise<SessionClient> }>();
   readonly #handles = new Map<string, SessionHandle>();
   readonly #errors = new Map<string, ErrorState>();
   readonly #listeners = new Set<(event: SessionEvent) => void>();
@@ -94,6 +98,7 @@ export class SessionsService {
     this.#createClient = deps.createClient ?? ((config) => new IampassClient(config));
     this.#now = deps.now ?? Date.now;
     this.#timeoutMs = deps.options?.timeoutMs ?? 10_000;
+    this.#profileTtlMs = deps.options?.profileTtlMs ?? 5000;
     this.#pinnedProfileId = deps.profileId;
     this.#monitor = new SessionMonitor({
       intervals: deps.options?.intervals,
@@ -259,7 +264,7 @@ export class SessionsService {
     const clients = [...this.#clients.values()];
     this.#clients.clear();
     this.#handles.clear();
-    for (const c of clients) (await c.catch(() => null))?.close();
+    for (const c of clients) (await c.client.catch(() => null))?.close();
   }
 
   // --------------------------------------------------------------- internals
@@ -272,24 +277,33 @@ export class SessionsService {
   }
 
   #clientFor(profile: Profile): Promise<SessionClient> {
-    let client = this.#clients.get(profile.id);
-    if (!client) {
-      client = (async () => {
-        const secret = await this.#secrets.get(profile.id);
-        if (secret === null) throw new AppError('keychain', 'No secret is stored for this application; edit it and enter the secret.', { retryable: false });
-        return this.#createClient({
-          flavour: profile.flavour,
-          baseUrl: profile.baseUrl,
-          applicationId: profile.applicationId,
-          secret,
-          maxRetries: 0, // the monitor's own backoff retries
-          timeoutMs: this.#timeoutMs,
-          concurrency: profile.concurrency,
-        });
-      })();
-      this.#clients.set(profile.id, client);
-      client.catch(() => this.#clients.delete(profile.id));
+    const cached = this.#clients.get(profile.id);
+    // (The poll path reads the profile at most every 5 s: an older copy keeps the newer client.)
+    if (cached && cached.updatedAt >= profile.updatedAt) return cached.client;
+    if (cached) {
+      // The profile was edited (base URL, secret, concurrency): a fresh client, and the
+      // handles re-derived (a Sandbox profile's stored URLs follow its new origin).
+      void cached.client.then((c) => c.close(), () => undefined);
+      this.#handles.clear();
     }
+    const client = (async () => {
+      const secret = await this.#secrets.get(profile.id);
+      if (secret === null) throw new AppError('keychain', 'No secret is stored for this application; edit it and enter the secret.', { retryable: false });
+      return this.#createClient({
+        flavour: profile.flavour,
+        baseUrl: profile.baseUrl,
+        applicationId: profile.applicationId,
+        secret,
+        maxRetries: 0, // the monitor's own backoff retries
+        timeoutMs: this.#timeoutMs,
+        concurrency: profile.concurrency,
+      });
+    })();
+    const entry = { updatedAt: profile.updatedAt, client };
+    this.#clients.set(profile.id, entry);
+    client.catch(() => {
+      if (this.#clients.get(profile.id) === entry) this.#clients.delete(profile.id);
+    });
     return client;
   }
 
@@ -327,7 +341,7 @@ export class SessionsService {
   #profile(id: string): Profile | null {
     const now = Date.now();
     const cached = this.#profiles.get(id);
-    if (cached && now - cached.at < 5000) return cached.profile;
+    if (cached && now - cached.at < this.#profileTtlMs) return cached.profile;
     const profile = getProfile(this.#store, id);
     this.#profiles.set(id, { profile, at: now });
     return profile;

@@ -10,7 +10,7 @@ import { VirtualPhone } from '../../../src/sandbox/phone.ts';
 import { startSandbox } from '../../../src/sandbox/server.ts';
 import { tempDir, testKeychain } from '../services/helpers.ts';
 
-export const FAST: SessionsOptions = { intervals: { waitingMs: 40, liveMs: 80, jitter: 0.1, backoffBaseMs: 40, backoffMaxMs: 320 }, timeoutMs: 3000 };
+export const FAST: SessionsOptions = { intervals: { waitingMs: 40, liveMs: 80, jitter: 0.1, backoffBaseMs: 40, backoffMaxMs: 320 }, timeoutMs: 3000, profileTtlMs: 50 };
 
 export interface Fixture {
   dir: string;

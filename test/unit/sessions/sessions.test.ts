@@ -203,6 +203,23 @@ it('faults: 5xx, garbage, 401 and 404 mark the session "unknown (error)" keeping
   expect(s.get(id)).toMatchObject({ status: 'active', error: null, monitored: true });
 });
 
+it('an edit of the profile reaches the monitor: a moved base URL is polled there (and fails), moving it back recovers', async () => {
+  const f = (fx = await sessionsFixture());
+  const s = f.services.sessions;
+  const id = await startFor(f);
+  await f.phone.approve(await f.token('alice'));
+  await expect.poll(() => statusOf(f, id)).toBe('active');
+  const good = f.sandbox.baseUrl;
+  // A closed loopback port: the Sandbox profile's stored session URLs follow its new origin.
+  await f.services.applications.edit(f.profileId, { baseUrl: 'http://127.0.0.1:9' });
+  await expect.poll(() => s.get(id).error?.code).toBe('network');
+  expect(s.get(id)).toMatchObject({ status: 'active', monitored: true });
+  await f.services.applications.edit(f.profileId, { baseUrl: good });
+  await expect.poll(() => s.get(id).error).toBeNull();
+  await f.phone.walkAway(await f.token('alice'));
+  await expect.poll(() => statusOf(f, id)).toBe('walkaway');
+});
+
 it('log out all of a user\'s live sessions', async () => {
   const f = (fx = await sessionsFixture({ users: [{ userId: 'alice' }, { userId: 'carol' }] }));
   const s = f.services.sessions;
