@@ -35,6 +35,12 @@ export interface SandboxOptions {
   port?: number;
   /** Persistence; in-memory when absent. */
   dataFile?: string;
+  /**
+   * 32 bytes: application and session secrets are written to the data file
+   * only sealed with it (AES-256-GCM). The console passes its keychain data
+   * key, so its data folder holds no secret in plain text.
+   */
+  secretKey?: Uint8Array;
   /** The default app; random (32 hex ID, 48 hex secret) when absent and none persisted. */
   application?: { id: string; secret: string };
   /** Default 300. */
@@ -223,13 +229,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const faults = new Faults(options.faults ?? [], options.faultSeed ?? 1);
   const nonces = new NonceCache({ perClient: options.nonceCacheSize ?? 100_000 });
 
+  if (options.secretKey !== undefined && options.secretKey.length !== 32) throw new AppError('invalid_input', 'the secret key must be 32 bytes');
+  const secretKey = options.secretKey;
   let state = new State();
   if (options.dataFile) {
+    let restored: ReturnType<typeof State.fromSnapshot> | null = null;
     try {
       const raw = readDataFile(options.dataFile);
-      if (raw !== null) state = State.fromSnapshot(raw);
+      const known = options.application ? { id: options.application.id.toUpperCase(), secret: options.application.secret.toUpperCase() } : undefined;
+      if (raw !== null) restored = State.fromSnapshot(raw, { secretKey, known });
     } catch (error) {
       throw new AppError('invalid_input', `the sandbox data file is not usable: ${(error as Error).message}`);
+    }
+    if (restored) {
+      state = restored;
+      if (restored.skipped > 0) log(`sandbox: ${restored.skipped} stored application(s)/session(s) left out: their secrets could not be opened with this key`);
     }
   }
   if (options.application) {
@@ -240,7 +254,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     state.defaultApplicationId = app.id;
   }
   const persister = options.dataFile
-    ? new Persister(options.dataFile, () => state.snapshot(), (error) => log(`sandbox: could not write the data file: ${(error as Error).message}`))
+    ? new Persister(options.dataFile, () => state.snapshot(secretKey), (error) => log(`sandbox: could not write the data file: ${(error as Error).message}`))
     : null;
   const changed = () => persister?.touch();
   persister?.writeNow();

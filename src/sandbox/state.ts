@@ -5,6 +5,7 @@
  * whenever a session is read, with `now` in ms.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { open, seal } from '../main/secrets/envelope.ts';
 import type { AuthMethod, SessionStatus } from '../shared/iampass.ts';
 
 export interface Device {
@@ -92,12 +93,23 @@ export function canMove(from: SessionStatus, to: SessionStatus): boolean {
   return MOVES[to]?.has(from) ?? false;
 }
 
-/** The serialisable form written to the data file. */
+/**
+ * The serialisable form written to the data file. With a secret key (the
+ * console passes its keychain data key) application and session secrets are
+ * written only sealed (AES-256-GCM, bound to their application ID / session
+ * token); without one (the standalone sandbox) as text, in a 0600 file.
+ */
 export interface Snapshot {
   version: 1;
   defaultApplicationId: string;
-  applications: { id: string; secret: string; users: User[] }[];
-  sessions: Session[];
+  applications: { id: string; secret?: string; sealedSecret?: string; users: User[] }[];
+  sessions: (Omit<Session, 'secret'> & { secret?: string; sealedSecret?: string })[];
+}
+
+export interface RestoreOptions {
+  secretKey?: Uint8Array | undefined;
+  /** The caller's own application: its secret is known even when the stored one cannot be opened. */
+  known?: { id: string; secret: string } | undefined;
 }
 
 export class State {
@@ -150,31 +162,71 @@ export class State {
     app.users.delete(userId);
   }
 
-  snapshot(): Snapshot {
+  /** Sealed secrets by `app:<id>` / `session:<token>`, so an unchanged secret is not re-encrypted on every write. */
+  readonly #sealed = new Map<string, [secret: string, sealed: string]>();
+
+  #seal(key: Uint8Array, aad: string, secret: string): string {
+    const cached = this.#sealed.get(aad);
+    if (cached && cached[0] === secret) return cached[1];
+    const sealed = seal(key, secret, aad).toString('base64');
+    this.#sealed.set(aad, [secret, sealed]);
+    return sealed;
+  }
+
+  snapshot(secretKey?: Uint8Array): Snapshot {
+    const secretOf = (aad: string, secret: string) => (secretKey ? { sealedSecret: this.#seal(secretKey, aad, secret) } : { secret });
     return {
       version: 1,
       defaultApplicationId: this.defaultApplicationId,
-      applications: [...this.applications.values()].map((a) => ({ id: a.id, secret: a.secret, users: [...a.users.values()] })),
-      sessions: [...this.sessions.values()],
+      applications: [...this.applications.values()].map((a) => ({ id: a.id, ...secretOf(`app:${a.id}`, a.secret), users: [...a.users.values()] })),
+      sessions: [...this.sessions.values()].map(({ secret, ...rest }) => ({ ...rest, ...secretOf(`session:${rest.token}`, secret) })),
     };
   }
 
-  static fromSnapshot(raw: unknown): State {
+  /**
+   * Restores a snapshot. Sealed secrets are opened with `secretKey`; an
+   * application or session whose secret cannot be recovered (no key, or the
+   * key changed) is left out, except the caller's own application, whose
+   * secret the caller supplies again. `skipped` counts what was left out.
+   */
+  static fromSnapshot(raw: unknown, options: RestoreOptions = {}): State & { skipped: number } {
     const snap = raw as Snapshot;
     if (typeof snap !== 'object' || snap === null || snap.version !== 1 || !Array.isArray(snap.applications) || !Array.isArray(snap.sessions)) {
       throw new Error('not a sandbox data file (version 1)');
     }
-    const state = new State();
+    const unseal = (aad: string, item: { secret?: unknown; sealedSecret?: unknown }): string | null => {
+      if (typeof item.secret === 'string') return item.secret;
+      if (typeof item.sealedSecret !== 'string' || !options.secretKey) return null;
+      try {
+        return open(options.secretKey, Buffer.from(item.sealedSecret, 'base64'), aad);
+      } catch {
+        return null;
+      }
+    };
+    const state = Object.assign(new State(), { skipped: 0 });
     state.defaultApplicationId = String(snap.defaultApplicationId);
     for (const a of snap.applications) {
-      const app = state.addApplication(a.id, a.secret);
+      const secret = unseal(`app:${a.id}`, a) ?? (options.known && options.known.id === a.id ? options.known.secret : null);
+      if (secret === null) {
+        state.skipped++;
+        continue;
+      }
+      const app = state.addApplication(a.id, secret);
       for (const u of a.users) {
         app.users.set(u.id, { ...u });
         if (u.linkHash) state.links.set(u.linkHash, [a.id, u.id]);
         if (u.device) state.devices.set(u.device.id, [a.id, u.id]);
       }
     }
-    for (const s of snap.sessions) state.sessions.set(s.token, { ...s });
+    for (const s of snap.sessions) {
+      const secret = unseal(`session:${s.token}`, s);
+      if (secret === null || !state.applications.has(s.applicationId)) {
+        state.skipped++;
+        continue;
+      }
+      const { sealedSecret: _sealed, ...rest } = s;
+      state.sessions.set(s.token, { ...rest, secret });
+    }
     return state;
   }
 }

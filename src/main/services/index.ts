@@ -69,13 +69,22 @@ export interface Services {
 export const defaultTester: ConnectionTester = makeConnectionTester((config) => new IampassClient({ ...config, maxRetries: 0 }));
 export const defaultLauncher: SandboxLauncher = { start: (options) => startSandbox(options) };
 
+/**
+ * The console's embedded sandbox: like defaultLauncher, but the sandbox's
+ * data file holds its application and session secrets only sealed with the
+ * keychain data key, so the data folder has no secret in plain text.
+ */
+export function keychainSealedLauncher(secrets: Pick<SecretStore, 'dataKey'>): SandboxLauncher {
+  return { start: async (options) => startSandbox({ ...options, secretKey: await secrets.dataKey() }) };
+}
+
 export function openServices(options: ServicesOptions): Services {
   const store = openStore(join(options.dataDir, STORE_FILE));
   const secrets = options.secrets ?? new Keychain();
   const now = options.now ?? Date.now;
   const audit = new AuditService(store, now);
   const tester = options.tester ?? defaultTester;
-  const launcher = options.launcher ?? defaultLauncher;
+  const launcher = options.launcher ?? keychainSealedLauncher(secrets);
   const applications = new ApplicationsService({ store, secrets, audit, now, tester });
   const pinned = options.profileId === undefined ? {} : { profileId: options.profileId };
   const sessions = new SessionsService({ store, secrets, audit, now, ...pinned, ...(options.notifier ? { notifier: options.notifier } : {}), ...(options.sessions ? { options: options.sessions } : {}) });

@@ -95,6 +95,53 @@ describe('sandbox persistence (--data FILE)', () => {
     }
   }, 60_000);
 
+  it('with a secret key, application and session secrets are stored only sealed; another key keeps only the caller\'s own application', async () => {
+    const dataFile = join(dir, 'sealed.json');
+    const key = Buffer.alloc(32, 7);
+    const own = { id: 'ABCDEF0123456789ABCDEF0123456789', secret: 'ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789' };
+    // A plain file from before (no key) is sealed on the next write.
+    const plain = await Harness.start({ dataFile, application: own });
+    await plain.enrol('alice');
+    await plain.close();
+    expect(readFileSync(dataFile, 'utf8')).toContain(own.secret);
+
+    const h = await Harness.start({ dataFile, application: own, secretKey: key });
+    const s = (await h.authenticate('alice')).session!;
+    await h.phone.approve(s.token);
+    const extra = await h.phone.createApplication();
+    await h.close();
+    const text = readFileSync(dataFile, 'utf8');
+    for (const secret of [own.secret, s.secret, extra.secret]) expect(text).not.toContain(secret);
+    expect(text).toContain('sealedSecret');
+
+    // Same key, no application passed: everything is back, including the session and the extra application.
+    const same = await Harness.start({ dataFile, secretKey: key });
+    try {
+      expect(same.app).toEqual({ clientId: own.id, secret: own.secret });
+      expect(await same.hasDevice('alice')).toBe(true);
+      const moved = { ...s, statusUrl: `${same.sandbox.baseUrl}/authentication/status/${s.token}`, logoutUrl: `${same.sandbox.baseUrl}/authentication/logout/${s.token}` };
+      expect(await same.status(moved)).toBe('active');
+      const a = await signed('POST', `${same.sandbox.baseUrl}/management/add_users/${extra.id}`, { clientId: extra.id, secret: extra.secret }, { body: '{"users":["z"]}' });
+      expect(a.status).toBe(201);
+    } finally {
+      await same.close();
+    }
+
+    // Another key (the keychain's data key was reset): the caller's own application and its users survive; what cannot be opened is left out.
+    const lines: string[] = [];
+    const other = await Harness.start({ dataFile, application: own, secretKey: Buffer.alloc(32, 9), log: (l) => lines.push(l) });
+    try {
+      expect(await other.hasDevice('alice')).toBe(true);
+      const a = await signed('POST', `${other.sandbox.baseUrl}/management/add_users/${extra.id}`, { clientId: extra.id, secret: extra.secret }, { body: '{"users":["z"]}' });
+      expect(a.status).toBe(404);
+      expect(lines.join('\n')).toMatch(/2 stored application\(s\)\/session\(s\) left out/);
+      for (const secret of [own.secret, s.secret, extra.secret]) expect(lines.join('\n')).not.toContain(secret);
+    } finally {
+      await other.close();
+    }
+    await expect(startSandbox({ secretKey: Buffer.alloc(16) })).rejects.toMatchObject({ code: 'invalid_input' });
+  });
+
   it('an explicit application is added to a persisted state and becomes the default', async () => {
     const dataFile = join(dir, 'explicit.json');
     const first = await startSandbox({ dataFile });

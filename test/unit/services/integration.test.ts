@@ -1,11 +1,15 @@
 // The services wired to the REAL IampassClient and the REAL embedded sandbox
 // (strict HMAC over loopback), the real keychain and a real SQLite file.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { IampassClient } from '../../../src/main/iampass/client.ts';
 import { startSandbox } from '../../../src/sandbox/server.ts';
 import { makeConnectionTester } from '../../../src/main/services/connection-test.ts';
 import type { SandboxLauncher } from '../../../src/main/services/first-run.ts';
+import { SANDBOX_DATA_FILE } from '../../../src/main/services/first-run.ts';
 import { openServices, type Services } from '../../../src/main/services/index.ts';
+import { VirtualPhone } from '../../../src/sandbox/phone.ts';
 import { APP_ID, SECRET, filesContain, tempDir, testKeychain } from './helpers.ts';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -81,4 +85,40 @@ it('restarts the sandbox on a free port with the same credentials, and its users
   const again = new IampassClient({ flavour: 'Sandbox', baseUrl: second.sandbox!.baseUrl, applicationId: second.profile!.applicationId, secret, maxRetries: 0 });
   // A user the sandbox did not keep would be a 404 (not_found), not `false`.
   expect(await again.hasRegisteredDevice('persisted@example.com')).toBe(false);
+});
+
+it('the console launcher seals the sandbox secrets: no file of the data folder holds the application or a session secret, and a restart restores users and sessions', async () => {
+  services = openServices({ dataDir: tmp.dir, secrets: kc.keychain, tester });
+  const first = await services.ensureSandbox();
+  const secret = (await kc.keychain.get(first.profile!.id))!;
+  const config = { flavour: 'Sandbox' as const, applicationId: first.profile!.applicationId, secret, maxRetries: 0 };
+  const client = new IampassClient({ ...config, baseUrl: first.sandbox!.baseUrl });
+  await client.addUsers(['kept@example.com']);
+  const phone = new VirtualPhone(first.sandbox!.baseUrl);
+  await phone.register(await client.registrationLink('kept@example.com'));
+  const started = await client.authenticateUser('kept@example.com', { durationSeconds: 3600 });
+  if (!started.started) throw new Error('not started');
+  await phone.approve(started.session.sessionToken);
+  client.close();
+  await services.close();
+  services = null;
+
+  for (const needle of [secret, secret.toLowerCase(), started.session.sessionSecret]) expect(filesContain(tmp.dir, needle)).toEqual([]);
+  const data = JSON.parse(readFileSync(join(tmp.dir, SANDBOX_DATA_FILE), 'utf8')) as { applications: { secret?: string; sealedSecret?: string }[]; sessions: { secret?: string; sealedSecret?: string }[] };
+  for (const item of [...data.applications, ...data.sessions]) {
+    expect(item.secret).toBeUndefined();
+    expect(item.sealedSecret).toMatch(/^[A-Za-z0-9+/]+=*$/);
+  }
+
+  services = openServices({ dataDir: tmp.dir, secrets: kc.keychain, tester });
+  const second = await services.ensureSandbox();
+  const base = second.sandbox!.baseUrl;
+  const again = new IampassClient({ ...config, baseUrl: base });
+  try {
+    expect(await again.hasRegisteredDevice('kept@example.com')).toBe(true);
+    const session = { ...started.session, statusUrl: `${base}/authentication/status/${started.session.sessionToken}`, logoutUrl: `${base}/authentication/logout/${started.session.sessionToken}` };
+    expect(await again.sessionStatus(session)).toEqual({ authenticated: true, status: 'active' });
+  } finally {
+    again.close();
+  }
 });
