@@ -182,10 +182,11 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
           expect(JSON.stringify(responses)).not.toContain(variant);
           expect(JSON.stringify(events)).not.toContain(variant);
           expect(logs.join('\n')).not.toContain(variant);
-          const sqlite = readdirSync(t.dataDir).filter((f) => f.includes('.sqlite'));
-          // The database and its write-ahead log (WAL mode), both searched.
-          expect(sqlite.some((f) => f.endsWith('-wal'))).toBe(true);
-          for (const f of sqlite) expect(readFileSync(join(t.dataDir, f)).includes(Buffer.from(variant))).toBe(false);
+          // Every file of the data folder: the database, its write-ahead log (WAL mode), the embedded sandbox's data file.
+          const files = readdirSync(t.dataDir, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(join(t.dataDir, f)).isFile());
+          expect(files.some((f) => f.endsWith('.sqlite-wal'))).toBe(true);
+          expect(files).toContain('sandbox-data.json');
+          for (const f of files) expect(readFileSync(join(t.dataDir, f)).includes(Buffer.from(variant)), f).toBe(false);
         }
       }
       // The secret crossed the bridge only inward, as the payload of add / edit.
