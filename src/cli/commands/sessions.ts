@@ -174,37 +174,59 @@ exits 1 with the service's reason.`,
     name: 'sessions watch',
     args: '[--until-idle] [--interval S]',
     summary: 'Follow the live sessions and print every status change (Ctrl+C stops).',
-    help: `Resumes the monitor on the live sessions in the store, as the console does, and
-prints one line (--json: one JSON object per line) per change. --until-idle
-exits once no session of the profile is live any more.`,
+    help: `Prints one line per live session of the profile (--json: one JSON object per
+line), then one per change: a status, or a status that cannot be read (and its
+recovery). Sessions started later, by the console or another iampass-admin, are
+picked up within a couple of seconds. The statuses come from this process's own
+polls, so a change another process saw first is still printed. --until-idle
+exits once no session of the profile is live any more. Ctrl+C stops (exit 0).`,
     options: { 'until-idle': { type: 'boolean' }, interval: { type: 'string' } },
     positionals: { min: 0, max: 0 },
     async run(ctx, values) {
-      const { services, profile } = await ctx.pinned(monitorOptions(values));
+      const options = monitorOptions(values);
+      const { services, profile } = await ctx.pinned(options);
       const untilIdle = bool(values, 'until-idle');
       const stopper = untilStopped();
-      const live = () => services.sessions.list({ filter: 'live', limit: 10_000 }).sessions.length;
+      // What this process last printed per session of the profile: "status" or "status!" while unreadable.
+      const shown = new Map<string, string>();
+      const stateOf = (v: SessionView) => `${v.status}${v.error ? '!' : ''}`;
+      const show = (v: SessionView) => {
+        shown.set(v.id, stateOf(v));
+        if (ctx.out.json) ctx.out.data(sessionJson(v), true);
+        else ctx.out.line(viewLine(v));
+      };
+      const liveNow = () => services.sessions.list({ filter: 'live', limit: 10_000 }).sessions;
+      /** Follows the profile's live sessions not followed yet (the monitor resumes every profile's). */
+      const discover = (): number => {
+        services.sessions.resume();
+        const live = liveNow();
+        for (const v of live) if (!shown.has(v.id)) show(v);
+        return live.length;
+      };
       const off = services.sessions.on((e) => {
         if (e.type === 'alert') {
-          if (!ctx.out.json) ctx.out.note(`alert: ${e.payload.message}`);
+          if (shown.has(e.payload.sessionId) && !ctx.out.json) ctx.out.note(`alert: ${e.payload.message}`);
           return;
         }
         const v = e.payload.session;
-        if (e.payload.previous === v.status && !v.error) return;
-        // only this profile's sessions (the monitor follows every profile's)
-        if (!services.sessions.list({ userId: v.userId, limit: 10_000 }).sessions.some((s) => s.id === v.id)) return;
-        if (ctx.out.json) ctx.out.data(sessionJson(v), true);
-        else ctx.out.line(viewLine(v));
-        if (untilIdle && live() === 0) stopper.stop();
+        const before = shown.get(v.id);
+        if (before === undefined || before === stateOf(v)) return; // another profile's, or nothing new
+        show(v);
+        if (untilIdle && liveNow().length === 0) stopper.stop();
       });
+      const everyMs = Math.max(1000, options.sessions?.intervals?.liveMs ?? 2000);
+      let timer: ReturnType<typeof setInterval> | undefined;
       try {
-        services.sessions.resume();
-        const n = live();
+        const n = discover();
         ctx.out.note(`Watching ${String(n)} live sessions of "${profile.name}"${untilIdle ? '' : ' (Ctrl+C stops)'}.`);
         if (untilIdle && n === 0) return EXIT.ok;
+        timer = setInterval(() => {
+          if (discover() === 0 && untilIdle) stopper.stop();
+        }, everyMs);
         await stopper.promise;
         return EXIT.ok;
       } finally {
+        clearInterval(timer);
         stopper.stop();
         off();
       }

@@ -128,6 +128,8 @@ interface CliOptions {
   /** The Node to run the bin with (default: this Node 24). */
   node?: string;
   bin?: string;
+  /** Called with the whole stdout so far, as it grows (to follow a long-running command). */
+  onStdout?: (text: string) => void;
 }
 
 /** Every run, for the final "never printed a secret or link where it should not" sweep. */
@@ -147,12 +149,15 @@ async function slot<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-function spawnRun(command: string, args: string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<Ran> {
+function spawnRun(command: string, args: string[], env: NodeJS.ProcessEnv, stdin = '', onStdout?: (text: string) => void): Promise<Ran> {
   return new Promise((done, fail) => {
     const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      onStdout?.(stdout);
+    });
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
     child.on('error', fail);
@@ -180,6 +185,7 @@ function cli(args: string[], options: CliOptions = {}): Promise<Ran> {
       [options.bin ?? BIN, '--data', options.dataDir ?? data, ...args],
       testEnv(options.env),
       options.stdin,
+      options.onStdout,
     ),
   );
 }
@@ -579,31 +585,41 @@ describe('against the sandbox', () => {
     expect(human.stdout).toMatch(new RegExp(`${id}\\s+alice\\s+closed`));
   });
 
-  it('sessions watch --until-idle prints the change when the user denies, then exits; sessions logout --user', async () => {
-    const started = await cli(['auth', 'start', 'alice', '--json']);
-    expect(started.code, started.stderr).toBe(0);
-    expect(json(SessionJson, started.stdout).status).toBe('pending');
-    const watching = cli(['sessions', 'watch', '--until-idle', '--interval', '0.1', '--json']);
-    await expect.poll(async () => (await phone.pending(sandbox.applicationId, iampassId)).length, { timeout: 15_000 }).toBe(1);
-    const pending = await phone.pending(sandbox.applicationId, iampassId);
-    await phone.deny(pending[0]?.id ?? '');
-    const watched = await watching;
-    expect(watched.code, watched.stderr).toBe(0);
-    expect(watched.stdout.trim().split('\n').map((l) => json(SessionJson, l).status)).toContain('cancelled');
+  it('sessions watch --until-idle: prints the live sessions, picks up one started later, prints changes another process saw first, exits when idle', async () => {
+    const first = await cli(['auth', 'start', 'alice', '--methods', 'device', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    const s1 = json(SessionJson, first.stdout);
+    expect(s1.status).toBe('pending');
+    let watchOut = '';
+    const watching = cli(['sessions', 'watch', '--until-idle', '--interval', '0.1', '--json'], { onStdout: (text) => (watchOut = text) });
+    const watchLines = () => watchOut.split('\n').filter(Boolean).map((l) => json(SessionJson, l));
+    await expect.poll(() => watchLines().some((v) => v.id === s1.id && v.status === 'pending'), { timeout: 15_000 }).toBe(true);
 
-    // approved, then every live session of alice logged out at once
-    const second = cli(['auth', 'start', 'alice', '--watch', '--interval', '0.1']);
-    let requestId: string | undefined;
-    await expect
-      .poll(async () => (requestId = (await phone.pending(sandbox.applicationId, iampassId))[0]?.id), { timeout: 15_000 })
-      .toBeDefined();
-    await phone.approve(requestId ?? '');
+    // A second session, started and followed by another process after the watch began.
+    let secondOut = '';
+    const second = cli(['auth', 'start', 'alice', '--methods', 'acceptance', '--watch', '--interval', '0.1'], { onStdout: (text) => (secondOut = text) });
+    const secondId = () => /^\S+\s+(\S+)\s+alice\s+pending$/m.exec(secondOut)?.[1];
+    await expect.poll(secondId, { timeout: 15_000 }).toBeDefined();
+    const s2 = secondId() ?? '';
+    await expect.poll(() => watchLines().some((v) => v.id === s2), { timeout: 15_000 }).toBe(true); // picked up
+    const requests = await phone.pending(sandbox.applicationId, iampassId);
+    await phone.approve(requests.find((r) => r.methods?.join() === 'acceptance')?.id ?? '');
     const approved = await second;
     expect(approved.code, approved.stderr).toBe(0);
     expect(approved.stdout).toMatch(/alice\s+pending\n.*alice\s+active\n$/s);
+    await phone.deny(requests.find((r) => r.methods?.join() === 'device')?.id ?? '');
+    await expect.poll(() => watchLines().some((v) => v.id === s1.id && v.status === 'cancelled'), { timeout: 15_000 }).toBe(true);
+
+    // Logged out by another process, which writes "closed" to the store first: the watch still prints it, then exits.
     const byUser = await cli(['sessions', 'logout', '--user', 'alice', '--json']);
     expect(byUser.code, byUser.stderr).toBe(0);
     expect(JSON.parse(byUser.stdout)).toEqual({ loggedOut: 1, failed: 0 });
+    const watched = await watching;
+    expect(watched.code, watched.stderr).toBe(0);
+    const statuses = (id: string) => watchLines().filter((v) => v.id === id).map((v) => v.status);
+    expect(statuses(s1.id)).toEqual(['pending', 'cancelled']);
+    expect(statuses(s2).at(-1)).toBe('closed');
+    expect(statuses(s2)).toContain('active');
   });
 
   it('users lost-device prints a fresh link, users delete removes, audit export writes CSV and JSON', async () => {
