@@ -35,7 +35,10 @@ async function open(colorScheme: 'light' | 'dark' = 'light') {
       app: { version: 'e2e', dataDir: f.dir },
       services: f.services,
       bus,
-      onboardingPorts: { clipboard: { writeText: (t) => void clipboard.push(t) }, saveFile: { save: () => Promise.resolve(false) } },
+      onboardingPorts: {
+        clipboard: { writeText: (t) => void clipboard.push(t) },
+        saveFile: { save: () => Promise.resolve(false) },
+      },
     }),
   );
   app = await launchConsole({ bus, router, colorScheme, viewport: { width: 1360, height: 860 } });
@@ -49,16 +52,24 @@ async function axe(page: Page, include?: string) {
   const builder = new AxeBuilder({ page });
   if (include) builder.include(include);
   const r = await builder.analyze();
-  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  return r.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
-const rowOf = (page: Page, userId: string) => page.locator(`[data-testid="user-row"][data-user-id="${userId.replace(/["\\]/g, '\\$&')}"]`);
+const rowOf = (page: Page, userId: string) =>
+  page.locator(`[data-testid="user-row"][data-user-id="${userId.replace(/["\\]/g, '\\$&')}"]`);
 const count = (page: Page) => page.getByTestId('users-count').textContent();
 /** The user IDs of the rendered rows, top to bottom. */
-const shownIds = async (page: Page) => Promise.all((await page.getByTestId('user-row').all()).map((r) => r.getAttribute('data-user-id')));
+const shownIds = async (page: Page) =>
+  Promise.all((await page.getByTestId('user-row').all()).map((r) => r.getAttribute('data-user-id')));
 /** `[userId, result]` of each per-row result of a finished job. */
 const resultRows = async (scope: ReturnType<Page['getByTestId']>) =>
-  Promise.all((await scope.getByTestId('job-result-row').all()).map(async (r) => [await r.locator('.ux-result__id').textContent(), await r.getAttribute('data-result')] as const));
+  Promise.all(
+    (await scope.getByTestId('job-result-row').all()).map(
+      async (r) => [await r.locator('.ux-result__id').textContent(), await r.getAttribute('data-result')] as const,
+    ),
+  );
 
 /** Reads the QR canvas pixels in the page and decodes them with jsQR. */
 async function decodeCanvas(page: Page): Promise<string> {
@@ -97,7 +108,16 @@ it('add one, paste a list, import a CSV (mapping, preview, duplicates), per-row 
 
   // A pasted list: odd characters, a display name, a duplicate, blank, too long, a control character.
   await dialog.getByRole('tab', { name: 'Paste a list' }).click();
-  const pasted = ['a b/c%d+e', 'bob, Bob Martin', 'chloé', 'bob', '   ', 'x'.repeat(257), 'tab\there', 'Zoë Ångström 🦄'].join('\n');
+  const pasted = [
+    'a b/c%d+e',
+    'bob, Bob Martin',
+    'chloé',
+    'bob',
+    '   ',
+    'x'.repeat(257),
+    'tab\there',
+    'Zoë Ångström 🦄',
+  ].join('\n');
   await dialog.getByLabel('User IDs, one per line').fill(pasted);
   await dialog.getByRole('button', { name: 'Add 8 users' }).click();
   await waitJob(dialog);
@@ -114,11 +134,20 @@ it('add one, paste a list, import a CSV (mapping, preview, duplicates), per-row 
   expect(await f.client.hasRegisteredDevice(f.iampassId('a b/c%d+e')!)).toBe(false); // exists on the server under its opaque ID
 
   // CSV import through the file input: mapping guessed from the header, duplicates removed.
-  const csv = ['email,name,team', ...Array.from({ length: 14 }, (_, i) => `user${i}@corp.example,User ${i},ops`), 'user3@corp.example,Again,ops', ',No id,ops'].join('\n');
+  const csv = [
+    'email,name,team',
+    ...Array.from({ length: 14 }, (_, i) => `user${i}@corp.example,User ${i},ops`),
+    'user3@corp.example,Again,ops',
+    ',No id,ops',
+  ].join('\n');
   await page.getByRole('button', { name: 'Add users' }).first().click();
   await dialog.getByRole('tab', { name: 'CSV file' }).click();
-  await dialog.getByTestId('csv-input').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
-  await expect.poll(() => dialog.getByTestId('csv-counts').textContent()).toContain('16 rows · 14 valid · 2 invalid (1 duplicates removed)');
+  await dialog
+    .getByTestId('csv-input')
+    .setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await expect
+    .poll(() => dialog.getByTestId('csv-counts').textContent())
+    .toContain('16 rows · 14 valid · 2 invalid (1 duplicates removed)');
   expect(await dialog.getByLabel('User ID column').inputValue()).toBe('0');
   await dialog.getByLabel('Display name column').selectOption({ label: 'name' });
   await app!.screenshot('users-csv-preview-light');
@@ -185,7 +214,9 @@ it('QR onboarding: the canvas decodes to the issued link, the phone registers an
   await expect.poll(() => rowOf(page, user).count()).toBe(1);
   await app!.screenshot('users-table-dark');
 
-  await rowOf(page, user).getByRole('button', { name: `Show registration QR for ${user}` }).click();
+  await rowOf(page, user)
+    .getByRole('button', { name: `Show registration QR for ${user}` })
+    .click();
   const dialog = page.getByTestId('qr-dialog');
   const link = await decodeCanvas(page);
   expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
@@ -210,7 +241,9 @@ it('QR onboarding: the canvas decodes to the issued link, the phone registers an
   await dialog.getByRole('button', { name: 'Report lost and show a new code' }).click();
   const link2 = await decodeCanvas(page);
   expect(link2).not.toBe(link);
-  await expect.poll(() => rowOf(page, user).getByTestId('device-state').getAttribute('data-state')).toBe('not_registered');
+  await expect
+    .poll(() => rowOf(page, user).getByTestId('device-state').getAttribute('data-state'))
+    .toBe('not_registered');
   expect(await f.client.hasRegisteredDevice(f.iampassId(user)!)).toBe(false);
   await app!.screenshot('users-lost-qr-dark');
   await f.phone.register(link2);
@@ -219,6 +252,41 @@ it('QR onboarding: the canvas decodes to the issued link, the phone registers an
   expect(await f.client.hasRegisteredDevice(f.iampassId(user)!)).toBe(true);
   await dialog.getByRole('button', { name: 'Done' }).click();
   expect(await page.content()).not.toContain(link2);
+
+  // A registered user offers "Lost device…" (in the menu) instead of a new code.
+  expect(
+    await rowOf(page, user)
+      .getByRole('button', { name: `Show registration QR for ${user}` })
+      .count(),
+  ).toBe(0);
+
+  // Authenticate from the row's menu, keyboard only: the Sessions dialog opens for this user, the phone gets the request,
+  // and once approved the row shows the last authentication.
+  await rowOf(page, user)
+    .getByRole('button', { name: `More actions for ${user}` })
+    .focus();
+  await page.keyboard.press('Enter');
+  const menu = page.getByRole('menu', { name: `Actions for ${user}` });
+  expect(await menu.getByRole('menuitem').allTextContents()).toEqual([
+    'Details',
+    'Lost device…',
+    'Check device status',
+    'Authenticate…',
+    'Delete…',
+  ]);
+  await app!.screenshot('users-row-menu-dark');
+  expect(await axe(page)).toEqual([]);
+  for (let k = 0; k < 3; k++) await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  const auth = page.getByRole('dialog', { name: 'Authenticate a user' });
+  expect(await auth.getByLabel('User ID').inputValue()).toBe(user);
+  await auth.getByRole('button', { name: 'Send request' }).click();
+  await expect.poll(async () => (await f.phone.pending(f.sandbox.applicationId, f.iampassId(user)!)).length).toBe(1);
+  const [request] = await f.phone.pending(f.sandbox.applicationId, f.iampassId(user)!);
+  await f.phone.approve(request!.id);
+  await expect
+    .poll(() => rowOf(page, user).locator('.ux-cell--lastAuthAt').textContent(), { timeout: 10_000 })
+    .toBe('just now');
   expect(app!.pageErrors).toEqual([]);
 });
 
@@ -240,11 +308,39 @@ it('the code hides when the window loses focus and after the chosen time; check 
   await dialog.getByLabel('Close').click();
   expect(f.services.onboarding.openHandles()).toEqual([]);
 
-  await rowOf(page, 'bob').getByRole('button', { name: 'Check device status of bob' }).click();
-  await expect.poll(() => rowOf(page, 'bob').getByTestId('device-state').getAttribute('data-state')).toBe('not_registered');
+  // After the chosen time (page clock fast-forwarded): hidden, and main's handle closed. The choice is remembered.
+  await page.clock.install();
+  await rowOf(page, 'alice').getByRole('button', { name: 'Show registration QR for alice' }).click();
+  await decodeCanvas(page);
+  expect(f.services.onboarding.openHandles()).toHaveLength(1);
+  await dialog.getByLabel('Hide after').selectOption({ label: '30 s' });
+  await expect.poll(() => dialog.getByTestId('qr-countdown').textContent()).toMatch(/^0:(30|29)$/);
+  await page.clock.fastForward(31_000);
+  await expect.poll(() => dialog.getByTestId('qr-hidden').textContent()).toContain('time limit');
+  expect(await dialog.getByTestId('qr-canvas').count()).toBe(0);
+  await expect.poll(() => f.services.onboarding.openHandles()).toEqual([]);
+  await page.keyboard.press('Escape');
+  await rowOf(page, 'alice').getByRole('button', { name: 'Show registration QR for alice' }).click();
+  await decodeCanvas(page);
+  expect(await dialog.getByLabel('Hide after').inputValue()).toBe('30');
+  await page.keyboard.press('Escape');
+  await expect.poll(() => f.services.onboarding.openHandles()).toEqual([]);
+
+  await rowOf(page, 'bob').getByRole('button', { name: 'More actions for bob' }).click();
+  await page
+    .getByRole('menu', { name: 'Actions for bob' })
+    .getByRole('menuitem', { name: 'Check device status' })
+    .click();
+  await expect
+    .poll(() => rowOf(page, 'bob').getByTestId('device-state').getAttribute('data-state'))
+    .toBe('not_registered');
   expect(await rowOf(page, 'bob').textContent()).toContain('checked just now');
   await page.getByRole('button', { name: 'Refresh all statuses' }).click();
-  await expect.poll(() => page.getByTestId('users-notice').textContent(), { timeout: 10_000 }).toContain('0 registered, 2 not registered');
-  await expect.poll(() => rowOf(page, 'alice').getByTestId('device-state').getAttribute('data-state')).toBe('not_registered');
+  await expect
+    .poll(() => page.getByTestId('users-notice').textContent(), { timeout: 10_000 })
+    .toContain('0 registered, 2 not registered');
+  await expect
+    .poll(() => rowOf(page, 'alice').getByTestId('device-state').getAttribute('data-state'))
+    .toBe('not_registered');
   expect(app!.pageErrors).toEqual([]);
 });

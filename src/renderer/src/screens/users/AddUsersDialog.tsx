@@ -41,7 +41,10 @@ export function AddUsersDialog(props: { onClose: () => void }) {
   const trackJob = useUsers((s) => s.trackJob);
   const base = useId();
 
-  async function start(run: Promise<{ ok: true; value: { jobId: string } } | { ok: false; message: string }>, kind: 'users.add' | 'users.import') {
+  async function start(
+    run: Promise<{ ok: true; value: { jobId: string } } | { ok: false; message: string }>,
+    kind: 'users.add' | 'users.import',
+  ) {
     setError(null);
     const r = await run;
     if (!r.ok) setError(r.message);
@@ -53,7 +56,8 @@ export function AddUsersDialog(props: { onClose: () => void }) {
 
   const onTabKey = (e: KeyboardEvent) => {
     const i = TABS.findIndex((t) => t.id === tab);
-    const next = e.key === 'ArrowRight' ? (i + 1) % TABS.length : e.key === 'ArrowLeft' ? (i + TABS.length - 1) % TABS.length : -1;
+    const next =
+      e.key === 'ArrowRight' ? (i + 1) % TABS.length : e.key === 'ArrowLeft' ? (i + TABS.length - 1) % TABS.length : -1;
     if (next < 0) return;
     e.preventDefault();
     setTab(TABS[next]!.id);
@@ -99,9 +103,19 @@ export function AddUsersDialog(props: { onClose: () => void }) {
             ))}
           </div>
           <div role="tabpanel" id={`${base}-panel`} aria-labelledby={`${base}-tab-${tab}`} className="ux-tabpanel">
-            {tab === 'one' ? <OneForm onSubmit={(u) => void start(invoke('users.add', { users: [u] }), 'users.add')} /> : null}
-            {tab === 'paste' ? <PasteForm onSubmit={(users) => void start(invoke('users.add', { users }), 'users.add')} /> : null}
-            {tab === 'csv' ? <CsvForm onImport={(text, mapping, hasHeader) => void start(invoke('users.importCsv', { text, mapping, hasHeader }), 'users.import')} /> : null}
+            {tab === 'one' ? (
+              <OneForm onSubmit={(u) => void start(invoke('users.add', { users: [u] }), 'users.add')} />
+            ) : null}
+            {tab === 'paste' ? (
+              <PasteForm onSubmit={(users) => void start(invoke('users.add', { users }), 'users.add')} />
+            ) : null}
+            {tab === 'csv' ? (
+              <CsvForm
+                onImport={(text, mapping, hasHeader) =>
+                  void start(invoke('users.importCsv', { text, mapping, hasHeader }), 'users.import')
+                }
+              />
+            ) : null}
           </div>
           {error ? (
             <p className="ux-error" role="alert">
@@ -130,7 +144,14 @@ function OneForm(props: { onSubmit: (u: { userId: string; displayName?: string }
   return (
     <form className="ux-form" onSubmit={submit} noValidate>
       <label htmlFor={`${id}-u`}>User ID</label>
-      <input id={`${id}-u`} value={userId} onChange={(e) => setUserId(e.target.value)} autoFocus aria-invalid={problem ? true : undefined} aria-describedby={problem ? `${id}-p` : undefined} />
+      <input
+        id={`${id}-u`}
+        value={userId}
+        onChange={(e) => setUserId(e.target.value)}
+        autoFocus
+        aria-invalid={problem ? true : undefined}
+        aria-describedby={problem ? `${id}-p` : undefined}
+      />
       {problem ? (
         <p id={`${id}-p`} className="ux-error">
           {problem}
@@ -162,13 +183,23 @@ function PasteForm(props: { onSubmit: (users: { userId: string; displayName?: st
       }}
     >
       <label htmlFor={`${id}-t`}>User IDs, one per line</label>
-      <textarea id={`${id}-t`} rows={9} value={text} onChange={(e) => setText(e.target.value)} placeholder={'alice\nbob, Bob Martin\nchloé'} spellCheck={false} aria-describedby={`${id}-h`} />
+      <textarea
+        id={`${id}-t`}
+        rows={9}
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        placeholder={'alice\nbob, Bob Martin\nchloé'}
+        spellCheck={false}
+        aria-describedby={`${id}-h`}
+      />
       <p id={`${id}-h`} className="ux-muted">
         Optional display name after a comma. Duplicates and invalid IDs are reported per line.
       </p>
       <div className="ux-actions">
         <button type="submit" className="ux-btn ux-btn--primary" disabled={users.length === 0}>
-          {users.length === 0 ? 'Add users' : `Add ${users.length.toLocaleString('en-US')} ${users.length === 1 ? 'user' : 'users'}`}
+          {users.length === 0
+            ? 'Add users'
+            : `Add ${users.length.toLocaleString('en-US')} ${users.length === 1 ? 'user' : 'users'}`}
         </button>
       </div>
     </form>
@@ -183,7 +214,12 @@ function CsvForm(props: { onImport: (text: string, mapping: CsvMapping, hasHeade
   const id = useId();
 
   async function refresh(t: string, mapping?: CsvMapping, hasHeader?: boolean) {
-    const r = await invoke('users.csvPreview', { text: t, previewRows: 20, ...(mapping ? { mapping } : {}), ...(hasHeader === undefined ? {} : { hasHeader }) });
+    const r = await invoke('users.csvPreview', {
+      text: t,
+      previewRows: 20,
+      ...(mapping ? { mapping } : {}),
+      ...(hasHeader === undefined ? {} : { hasHeader }),
+    });
     if (!r.ok) {
       setError(r.message);
       setPreview(null);
@@ -206,7 +242,13 @@ function CsvForm(props: { onImport: (text: string, mapping: CsvMapping, hasHeade
   return (
     <div className="ux-form">
       <label htmlFor={`${id}-f`}>CSV file</label>
-      <input id={`${id}-f`} type="file" accept=".csv,text/csv,text/plain" onChange={(e) => void pick(e.target.files)} data-testid="csv-input" />
+      <input
+        id={`${id}-f`}
+        type="file"
+        accept=".csv,text/csv,text/plain"
+        onChange={(e) => void pick(e.target.files)}
+        data-testid="csv-input"
+      />
       {error ? (
         <p className="ux-error" role="alert">
           {error}
@@ -217,7 +259,10 @@ function CsvForm(props: { onImport: (text: string, mapping: CsvMapping, hasHeade
           <div className="ux-mapping">
             <label>
               User ID column
-              <select value={mapping.userId} onChange={(e) => void refresh(text, { ...mapping, userId: Number(e.target.value) }, preview.hasHeader)}>
+              <select
+                value={mapping.userId}
+                onChange={(e) => void refresh(text, { ...mapping, userId: Number(e.target.value) }, preview.hasHeader)}
+              >
                 {preview.columns.map((c, i) => (
                   <option key={i} value={i}>
                     {c}
@@ -229,7 +274,13 @@ function CsvForm(props: { onImport: (text: string, mapping: CsvMapping, hasHeade
               Display name column
               <select
                 value={mapping.displayName ?? ''}
-                onChange={(e) => void refresh(text, { userId: mapping.userId, displayName: e.target.value === '' ? null : Number(e.target.value) }, preview.hasHeader)}
+                onChange={(e) =>
+                  void refresh(
+                    text,
+                    { userId: mapping.userId, displayName: e.target.value === '' ? null : Number(e.target.value) },
+                    preview.hasHeader,
+                  )
+                }
               >
                 <option value="">(none)</option>
                 {preview.columns.map((c, i) => (
@@ -240,12 +291,17 @@ function CsvForm(props: { onImport: (text: string, mapping: CsvMapping, hasHeade
               </select>
             </label>
             <label className="ux-check">
-              <input type="checkbox" checked={preview.hasHeader} onChange={(e) => void refresh(text, mapping, e.target.checked)} />
+              <input
+                type="checkbox"
+                checked={preview.hasHeader}
+                onChange={(e) => void refresh(text, mapping, e.target.checked)}
+              />
               First row is a header
             </label>
           </div>
           <p className="ux-muted" data-testid="csv-counts">
-            {fileName}: {preview.totalRows.toLocaleString('en-US')} rows · {preview.validRows.toLocaleString('en-US')} valid · {preview.invalidRows.toLocaleString('en-US')} invalid
+            {fileName}: {preview.totalRows.toLocaleString('en-US')} rows · {preview.validRows.toLocaleString('en-US')}{' '}
+            valid · {preview.invalidRows.toLocaleString('en-US')} invalid
             {preview.duplicateRows ? ` (${preview.duplicateRows.toLocaleString('en-US')} duplicates removed)` : ''}
           </p>
           <div className="ux-preview" tabIndex={0} role="region" aria-label="Preview of the first rows">
@@ -273,7 +329,12 @@ function CsvForm(props: { onImport: (text: string, mapping: CsvMapping, hasHeade
           </div>
           {preview.warnings.length ? <p className="ux-muted">{preview.warnings.join(' ')}</p> : null}
           <div className="ux-actions">
-            <button type="button" className="ux-btn ux-btn--primary" disabled={preview.validRows === 0} onClick={() => props.onImport(text, mapping, preview.hasHeader)}>
+            <button
+              type="button"
+              className="ux-btn ux-btn--primary"
+              disabled={preview.validRows === 0}
+              onClick={() => props.onImport(text, mapping, preview.hasHeader)}
+            >
               Import {preview.validRows.toLocaleString('en-US')} {preview.validRows === 1 ? 'user' : 'users'}
             </button>
           </div>

@@ -61,15 +61,24 @@ export function DeleteDialog(props: { userIds: string[]; onClose: () => void }) 
             )}{' '}
             Their phones stop working for this application. This cannot be undone.
           </p>
-          {n > 1 && n <= 20 ? <p className="ux-muted ux-idlist" tabIndex={0} role="region" aria-label="Users to delete">
+          {n > 1 && n <= 20 ? (
+            <p className="ux-muted ux-idlist" tabIndex={0} role="region" aria-label="Users to delete">
               {userIds.join(', ')}
-            </p> : null}
+            </p>
+          ) : null}
           {needCount ? (
             <>
               <label htmlFor={`${id}-c`}>
                 Type <strong>{n}</strong> to confirm
               </label>
-              <input id={`${id}-c`} inputMode="numeric" autoComplete="off" value={typed} onChange={(e) => setTyped(e.target.value)} autoFocus />
+              <input
+                id={`${id}-c`}
+                inputMode="numeric"
+                autoComplete="off"
+                value={typed}
+                onChange={(e) => setTyped(e.target.value)}
+                autoFocus
+              />
             </>
           ) : null}
           {error ? (

@@ -15,7 +15,11 @@ export function JobBar(props: { job: JobState; label: string }) {
       </div>
       <progress max={100} value={pct} aria-label={props.label} />
       {!job.finished ? (
-        <button type="button" className="ux-btn ux-btn--small" onClick={() => void invoke('jobs.cancel', { jobId: job.jobId })}>
+        <button
+          type="button"
+          className="ux-btn ux-btn--small"
+          onClick={() => void invoke('jobs.cancel', { jobId: job.jobId })}
+        >
           Cancel
         </button>
       ) : null}

@@ -4,7 +4,14 @@
  */
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 
-export function Modal(props: { title: string; description?: string; onClose: () => void; children: ReactNode; wide?: boolean; testId?: string }) {
+export function Modal(props: {
+  title: string;
+  description?: string;
+  onClose: () => void;
+  children: ReactNode;
+  wide?: boolean;
+  testId?: string;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const onClose = useRef(props.onClose);
@@ -28,7 +35,12 @@ export function Modal(props: { title: string; description?: string; onClose: () 
     };
   }, []);
   return (
-    <dialog ref={ref} className={props.wide ? 'ux-modal ux-modal--wide' : 'ux-modal'} aria-labelledby={titleId} data-testid={props.testId}>
+    <dialog
+      ref={ref}
+      className={props.wide ? 'ux-modal ux-modal--wide' : 'ux-modal'}
+      aria-labelledby={titleId}
+      data-testid={props.testId}
+    >
       <header className="ux-modal__head">
         <h2 id={titleId}>{props.title}</h2>
         <button type="button" className="ux-icon-btn" aria-label="Close" onClick={() => onClose.current()}>

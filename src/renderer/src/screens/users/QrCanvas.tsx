@@ -30,7 +30,8 @@ export function QrCanvas(props: { qr: QrMatrix; size: number; label: string; tes
     ctx.fillStyle = '#000000';
     for (let y = 0; y < qr.size; y++) {
       for (let x = 0; x < qr.size; x++) {
-        if (qr.modules.charCodeAt(y * qr.size + x) === 49) ctx.fillRect((x + QUIET_ZONE) * scale, (y + QUIET_ZONE) * scale, scale, scale);
+        if (qr.modules.charCodeAt(y * qr.size + x) === 49)
+          ctx.fillRect((x + QUIET_ZONE) * scale, (y + QUIET_ZONE) * scale, scale, scale);
       }
     }
   }, [qr, size]);

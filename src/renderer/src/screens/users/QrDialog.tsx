@@ -13,11 +13,18 @@ import { QrCanvas } from './QrCanvas.tsx';
 
 export const HIDE_AFTER_CHOICES = [30, 60, 120, 300] as const;
 export const DEFAULT_HIDE_AFTER = 120;
+const HIDE_AFTER_KEY = 'iampass.users.qrHideAfter';
+
+/** The admin's last "Hide after" choice (a UI preference, kept in localStorage). */
+function savedHideAfter(): number {
+  const v = Number(window.localStorage.getItem(HIDE_AFTER_KEY));
+  return (HIDE_AFTER_CHOICES as readonly number[]).includes(v) ? v : DEFAULT_HIDE_AFTER;
+}
 
 type Phase =
   | { kind: 'confirm-lost' }
   | { kind: 'loading' }
-  | { kind: 'error'; message: string }
+  | { kind: 'error'; message: string; code: string }
   | { kind: 'shown'; view: OnboardingView; hideAt: number }
   | { kind: 'hidden'; view: OnboardingView; why: 'blur' | 'timeout' | 'expired' };
 
@@ -26,17 +33,23 @@ const mmss = (ms: number) => {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 };
 
-export function QrDialog(props: { userId: string; displayName: string; mode: 'show' | 'lost'; onClose: () => void }) {
+export function QrDialog(props: {
+  userId: string;
+  displayName: string;
+  mode: 'show' | 'lost';
+  onClose: () => void;
+  onLostDevice?: () => void;
+}) {
   const { userId, mode } = props;
   const [phase, setPhase] = useState<Phase>(mode === 'lost' ? { kind: 'confirm-lost' } : { kind: 'loading' });
-  const [hideAfter, setHideAfter] = useState<number>(DEFAULT_HIDE_AFTER);
+  const [hideAfter, setHideAfter] = useState<number>(savedHideAfter);
   const [registered, setRegistered] = useState(false);
   const [now, setNow] = useState(() => Date.now());
   const [message, setMessage] = useState<string | null>(null);
   const [presenting, setPresenting] = useState(false);
   const presenterRef = useRef<HTMLDivElement>(null);
   const handleRef = useRef<string | null>(null);
-  const hideAfterRef = useRef<number>(DEFAULT_HIDE_AFTER);
+  const hideAfterRef = useRef<number>(hideAfter);
 
   const closeHandle = useCallback(() => {
     const h = handleRef.current;
@@ -53,7 +66,7 @@ export function QrDialog(props: { userId: string; displayName: string; mode: 'sh
   const request = useCallback(
     async (lost: boolean) => {
       const r = lost ? await invoke('users.lostDevice', { userId }) : await invoke('onboarding.show', { userId });
-      if (!r.ok) setPhase({ kind: 'error', message: r.message });
+      if (!r.ok) setPhase({ kind: 'error', message: r.message, code: r.code });
       else present(r.value);
     },
     [userId, present],
@@ -71,7 +84,7 @@ export function QrDialog(props: { userId: string; displayName: string; mode: 'sh
     void invoke('onboarding.show', { userId }).then((r) => {
       if (!live) {
         if (r.ok) void invoke('onboarding.close', { handle: r.value.handle });
-      } else if (!r.ok) setPhase({ kind: 'error', message: r.message });
+      } else if (!r.ok) setPhase({ kind: 'error', message: r.message, code: r.code });
       else present(r.value);
     });
     return () => {
@@ -130,13 +143,16 @@ export function QrDialog(props: { userId: string; displayName: string; mode: 'sh
   }, [shown]);
 
   useEffect(() => {
-    const fs = () => setPresenting(document.fullscreenElement !== null && document.fullscreenElement === presenterRef.current);
+    const fs = () =>
+      setPresenting(document.fullscreenElement !== null && document.fullscreenElement === presenterRef.current);
     document.addEventListener('fullscreenchange', fs);
     return () => document.removeEventListener('fullscreenchange', fs);
   }, []);
 
   const view = phase.kind === 'shown' || phase.kind === 'hidden' ? phase.view : null;
-  const displayName = view?.displayName ?? props.displayName;
+  // The person (directory display name, else the user ID) heads the code; the name the phone shows is under it.
+  const displayName = props.displayName;
+  const phoneName = view?.displayName ?? null;
   const remaining = phase.kind === 'shown' ? phase.hideAt - now : 0;
 
   async function copy() {
@@ -152,7 +168,8 @@ export function QrDialog(props: { userId: string; displayName: string; mode: 'sh
   }
   function presenter() {
     const el = presenterRef.current;
-    if (el && !document.fullscreenElement) void el.requestFullscreen().catch(() => setMessage('Full screen is not available here.'));
+    if (el && !document.fullscreenElement)
+      void el.requestFullscreen().catch(() => setMessage('Full screen is not available here.'));
   }
   function close() {
     if (document.fullscreenElement) void document.exitFullscreen();
@@ -166,8 +183,8 @@ export function QrDialog(props: { userId: string; displayName: string; mode: 'sh
       {phase.kind === 'confirm-lost' ? (
         <div className="ux-stack">
           <p>
-            The phone registered for <strong>{userId}</strong> stops working for this application at once. The user then registers a new phone with
-            a fresh code.
+            The phone registered for <strong>{userId}</strong> stops working for this application at once. The user then
+            registers a new phone with a fresh code.
           </p>
           <div className="ux-actions">
             <button type="button" className="ux-btn" onClick={close}>
@@ -189,7 +206,17 @@ export function QrDialog(props: { userId: string; displayName: string; mode: 'sh
           <p className="ux-error" role="alert">
             {phase.message}
           </p>
+          {phase.code === 'refused' && mode === 'show' ? (
+            <p className="ux-muted">
+              If {userId} already has a registered phone, report it lost to register a new one.
+            </p>
+          ) : null}
           <div className="ux-actions">
+            {phase.code === 'refused' && mode === 'show' && props.onLostDevice ? (
+              <button type="button" className="ux-btn" onClick={props.onLostDevice}>
+                Lost device…
+              </button>
+            ) : null}
             <button type="button" className="ux-btn" onClick={() => fetchCode(mode === 'lost')}>
               Try again
             </button>
@@ -203,7 +230,11 @@ export function QrDialog(props: { userId: string; displayName: string; mode: 'sh
               Device reported lost. {userId} is not registered until they scan this new code.
             </p>
           ) : null}
-          <div ref={presenterRef} className={presenting ? 'ux-presenter ux-presenter--on' : 'ux-presenter'} data-testid="qr-presenter">
+          <div
+            ref={presenterRef}
+            className={presenting ? 'ux-presenter ux-presenter--on' : 'ux-presenter'}
+            data-testid="qr-presenter"
+          >
             {registered ? (
               <div className="ux-registered" role="status" data-testid="qr-registered">
                 <span className="ux-registered__tick" aria-hidden="true">
@@ -214,9 +245,21 @@ export function QrDialog(props: { userId: string; displayName: string; mode: 'sh
               </div>
             ) : phase.kind === 'shown' ? (
               <>
-                <QrCanvas qr={phase.view.qr} size={presenting ? Math.min(window.innerWidth, window.innerHeight) * 0.7 : 264} label={`Registration QR code for ${displayName}`} testId="qr-canvas" />
-                <p className="ux-presenter__name">{displayName}</p>
-                <p className="ux-presenter__hint">Scan with the IAMPASS app · hides in <span data-testid="qr-countdown">{mmss(remaining)}</span></p>
+                <QrCanvas
+                  qr={phase.view.qr}
+                  size={presenting ? Math.min(window.innerWidth, window.innerHeight) * 0.7 : 264}
+                  label={`Registration QR code for ${displayName}`}
+                  testId="qr-canvas"
+                />
+                <p className="ux-presenter__name" data-testid="qr-name">
+                  {displayName}
+                </p>
+                {phoneName && phoneName !== displayName ? (
+                  <p className="ux-presenter__hint">Shown on the phone as {phoneName}</p>
+                ) : null}
+                <p className="ux-presenter__hint">
+                  Scan with the IAMPASS app · hides in <span data-testid="qr-countdown">{mmss(remaining)}</span>
+                </p>
               </>
             ) : phase.kind === 'hidden' ? (
               <div className="ux-hidden" data-testid="qr-hidden">
@@ -228,7 +271,17 @@ export function QrDialog(props: { userId: string; displayName: string; mode: 'sh
                       : 'The registration code expired.'}
                 </p>
                 {phase.why === 'blur' ? (
-                  <button type="button" className="ux-btn ux-btn--primary" onClick={() => setPhase({ kind: 'shown', view: phase.view, hideAt: Math.min(phase.view.expiresAt, Date.now() + hideAfter * 1000) })}>
+                  <button
+                    type="button"
+                    className="ux-btn ux-btn--primary"
+                    onClick={() =>
+                      setPhase({
+                        kind: 'shown',
+                        view: phase.view,
+                        hideAt: Math.min(phase.view.expiresAt, Date.now() + hideAfter * 1000),
+                      })
+                    }
+                  >
                     Show the code again
                   </button>
                 ) : (
@@ -245,10 +298,20 @@ export function QrDialog(props: { userId: string; displayName: string; mode: 'sh
                 <button type="button" className="ux-btn" disabled={phase.kind !== 'shown'} onClick={() => void copy()}>
                   Copy link
                 </button>
-                <button type="button" className="ux-btn" disabled={phase.kind !== 'shown'} onClick={() => void save('png')}>
+                <button
+                  type="button"
+                  className="ux-btn"
+                  disabled={phase.kind !== 'shown'}
+                  onClick={() => void save('png')}
+                >
                   Save PNG
                 </button>
-                <button type="button" className="ux-btn" disabled={phase.kind !== 'shown'} onClick={() => void save('svg')}>
+                <button
+                  type="button"
+                  className="ux-btn"
+                  disabled={phase.kind !== 'shown'}
+                  onClick={() => void save('svg')}
+                >
                   Save SVG
                 </button>
                 <button type="button" className="ux-btn" disabled={phase.kind !== 'shown'} onClick={presenter}>
@@ -257,10 +320,20 @@ export function QrDialog(props: { userId: string; displayName: string; mode: 'sh
               </div>
               <label className="ux-inline-field">
                 Hide after
-                <select value={hideAfter} onChange={(e) => {
+                <select
+                  value={hideAfter}
+                  onChange={(e) => {
                     hideAfterRef.current = Number(e.target.value);
                     setHideAfter(hideAfterRef.current);
-                  }}>
+                    window.localStorage.setItem(HIDE_AFTER_KEY, String(hideAfterRef.current));
+                    // The running countdown follows the new choice (never past main's expiry).
+                    setPhase((p) =>
+                      p.kind === 'shown'
+                        ? { ...p, hideAt: Math.min(p.view.expiresAt, Date.now() + hideAfterRef.current * 1000) }
+                        : p,
+                    );
+                  }}
+                >
                   {HIDE_AFTER_CHOICES.map((s) => (
                     <option key={s} value={s}>
                       {s < 60 ? `${s} s` : `${s / 60} min`}

@@ -7,11 +7,17 @@ const PROBLEM = new Set(['invalid', 'failed', 'cancelled']);
 
 export function ResultList(props: { finished: JobFinished }) {
   const { finished } = props;
-  const rows = [...finished.rows].sort((a, b) => Number(PROBLEM.has(b.result)) - Number(PROBLEM.has(a.result)) || a.row - b.row);
+  const rows = [...finished.rows].sort(
+    (a, b) => Number(PROBLEM.has(b.result)) - Number(PROBLEM.has(a.result)) || a.row - b.row,
+  );
   return (
     <div className="ux-results" data-testid="job-results">
       <p className="ux-results__summary" role="status">
-        {finished.outcome === 'cancelled' ? 'Cancelled. ' : finished.outcome === 'failed' ? `The job failed: ${finished.error?.message ?? 'unknown error'}. ` : 'Done. '}
+        {finished.outcome === 'cancelled'
+          ? 'Cancelled. '
+          : finished.outcome === 'failed'
+            ? `The job failed: ${finished.error?.message ?? 'unknown error'}. `
+            : 'Done. '}
         {Object.entries(finished.counts)
           .filter(([, n]) => n)
           .map(([k, n]) => `${ROW_RESULT_LABEL[k] ?? k}: ${n}`)
@@ -19,7 +25,12 @@ export function ResultList(props: { finished: JobFinished }) {
       </p>
       <ul className="ux-results__list" tabIndex={0} aria-label="Result per row">
         {rows.slice(0, SHOWN).map((r) => (
-          <li key={r.row} className={`ux-result ux-result--${r.result}`} data-testid="job-result-row" data-result={r.result}>
+          <li
+            key={r.row}
+            className={`ux-result ux-result--${r.result}`}
+            data-testid="job-result-row"
+            data-result={r.result}
+          >
             <span className="ux-result__n">#{r.row}</span>
             <span className="ux-result__id">{r.userId === '' ? <em>(blank)</em> : r.userId}</span>
             <span className="ux-result__badge">{ROW_RESULT_LABEL[r.result] ?? r.result}</span>
@@ -27,7 +38,9 @@ export function ResultList(props: { finished: JobFinished }) {
           </li>
         ))}
       </ul>
-      {rows.length > SHOWN ? <p className="ux-muted">…and {(rows.length - SHOWN).toLocaleString('en-US')} more rows.</p> : null}
+      {rows.length > SHOWN ? (
+        <p className="ux-muted">…and {(rows.length - SHOWN).toLocaleString('en-US')} more rows.</p>
+      ) : null}
     </div>
   );
 }

@@ -17,10 +17,13 @@ import { ago, DEVICE_LABEL, day, dateTime, plural } from './format.ts';
 import { JobBar } from './JobBar.tsx';
 import { visibleRows, type DeviceFilter, type Directory, type SortColumn } from './model.ts';
 import { QrDialog } from './QrDialog.tsx';
+import { RowMenu, type MenuItem } from './RowMenu.tsx';
 import { subscribeUsers, useUsers } from './store.ts';
 import './users.css';
 
 const ROW_HEIGHT = 44;
+/** The sticky header's height, inside the scroller above the rows (the virtualizer's scrollMargin). */
+const HEAD_HEIGHT = 38;
 const EMPTY: never[] = [];
 
 type Col = { id: SortColumn | 'select' | 'actions'; header: string; sortable: boolean };
@@ -36,7 +39,10 @@ const COLUMNS: ColumnDef<never>[] = (
   ] satisfies Col[]
 ).map((c) => ({ id: c.id, header: c.header, enableSorting: c.sortable, sortDescFirst: false, accessorFn: () => null }));
 
-const FILTERS: { id: DeviceFilter; label: string }[] = [{ id: 'all', label: 'All devices' }, ...DEVICE_STATES.map((s) => ({ id: s, label: DEVICE_LABEL[s] }))];
+const FILTERS: { id: DeviceFilter; label: string }[] = [
+  { id: 'all', label: 'All devices' },
+  ...DEVICE_STATES.map((s) => ({ id: s, label: DEVICE_LABEL[s] })),
+];
 
 function useNow(ms: number) {
   const [now, setNow] = useState(() => Date.now());
@@ -56,6 +62,12 @@ export function UsersScreen() {
   const searchRef = useRef<HTMLInputElement>(null);
   const scrollRef = useRef<HTMLDivElement>(null);
   const now = useNow(30_000);
+  const [menu, setMenu] = useState<{ userId: string; anchor: HTMLElement } | null>(null);
+  const openMenu = useCallback(
+    (userId: string, anchor: HTMLElement) => setMenu((m) => (m?.userId === userId ? null : { userId, anchor })),
+    [],
+  );
+  const closeMenu = useCallback(() => setMenu(null), []);
 
   const rows = useMemo(() => visibleRows(dir, sort, query, filter), [dir, sort, query, filter]);
 
@@ -76,7 +88,13 @@ export function UsersScreen() {
     getCoreRowModel: getCoreRowModel(),
   });
 
-  const virtual = useVirtualizer({ count: rows.length, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
+  const virtual = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+    scrollMargin: HEAD_HEIGHT,
+  });
 
   // "/" focuses the search (not while typing elsewhere or in a dialog).
   useEffect(() => {
@@ -87,6 +105,22 @@ export function UsersScreen() {
       e.preventDefault();
       searchRef.current?.focus();
       searchRef.current?.select();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, []);
+
+  // Escape closes the user panel (dialogs and the menu handle their own Escape first).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape' || e.defaultPrevented) return;
+      const st = useUsers.getState();
+      if (st.panelUserId === null || st.dialog.kind !== 'none' || document.querySelector('dialog[open]')) return;
+      const userId = st.panelUserId;
+      st.openPanel(null);
+      document
+        .querySelector<HTMLElement>(`[data-testid="user-row"][data-user-id="${CSS.escape(userId)}"] .ux-userlink`)
+        ?.focus();
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
@@ -153,7 +187,10 @@ export function UsersScreen() {
       <div className="ux-toolbar">
         <div className="ux-search">
           <svg aria-hidden="true" viewBox="0 0 16 16" width="14" height="14">
-            <path d="M7 2a5 5 0 1 0 3.1 8.9l3 3 1-1-3-3A5 5 0 0 0 7 2Zm0 1.5a3.5 3.5 0 1 1 0 7 3.5 3.5 0 0 1 0-7Z" fill="currentColor" />
+            <path
+              d="M7 2a5 5 0 1 0 3.1 8.9l3 3 1-1-3-3A5 5 0 0 0 7 2Zm0 1.5a3.5 3.5 0 1 1 0 7 3.5 3.5 0 0 1 0-7Z"
+              fill="currentColor"
+            />
           </svg>
           <input
             ref={searchRef}
@@ -170,7 +207,12 @@ export function UsersScreen() {
         </div>
         <label className="ux-inline-field">
           <span className="ux-sr">Device status</span>
-          <select value={filter} onChange={(e) => s.setFilter(e.target.value as DeviceFilter)} aria-label="Filter by device status" data-testid="users-filter">
+          <select
+            value={filter}
+            onChange={(e) => s.setFilter(e.target.value as DeviceFilter)}
+            aria-label="Filter by device status"
+            data-testid="users-filter"
+          >
             {FILTERS.map((f) => (
               <option key={f.id} value={f.id}>
                 {f.label}
@@ -179,13 +221,25 @@ export function UsersScreen() {
           </select>
         </label>
         <span className="ux-count" aria-live="polite" data-testid="users-count">
-          {rows.length === dir.count ? plural(dir.count, 'user') : `${rows.length.toLocaleString('en-US')} of ${plural(dir.count, 'user')}`}
+          {rows.length === dir.count
+            ? plural(dir.count, 'user')
+            : `${rows.length.toLocaleString('en-US')} of ${plural(dir.count, 'user')}`}
         </span>
         <span className="ux-spacer" />
-        <button type="button" className="ux-btn" disabled={dir.count === 0 || refreshJob !== undefined} onClick={() => void refresh(null)}>
+        <button
+          type="button"
+          className="ux-btn"
+          disabled={dir.count === 0 || refreshJob !== undefined}
+          onClick={() => void refresh(null)}
+        >
           Refresh all statuses
         </button>
-        <button type="button" className="ux-btn ux-btn--primary" disabled={noProfile} onClick={() => s.openDialog({ kind: 'add' })}>
+        <button
+          type="button"
+          className="ux-btn ux-btn--primary"
+          disabled={noProfile}
+          onClick={() => s.openDialog({ kind: 'add' })}
+        >
           Add users
         </button>
       </div>
@@ -199,13 +253,26 @@ export function UsersScreen() {
             </button>
           ) : null}
           <span className="ux-spacer" />
-          <button type="button" className="ux-btn ux-btn--small" disabled={refreshJob !== undefined} onClick={() => void refresh(selectedList)}>
+          <button
+            type="button"
+            className="ux-btn ux-btn--small"
+            disabled={refreshJob !== undefined}
+            onClick={() => void refresh(selectedList)}
+          >
             Refresh status
           </button>
-          <button type="button" className="ux-btn ux-btn--small ux-btn--danger" onClick={() => s.openDialog({ kind: 'delete', userIds: selectedList })}>
+          <button
+            type="button"
+            className="ux-btn ux-btn--small ux-btn--danger"
+            onClick={() => s.openDialog({ kind: 'delete', userIds: selectedList })}
+          >
             Delete
           </button>
-          <button type="button" className="ux-btn ux-btn--small ux-btn--ghost" onClick={() => s.setSelected(new Set(), null)}>
+          <button
+            type="button"
+            className="ux-btn ux-btn--small ux-btn--ghost"
+            onClick={() => s.setSelected(new Set(), null)}
+          >
             Clear
           </button>
         </div>
@@ -213,7 +280,11 @@ export function UsersScreen() {
 
       {refreshJob ? <JobBar job={refreshJob} label="Refreshing device status" /> : null}
       {s.notice ? (
-        <div className={`ux-notice ux-notice--${s.notice.tone}`} role={s.notice.tone === 'error' ? 'alert' : 'status'} data-testid="users-notice">
+        <div
+          className={`ux-notice ux-notice--${s.notice.tone}`}
+          role={s.notice.tone === 'error' ? 'alert' : 'status'}
+          data-testid="users-notice"
+        >
           <span>{s.notice.text}</span>
           <button type="button" className="ux-icon-btn" aria-label="Dismiss" onClick={() => s.setNotice(null)}>
             ✕
@@ -221,78 +292,104 @@ export function UsersScreen() {
         </div>
       ) : null}
 
-      <div className="ux-body">
-        <div className="ux-table" role="table" aria-label="Users" aria-rowcount={rows.length + 1} data-testid="users-table">
-          <div role="rowgroup" className="ux-thead">
-            {table.getHeaderGroups().map((g) => (
-              <div role="row" aria-rowindex={1} className="ux-row ux-row--head" key={g.id}>
-                {g.headers.map((h) => {
-                  const col = h.column;
-                  if (col.id === 'select') {
+      <div className={panelUser !== undefined ? 'ux-body ux-body--panel' : 'ux-body'}>
+        <div
+          className="ux-table"
+          role="table"
+          aria-label="Users"
+          aria-rowcount={rows.length + 1}
+          data-testid="users-table"
+        >
+          {/* One scroller for both axes: the sticky header scrolls sideways with the rows when the window is narrow. */}
+          <div className="ux-scroll" ref={scrollRef} data-testid="users-scroll">
+            <div role="rowgroup" className="ux-thead">
+              {table.getHeaderGroups().map((g) => (
+                <div role="row" aria-rowindex={1} className="ux-row ux-row--head" key={g.id}>
+                  {g.headers.map((h) => {
+                    const col = h.column;
+                    if (col.id === 'select') {
+                      return (
+                        <div role="columnheader" className="ux-cell ux-cell--select" key={h.id}>
+                          <input
+                            type="checkbox"
+                            aria-label={
+                              allVisibleSelected
+                                ? 'Clear the selection'
+                                : `Select all ${rows.length.toLocaleString('en-US')} matching users`
+                            }
+                            checked={allVisibleSelected}
+                            disabled={rows.length === 0}
+                            onChange={() => (allVisibleSelected ? s.setSelected(new Set(), null) : selectAllMatching())}
+                          />
+                        </div>
+                      );
+                    }
+                    const label = String(col.columnDef.header);
+                    if (!col.getCanSort()) {
+                      return (
+                        <div role="columnheader" className={`ux-cell ux-cell--${col.id}`} key={h.id}>
+                          <span className="ux-sr">{label}</span>
+                        </div>
+                      );
+                    }
+                    const dirn = col.getIsSorted();
                     return (
-                      <div role="columnheader" className="ux-cell ux-cell--select" key={h.id}>
-                        <input
-                          type="checkbox"
-                          aria-label={allVisibleSelected ? 'Clear the selection' : `Select all ${rows.length.toLocaleString('en-US')} matching users`}
-                          checked={allVisibleSelected}
-                          disabled={rows.length === 0}
-                          onChange={() => (allVisibleSelected ? s.setSelected(new Set(), null) : selectAllMatching())}
-                        />
+                      <div
+                        role="columnheader"
+                        className={`ux-cell ux-cell--${col.id}`}
+                        key={h.id}
+                        aria-sort={dirn === 'asc' ? 'ascending' : dirn === 'desc' ? 'descending' : 'none'}
+                      >
+                        <button type="button" className="ux-sort" onClick={col.getToggleSortingHandler()}>
+                          {label}
+                          <span className="ux-sort__icon" aria-hidden="true">
+                            {dirn === 'asc' ? '↑' : dirn === 'desc' ? '↓' : '↕'}
+                          </span>
+                        </button>
                       </div>
                     );
-                  }
-                  const label = String(col.columnDef.header);
-                  if (!col.getCanSort()) {
-                    return (
-                      <div role="columnheader" className={`ux-cell ux-cell--${col.id}`} key={h.id}>
-                        <span className="ux-sr">{label}</span>
-                      </div>
-                    );
-                  }
-                  const dirn = col.getIsSorted();
-                  return (
-                    <div role="columnheader" className={`ux-cell ux-cell--${col.id}`} key={h.id} aria-sort={dirn === 'asc' ? 'ascending' : dirn === 'desc' ? 'descending' : 'none'}>
-                      <button type="button" className="ux-sort" onClick={col.getToggleSortingHandler()}>
-                        {label}
-                        <span className="ux-sort__icon" aria-hidden="true">
-                          {dirn === 'asc' ? '↑' : dirn === 'desc' ? '↓' : '↕'}
-                        </span>
-                      </button>
-                    </div>
-                  );
-                })}
-              </div>
-            ))}
-          </div>
-          <div className="ux-scroll" ref={scrollRef} role="rowgroup" data-testid="users-scroll">
-            {rows.length === 0 ? (
-              <div role="row" className="ux-row--empty">
-                <div role="cell">
-                  <EmptyState loading={s.loading} error={s.loadError} noProfile={noProfile} total={dir.count} onAdd={() => s.openDialog({ kind: 'add' })} />
+                  })}
                 </div>
-              </div>
-            ) : (
-              <div style={{ height: virtual.getTotalSize(), position: 'relative' }}>
-                {virtual.getVirtualItems().map((v) => {
-                  const i = rows[v.index]!;
-                  const userId = dir.userIds[i]!;
-                  return (
-                    <UserRowView
-                      key={userId}
-                      dir={dir}
-                      version={dir.version}
-                      i={i}
-                      position={v.index}
-                      top={v.start}
-                      selected={selected.has(userId)}
-                      active={s.panelUserId === userId}
-                      now={now}
-                      onToggle={toggle}
+              ))}
+            </div>
+            <div role="rowgroup" className="ux-tbody">
+              {rows.length === 0 ? (
+                <div role="row" className="ux-row--empty">
+                  <div role="cell">
+                    <EmptyState
+                      loading={s.loading}
+                      error={s.loadError}
+                      noProfile={noProfile}
+                      total={dir.count}
+                      onAdd={() => s.openDialog({ kind: 'add' })}
                     />
-                  );
-                })}
-              </div>
-            )}
+                  </div>
+                </div>
+              ) : (
+                <div style={{ height: virtual.getTotalSize(), position: 'relative' }}>
+                  {virtual.getVirtualItems().map((v) => {
+                    const i = rows[v.index]!;
+                    const userId = dir.userIds[i]!;
+                    return (
+                      <UserRowView
+                        key={userId}
+                        dir={dir}
+                        version={dir.version}
+                        i={i}
+                        position={v.index}
+                        top={v.start - HEAD_HEIGHT}
+                        selected={selected.has(userId)}
+                        active={s.panelUserId === userId}
+                        now={now}
+                        onToggle={toggle}
+                        menuOpen={menu?.userId === userId}
+                        onMenu={openMenu}
+                      />
+                    );
+                  })}
+                </div>
+              )}
+            </div>
           </div>
         </div>
         {panelUser !== undefined ? <UserPanel dir={dir} i={panelUser} now={now} /> : null}
@@ -311,6 +408,7 @@ export function UsersScreen() {
       ) : null}
       {dialog.kind === 'qr' ? (
         <QrDialog
+          key={`${dialog.mode}:${dialog.userId}`}
           userId={dialog.userId}
           mode={dialog.mode}
           displayName={(() => {
@@ -318,6 +416,15 @@ export function UsersScreen() {
             return k === undefined ? dialog.userId : dir.displayNames[k] || dialog.userId;
           })()}
           onClose={closeDialog}
+          onLostDevice={() => s.openDialog({ kind: 'qr', userId: dialog.userId, mode: 'lost' })}
+        />
+      ) : null}
+      {menu ? (
+        <RowMenu
+          anchor={menu.anchor}
+          label={`Actions for ${menu.userId}`}
+          items={rowActions(dir, menu.userId)}
+          onClose={closeMenu}
         />
       ) : null}
       <AuthenticateDialog />
@@ -336,7 +443,13 @@ function indexOfUser(dir: Directory, rows: Int32Array, userId: string): number {
   return rows.indexOf(i);
 }
 
-function EmptyState(props: { loading: boolean; error: string | null; noProfile: boolean; total: number; onAdd: () => void }) {
+function EmptyState(props: {
+  loading: boolean;
+  error: string | null;
+  noProfile: boolean;
+  total: number;
+  onAdd: () => void;
+}) {
   if (props.loading) return <p className="ux-empty ux-muted">Loading the directory…</p>;
   if (props.error)
     return (
@@ -404,6 +517,8 @@ const UserRowView = memo(function UserRowView(props: {
   active: boolean;
   now: number;
   onToggle: (userId: string, position: number, shift: boolean) => void;
+  menuOpen: boolean;
+  onMenu: (userId: string, anchor: HTMLElement) => void;
 }) {
   const { dir, i, position } = props;
   const userId = dir.userIds[i]!;
@@ -444,19 +559,60 @@ const UserRowView = memo(function UserRowView(props: {
         {day(dir.addedAt[i]!)}
       </div>
       <div role="cell" className="ux-cell ux-cell--lastAuthAt">
-        {lastAuth === null ? <span className="ux-muted">Never</span> : <span title={dateTime(lastAuth)}>{ago(lastAuth, props.now)}</span>}
+        {lastAuth === null ? (
+          <span className="ux-muted">Never</span>
+        ) : (
+          <span title={dateTime(lastAuth)}>{ago(lastAuth, props.now)}</span>
+        )}
       </div>
       <div role="cell" className="ux-cell ux-cell--actions">
-        <button type="button" className="ux-btn ux-btn--small ux-btn--ghost" aria-label={`Show registration QR for ${userId}`} onClick={() => st().openDialog({ kind: 'qr', userId, mode: 'show' })}>
-          QR
-        </button>
-        <button type="button" className="ux-btn ux-btn--small ux-btn--ghost" aria-label={`Check device status of ${userId}`} onClick={() => void checkOne(userId)}>
-          Check
+        {/* A registered user gets no new code (the service refuses it): "Lost device…" is in the menu. */}
+        {dir.deviceStates[i] === 'registered' ? null : (
+          <button
+            type="button"
+            className="ux-btn ux-btn--small ux-btn--ghost"
+            aria-label={`Show registration QR for ${userId}`}
+            onClick={() => st().openDialog({ kind: 'qr', userId, mode: 'show' })}
+          >
+            QR
+          </button>
+        )}
+        <button
+          type="button"
+          className="ux-icon-btn ux-more"
+          aria-label={`More actions for ${userId}`}
+          aria-haspopup="menu"
+          aria-expanded={props.menuOpen}
+          onClick={(e) => props.onMenu(userId, e.currentTarget)}
+          data-testid="row-more"
+        >
+          <svg aria-hidden="true" viewBox="0 0 16 16" width="14" height="14">
+            <circle cx="3" cy="8" r="1.5" fill="currentColor" />
+            <circle cx="8" cy="8" r="1.5" fill="currentColor" />
+            <circle cx="13" cy="8" r="1.5" fill="currentColor" />
+          </svg>
         </button>
       </div>
     </div>
   );
 });
+
+/** The row menu's actions (also the panel's, in the same order). */
+function rowActions(dir: Directory, userId: string): MenuItem[] {
+  const st = useUsers.getState();
+  const i = dir.index.get(userId);
+  const registered = i !== undefined && dir.deviceStates[i] === 'registered';
+  return [
+    { label: 'Details', run: () => st.openPanel(userId) },
+    registered
+      ? { label: 'Lost device…', run: () => st.openDialog({ kind: 'qr', userId, mode: 'lost' }) }
+      : { label: 'Show registration QR', run: () => st.openDialog({ kind: 'qr', userId, mode: 'show' }) },
+    { label: 'Check device status', run: () => void checkOne(userId) },
+    { label: 'Authenticate…', run: () => openAuthenticateDialog(userId) },
+    ...(registered ? [] : [{ label: 'Lost device…', run: () => st.openDialog({ kind: 'qr', userId, mode: 'lost' }) }]),
+    { label: 'Delete…', danger: true, run: () => st.openDialog({ kind: 'delete', userIds: [userId] }) },
+  ];
+}
 
 async function checkOne(userId: string) {
   const r = await invoke('users.checkStatus', { userId });
@@ -476,7 +632,12 @@ function UserPanel(props: { dir: Directory; i: number; now: number }) {
         <h2 id="ux-panel-title" title={userId}>
           {userId}
         </h2>
-        <button type="button" className="ux-icon-btn" aria-label="Close the user panel" onClick={() => s.openPanel(null)}>
+        <button
+          type="button"
+          className="ux-icon-btn"
+          aria-label="Close the user panel"
+          onClick={() => s.openPanel(null)}
+        >
           ✕
         </button>
       </header>
@@ -498,9 +659,15 @@ function UserPanel(props: { dir: Directory; i: number; now: number }) {
         <dd>{lastAuth === null ? 'Never' : dateTime(lastAuth)}</dd>
       </dl>
       <div className="ux-panel__actions">
-        <button type="button" className="ux-btn ux-btn--primary" onClick={() => s.openDialog({ kind: 'qr', userId, mode: 'show' })}>
-          Show registration QR
-        </button>
+        {dir.deviceStates[i] === 'registered' ? null : (
+          <button
+            type="button"
+            className="ux-btn ux-btn--primary"
+            onClick={() => s.openDialog({ kind: 'qr', userId, mode: 'show' })}
+          >
+            Show registration QR
+          </button>
+        )}
         <button type="button" className="ux-btn" onClick={() => void checkOne(userId)}>
           Check device status
         </button>
@@ -511,7 +678,11 @@ function UserPanel(props: { dir: Directory; i: number; now: number }) {
         <button type="button" className="ux-btn" onClick={() => s.openDialog({ kind: 'qr', userId, mode: 'lost' })}>
           Lost device…
         </button>
-        <button type="button" className="ux-btn ux-btn--danger" onClick={() => s.openDialog({ kind: 'delete', userIds: [userId] })}>
+        <button
+          type="button"
+          className="ux-btn ux-btn--danger"
+          onClick={() => s.openDialog({ kind: 'delete', userIds: [userId] })}
+        >
           Delete…
         </button>
       </div>

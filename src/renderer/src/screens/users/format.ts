@@ -1,6 +1,10 @@
 import type { DeviceState } from '../../../../shared/ipc/users.ts';
 
-export const DEVICE_LABEL: Record<DeviceState, string> = { registered: 'Registered', not_registered: 'Not registered', unknown: 'Unknown' };
+export const DEVICE_LABEL: Record<DeviceState, string> = {
+  registered: 'Registered',
+  not_registered: 'Not registered',
+  unknown: 'Unknown',
+};
 
 /** "just now", "3 min ago", "2 h ago", "5 d ago". */
 export function ago(at: number, now = Date.now()): string {

@@ -5,7 +5,14 @@
 import { create } from 'zustand';
 import type { JobFinished, JobKind, JobProgress } from '../../../../shared/ipc/jobs.ts';
 import { invoke, on } from '../../bridge.ts';
-import { applyChange, emptyDirectory, fromSnapshot, type DeviceFilter, type Directory, type SortSpec } from './model.ts';
+import {
+  applyChange,
+  emptyDirectory,
+  fromSnapshot,
+  type DeviceFilter,
+  type Directory,
+  type SortSpec,
+} from './model.ts';
 
 export interface JobState {
   jobId: string;
@@ -79,7 +86,9 @@ export const useUsers = create<UsersState>((set, get) => ({
   openPanel: (panelUserId) => set({ panelUserId }),
   openDialog: (dialog) => set({ dialog }),
   trackJob: (jobId, kind) =>
-    set((s) => (s.jobs[jobId] ? {} : { jobs: { ...s.jobs, [jobId]: { jobId, kind, done: 0, total: 0, finished: null } } })),
+    set((s) =>
+      s.jobs[jobId] ? {} : { jobs: { ...s.jobs, [jobId]: { jobId, kind, done: 0, total: 0, finished: null } } },
+    ),
   setNotice: (notice) => set({ notice }),
 }));
 
@@ -87,13 +96,18 @@ function onProgress(p: JobProgress) {
   useUsers.setState((s) => {
     const cur = s.jobs[p.jobId];
     if (cur?.finished) return {};
-    return { jobs: { ...s.jobs, [p.jobId]: { jobId: p.jobId, kind: p.kind, done: p.done, total: p.total, finished: null } } };
+    return {
+      jobs: { ...s.jobs, [p.jobId]: { jobId: p.jobId, kind: p.kind, done: p.done, total: p.total, finished: null } },
+    };
   });
 }
 
 function onFinished(f: JobFinished) {
   useUsers.setState((s) => ({
-    jobs: { ...s.jobs, [f.jobId]: { jobId: f.jobId, kind: f.kind, done: f.rows.length, total: f.rows.length, finished: f } },
+    jobs: {
+      ...s.jobs,
+      [f.jobId]: { jobId: f.jobId, kind: f.kind, done: f.rows.length, total: f.rows.length, finished: f },
+    },
   }));
 }
 
@@ -118,6 +132,12 @@ export function subscribeUsers(): () => void {
           for (const u of removed) selected.delete(u);
           useUsers.setState({ dir, selected });
         } else useUsers.setState({ dir });
+      }),
+      // Another application became active: its directory replaces this one (main sends no reset for that).
+      on('applications.changed', (e) => {
+        const s = useUsers.getState();
+        if (e.activeId !== s.dir.profileId) useUsers.setState({ selected: new Set(), anchor: null, panelUserId: null });
+        void s.load();
       }),
       on('job.progress', onProgress),
       on('job.finished', onFinished),
