@@ -40,6 +40,26 @@ describe('bounded concurrency', () => {
     expect(server.connections()).toBeLessThanOrEqual(4);
   });
 
+  it('defaults to 16 in flight; a per-run concurrency overrides the profile\'s', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    server = await startServer((_req, res) => {
+      peak = Math.max(peak, ++inFlight);
+      setTimeout(() => {
+        inFlight--;
+        json(res, 200, { status: true, device_registered: false });
+      }, 25);
+    });
+    client = new IampassClient({ flavour: 'Sandbox', baseUrl: server.baseUrl, applicationId: APP_ID, secret: SECRET });
+    expect(client.concurrency).toBe(16);
+    const ids = Array.from({ length: 48 }, (_, i) => `u${i}`);
+    await client.mapBounded(ids, (id, signal) => client!.hasRegisteredDevice(id, { signal }));
+    expect(peak).toBe(16);
+    peak = 0;
+    await client.mapBounded(ids, (id, signal) => client!.hasRegisteredDevice(id, { signal }), { concurrency: 3 });
+    expect(peak).toBe(3);
+  });
+
   it('on abort, stops starting items and reports the rest as cancelled', async () => {
     server = await startServer((_req, res) => setTimeout(() => json(res, 200, { status: true, device_registered: false }), 20));
     client = new IampassClient({ flavour: 'Sandbox', baseUrl: server.baseUrl, applicationId: APP_ID, secret: SECRET, concurrency: 2 });
