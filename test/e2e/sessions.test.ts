@@ -147,8 +147,22 @@ it('restart the main side mid-session: the session resumes and the page keeps fo
 
 it('a refusal shows the service reason; a status fault shows "Unknown (error)" then recovers; dark theme; axe clean', async () => {
   const f = (fx = await sessionsFixture({ users: [{ userId: 'alice', displayName: 'Alice Liddell' }, { userId: 'bob', phone: false }] }));
+  await f.services.users.checkStatus('bob');
   const { page } = await open(f, 'dark');
+  // The user field suggests directory users (by ID or name) and names the chosen one with its device.
+  await page.getByRole('button', { name: 'Authenticate…' }).click();
+  const field = page.getByRole('dialog', { name: 'Authenticate a user' }).getByLabel('User ID');
+  await field.fill('liddell');
+  await expect.poll(async () => {
+    const opts = page.locator('datalist option');
+    return Promise.all(Array.from({ length: await opts.count() }, (_, i) => opts.nth(i).getAttribute('value')));
+  }).toEqual(['alice']);
+  expect(await page.getByTestId('authenticate-user-hint').textContent()).toBe('Not in this application’s directory.');
+  await field.fill('alice');
+  await expect.poll(() => page.getByTestId('authenticate-user-hint').textContent()).toBe('Alice Liddell · Device status not checked');
+  await page.getByRole('dialog', { name: 'Authenticate a user' }).getByRole('button', { name: 'Cancel' }).click();
   const dialog = await authenticate(page, 'bob');
+  expect(await dialog.getByTestId('authenticate-user-hint').textContent()).toBe('bob · No registered device: the service will refuse');
   await expect.poll(() => dialog.getByTestId('authenticate-error').textContent()).toMatch(/did not start.*device/i);
   await app!.screenshot('sessions-refused-dark');
   await dialog.getByRole('button', { name: 'Cancel' }).click();

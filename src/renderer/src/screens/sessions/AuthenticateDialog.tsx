@@ -4,11 +4,32 @@
  * (render <AuthenticateDialog/> there). A refusal (e.g. no registered device)
  * shows the service's reason.
  */
-import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
 import { AUTH_METHODS, type AuthMethod } from '../../../../shared/iampass.ts';
 import { invoke } from '../../bridge.ts';
+import { loadUsers, searchUsers, type UserIndex } from '../../palette/sources.ts';
+import { useApplications } from '../applications/state.ts';
 import { METHOD_LABEL } from './format.ts';
 import { useSessions } from './store.ts';
+
+const DEVICE_TEXT = { registered: 'Registered device', not_registered: 'No registered device: the service will refuse', unknown: 'Device status not checked' } as const;
+
+/** The directory of the active application, for suggestions and the chosen user's name and device. */
+function useDirectory(open: boolean): UserIndex | null {
+  const activeId = useApplications((s) => s.list.find((a) => a.active)?.id ?? null);
+  const [index, setIndex] = useState<UserIndex | null>(null);
+  useEffect(() => {
+    if (!open) return;
+    let live = true;
+    void loadUsers(activeId).then((r) => {
+      if (live && r.ok) setIndex(r.value);
+    });
+    return () => {
+      live = false;
+    };
+  }, [open, activeId]);
+  return index;
+}
 
 const DURATIONS = [
   { seconds: 300, label: '5 minutes' },
@@ -28,6 +49,13 @@ export function AuthenticateDialog() {
   const [duration, setDuration] = useState(900);
   const [error, setError] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
+  const directory = useDirectory(dialog.open);
+  const suggestions = useMemo(() => (directory && userId.trim() ? searchUsers(directory, userId, 8) : []), [directory, userId]);
+  const chosen = useMemo(() => {
+    if (!directory) return null;
+    const i = directory.userIds.indexOf(userId.trim());
+    return i < 0 ? null : { name: directory.displayNames[i] ?? '', device: directory.deviceStates[i] ?? 'unknown' };
+  }, [directory, userId]);
 
   useEffect(() => {
     const el = ref.current;
@@ -74,10 +102,37 @@ export function AuthenticateDialog() {
           Authenticate a user
         </h2>
         <p className="sx-muted sx-dialog__lead">Sends a request to the user’s registered phone. The session is then followed live.</p>
-        <label className="sx-field">
-          <span className="sx-field__label">User ID</span>
-          <input className="sx-input" value={userId} onChange={(e) => setUserId(e.target.value)} autoComplete="off" spellCheck={false} required maxLength={512} />
-        </label>
+        <div className="sx-field">
+          <label className="sx-field__label" htmlFor={`${id}-user`}>
+            User ID
+          </label>
+          <input
+            id={`${id}-user`}
+            className="sx-input"
+            value={userId}
+            onChange={(e) => setUserId(e.target.value)}
+            list={`${id}-users`}
+            aria-describedby={`${id}-user-hint`}
+            autoComplete="off"
+            spellCheck={false}
+            required
+            maxLength={512}
+          />
+          <datalist id={`${id}-users`}>
+            {suggestions.map((i) => (
+              <option key={directory!.userIds[i]} value={directory!.userIds[i]}>
+                {directory!.displayNames[i] || undefined}
+              </option>
+            ))}
+          </datalist>
+          <span id={`${id}-user-hint`} className="sx-hint" data-testid="authenticate-user-hint">
+            {!userId.trim() || !directory
+              ? 'Type to search the directory by user ID or name.'
+              : chosen
+                ? `${chosen.name || userId.trim()} · ${DEVICE_TEXT[chosen.device]}`
+                : 'Not in this application’s directory.'}
+          </span>
+        </div>
         <fieldset className="sx-field sx-fieldset">
           <legend className="sx-field__label">Methods</legend>
           <div className="sx-checks">
