@@ -1,0 +1,178 @@
+/**
+ * Chromium for the renderer benchmarks: the app built into a private folder
+ * (a benchmark never reads a half-written out/renderer of a concurrent
+ * build), served on 127.0.0.1 with the app's CSP header, the REAL main-side
+ * router in this process, `window.iampass` shaped like the preload (invoke
+ * over loopback HTTP, events pushed with page.evaluate), Chromium with
+ * `--enable-precise-memory-info`, and a CDP session for the heap.
+ */
+import { spawnSync } from 'node:child_process';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join, resolve, sep } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
+import type { EventBus, Router } from '../src/main/ipc/router.ts';
+import { CSP } from '../src/main/electron/security.ts';
+import { CHROMIUM } from '../test/e2e/harness.ts';
+import { ROOT } from '../test/e2e/build.ts';
+
+/** Builds the app (electron-vite) into a temporary folder; returns the renderer folder and a cleanup. */
+export function buildRenderer(): { dir: string; ms: number; cleanup(): void } {
+  const out = mkdtempSync(join(tmpdir(), 'iampass-bench-build-'));
+  const started = performance.now();
+  const bin = resolve(ROOT, 'node_modules/.bin/electron-vite');
+  const run = spawnSync(bin, ['build', '--outDir', out, '--logLevel', 'warn'], { cwd: ROOT, stdio: 'pipe', encoding: 'utf8', timeout: 300_000 });
+  if (run.status !== 0) throw new Error(`electron-vite build failed (exit ${run.status ?? run.signal}):\n${run.stdout}\n${run.stderr}`);
+  return { dir: join(out, 'renderer'), ms: performance.now() - started, cleanup: () => rmSync(out, { recursive: true, force: true }) };
+}
+
+/** The preload's shape (as in test/e2e/harness.ts), invoke over loopback HTTP. */
+const BRIDGE_INIT_SCRIPT = `(() => {
+  const listeners = new Map();
+  Object.defineProperty(window, '__iampassEmit', {
+    value: (event, payload) => { for (const l of [...(listeners.get(event) ?? [])]) l(payload); },
+  });
+  Object.defineProperty(window, 'iampass', {
+    value: Object.freeze({
+      invoke: async (channel, payload) => {
+        const res = await fetch('/__bench_invoke', { method: 'POST', body: JSON.stringify({ channel, payload }) });
+        return res.json();
+      },
+      on: (event, listener) => {
+        let set = listeners.get(event);
+        if (!set) listeners.set(event, (set = new Set()));
+        set.add(listener);
+        return () => void set.delete(listener);
+      },
+    }),
+  });
+})();`;
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+};
+
+/**
+ * The built renderer on 127.0.0.1 with the app's CSP header (as the E2E
+ * harness's serveRenderer), plus `POST /__bench_invoke` {channel, payload}
+ * -> the router's Result as JSON: the bridge. A Playwright binding would
+ * carry a 100,000-user snapshot through several JSON protocol layers (about
+ * 5 s); loopback HTTP + JSON is still an upper bound of Electron's
+ * structured-clone IPC. `connect-src 'self'` allows it; nothing is relaxed.
+ */
+async function serve(dir: string, router: Router): Promise<{ url: string; close(): Promise<void> }> {
+  const root = resolve(dir);
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
+      if (req.method === 'POST' && path === '/__bench_invoke') {
+        const chunks: Buffer[] = [];
+        for await (const c of req) chunks.push(c as Buffer);
+        const { channel, payload } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { channel: string; payload: unknown };
+        const result = await router.handle(channel, payload, { id: 'bench', url: `http://${req.headers.host ?? ''}/index.html` });
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Security-Policy': CSP }).end(JSON.stringify(result));
+        return;
+      }
+      const file = resolve(root, `.${path === '/' ? '/index.html' : path}`);
+      const ok = (file === root || file.startsWith(root + sep)) && (await stat(file).catch(() => null))?.isFile();
+      if (!ok || req.method !== 'GET') {
+        res.writeHead(404, { 'Content-Security-Policy': CSP }).end();
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff' });
+      createReadStream(file).pipe(res);
+    })();
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/index.html`,
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}
+
+export interface BenchConsole {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  cdp: CDPSession;
+  /** index.html of the served renderer (append a hash route). */
+  url: string;
+  version: string;
+  pageErrors: string[];
+  pushEvent(event: string, payload: unknown): Promise<void>;
+  /** Live JS heap after a full GC (CDP HeapProfiler.collectGarbage + Runtime.getHeapUsage), bytes. */
+  heapAfterGc(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function openBenchConsole(options: {
+  rendererDir: string;
+  router: Router;
+  bus: EventBus;
+  initScript?: string;
+  viewport?: { width: number; height: number };
+}): Promise<BenchConsole> {
+  const server = await serve(options.rendererDir, options.router);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--enable-precise-memory-info'],
+  });
+  try {
+    const context = await browser.newContext({ viewport: options.viewport ?? { width: 1360, height: 860 }, colorScheme: 'light' });
+    await context.addInitScript({ content: BRIDGE_INIT_SCRIPT });
+    if (options.initScript) await context.addInitScript({ content: options.initScript });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') pageErrors.push(msg.text());
+    });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    const pushEvent = async (event: string, payload: unknown) => {
+      await page.evaluate(`window.__iampassEmit(${JSON.stringify(event)}, ${JSON.stringify(payload)})`);
+    };
+    const unsubscribe = options.bus.subscribe((event, payload) => {
+      pushEvent(event, payload).catch(() => undefined);
+    });
+    const cdp = await context.newCDPSession(page);
+    return {
+      browser,
+      context,
+      page,
+      cdp,
+      url: server.url,
+      version: browser.version(),
+      pageErrors,
+      pushEvent,
+      async heapAfterGc() {
+        await cdp.send('HeapProfiler.collectGarbage');
+        await cdp.send('HeapProfiler.collectGarbage');
+        const usage = await cdp.send('Runtime.getHeapUsage');
+        return usage.usedSize;
+      },
+      async close() {
+        unsubscribe();
+        await context.close();
+        await browser.close();
+        await server.close();
+      },
+    };
+  } catch (error) {
+    await browser.close();
+    await server.close();
+    throw error;
+  }
+}
