@@ -152,7 +152,10 @@ it('Ctrl+K opens it; fuzzy filter, arrows, Enter, Escape; authenticate a user th
 it('switch application and authenticate from the first step; the header button opens it; dark theme; axe clean', async () => {
   const f = (fx = await sessionsFixture({ users: USERS }));
   await f.services.applications.add({ name: 'Staging', flavour: 'Sandbox', baseUrl: f.sandbox.baseUrl, applicationId: f.sandbox.applicationId, secret: f.sandbox.applicationSecret });
+  const started = await f.services.sessions.start({ userId: 'alice', methods: ['acceptance'] });
+  expect(started.started).toBe(true);
   const page = await open(f, 'dark', '#/sessions');
+  await expect.poll(() => page.getByTestId('session-row').count()).toBe(1);
 
   await page.getByTestId('palette-trigger').click();
   await expect.poll(() => palette(page).isVisible()).toBe(true);
@@ -178,6 +181,8 @@ it('switch application and authenticate from the first step; the header button o
   const staging = (await f.services.applications.list()).find((a) => a.name === 'Staging')!;
   await expect.poll(() => page.getByTestId('profile-switcher').inputValue()).toBe(staging.id);
   expect((await f.services.applications.list()).find((a) => a.active)?.id).toBe(staging.id);
+  // The dashboard follows: Staging has no sessions.
+  await expect.poll(() => page.getByTestId('session-row').count()).toBe(0);
 
   // Staging's directory is empty: the picker says so.
   await page.keyboard.press('Control+K');

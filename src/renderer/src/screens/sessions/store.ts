@@ -119,6 +119,12 @@ export function subscribeSessionEvents(): void {
       }, 100);
     }
   });
+  // Another active application: its sessions, not the previous one's.
+  on('applications.changed', () => {
+    const s = useSessions.getState();
+    void s.load();
+    if (s.selectedId) void s.select(null);
+  });
   on('sessions.alert', (a) => {
     useSessions.setState((s) => ({ alerts: [a, ...s.alerts].slice(0, 5) }));
   });
