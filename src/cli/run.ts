@@ -99,9 +99,17 @@ function locate(argv: readonly string[]): { words: number[] } {
   return { words };
 }
 
+/** An argument as a usage error may show it: one that looks like a key or secret (long, hex or base64url only) is not echoed. */
+function shown(arg: string): string {
+  return arg.length >= 24 && /^[A-Za-z0-9+/=_-]+$/.test(arg) ? '(a long key-like value, not shown)' : `"${arg}"`;
+}
+
 export async function run(argv: readonly string[], io: Io): Promise<number> {
   const jsonWanted = argv.includes('--json');
   const out = new Output(io, jsonWanted);
+  // Scrubbed from every message from the start, even one about a bad argument.
+  const envSecret = io.env.IAMPASS_APP_SECRET?.trim();
+  if (envSecret) out.secret(envSecret);
   const secretFlag = argv.find((a) => SECRET_FLAG.test(a));
   if (secretFlag !== undefined) {
     out.usage(
@@ -187,7 +195,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     out.usage(
       positionals.length < command.positionals.min
         ? `missing argument for "${command.name}"`
-        : `unexpected argument "${positionals[command.positionals.max] ?? ''}"`,
+        : `unexpected argument ${shown(positionals[command.positionals.max] ?? '')}`,
       `iampass-admin ${command.name} ${command.args}`,
     );
     return EXIT.usage;

@@ -248,7 +248,7 @@ function noSecrets(r: Ran): void {
 describe('usage', () => {
   it('unknown flags, secrets as arguments, unknown or missing commands and bad values exit 2 with a clear message', async () => {
     const elevenIds = Array.from({ length: 11 }, (_, i) => `u${String(i)}`);
-    const [unknown, secret, secretSplit, cmd, sub, none, badMethod, badDuration, badFormat, many, unconfirmed, noTarget, missingArg, extraArg, badState] =
+    const [unknown, secret, secretSplit, cmd, sub, none, badMethod, badDuration, badFormat, many, unconfirmed, noTarget, missingArg, extraArg, badState, pasted] =
       await Promise.all([
         cli(['apps', 'list', '--bogus']),
         cli(['apps', 'add', 'X', '--app-id', sandbox.applicationId, `--secret=${sandbox.applicationSecret}`]),
@@ -265,8 +265,9 @@ describe('usage', () => {
         cli(['users', 'add']),
         cli(['users', 'list', 'extra']),
         cli(['users', 'list', '--state', 'lost']),
+        cli(['apps', 'test', 'Lab', sandbox.applicationSecret]),
       ]);
-    for (const r of [unknown, secret, secretSplit, cmd, sub, none, badMethod, badDuration, badFormat, many, unconfirmed, noTarget, missingArg, extraArg, badState])
+    for (const r of [unknown, secret, secretSplit, cmd, sub, none, badMethod, badDuration, badFormat, many, unconfirmed, noTarget, missingArg, extraArg, badState, pasted])
       expect(r.code, `${r.args.join(' ')}: ${r.stderr}`).toBe(2);
 
     expect(unknown.stderr).toContain("Unknown option '--bogus'");
@@ -291,6 +292,9 @@ describe('usage', () => {
     expect(noTarget.stderr).toContain('give a SESSION_ID or --user USER_ID');
     expect(missingArg.stderr).toContain('missing argument for "users add"');
     expect(extraArg.stderr).toContain('unexpected argument "extra"');
+    // a secret pasted as an argument is refused without being echoed
+    expect(pasted.stderr).toContain('unexpected argument (a long key-like value, not shown)');
+    noSecrets(pasted);
     expect(badState.stderr).toContain('--state must be registered, not_registered or unknown');
     // refused before anything was opened: not even the store exists yet
     expect(existsSync(join(data, STORE_FILE))).toBe(false);
