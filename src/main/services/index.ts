@@ -70,12 +70,19 @@ export const defaultTester: ConnectionTester = makeConnectionTester((config) => 
 export const defaultLauncher: SandboxLauncher = { start: (options) => startSandbox(options) };
 
 /**
- * The console's embedded sandbox: like defaultLauncher, but the sandbox's
- * data file holds its application and session secrets only sealed with the
- * keychain data key, so the data folder has no secret in plain text.
+ * Every sandbox started on a console data folder gets the keychain data key
+ * as `secretKey`, so its data file (`<dataDir>/sandbox-data.json`) holds its
+ * application and session secrets only sealed: the data folder has no secret
+ * in plain text. Wraps any launcher (the default one, the CLI's); a launcher
+ * that spreads its options into `startSandbox` passes the key on.
  */
-export function keychainSealedLauncher(secrets: Pick<SecretStore, 'dataKey'>): SandboxLauncher {
-  return { start: async (options) => startSandbox({ ...options, secretKey: await secrets.dataKey() }) };
+export function keychainSealedLauncher(secrets: Pick<SecretStore, 'dataKey'>, inner: SandboxLauncher = defaultLauncher): SandboxLauncher {
+  return {
+    start: async (options) => {
+      const sealed: Parameters<SandboxLauncher['start']>[0] & { secretKey: Uint8Array } = { ...options, secretKey: await secrets.dataKey() };
+      return inner.start(sealed);
+    },
+  };
 }
 
 export function openServices(options: ServicesOptions): Services {
@@ -84,7 +91,7 @@ export function openServices(options: ServicesOptions): Services {
   const now = options.now ?? Date.now;
   const audit = new AuditService(store, now);
   const tester = options.tester ?? defaultTester;
-  const launcher = options.launcher ?? keychainSealedLauncher(secrets);
+  const launcher = keychainSealedLauncher(secrets, options.launcher ?? defaultLauncher);
   const applications = new ApplicationsService({ store, secrets, audit, now, tester });
   const pinned = options.profileId === undefined ? {} : { profileId: options.profileId };
   const sessions = new SessionsService({ store, secrets, audit, now, ...pinned, ...(options.notifier ? { notifier: options.notifier } : {}), ...(options.sessions ? { options: options.sessions } : {}) });

@@ -122,3 +122,22 @@ it('the console launcher seals the sandbox secrets: no file of the data folder h
     again.close();
   }
 });
+
+it('openServices hands the keychain data key to any launcher (the CLI passes its own) as secretKey', async () => {
+  const seen: unknown[] = [];
+  const recording: SandboxLauncher = {
+    start: (options) => {
+      seen.push(options);
+      return startSandbox(options);
+    },
+  };
+  services = openServices({ dataDir: tmp.dir, secrets: kc.keychain, launcher: recording, tester });
+  const first = await services.ensureSandbox();
+  expect(seen).toHaveLength(1);
+  const key = (seen[0] as { secretKey?: Uint8Array }).secretKey;
+  expect(Buffer.from(key!).equals(await kc.keychain.dataKey())).toBe(true);
+  const secret = (await kc.keychain.get(first.profile!.id))!;
+  await services.close();
+  services = null;
+  expect(filesContain(tmp.dir, secret)).toEqual([]);
+});
