@@ -359,6 +359,50 @@ describe('usage', () => {
   });
 });
 
+it('apps add on a terminal asks for the secret at a prompt that does not echo it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'iampass-cli-tty-'));
+  const secret = 'C0FFEE'.repeat(8);
+  try {
+    const quote = (v: string) => `'${v}'`;
+    const command = [process.execPath, BIN, '--data', dir, 'apps', 'add', 'Typed', '--app-id', 'B'.repeat(32), '--base-url', 'https://main.iam-api.com']
+      .map(quote)
+      .join(' ');
+    const ran = await slot(
+      () =>
+        new Promise<Ran>((done, fail) => {
+          const child = spawn('script', ['-qec', command, '/dev/null'], { env: testEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+          let stdout = '';
+          let typed = false;
+          child.stdout.on('data', (c: Buffer) => {
+            stdout += c.toString();
+            // Type the secret once the prompt is up (raw mode is set in the same tick as the prompt).
+            if (!typed && stdout.includes('Application secret (input hidden): ')) {
+              typed = true;
+              child.stdin.write(`${secret}\r`);
+            }
+          });
+          const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+          child.on('error', fail);
+          child.on('close', (code) => {
+            clearTimeout(timer);
+            child.stdin.destroy();
+            const r = { args: ['script', 'apps', 'add', 'Typed'], code, stdout, stderr: '' };
+            runs.push(r);
+            done(r);
+          });
+        }),
+    );
+    expect(ran.code, ran.stdout).toBe(0);
+    expect(ran.stdout).toContain('Added "Typed" (IAMPASS, https://main.iam-api.com).');
+    expect(ran.stdout).not.toContain(secret); // no echo
+    const profiles = json(z.array(AppJson), (await cli(['apps', 'list', '--json'], { dataDir: dir })).stdout);
+    expect(profiles).toMatchObject([{ name: 'Typed', hasSecret: true }]);
+    expect(await keytar.getPassword(SERVICE, `profile:${profiles[0]?.id ?? ''}`)).toBe(secret);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // ---------------------------------------------------------------- against the sandbox
 describe('against the sandbox', () => {
   let iampassId = '';
