@@ -33,6 +33,8 @@ export const ERROR_CODES = [
   'missing',
   /** The request conflicts with the current state (duplicate name, profile in use). */
   'conflict',
+  /** The caller may not make this request at all (an IPC call from a frame that is not the console window). */
+  'forbidden',
   /** A bug: something that should not happen. The message stays generic. */
   'internal',
 ] as const;

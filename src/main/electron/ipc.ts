@@ -10,7 +10,7 @@ import { isTrustedFrame } from './security.ts';
 
 export const FOREIGN_SENDER: Result<never> = {
   ok: false,
-  code: 'invalid_input',
+  code: 'forbidden',
   message: 'Request refused: it did not come from the console window.',
   retryable: false,
 };

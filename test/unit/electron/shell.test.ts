@@ -292,6 +292,7 @@ describe('sender checks', () => {
     }
     expect(reached).toEqual([]);
     expect(refused).toHaveLength(REQUEST_CHANNELS.length * 3);
+    expect(FOREIGN_SENDER).toEqual({ ok: false, code: 'forbidden', message: 'Request refused: it did not come from the console window.', retryable: false });
     for (const channel of REQUEST_CHANNELS) await handlers.get(channel)!(invokeEvent(APP_URL), {});
     expect(reached.sort()).toEqual([...REQUEST_CHANNELS].sort());
   });
