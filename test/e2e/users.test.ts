@@ -71,15 +71,26 @@ const resultRows = async (scope: ReturnType<Page['getByTestId']>) =>
     ),
   );
 
-/** Reads the QR canvas pixels in the page and decodes them with jsQR. */
+/** Reads the QR canvas pixels in the page (red channel, base64: the code is black on white) and decodes them with jsQR. */
 async function decodeCanvas(page: Page): Promise<string> {
   await page.getByTestId('qr-canvas').waitFor();
-  const img = await page.evaluate<{ w: number; h: number; data: number[] }>(`(() => {
+  const img = await page.evaluate<{ w: number; h: number; red: string }>(`(() => {
     const c = document.querySelector('[data-testid="qr-canvas"]');
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-    return { w: c.width, h: c.height, data: Array.from(d.data) };
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let s = '';
+    for (let i = 0; i < d.length; i += 4) s += String.fromCharCode(d[i]);
+    return { w: c.width, h: c.height, red: btoa(s) };
   })()`);
-  const code = jsQR(Uint8ClampedArray.from(img.data), img.w, img.h);
+  const red = Buffer.from(img.red, 'base64');
+  const rgba = new Uint8ClampedArray(img.w * img.h * 4);
+  for (let i = 0; i < red.length; i++) {
+    const v = red[i]!;
+    rgba[i * 4] = v;
+    rgba[i * 4 + 1] = v;
+    rgba[i * 4 + 2] = v;
+    rgba[i * 4 + 3] = 255;
+  }
+  const code = jsQR(rgba, img.w, img.h);
   if (!code) throw new Error('the canvas does not decode as a QR code');
   return code.data;
 }
@@ -147,7 +158,7 @@ it('add one, paste a list, import a CSV (mapping, preview, duplicates), per-row 
     .setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
   await expect
     .poll(() => dialog.getByTestId('csv-counts').textContent())
-    .toContain('16 rows · 14 valid · 2 invalid (1 duplicates removed)');
+    .toContain('16 rows · 14 valid · 2 invalid (1 duplicate removed)');
   expect(await dialog.getByLabel('User ID column').inputValue()).toBe('0');
   await dialog.getByLabel('Display name column').selectOption({ label: 'name' });
   await app!.screenshot('users-csv-preview-light');
@@ -227,6 +238,18 @@ it('QR onboarding: the canvas decodes to the issued link, the phone registers an
   expect(await page.content()).not.toContain(link);
   await app!.screenshot('users-qr-dark');
   expect(await axe(page, '[data-testid="qr-dialog"]')).toEqual([]);
+
+  // Presenter mode: the same code, full screen and larger, with the person's name; Escape only leaves full screen.
+  const small = await dialog.getByTestId('qr-canvas').boundingBox();
+  await dialog.getByRole('button', { name: 'Presenter mode' }).click();
+  await expect.poll(() => page.evaluate<boolean>('document.fullscreenElement?.dataset.testid === "qr-presenter"')).toBe(true);
+  await expect.poll(async () => (await dialog.getByTestId('qr-canvas').boundingBox())!.width).toBeGreaterThan(small!.width * 1.5);
+  expect(await dialog.getByTestId('qr-name').textContent()).toBe('Zoë');
+  expect(await decodeCanvas(page)).toBe(link);
+  await app!.screenshot('users-qr-presenter-dark');
+  await page.keyboard.press('Escape');
+  await expect.poll(() => page.evaluate<boolean>('document.fullscreenElement === null')).toBe(true);
+  expect(await dialog.count()).toBe(1);
 
   await f.phone.register(link);
   await expect.poll(() => dialog.getByTestId('qr-registered').count(), { timeout: 10_000 }).toBe(1);

@@ -229,6 +229,8 @@ function CsvForm(props: { onImport: (text: string, mapping: CsvMapping, hasHeade
     }
   }
 
+  const [dragging, setDragging] = useState(false);
+
   async function pick(files: FileList | null) {
     const file = files?.[0];
     if (!file) return;
@@ -241,14 +243,40 @@ function CsvForm(props: { onImport: (text: string, mapping: CsvMapping, hasHeade
   const mapping = preview?.mapping;
   return (
     <div className="ux-form">
-      <label htmlFor={`${id}-f`}>CSV file</label>
-      <input
-        id={`${id}-f`}
-        type="file"
-        accept=".csv,text/csv,text/plain"
-        onChange={(e) => void pick(e.target.files)}
-        data-testid="csv-input"
-      />
+      {/* The whole zone is the file input's label: click, Enter/Space on the focused input, or drop a file. */}
+      <label
+        htmlFor={`${id}-f`}
+        className={dragging ? 'ux-drop ux-drop--over' : 'ux-drop'}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={(e) => {
+          e.preventDefault();
+          setDragging(false);
+          void pick(e.dataTransfer.files);
+        }}
+      >
+        <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22">
+          <path
+            d="M12 3l5 5h-3.5v6h-3V8H7l5-5Zm-7 13h2v3h10v-3h2v5H5v-5Z"
+            fill="currentColor"
+          />
+        </svg>
+        <span className="ux-drop__title">{fileName ? fileName : 'Choose a CSV file or drop it here'}</span>
+        <span className="ux-muted ux-small">
+          {fileName ? 'Choose another file to replace it.' : 'A header row is detected; you pick the columns next. Nothing is added before Import.'}
+        </span>
+        <input
+          id={`${id}-f`}
+          className="ux-drop__input"
+          type="file"
+          accept=".csv,text/csv,text/plain"
+          onChange={(e) => void pick(e.target.files)}
+          data-testid="csv-input"
+        />
+      </label>
       {error ? (
         <p className="ux-error" role="alert">
           {error}
@@ -302,7 +330,9 @@ function CsvForm(props: { onImport: (text: string, mapping: CsvMapping, hasHeade
           <p className="ux-muted" data-testid="csv-counts">
             {fileName}: {preview.totalRows.toLocaleString('en-US')} rows · {preview.validRows.toLocaleString('en-US')}{' '}
             valid · {preview.invalidRows.toLocaleString('en-US')} invalid
-            {preview.duplicateRows ? ` (${preview.duplicateRows.toLocaleString('en-US')} duplicates removed)` : ''}
+            {preview.duplicateRows
+              ? ` (${preview.duplicateRows.toLocaleString('en-US')} ${preview.duplicateRows === 1 ? 'duplicate' : 'duplicates'} removed)`
+              : ''}
           </p>
           <div className="ux-preview" tabIndex={0} role="region" aria-label="Preview of the first rows">
             <table>
@@ -321,7 +351,7 @@ function CsvForm(props: { onImport: (text: string, mapping: CsvMapping, hasHeade
                     <td>{r.row}</td>
                     <td>{r.userId}</td>
                     <td>{r.displayName}</td>
-                    <td>{r.problem ?? 'OK'}</td>
+                    <td>{r.problem ?? <span className="ux-ok">OK</span>}</td>
                   </tr>
                 ))}
               </tbody>

@@ -171,6 +171,11 @@ export function QrDialog(props: {
     if (el && !document.fullscreenElement)
       void el.requestFullscreen().catch(() => setMessage('Full screen is not available here.'));
   }
+  /** Escape: in presenter mode it only leaves full screen; otherwise it closes the dialog. */
+  function cancel() {
+    if (document.fullscreenElement) void document.exitFullscreen();
+    else close();
+  }
   function close() {
     if (document.fullscreenElement) void document.exitFullscreen();
     closeHandle();
@@ -179,7 +184,7 @@ export function QrDialog(props: {
 
   const title = mode === 'lost' ? `Lost device — ${userId}` : `Registration code — ${userId}`;
   return (
-    <Modal title={title} onClose={close} testId="qr-dialog">
+    <Modal title={title} onClose={cancel} testId="qr-dialog">
       {phase.kind === 'confirm-lost' ? (
         <div className="ux-stack">
           <p>
@@ -235,6 +240,11 @@ export function QrDialog(props: {
             className={presenting ? 'ux-presenter ux-presenter--on' : 'ux-presenter'}
             data-testid="qr-presenter"
           >
+            {presenting ? (
+              <button type="button" className="ux-btn ux-presenter__exit" onClick={() => void document.exitFullscreen()}>
+                Exit presenter mode
+              </button>
+            ) : null}
             {registered ? (
               <div className="ux-registered" role="status" data-testid="qr-registered">
                 <span className="ux-registered__tick" aria-hidden="true">
