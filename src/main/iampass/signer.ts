@@ -8,7 +8,7 @@
  *
  * Used by the client to sign and by the sandbox to verify.
  */
-import { createHash, hash, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { hash, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 export type Flavour = 'IAMPASS' | 'Activeconnect';
 
@@ -43,14 +43,18 @@ const OPAD = 0x5c;
  */
 export function hmacSha256(key: Uint8Array, message: string): Buffer {
   const k = key.length > BLOCK ? hash('sha256', key, 'buffer') : key;
-  const pads = Buffer.allocUnsafe(BLOCK * 2);
+  const text = Buffer.from(message, 'utf8');
+  // One-shot hashes of (K ^ ipad) || message, then (K ^ opad) || inner: no Hash objects per call.
+  const inner = Buffer.allocUnsafe(BLOCK + text.length);
+  const outer = Buffer.allocUnsafe(BLOCK + 32);
   for (let i = 0; i < BLOCK; i++) {
     const byte = k[i] ?? 0;
-    pads[i] = byte ^ IPAD;
-    pads[BLOCK + i] = byte ^ OPAD;
+    inner[i] = byte ^ IPAD;
+    outer[i] = byte ^ OPAD;
   }
-  const inner = createHash('sha256').update(pads.subarray(0, BLOCK)).update(message, 'utf8').digest();
-  return createHash('sha256').update(pads.subarray(BLOCK)).update(inner).digest();
+  text.copy(inner, BLOCK);
+  hash('sha256', inner, 'buffer').copy(outer, BLOCK);
+  return hash('sha256', outer, 'buffer');
 }
 
 export function computeSignature(input: Omit<SignInput, 'clientId'> & { canonical?: string }): string {
