@@ -4,7 +4,7 @@
  * and OnboardingService. Bulk work runs as the service's jobs: progress on
  * stderr when it is a terminal, one result per row on stdout.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import QRCode from 'qrcode';
 import { AppError } from '../../shared/errors.ts';
 import type { JobFinished } from '../../shared/ipc/jobs.ts';
@@ -18,6 +18,19 @@ import { iso } from '../json.ts';
 import { table, when } from '../output.ts';
 
 const MAX_CSV_BYTES = 64 * 1024 * 1024;
+
+/** Standard input to the end, at most MAX_CSV_BYTES. */
+async function readAll(stdin: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stdin) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk);
+    size += b.length;
+    if (size > MAX_CSV_BYTES) throw new UsageError('the CSV on standard input is larger than 64 MiB');
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 /** Waits for a job, showing progress on a terminal; prints the rows; answers the exit code. */
 async function finishJob(ctx: Context, services: Services, jobId: string, label: string): Promise<number> {
@@ -119,10 +132,12 @@ Exit 1 when a row was invalid or failed, 3/4 when every failure was authenticati
   },
   {
     name: 'users import',
-    args: 'FILE.csv [--user-column N] [--name-column N] [--header|--no-header]',
+    args: 'FILE.csv|- [--user-column N] [--name-column N] [--header|--no-header]',
     summary: 'Add the users of a CSV file (one job, per-row results).',
     help: `Columns are guessed from the header (user/login/email, display name/name)
-unless given (1-based). Rows go through the same checks as users add.`,
+unless given (1-based). Rows go through the same checks as users add.
+"-" reads the CSV from standard input (up to 64 MiB); with --base-url/--app-id
+the secret must then come from IAMPASS_APP_SECRET.`,
     options: {
       'user-column': { type: 'string' },
       'name-column': { type: 'string' },
@@ -132,14 +147,20 @@ unless given (1-based). Rows go through the same checks as users add.`,
     positionals: { min: 1, max: 1 },
     async run(ctx, values, [file]) {
       let text: string;
-      try {
-        const buf = readFileSync(file ?? '');
-        if (buf.length > MAX_CSV_BYTES) throw new UsageError(`${file ?? ''} is larger than 64 MiB`);
-        text = buf.toString('utf8');
-      } catch (error) {
-        if (error instanceof UsageError) throw error;
-        throw new UsageError(`cannot read ${file ?? ''}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
-      }
+      if (file === '-') {
+        if (ctx.adHoc && !ctx.io.env.IAMPASS_APP_SECRET)
+          throw new UsageError('with "-" standard input carries the CSV: give the secret in IAMPASS_APP_SECRET');
+        text = await readAll(ctx.io.stdin);
+      } else
+        try {
+          if (statSync(file ?? '').size > MAX_CSV_BYTES) throw new UsageError(`${file ?? ''} is larger than 64 MiB`);
+          text = readFileSync(file ?? '', 'utf8');
+        } catch (error) {
+          if (error instanceof UsageError) throw error;
+          const code = (error as NodeJS.ErrnoException).code ?? 'error';
+          const why = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'it is a folder' }[code] ?? code;
+          throw new UsageError(`cannot read ${file ?? ''}: ${why}`);
+        }
       const column = (flag: string): number | undefined => {
         const v = str(values, flag);
         if (v === undefined) return undefined;

@@ -248,7 +248,7 @@ function noSecrets(r: Ran): void {
 describe('usage', () => {
   it('unknown flags, secrets as arguments, unknown or missing commands and bad values exit 2 with a clear message', async () => {
     const elevenIds = Array.from({ length: 11 }, (_, i) => `u${String(i)}`);
-    const [unknown, secret, secretSplit, cmd, sub, none, badMethod, badDuration, badFormat, many, unconfirmed, noTarget, missingArg, extraArg, badState, pasted] =
+    const [unknown, secret, secretSplit, cmd, sub, none, badMethod, badDuration, badFormat, many, unconfirmed, noTarget, missingArg, extraArg, badState, pasted, noFile, stdinBoth] =
       await Promise.all([
         cli(['apps', 'list', '--bogus']),
         cli(['apps', 'add', 'X', '--app-id', sandbox.applicationId, `--secret=${sandbox.applicationSecret}`]),
@@ -266,8 +266,10 @@ describe('usage', () => {
         cli(['users', 'list', 'extra']),
         cli(['users', 'list', '--state', 'lost']),
         cli(['apps', 'test', 'Lab', sandbox.applicationSecret]),
+        cli(['users', 'import', join(data, 'no-such.csv')]),
+        cli(['users', 'import', '-', '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId], { stdin: 'x\n' }),
       ]);
-    for (const r of [unknown, secret, secretSplit, cmd, sub, none, badMethod, badDuration, badFormat, many, unconfirmed, noTarget, missingArg, extraArg, badState, pasted])
+    for (const r of [unknown, secret, secretSplit, cmd, sub, none, badMethod, badDuration, badFormat, many, unconfirmed, noTarget, missingArg, extraArg, badState, pasted, noFile, stdinBoth])
       expect(r.code, `${r.args.join(' ')}: ${r.stderr}`).toBe(2);
 
     expect(unknown.stderr).toContain("Unknown option '--bogus'");
@@ -295,6 +297,8 @@ describe('usage', () => {
     // a secret pasted as an argument is refused without being echoed
     expect(pasted.stderr).toContain('unexpected argument (a long key-like value, not shown)');
     noSecrets(pasted);
+    expect(noFile.stderr).toContain(`cannot read ${join(data, 'no-such.csv')}: no such file`);
+    expect(stdinBoth.stderr).toContain('with "-" standard input carries the CSV: give the secret in IAMPASS_APP_SECRET');
     expect(badState.stderr).toContain('--state must be registered, not_registered or unknown');
     // refused before anything was opened: not even the store exists yet
     expect(existsSync(join(data, STORE_FILE))).toBe(false);
@@ -485,8 +489,9 @@ describe('against the sandbox', () => {
 
     const csv = join(data, 'people.csv');
     writeFileSync(csv, 'email,display name\ncarol@example.com,Carol C\ndave@example.com,Dave D\nbob,Bob again\n');
-    const [imp, tty, bad, down] = await Promise.all([
+    const [imp, piped, tty, bad, down] = await Promise.all([
       cli(['users', 'import', csv, '--json']),
+      cli(['users', 'import', '-', '--no-header', '--user-column', '2', '--name-column', '1'], { stdin: 'Frank F,frank\n' }),
       onTerminal(['users', 'add', 'tty1', 'tty2']),
       cli(['users', 'add', 'zed', '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId, '--json'], { env: { IAMPASS_APP_SECRET: WRONG } }),
       // Another base URL is another profile (its own directory), created without storing the secret.
@@ -501,6 +506,8 @@ describe('against the sandbox', () => {
       [3, 'bob', 'existing'],
     ]);
     expect(imp.stderr).toBe(''); // --json: no notes, and not a terminal: no progress
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stdout).toMatch(/1\s+frank\s+created/);
     expect(tty.code, tty.stdout).toBe(0);
     expect(tty.stdout).toContain('\r\x1b[2Kusers add 2/2'); // the progress line, rewritten in place
     expect(tty.stdout).toMatch(/tty1\s+created/);
@@ -518,12 +525,13 @@ describe('against the sandbox', () => {
       cli(['apps', 'list', '--json']),
     ]);
     const users = json(UsersJson, list.stdout);
-    expect(users).toMatchObject({ profile: 'Lab', count: 6, total: 6 });
+    expect(users).toMatchObject({ profile: 'Lab', count: 7, total: 7 });
     expect(users.users.map((u) => [u.userId, u.displayName]).sort()).toEqual([
       ['alice', ''],
       ['bob', ''],
       ['carol@example.com', 'Carol C'],
       ['dave@example.com', 'Dave D'],
+      ['frank', 'Frank F'],
       ['tty1', ''],
       ['tty2', ''],
     ]);
@@ -532,7 +540,7 @@ describe('against the sandbox', () => {
     expect(iampassId).toMatch(/^[0-9a-f]{32}$/);
     expect(search.stdout).toContain('Carol C');
     expect(search.stdout).not.toContain('alice');
-    expect(search.stderr).toBe('1 of 6 users in "Lab".\n');
+    expect(search.stderr).toBe('1 of 7 users in "Lab".\n');
     expect(status.code).toBe(1);
     expect(status.stdout).toMatch(/alice\s+not_registered/);
     expect(status.stdout).toMatch(/nobody\s+missing/);
