@@ -281,7 +281,46 @@ export interface DirectoryColumns extends DirectorySnapshot {
   lastAuthAt: (number | null)[];
 }
 
+/**
+ * The last columns read per store, reused while the database is unchanged:
+ * no row changed through this connection (`total_changes()`, which counts
+ * rolled-back changes too) and no other connection committed (`PRAGMA
+ * data_version`, e.g. the CLI on the same file). Re-opening the Users screen,
+ * the palette and a reset re-fetch then cost a copy of the arrays (callers
+ * own what they get) instead of the query.
+ */
+const columnsCache = new WeakMap<Store, { profileId: string; stamp: string; columns: DirectoryColumns }>();
+
+function changeStamp(store: Store): string {
+  const version = (store.db.prepare('PRAGMA data_version').get() as { data_version: number }).data_version;
+  const changes = (store.db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
+  return `${version}:${changes}`;
+}
+
 export function directoryColumns(store: Store, profileId: string): DirectoryColumns {
+  // Inside a transaction the rows may still be rolled back: read, do not cache.
+  const stamp = store.db.isTransaction ? null : changeStamp(store);
+  const hit = columnsCache.get(store);
+  if (stamp !== null && hit && hit.profileId === profileId && hit.stamp === stamp) return copyColumns(hit.columns);
+  const columns = readColumns(store, profileId);
+  if (stamp !== null) columnsCache.set(store, { profileId, stamp, columns: copyColumns(columns) });
+  return columns;
+}
+
+function copyColumns(c: DirectoryColumns): DirectoryColumns {
+  return {
+    rowIds: c.rowIds.slice(),
+    userIds: c.userIds.slice(),
+    displayNames: c.displayNames.slice(),
+    deviceStates: c.deviceStates.slice(),
+    deviceCheckedAt: c.deviceCheckedAt.slice(),
+    iampassIds: c.iampassIds.slice(),
+    addedAt: c.addedAt.slice(),
+    lastAuthAt: c.lastAuthAt.slice(),
+  };
+}
+
+function readColumns(store: Store, profileId: string): DirectoryColumns {
   const stmt = store.db.prepare(
     `SELECT id, user_id, display_name, iampass_id, device_state, device_checked_at, added_at, last_auth_at
      FROM users WHERE profile_id = ? ORDER BY user_id COLLATE NOCASE, id`,
