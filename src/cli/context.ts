@@ -76,6 +76,7 @@ export class OverlaySecrets implements SecretStore {
 }
 
 const MAX_SECRET_INPUT = 4096;
+const SECRET_WAIT_HINT_MS = 3000;
 
 export class Context {
   readonly flags: GlobalFlags;
@@ -189,7 +190,7 @@ export class Context {
     if (this.#secret !== null) return this.#secret;
     let value = this.io.env.IAMPASS_APP_SECRET;
     if (value === undefined || value === '')
-      value = this.io.stdin.isTTY ? await promptHidden(this.io) : await readFirstLine(this.io.stdin);
+      value = this.io.stdin.isTTY ? await promptHidden(this.io) : await this.#secretFromPipe();
     value = value.trim();
     if (value === '')
       throw new UsageError(
@@ -198,6 +199,22 @@ export class Context {
     this.out.secret(value);
     this.#secret = normalizeSecret(value);
     return this.#secret;
+  }
+
+  /** The first line of a piped standard input; says what it waits for if nothing comes (a forgotten IAMPASS_APP_SECRET). */
+  async #secretFromPipe(): Promise<string> {
+    const hint = setTimeout(
+      () =>
+        this.out.note(
+          'iampass-admin: waiting for the application secret on standard input (or set IAMPASS_APP_SECRET)...',
+        ),
+      SECRET_WAIT_HINT_MS,
+    );
+    try {
+      return await readFirstLine(this.io.stdin);
+    } finally {
+      clearTimeout(hint);
+    }
   }
 
   async close(): Promise<void> {

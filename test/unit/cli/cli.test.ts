@@ -130,6 +130,8 @@ interface CliOptions {
   bin?: string;
   /** Called with the whole stdout so far, as it grows (to follow a long-running command). */
   onStdout?: (text: string) => void;
+  /** Keep standard input open until stderr shows `when`, then write `write` and close it. */
+  stdinAfter?: { when: string; write: string };
 }
 
 /** Every run, for the final "never printed a secret or link where it should not" sweep. */
@@ -149,7 +151,14 @@ async function slot<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-function spawnRun(command: string, args: string[], env: NodeJS.ProcessEnv, stdin = '', onStdout?: (text: string) => void): Promise<Ran> {
+function spawnRun(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  stdin = '',
+  onStdout?: (text: string) => void,
+  stdinAfter?: { when: string; write: string },
+): Promise<Ran> {
   return new Promise((done, fail) => {
     const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -158,7 +167,10 @@ function spawnRun(command: string, args: string[], env: NodeJS.ProcessEnv, stdin
       stdout += c.toString();
       onStdout?.(stdout);
     });
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      if (stdinAfter && stderr.includes(stdinAfter.when) && child.stdin.writable) child.stdin.end(stdinAfter.write);
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
     child.on('error', fail);
     child.on('close', (code) => {
@@ -168,7 +180,7 @@ function spawnRun(command: string, args: string[], env: NodeJS.ProcessEnv, stdin
       done(ran);
     });
     child.stdin.on('error', () => undefined);
-    child.stdin.end(stdin);
+    if (!stdinAfter) child.stdin.end(stdin);
   });
 }
 
@@ -186,6 +198,7 @@ function cli(args: string[], options: CliOptions = {}): Promise<Ran> {
       testEnv(options.env),
       options.stdin,
       options.onStdout,
+      options.stdinAfter,
     ),
   );
 }
@@ -419,7 +432,7 @@ describe('against the sandbox', () => {
     expect(json(AppJson, add.stdout)).toMatchObject({ name: 'Lab', flavour: 'Sandbox', active: true, hasSecret: true });
     expect((await keytar.findCredentials(SERVICE)).some((c) => c.password === sandbox.applicationSecret)).toBe(true);
 
-    const [other, ok, okJson, wrong, closed, missing, noSecret] = await Promise.all([
+    const [other, ok, okJson, wrong, closed, missing, noSecret, late] = await Promise.all([
       cli(['apps', 'add', 'Other', '--base-url', sandbox.baseUrl, '--app-id', 'A'.repeat(32)], { env: { IAMPASS_APP_SECRET: WRONG } }),
       cli(['apps', 'test', 'Lab']),
       cli(['apps', 'test', '--profile', 'Lab', '--json']),
@@ -429,6 +442,10 @@ describe('against the sandbox', () => {
       }),
       cli(['users', 'list', '--profile', 'Nope']),
       cli(['apps', 'test', '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId]),
+      // A pipe that stays open with nothing in it: the CLI says what it waits for.
+      cli(['apps', 'test', '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId], {
+        stdinAfter: { when: 'waiting for the application secret on standard input', write: `${sandbox.applicationSecret}\n` },
+      }),
     ]);
     expect(other.code, other.stderr).toBe(0);
     expect(other.stdout).toContain('Added "Other" (Sandbox, http://127.0.0.1:');
@@ -444,6 +461,9 @@ describe('against the sandbox', () => {
     expect(missing.stderr).toContain('No application profile named "Nope"');
     expect(noSecret.code).toBe(2);
     expect(noSecret.stderr).toContain('no application secret: set IAMPASS_APP_SECRET or pass it on standard input');
+    expect(late.code, late.stderr).toBe(0);
+    expect(late.stderr).toBe('iampass-admin: waiting for the application secret on standard input (or set IAMPASS_APP_SECRET)...\n');
+    expect(late.stdout).toMatch(/Connection to http:\/\/127\.0\.0\.1:\d+ OK/);
     for (const r of [other, wrong, closed]) noSecrets(r);
 
     // The sandbox's clock 10 minutes ahead: a 401 with a skewed Date header.
