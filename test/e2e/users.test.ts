@@ -365,5 +365,21 @@ it('the code hides when the window loses focus and after the chosen time; check 
   await expect
     .poll(() => rowOf(page, 'alice').getByTestId('device-state').getAttribute('data-state'))
     .toBe('not_registered');
+
+  // One user's failure does not stop the job and is shown on that row (alice deleted on the server behind the console's back).
+  await f.client.deleteUsers([f.iampassId('alice')!]);
+  await page.getByTestId('users-notice').getByRole('button', { name: 'Dismiss' }).click();
+  await page.getByRole('button', { name: 'Refresh all statuses' }).click();
+  await expect
+    .poll(() => page.getByTestId('users-notice').textContent(), { timeout: 10_000 })
+    .toContain('1 failed (shown on their rows)');
+  expect(await rowOf(page, 'alice').getByTestId('row-error').textContent()).toMatch(/\S/);
+  expect(await rowOf(page, 'bob').getByTestId('row-error').count()).toBe(0);
+  expect(await rowOf(page, 'bob').getByTestId('device-state').getAttribute('data-state')).toBe('not_registered');
+  await rowOf(page, 'alice').getByRole('button', { name: 'alice', exact: true }).click();
+  expect(await page.getByTestId('user-panel').getByTestId('row-error').textContent()).toMatch(/^⚠ Last check failed: \S/);
+  await app!.screenshot('users-row-error-light');
+  await page.keyboard.press('Escape');
+  await expect.poll(() => page.getByTestId('user-panel').count()).toBe(0);
   expect(app!.pageErrors).toEqual([]);
 });

@@ -483,7 +483,8 @@ function EmptyState(props: {
   );
 }
 
-function DeviceCell(props: { dir: Directory; i: number; now: number }) {
+/** The device badge, then when it was checked or, after a failed check, the error (short in a row, whole in the panel). */
+function DeviceCell(props: { dir: Directory; i: number; now: number; full?: boolean }) {
   const { dir, i, now } = props;
   const state = dir.deviceStates[i]!;
   const checked = dir.deviceCheckedAt[i] ?? null;
@@ -496,7 +497,13 @@ function DeviceCell(props: { dir: Directory; i: number; now: number }) {
       </span>
       {err ? (
         <span className="ux-row-error" title={err.message} data-testid="row-error">
-          ⚠ {err.message}
+          {props.full ? (
+            `⚠ Last check failed: ${err.message}`
+          ) : (
+            <>
+              ⚠ Check failed<span className="ux-sr">: {err.message}</span>
+            </>
+          )}
         </span>
       ) : checked !== null ? (
         <span className="ux-muted ux-small" title={dateTime(checked)}>
@@ -651,7 +658,7 @@ function UserPanel(props: { dir: Directory; i: number; now: number }) {
         </dd>
         <dt>Device</dt>
         <dd>
-          <DeviceCell dir={dir} i={i} now={now} />
+          <DeviceCell dir={dir} i={i} now={now} full />
         </dd>
         <dt>Added</dt>
         <dd>{dateTime(dir.addedAt[i]!)}</dd>
