@@ -355,7 +355,12 @@ describe('usage', () => {
       copyFileSync(join(ROOT, 'scripts', 'node24.mjs'), join(dir, 'scripts', 'node24.mjs'));
       const [viaMachine, npmRun, stranded] = await Promise.all([
         cli(['apps', 'list', '--json', '--data', join(dir, 'data')], { node: machineNode ?? '' }),
-        slot(() => spawnRun('npm', ['run', '-s', 'cli', '--', '--data', join(dir, 'data'), 'apps', 'list', '--json'], testEnv())),
+        slot(() =>
+          spawnRun('npm', ['run', '-s', 'cli', '--', '--data', join(dir, 'data'), 'apps', 'list', '--json'], {
+            ...testEnv(),
+            npm_config_update_notifier: 'false', // no registry call from npm itself
+          }),
+        ),
         slot(() => spawnRun(machineNode ?? '', [join(dir, 'bin', 'iampass-admin.mjs'), '--help'], { PATH: join(dir, 'empty'), HOME: dir })),
       ]);
       expect(viaMachine.code, viaMachine.stderr).toBe(0);
