@@ -7,7 +7,8 @@
  */
 import { getCoreRowModel, useReactTable, type ColumnDef, type SortingState } from '@tanstack/react-table';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { DEVICE_STATES } from '../../../../shared/ipc/users.ts';
 import { invoke } from '../../bridge.ts';
 import { AuthenticateDialog, openAuthenticateDialog } from '../sessions/index.ts';
@@ -55,10 +56,31 @@ function useNow(ms: number) {
 
 export function UsersScreen() {
   useEffect(() => subscribeUsers(), []);
-  const s = useUsers();
-  const { dir, sort, filter, selected } = s;
-  const [typed, setTyped] = useState(s.query);
-  const query = useDeferredValue(typed);
+  // Only what this screen draws: a job's progress (the add dialog's, say) does not re-render the table.
+  const s = useUsers(
+    useShallow((st) => ({
+      dir: st.dir,
+      sort: st.sort,
+      filter: st.filter,
+      selected: st.selected,
+      query: st.query,
+      loading: st.loading,
+      loadError: st.loadError,
+      notice: st.notice,
+      panelUserId: st.panelUserId,
+      dialog: st.dialog,
+      refreshJob: st.refreshJobId ? st.jobs[st.refreshJobId] : undefined,
+      setQuery: st.setQuery,
+      setSort: st.setSort,
+      setFilter: st.setFilter,
+      setSelected: st.setSelected,
+      setNotice: st.setNotice,
+      openDialog: st.openDialog,
+      openPanel: st.openPanel,
+      trackJob: st.trackJob,
+    })),
+  );
+  const { dir, sort, filter, selected, query } = s;
   const searchRef = useRef<HTMLInputElement>(null);
   const scrollRef = useRef<HTMLDivElement>(null);
   const now = useNow(30_000);
@@ -162,7 +184,7 @@ export function UsersScreen() {
     }
   }
 
-  const refreshJob = s.refreshJobId ? s.jobs[s.refreshJobId] : undefined;
+  const refreshJob = s.refreshJob;
   useEffect(() => {
     if (!refreshJob?.finished) return;
     const c = refreshJob.finished.counts;
@@ -197,8 +219,8 @@ export function UsersScreen() {
             type="search"
             aria-label="Search users by user ID, display name or IAMPASS ID"
             placeholder="Search users"
-            value={typed}
-            onChange={(e) => setTyped(e.target.value)}
+            value={query}
+            onChange={(e) => s.setQuery(e.target.value)}
             data-testid="users-search"
           />
           <kbd className="ux-kbd" aria-hidden="true">
@@ -372,7 +394,7 @@ export function UsersScreen() {
                     const userId = dir.userIds[i]!;
                     return (
                       <UserRowView
-                        key={userId}
+                        key={v.index}
                         dir={dir}
                         version={dir.version}
                         i={i}
