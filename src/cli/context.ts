@@ -252,9 +252,10 @@ async function readFirstLine(stdin: NodeJS.ReadableStream): Promise<string> {
 }
 
 async function promptHidden(io: Io): Promise<string> {
-  io.stderr.write('Application secret (input hidden): ');
   const stdin = io.stdin;
+  // Echo off before the prompt shows: anything typed or pasted once it is visible is never echoed.
   stdin.setRawMode?.(true);
+  io.stderr.write('Application secret (input hidden): ');
   try {
     return await new Promise<string>((done, fail) => {
       let text = '';

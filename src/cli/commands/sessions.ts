@@ -26,8 +26,8 @@ function viewLine(v: SessionView): string {
   return `${when(v.statusSince)}  ${v.id}  ${v.userId}  ${v.status}${err}`;
 }
 
-/** Resolves when `stop()` is called or on Ctrl+C / SIGTERM. */
-function untilStopped(): { promise: Promise<void>; stop: () => void } {
+/** Resolves when `stop()` is called or on Ctrl+C / SIGTERM; holds the event loop open until then. */
+export function untilStopped(): { promise: Promise<void>; stop: () => void } {
   let stop: () => void = () => undefined;
   // The monitor's timers do not hold the event loop open; this does, until stopped.
   const keepAlive = setInterval(() => undefined, 1 << 30);

@@ -14,6 +14,7 @@ import type { Services } from '../../main/services/index.ts';
 import { bool, str, type Command, type Values } from '../command.ts';
 import type { Context } from '../context.ts';
 import { EXIT, exitCodeForRows, UsageError } from '../exit.ts';
+import { untilStopped } from './sessions.ts';
 import { iso } from '../json.ts';
 import { table, when } from '../output.ts';
 
@@ -94,17 +95,50 @@ async function showLink(
   view: { handle: string; userId: string; expiresAt: number },
   what: string,
 ): Promise<number> {
+  const wait = bool(values, 'wait');
   let link = '';
   // The console's "copy link" port, pointed at this process: the link goes to stdout only.
   await services.onboarding.copyLink(view.handle, { writeText: (text) => void (link = text) });
-  services.onboarding.close(view.handle);
-  if (ctx.out.json) ctx.out.data({ userId: view.userId, link, expiresAt: new Date(view.expiresAt).toISOString() });
+  if (!wait) services.onboarding.close(view.handle);
+  const expiresAt = new Date(view.expiresAt).toISOString();
+  if (ctx.out.json) ctx.out.data({ userId: view.userId, link, expiresAt }, wait);
   else if (bool(values, 'qr')) {
     ctx.out.line(await terminalQr(link, ctx.io.stdout.isTTY === true && !ctx.io.env.NO_COLOR));
     ctx.out.line(link);
   } else ctx.out.line(link);
   ctx.out.note(`${what} for ${view.userId}; it is a one-time credential: share it only with that user.`);
-  return EXIT.ok;
+  if (!wait) return EXIT.ok;
+  return waitForRegistration(ctx, services, view);
+}
+
+/** --wait: until the user's phone registers (exit 0), the code expires or Ctrl+C (exit 1). */
+async function waitForRegistration(
+  ctx: Context,
+  services: Services,
+  view: { handle: string; userId: string; expiresAt: number },
+): Promise<number> {
+  ctx.out.note(`Waiting for ${view.userId} to scan it (until ${when(view.expiresAt)}; Ctrl+C stops)...`);
+  const stopper = untilStopped();
+  const result: { outcome: 'registered' | 'expired' | 'stopped' } = { outcome: 'stopped' };
+  const off = services.users.subscribe((e) => {
+    if (e.name === 'onboarding.registered' && e.payload.handle === view.handle) result.outcome = 'registered';
+    else if (e.name === 'onboarding.expired' && e.payload.handle === view.handle) result.outcome = 'expired';
+    else return;
+    stopper.stop();
+  });
+  try {
+    await stopper.promise;
+  } finally {
+    off();
+    stopper.stop();
+    services.onboarding.close(view.handle);
+  }
+  const { outcome } = result;
+  const at = new Date().toISOString();
+  if (ctx.out.json) ctx.out.data({ userId: view.userId, registered: outcome === 'registered', outcome, at }, true);
+  else if (outcome === 'registered') ctx.out.line(`${view.userId} registered a phone.`);
+  else ctx.out.line(`${view.userId} did not register a phone (${outcome === 'expired' ? 'the code expired' : 'stopped'}).`);
+  return outcome === 'registered' ? EXIT.ok : EXIT.failed;
 }
 
 export const usersCommands: Command[] = [
@@ -284,13 +318,16 @@ the secret must then come from IAMPASS_APP_SECRET.`,
   },
   {
     name: 'users link',
-    args: 'USER_ID [--qr] [--display-name NAME]',
+    args: 'USER_ID [--qr] [--wait] [--display-name NAME]',
     summary: 'Print a registration link (or QR code) for the user to scan with the IAMPASS app.',
     help: `The link is a one-time bearer credential: it is printed on standard output only
 (never in errors or logs) because printing it is what this command is for.
 --qr draws the QR code above the link (black on white on a terminal, with the
-quiet zone phone cameras need); --json gives {userId, link, expiresAt}.`,
-    options: { qr: { type: 'boolean' }, 'display-name': { type: 'string' } },
+quiet zone phone cameras need); --json gives {userId, link, expiresAt}.
+--wait then stays until the phone registers (exit 0; the directory says
+registered) or the code expires / Ctrl+C (exit 1); with --json both results are
+single lines: {userId, link, expiresAt} then {userId, registered, outcome, at}.`,
+    options: { qr: { type: 'boolean' }, wait: { type: 'boolean' }, 'display-name': { type: 'string' } },
     positionals: { min: 1, max: 1 },
     async run(ctx, values, [userId]) {
       const { services } = await ctx.pinned();
@@ -300,10 +337,11 @@ quiet zone phone cameras need); --json gives {userId, link, expiresAt}.`,
   },
   {
     name: 'users lost-device',
-    args: 'USER_ID [--qr]',
+    args: 'USER_ID [--qr] [--wait]',
     summary: "Disable the user's phone and print a fresh registration link.",
-    help: 'The old phone stops working at once; the user registers a new one with the new link (printed like users link).',
-    options: { qr: { type: 'boolean' } },
+    help: `The old phone stops working at once; the user registers a new one with the new
+link (printed like users link; --qr and --wait as there).`,
+    options: { qr: { type: 'boolean' }, wait: { type: 'boolean' } },
     positionals: { min: 1, max: 1 },
     async run(ctx, values, [userId]) {
       const { services } = await ctx.pinned();

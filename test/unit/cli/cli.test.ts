@@ -575,11 +575,13 @@ describe('against the sandbox', () => {
     });
   });
 
-  it('users link --json gives a link the virtual phone registers with; --qr draws a QR code that decodes to a link', async () => {
+  it('users link: --qr draws a QR code that decodes to the link; --json; --wait exits 0 once the phone registers with it', async () => {
+    let waitOut = '';
+    const waiting = cli(['users', 'link', 'alice', '--wait', '--json'], { onStdout: (text) => (waitOut = text) });
     const [qr, tty, link, unknown] = await Promise.all([
       cli(['users', 'link', 'bob', '--qr']),
       onTerminal(['users', 'link', 'carol@example.com', '--qr']),
-      cli(['users', 'link', 'alice', '--json']),
+      cli(['users', 'link', 'dave@example.com', '--json']),
       cli(['users', 'link', 'ghost']),
     ]);
     expect(qr.code, qr.stderr).toBe(0);
@@ -596,9 +598,23 @@ describe('against the sandbox', () => {
     expect(decodeTerminalQr(tty.stdout)).toMatch(new RegExp(`^${sandbox.baseUrl}/sandbox/phone/register/`));
 
     expect(link.code, link.stderr).toBe(0);
-    const { link: url } = json(LinkJson, link.stdout);
+    expect(json(LinkJson, link.stdout)).toMatchObject({ userId: 'dave@example.com' });
+    expect(link.stdout).toContain('\n  "link": "http://127.0.0.1:'); // one pretty document without --wait
+
+    // --wait --json: the link as one line, then the outcome once the phone used it.
+    await expect.poll(() => waitOut.includes('\n'), { timeout: 15_000 }).toBe(true);
+    const { link: url } = json(LinkJson, waitOut.split('\n')[0] ?? '');
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/sandbox\/phone\/register\//);
     expect(await phone.register(url)).toMatchObject({ applicationId: sandbox.applicationId, userId: iampassId });
+    const waited = await waiting;
+    expect(waited.code, waited.stderr).toBe(0);
+    const lines = waited.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(z.strictObject({ userId: z.string(), registered: z.boolean(), outcome: z.string(), at: isoTime }).parse(JSON.parse(lines[1] ?? ''))).toMatchObject({
+      userId: 'alice',
+      registered: true,
+      outcome: 'registered',
+    });
 
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('not in the directory');
