@@ -2,13 +2,15 @@
 // real router, services, SQLite file, keychain, sandbox and its virtual phone.
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it, vi } from 'vitest';
 import { createHandlers } from '../../src/main/ipc/handlers/index.ts';
 import { createEventBus, createRouter } from '../../src/main/ipc/router.ts';
 import { sessionsFixture, type Fixture } from '../unit/sessions/fixture.ts';
 import { closeBrowser, launchConsole, type ConsoleUnderTest } from './harness.ts';
 
 afterAll(closeBrowser);
+// A loaded 2-core machine: expect.poll waits up to 10 s (the default 1 s is flaky there).
+vi.setConfig({ expect: { poll: { timeout: 10_000, interval: 50 } } });
 
 let fx: Fixture | null = null;
 let app: ConsoleUnderTest | null = null;
@@ -40,6 +42,21 @@ const palette = (page: Page) => page.getByRole('dialog', { name: 'Command palett
 const input = (page: Page) => palette(page).getByRole('combobox');
 const options = (page: Page) => palette(page).getByRole('option');
 const activeOption = (page: Page) => palette(page).locator('[role="option"][aria-selected="true"]');
+const focusedRole = (page: Page) => page.evaluate('document.activeElement?.getAttribute("role") ?? null');
+
+/** Ctrl+K, then wait for the palette's input to have the focus (typing starts there). */
+async function openPalette(page: Page): Promise<void> {
+  await page.keyboard.press('Control+K');
+  await expect.poll(() => palette(page).isVisible()).toBe(true);
+  await expect.poll(() => focusedRole(page)).toBe('combobox');
+}
+
+/** Enter on the active action, then wait for its picker step. */
+async function enterStep(page: Page, crumb: string): Promise<void> {
+  await page.keyboard.press('Enter');
+  await expect.poll(() => palette(page).getByTestId('palette-step').textContent()).toBe(crumb);
+  await expect.poll(() => focusedRole(page)).toBe('combobox');
+}
 
 async function axeSerious(page: Page): Promise<string[]> {
   const results = await new AxeBuilder({ page }).analyze();
@@ -50,10 +67,8 @@ it('Ctrl+K opens it; fuzzy filter, arrows, Enter, Escape; authenticate a user th
   const f = (fx = await sessionsFixture({ users: USERS }));
   const page = await open(f, 'light');
 
-  await page.keyboard.press('Control+K');
-  await expect.poll(() => palette(page).isVisible()).toBe(true);
+  await openPalette(page);
   // Focus is in the combobox, which points at its listbox and active option.
-  expect(await page.evaluate('document.activeElement?.getAttribute("role")')).toBe('combobox');
   expect(await input(page).getAttribute('aria-expanded')).toBe('true');
   const listId = (await input(page).getAttribute('aria-controls'))!;
   expect(await palette(page).locator(`[id="${listId}"]`).getAttribute('role')).toBe('listbox');
@@ -81,7 +96,7 @@ it('Ctrl+K opens it; fuzzy filter, arrows, Enter, Escape; authenticate a user th
   await expect.poll(() => page.locator('#screen-title').textContent()).toBe('Sessions');
 
   // Nothing matches: a status says so and the combobox is collapsed.
-  await page.keyboard.press('Control+K');
+  await openPalette(page);
   await page.keyboard.type('qqqxz');
   await expect.poll(() => palette(page).getByTestId('palette-status').textContent()).toContain('Nothing matches');
   expect(await options(page).count()).toBe(0);
@@ -90,11 +105,10 @@ it('Ctrl+K opens it; fuzzy filter, arrows, Enter, Escape; authenticate a user th
   await expect.poll(() => palette(page).isVisible()).toBe(false);
 
   // Authenticate user… -> the user picker (the directory, searched by ID or name, accents ignored).
-  await page.keyboard.press('Control+K');
+  await openPalette(page);
   await page.keyboard.type('auth');
   await expect.poll(() => activeOption(page).textContent()).toBe('Authenticate user…');
-  await page.keyboard.press('Enter');
-  await expect.poll(() => palette(page).getByTestId('palette-step').textContent()).toBe('Authenticate');
+  await enterStep(page, 'Authenticate');
   await expect.poll(() => options(page).count()).toBe(4);
   expect(await palette(page).textContent()).toContain('No registered device');
   await page.keyboard.type('zoe');
@@ -114,15 +128,19 @@ it('Ctrl+K opens it; fuzzy filter, arrows, Enter, Escape; authenticate a user th
   await expect.poll(() => palette(page).isVisible()).toBe(false);
 
   // The whole way by keyboard: the Authenticate dialog opens pre-filled.
-  await page.keyboard.press('Control+K');
+  await openPalette(page);
   await page.keyboard.type('authenticate user');
-  await page.keyboard.press('Enter');
+  await expect.poll(() => activeOption(page).textContent()).toBe('Authenticate user…');
+  await enterStep(page, 'Authenticate');
   await page.keyboard.type('alice');
   await expect.poll(() => activeOption(page).textContent()).toContain('alice');
   await page.keyboard.press('Enter');
   const dialog = page.getByRole('dialog', { name: 'Authenticate a user' });
   await expect.poll(() => dialog.isVisible()).toBe(true);
   expect(await dialog.getByLabel('User ID').inputValue()).toBe('alice');
+  // Not stacked over another open dialog.
+  await page.keyboard.press('Control+K');
+  expect(await palette(page).isVisible()).toBe(false);
   await dialog.getByLabel('Acceptance').check();
   await dialog.getByRole('button', { name: 'Send request' }).click();
   const row = page.getByTestId('session-row').first();
@@ -132,17 +150,18 @@ it('Ctrl+K opens it; fuzzy filter, arrows, Enter, Escape; authenticate a user th
   await expect.poll(() => row.getAttribute('data-status')).toBe('active');
 
   // Log out all sessions of a user…: only users with live sessions are offered.
-  await page.keyboard.press('Control+K');
+  await openPalette(page);
   await page.keyboard.type('log out');
   await expect.poll(() => activeOption(page).textContent()).toBe('Log out all sessions of a user…');
-  await page.keyboard.press('Enter');
+  await enterStep(page, 'Log out all sessions');
   await expect.poll(() => options(page).allTextContents()).toEqual(['Alice Liddellalice1 live session']);
   await page.keyboard.press('Enter');
   await expect.poll(() => row.getAttribute('data-status')).toBe('closed');
   expect((await f.phone.session(await f.token('alice'))).sessionStatus).toBe('closed');
-  await page.keyboard.press('Control+K');
+  await openPalette(page);
   await page.keyboard.type('log out');
-  await page.keyboard.press('Enter');
+  await expect.poll(() => activeOption(page).textContent()).toBe('Log out all sessions of a user…');
+  await enterStep(page, 'Log out all sessions');
   await expect.poll(() => palette(page).getByTestId('palette-status').textContent()).toBe('No user has a live session.');
   await page.keyboard.press('Escape');
   await page.keyboard.press('Escape');
@@ -159,6 +178,7 @@ it('switch application and authenticate from the first step; the header button o
 
   await page.getByTestId('palette-trigger').click();
   await expect.poll(() => palette(page).isVisible()).toBe(true);
+  await expect.poll(() => focusedRole(page)).toBe('combobox');
   expect(await axeSerious(page)).toEqual([]);
   await app!.screenshot('palette-root-dark');
 
@@ -172,10 +192,12 @@ it('switch application and authenticate from the first step; the header button o
 
   // Switch application…: the active one is marked; choosing another switches the header.
   await page.keyboard.type('switch');
-  await page.keyboard.press('Enter');
+  await expect.poll(() => activeOption(page).textContent()).toBe('Switch application…');
+  await enterStep(page, 'Switch application');
   await expect.poll(() => options(page).allTextContents()).toEqual(['SandboxSandboxActive', 'StagingSandbox']);
   expect(await axeSerious(page)).toEqual([]);
   await page.keyboard.type('stag');
+  await expect.poll(() => activeOption(page).textContent()).toBe('StagingSandbox');
   await page.keyboard.press('Enter');
   await expect.poll(() => palette(page).isVisible()).toBe(false);
   const staging = (await f.services.applications.list()).find((a) => a.name === 'Staging')!;
@@ -185,9 +207,10 @@ it('switch application and authenticate from the first step; the header button o
   await expect.poll(() => page.getByTestId('session-row').count()).toBe(0);
 
   // Staging's directory is empty: the picker says so.
-  await page.keyboard.press('Control+K');
+  await openPalette(page);
   await page.keyboard.type('authenticate');
-  await page.keyboard.press('Enter');
+  await expect.poll(() => activeOption(page).textContent()).toBe('Authenticate user…');
+  await enterStep(page, 'Authenticate');
   await expect.poll(() => palette(page).getByTestId('palette-status').textContent()).toBe('This application’s directory has no users yet.');
   // Ctrl+K again closes it.
   await page.keyboard.press('Control+K');

@@ -199,7 +199,6 @@ function PaletteBody({ mode }: { mode: PaletteMode }) {
   const [active, setActive] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [running, setRunning] = useState(false);
-  const listRef = useRef<HTMLDivElement>(null);
   const current = useShell((s) => s.screen);
   const apps = useApplications((s) => s.list);
   const appsLoaded = useApplications((s) => s.loaded);
@@ -388,7 +387,7 @@ function PaletteBody({ mode }: { mode: PaletteMode }) {
       </div>
       <div className="palette__results">
         {flat.length > 0 && (
-          <div id={listId} role="listbox" ref={listRef} className="palette__list" aria-label={picker?.label.replace(/^Search /, '') ?? 'Commands'}>
+          <div id={listId} role="listbox" className="palette__list" aria-label={picker?.label.replace(/^Search /, '') ?? 'Commands'}>
             {groups.map((g, gi) => {
               const start = starts[gi]!;
               const headingId = `${id}-group-${String(start)}`;
@@ -462,6 +461,8 @@ export function CommandPalette() {
   useEffect(() => {
     const onKey = (e: globalThis.KeyboardEvent) => {
       if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'k') {
+        // Not over another open dialog (finish or close that one first).
+        if (document.querySelector('dialog[open]:not(.palette)')) return;
         e.preventDefault();
         usePalette.getState().toggle();
       }
@@ -473,7 +474,10 @@ export function CommandPalette() {
   useEffect(() => {
     const el = ref.current;
     if (!el) return;
-    if (open && !el.open) el.showModal();
+    if (open && !el.open) {
+      el.showModal();
+      el.querySelector('input')?.focus();
+    }
     if (!open && el.open) el.close();
   }, [open]);
 
@@ -490,7 +494,12 @@ export function CommandPalette() {
         if (s.mode !== 'root') s.setMode('root');
         else s.hide();
       }}
-      onClose={() => usePalette.getState().open && usePalette.getState().hide()}
+      onClose={() => {
+        // The close event is queued: after a quick Escape then Ctrl+K it arrives when the
+        // palette is open again, and must not close it. Only a dialog really closed (e.g. by
+        // the platform) updates the state.
+        if (!ref.current?.open && usePalette.getState().open) usePalette.getState().hide();
+      }}
       onMouseDown={(e) => {
         // A click on the backdrop (the dialog element itself, outside its box) closes.
         if (e.target === ref.current) usePalette.getState().hide();

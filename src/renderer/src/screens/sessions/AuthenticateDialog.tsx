@@ -96,7 +96,7 @@ export function AuthenticateDialog() {
   }
 
   return (
-    <dialog ref={ref} className="sx-dialog" aria-labelledby={`${id}-title`} onClose={() => dialog.open && close()}>
+    <dialog ref={ref} className="sx-dialog" aria-labelledby={`${id}-title`} onClose={() => !ref.current?.open && useSessions.getState().dialog.open && close()}>
       <form onSubmit={(e) => void submit(e)} className="sx-dialog__form">
         <h2 id={`${id}-title`} className="sx-dialog__title">
           Authenticate a user
