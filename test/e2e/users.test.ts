@@ -26,8 +26,8 @@ afterEach(async () => {
 
 type Page = ConsoleUnderTest['page'];
 
-async function open(colorScheme: 'light' | 'dark' = 'light') {
-  const f = (fx = await usersFixture({ pollMs: 40 }));
+async function open(colorScheme: 'light' | 'dark' = 'light', options: { batchSize?: number; concurrency?: number } = {}) {
+  const f = (fx = await usersFixture({ pollMs: 40, ...options }));
   const bus = createEventBus();
   const clipboard: string[] = [];
   const router = createRouter(
@@ -381,5 +381,52 @@ it('the code hides when the window loses focus and after the chosen time; check 
   await app!.screenshot('users-row-error-light');
   await page.keyboard.press('Escape');
   await expect.poll(() => page.getByTestId('user-panel').count()).toBe(0);
+  expect(app!.pageErrors).toEqual([]);
+});
+
+it('Cancel on a running add job (in the dialog, and from the screen once the dialog is closed): unsent batches are cancelled, only what the server confirmed is in the directory and the table', async () => {
+  const { f, page } = await open('light', { batchSize: 10, concurrency: 1 });
+  await f.phone.setFaults([{ route: 'add_users', kind: 'latency', ms: 250 }]);
+  const dialog = page.getByTestId('add-dialog');
+  const bar = dialog.getByTestId('job-progress');
+  const paste200 = async (prefix: string) => {
+    await page.getByRole('button', { name: 'Add users' }).first().click();
+    await dialog.getByRole('tab', { name: 'Paste a list' }).click();
+    const ids = Array.from({ length: 200 }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
+    await dialog.getByLabel('User IDs, one per line').fill(ids.join('\n'));
+    await dialog.getByRole('button', { name: 'Add 200 users' }).click();
+    await expect.poll(() => bar.textContent(), { timeout: 10_000 }).toMatch(/^Adding users[1-9]\d? \/ 200/);
+  };
+
+  await paste200('emp');
+  await app!.screenshot('users-add-progress-light');
+  await bar.getByRole('button', { name: 'Cancel' }).click();
+  await waitJob(dialog);
+  const summary = await dialog.getByTestId('job-results').locator('.ux-results__summary').textContent();
+  expect(summary).toMatch(/^Cancelled\. /);
+  const created = Number(/Created: (\d+)/.exec(summary!)?.[1] ?? 0);
+  const cancelled = Number(/Cancelled: (\d+)/.exec(summary!)?.[1] ?? 0);
+  expect(created).toBeGreaterThan(0);
+  expect(cancelled).toBeGreaterThan(0);
+  expect(created + cancelled).toBe(200);
+  expect(await dialog.getByTestId('job-result-row').first().getAttribute('data-result')).toBe('cancelled'); // problems first
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await expect.poll(() => count(page)).toBe(`${created} users`);
+  expect(f.services.users.snapshot().count).toBe(created);
+
+  // Closing the dialog does not stop the job: its bar (with Cancel) moves to the screen.
+  await paste200('ops');
+  await page.keyboard.press('Escape');
+  const screenBar = page.getByTestId('users-screen').getByTestId('job-progress');
+  await expect
+    .poll(() => screenBar.textContent())
+    .toMatch(/^Adding users \(continues with the dialog closed\)\d+ \/ 200/);
+  await app!.screenshot('users-background-job-light');
+  await screenBar.getByRole('button', { name: 'Cancel' }).click();
+  await expect.poll(() => screenBar.count(), { timeout: 10_000 }).toBe(0);
+  const total = f.services.users.snapshot().count;
+  expect(total).toBeGreaterThan(created);
+  expect(total).toBeLessThan(created + 200);
+  await expect.poll(() => count(page)).toBe(`${total} users`);
   expect(app!.pageErrors).toEqual([]);
 });

@@ -19,13 +19,21 @@ import { JobBar } from './JobBar.tsx';
 import { visibleRows, type DeviceFilter, type Directory, type SortColumn } from './model.ts';
 import { QrDialog } from './QrDialog.tsx';
 import { RowMenu, type MenuItem } from './RowMenu.tsx';
-import { subscribeUsers, useUsers } from './store.ts';
+import { subscribeUsers, useUsers, type JobState } from './store.ts';
+import type { JobKind } from '../../../../shared/ipc/jobs.ts';
 import './users.css';
 
 const ROW_HEIGHT = 44;
 /** The sticky header's height, inside the scroller above the rows (the virtualizer's scrollMargin). */
 const HEAD_HEIGHT = 38;
 const EMPTY: never[] = [];
+const NO_JOBS: JobState[] = [];
+const BACKGROUND_LABEL: Record<JobKind, string> = {
+  'users.add': 'Adding users',
+  'users.import': 'Importing users',
+  'users.delete': 'Deleting users',
+  'users.refreshStatus': 'Refreshing device status',
+};
 
 type Col = { id: SortColumn | 'select' | 'actions'; header: string; sortable: boolean };
 const COLUMNS: ColumnDef<never>[] = (
@@ -81,6 +89,14 @@ export function UsersScreen() {
     })),
   );
   const { dir, sort, filter, selected, query } = s;
+  // Add / import / delete jobs whose dialog was closed while they ran: main goes on, their bar shows here.
+  const background = useUsers(
+    useShallow((st) =>
+      st.dialog.kind === 'none'
+        ? Object.values(st.jobs).filter((j) => !j.finished && j.kind !== 'users.refreshStatus')
+        : NO_JOBS,
+    ),
+  );
   const searchRef = useRef<HTMLInputElement>(null);
   const scrollRef = useRef<HTMLDivElement>(null);
   const now = useNow(30_000);
@@ -301,6 +317,9 @@ export function UsersScreen() {
       ) : null}
 
       {refreshJob ? <JobBar job={refreshJob} label="Refreshing device status" /> : null}
+      {background.map((j) => (
+        <JobBar key={j.jobId} job={j} label={`${BACKGROUND_LABEL[j.kind]} (continues with the dialog closed)`} />
+      ))}
       {s.notice ? (
         <div
           className={`ux-notice ux-notice--${s.notice.tone}`}
