@@ -189,7 +189,20 @@ it('add one, paste a list, import a CSV (mapping, preview, duplicates), per-row 
   await app!.screenshot('users-table-light');
   expect(await axe(page)).toEqual([]);
 
-  // Select with shift-click range, then delete 12 with the count typed.
+  // Keyboard between rows: Down / Ctrl+End move to the same control of another row; Enter opens the panel, Escape closes it.
+  const focused = () => page.evaluate<string>('document.activeElement?.textContent ?? ""');
+  await rowOf(page, 'bob').getByRole('button', { name: 'bob', exact: true }).focus();
+  await page.keyboard.press('ArrowDown');
+  await expect.poll(focused).toBe('chloé');
+  await page.keyboard.press('Control+End');
+  await expect.poll(focused).toBe('Zoë Ångström 🦄');
+  await page.keyboard.press('Enter');
+  await expect.poll(() => page.getByTestId('user-panel').locator('h2').textContent()).toBe('Zoë Ångström 🦄');
+  await page.keyboard.press('Escape');
+  await expect.poll(() => page.getByTestId('user-panel').count()).toBe(0);
+  await expect.poll(focused).toBe('Zoë Ångström 🦄');
+
+  // Select with shift-click range, then delete 16 with the count typed.
   await page.getByLabel('Select user0@corp.example').click();
   await page.getByLabel('Select user9@corp.example').click({ modifiers: ['Shift'] });
   await expect.poll(() => page.getByTestId('selection-count').textContent()).toBe('14 selected'); // user0, user1, user10..user13, user2..user9 (sorted as text)

@@ -181,6 +181,28 @@ export function UsersScreen() {
     else next.delete(userId);
     st.setSelected(next, userId);
   }, []);
+  // Up / Down (Page Up / Down, Ctrl+Home / End) move focus to the same control of another row, scrolling it into view.
+  const onRowsKey = (e: React.KeyboardEvent<HTMLDivElement>) => {
+    const keys: Record<string, number> = { ArrowDown: 1, ArrowUp: -1, PageDown: 10, PageUp: -10 };
+    let step = keys[e.key];
+    if (e.ctrlKey && (e.key === 'Home' || e.key === 'End')) step = e.key === 'Home' ? -rows.length : rows.length;
+    if (step === undefined || e.altKey || e.metaKey) return;
+    const t = e.target as HTMLElement;
+    const row = t.closest<HTMLElement>('[role="row"][aria-rowindex]');
+    if (!row || t.tagName === 'SELECT') return;
+    const control = t.classList.contains('ux-userlink') ? '.ux-userlink' : t.classList.contains('ux-more') ? '.ux-more' : 'input[type="checkbox"]';
+    const from = Number(row.getAttribute('aria-rowindex')) - 2;
+    const to = Math.max(0, Math.min(rows.length - 1, from + step));
+    e.preventDefault();
+    if (to === from) return;
+    virtual.scrollToIndex(to, { align: 'auto' });
+    const focus = (tries: number) => {
+      const el = scrollRef.current?.querySelector<HTMLElement>(`[role="row"][aria-rowindex="${to + 2}"] ${control}`);
+      if (el) el.focus();
+      else if (tries > 0) requestAnimationFrame(() => focus(tries - 1));
+    };
+    focus(10);
+  };
   const currentRows = useRef(rows);
   currentRows.current = rows;
 
@@ -393,7 +415,7 @@ export function UsersScreen() {
                 </div>
               ))}
             </div>
-            <div role="rowgroup" className="ux-tbody">
+            <div role="rowgroup" className="ux-tbody" onKeyDown={onRowsKey}>
               {rows.length === 0 ? (
                 <div role="row" className="ux-row--empty">
                   <div role="cell">
