@@ -130,7 +130,11 @@ export class SessionsService {
     if (!user) throw new AppError('missing', 'This user is not in the directory of the active application.', { details: { field: 'userId' } });
     const methods = [...new Set(input.methods ?? [])];
     let result;
+    let dataKey: Buffer;
     try {
+      // The data key first: without it the session could not be kept, so no
+      // request may reach the phone (the CLI without a keychain hit this).
+      dataKey = await this.#secrets.dataKey();
       const client = await this.#clientFor(profile);
       result = await client.authenticateUser(user.iampassId, {
         ...(methods.length > 0 ? { methods } : {}),
@@ -146,7 +150,6 @@ export class SessionsService {
     }
     const id = randomUUID();
     const at = this.#now();
-    const dataKey = await this.#secrets.dataKey();
     this.#store.transaction(() => {
       insertSession(this.#store, dataKey, {
         id,

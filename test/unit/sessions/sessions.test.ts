@@ -242,3 +242,18 @@ it('a Sandbox profile moves stored loopback URLs onto its current port; nothing 
   expect(rebaseSandboxUrl(sandbox, 'https://evil.example/authentication/status/T')).toBe('https://evil.example/authentication/status/T');
   expect(rebaseSandboxUrl({ flavour: 'IAMPASS', baseUrl: 'http://127.0.0.1:4000' }, 'http://127.0.0.1:3999/x')).toBe('http://127.0.0.1:3999/x');
 });
+
+it('a keychain that cannot give the data key refuses the start before any request reaches the phone', async () => {
+  const f = (fx = await sessionsFixture());
+  const secrets = f.services.secrets;
+  const unreachable = Object.assign(new Error('The keychain is locked.'), { code: 'keychain_unavailable' });
+  // The keychain locked between start-up and this call: dataKey() rejects.
+  Object.defineProperty(secrets, 'dataKey', { configurable: true, value: () => Promise.reject(unreachable) });
+  try {
+    await expect(f.services.sessions.start({ userId: 'alice', methods: ['acceptance'] })).rejects.toBe(unreachable);
+  } finally {
+    Reflect.deleteProperty(secrets, 'dataKey');
+  }
+  expect(await f.phone.pending(f.sandbox.applicationId, f.iampassId('alice'))).toEqual([]);
+  expect(f.services.sessions.list({}).sessions).toEqual([]);
+});
