@@ -14,6 +14,9 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 30_000,
           hookTimeout: 30_000,
+          // expect.poll waits for real servers, processes and the keychain: on a
+          // loaded 2-core CI machine the 1 s default gives up on correct code.
+          expect: { poll: { timeout: 10_000 } },
         },
       },
       {
@@ -27,6 +30,8 @@ export default defineConfig({
           hookTimeout: 120_000,
           // One browser at a time on a 2-core machine.
           fileParallelism: false,
+          // A real browser on a loaded 2-core machine: see the unit project.
+          expect: { poll: { timeout: 10_000 } },
         },
       },
     ],
