@@ -317,12 +317,16 @@ it('QR onboarding: the canvas decodes to the issued link, the phone registers an
   const auth = page.getByRole('dialog', { name: 'Authenticate a user' });
   expect(await auth.getByLabel('User ID').inputValue()).toBe(user);
   await auth.getByRole('button', { name: 'Send request' }).click();
+  await expect.poll(() => page.getByTestId('users-notice').textContent()).toContain('Authentication request sent');
+  expect(await page.getByTestId('users-notice').getByRole('link', { name: 'Follow it in Sessions' }).getAttribute('href')).toBe('#/sessions');
+  expect(await axe(page)).toEqual([]);
   await expect.poll(async () => (await f.phone.pending(f.sandbox.applicationId, f.iampassId(user)!)).length).toBe(1);
   const [request] = await f.phone.pending(f.sandbox.applicationId, f.iampassId(user)!);
   await f.phone.approve(request!.id);
   await expect
     .poll(() => rowOf(page, user).locator('.ux-cell--lastAuthAt').textContent(), { timeout: 10_000 })
     .toBe('just now');
+  await app!.screenshot('users-authenticated-dark');
   expect(app!.pageErrors).toEqual([]);
 });
 

@@ -11,7 +11,7 @@ import { memo, useCallback, useEffect, useMemo, useRef, useState, type MouseEven
 import { useShallow } from 'zustand/react/shallow';
 import { DEVICE_STATES } from '../../../../shared/ipc/users.ts';
 import { invoke } from '../../bridge.ts';
-import { AuthenticateDialog, openAuthenticateDialog } from '../sessions/index.ts';
+import { AuthenticateDialog, openAuthenticateDialog, useSessions } from '../sessions/index.ts';
 import { AddUsersDialog } from './AddUsersDialog.tsx';
 import { DeleteDialog } from './DeleteDialog.tsx';
 import { ago, DEVICE_LABEL, day, dateTime, plural } from './format.ts';
@@ -223,6 +223,15 @@ export function UsersScreen() {
   }
 
   const refreshJob = s.refreshJob;
+
+  // The Authenticate dialog (Sessions feature) reports a sent request in the Sessions store: echo it here with a link.
+  const sessionsNotice = useSessions((st) => st.notice);
+  const seenSessionsNotice = useRef(sessionsNotice);
+  useEffect(() => {
+    if (sessionsNotice === seenSessionsNotice.current) return;
+    seenSessionsNotice.current = sessionsNotice;
+    if (sessionsNotice?.kind === 'ok') useUsers.getState().setNotice({ tone: 'ok', text: sessionsNotice.text, sessions: true });
+  }, [sessionsNotice]);
   useEffect(() => {
     if (!refreshJob?.finished) return;
     const c = refreshJob.finished.counts;
@@ -348,7 +357,17 @@ export function UsersScreen() {
           role={s.notice.tone === 'error' ? 'alert' : 'status'}
           data-testid="users-notice"
         >
-          <span>{s.notice.text}</span>
+          <span>
+            {s.notice.text}
+            {s.notice.sessions ? (
+              <>
+                {' '}
+                <a className="ux-link" href="#/sessions">
+                  Follow it in Sessions
+                </a>
+              </>
+            ) : null}
+          </span>
           <button type="button" className="ux-icon-btn" aria-label="Dismiss" onClick={() => s.setNotice(null)}>
             ✕
           </button>
@@ -554,7 +573,12 @@ function DeviceCell(props: { dir: Directory; i: number; now: number; full?: bool
   const err = dir.statusErrors.get(dir.userIds[i]!);
   return (
     <span className="ux-device">
-      <span className={`ux-badge ux-badge--${state}`} data-testid="device-state" data-state={state}>
+      <span
+        className={`ux-badge ux-badge--${state}`}
+        title={checked === null ? 'Not checked yet' : `Checked ${dateTime(checked)}`}
+        data-testid="device-state"
+        data-state={state}
+      >
         {state === 'registered' ? '✓ ' : ''}
         {DEVICE_LABEL[state]}
       </span>

@@ -42,7 +42,8 @@ interface UsersState {
   /** The status-refresh job shown in the screen's banner. */
   refreshJobId: string | null;
   dialog: UsersDialog;
-  notice: { tone: 'ok' | 'error'; text: string } | null;
+  /** A one-line result; `sessions` adds a "Follow it in Sessions" link. */
+  notice: { tone: 'ok' | 'error'; text: string; sessions?: boolean } | null;
   load: () => Promise<void>;
   setQuery: (q: string) => void;
   setFilter: (f: DeviceFilter) => void;
