@@ -274,6 +274,7 @@ it('QR onboarding: the canvas decodes to the issued link, the phone registers an
   await rowOf(page, user).getByRole('button', { name: user, exact: true }).click();
   await page.getByTestId('user-panel').getByRole('button', { name: 'Lost device…' }).click();
   await app!.screenshot('users-lost-confirm-dark');
+  expect(await axe(page, '[data-testid="qr-dialog"]')).toEqual([]);
   await dialog.getByRole('button', { name: 'Report lost and show a new code' }).click();
   const link2 = await decodeCanvas(page);
   expect(link2).not.toBe(link);
