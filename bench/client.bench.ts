@@ -10,60 +10,15 @@
  * Targets: bounded at least 12x faster than sequential, and within 1.5x of
  * the latency bound users x latency / concurrency.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { availableParallelism, loadavg } from 'node:os';
-import { createInterface } from 'node:readline';
-import { pathToFileURL } from 'node:url';
 import { IampassClient } from '../src/main/iampass/client.ts';
 import { VirtualPhone } from '../src/sandbox/phone.ts';
 import { CLIENT_DEFAULTS } from '../src/shared/iampass.ts';
 import { metric, type Bench } from './harness.ts';
+import { spawnSandbox } from './support.ts';
 
 const LATENCY_MS = 20;
-
-/**
- * The sandbox runs in its own process, as a real service would: in-process
- * it would share the client's event loop and the sweep would measure the
- * server's CPU as well as the client's.
- */
-interface SandboxProcess {
-  baseUrl: string;
-  /** CPU time (user + system, µs) the sandbox process has used so far. */
-  cpuMicros(): Promise<number>;
-  close(): Promise<void>;
-}
-
-async function spawnSandbox(app: { id: string; secret: string }): Promise<SandboxProcess> {
-  const serverUrl = pathToFileURL(new URL('../src/sandbox/server.ts', import.meta.url).pathname).href;
-  const code = `
-    const { startSandbox } = await import(${JSON.stringify(serverUrl)});
-    const sb = await startSandbox({ application: ${JSON.stringify(app)} });
-    process.stdout.write(JSON.stringify({ baseUrl: sb.baseUrl }) + '\\n');
-    process.stdin.setEncoding('utf8');
-    process.stdin.on('data', () => { const c = process.cpuUsage(); process.stdout.write(JSON.stringify({ cpu: c.user + c.system }) + '\\n'); });
-    process.stdin.on('end', () => { void sb.close().then(() => process.exit(0)); });
-  `;
-  const child = spawn(process.execPath, ['--no-warnings', '--input-type=module', '-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout });
-  const [first] = (await Promise.race([once(lines, 'line'), once(child, 'exit').then(() => { throw new Error('the sandbox process exited early'); })])) as [string];
-  const { baseUrl } = JSON.parse(first) as { baseUrl: string };
-  const replies = lines[Symbol.asyncIterator]();
-  return {
-    baseUrl,
-    cpuMicros: async () => {
-      child.stdin.write('cpu\n');
-      const next = await replies.next();
-      if (next.done) throw new Error('the sandbox process ended');
-      return (JSON.parse(next.value) as { cpu: number }).cpu;
-    },
-    close: async () => {
-      child.stdin.end();
-      if (child.exitCode === null) await once(child, 'exit');
-    },
-  };
-}
 
 const bench: Bench = async ({ quick, log }) => {
   const users = quick ? 800 : 10_000;

@@ -13,57 +13,18 @@
  *   least-squares slope must show no upward trend.
  */
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { IampassClient } from '../src/main/iampass/client.ts';
-import type { SecretStore } from '../src/main/secrets/keychain.ts';
 import { openServices } from '../src/main/services/index.ts';
 import { DEFAULT_INTERVALS } from '../src/main/services/monitor.ts';
 import { getUser, insertUsers } from '../src/main/store/directory.ts';
 import { VirtualPhone } from '../src/sandbox/phone.ts';
 import { metric, percentile, type Bench } from './harness.ts';
-
-async function spawnSandbox(app: { id: string; secret: string }): Promise<{ baseUrl: string; close(): Promise<void> }> {
-  const serverUrl = pathToFileURL(new URL('../src/sandbox/server.ts', import.meta.url).pathname).href;
-  const code = `
-    const { startSandbox } = await import(${JSON.stringify(serverUrl)});
-    const sb = await startSandbox({ application: ${JSON.stringify(app)}, pendingTimeoutSeconds: 86400 });
-    process.stdout.write(JSON.stringify({ baseUrl: sb.baseUrl }) + '\\n');
-    process.stdin.resume();
-    process.stdin.on('end', () => { void sb.close().then(() => process.exit(0)); });
-  `;
-  const child = spawn(process.execPath, ['--no-warnings', '--input-type=module', '-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout });
-  const [first] = (await Promise.race([once(lines, 'line'), once(child, 'exit').then(() => { throw new Error('the sandbox process exited early'); })])) as [string];
-  const { baseUrl } = JSON.parse(first) as { baseUrl: string };
-  return {
-    baseUrl,
-    close: async () => {
-      child.stdin.end();
-      if (child.exitCode === null) await once(child, 'exit');
-    },
-  };
-}
-
-/** An in-memory SecretStore: the benchmark measures the monitor, not the OS keychain. */
-function memorySecrets(): SecretStore {
-  const m = new Map<string, string>();
-  const key = randomBytes(32);
-  return {
-    set: (id, s) => (m.set(id, s), Promise.resolve()),
-    has: (id) => Promise.resolve(m.has(id)),
-    get: (id) => Promise.resolve(m.get(id) ?? null),
-    delete: (id) => Promise.resolve(m.delete(id)),
-    dataKey: () => Promise.resolve(key),
-  };
-}
+import { memorySecrets, spawnSandbox } from './support.ts';
 
 function fullGc(): () => void {
   setFlagsFromString('--expose-gc');
@@ -100,7 +61,7 @@ const bench: Bench = async ({ quick, log }) => {
   const flipsPerSecond = 4;
   const gc = fullGc();
   const app = { id: randomBytes(16).toString('hex').toUpperCase(), secret: randomBytes(24).toString('hex').toUpperCase() };
-  const sandbox = await spawnSandbox(app);
+  const sandbox = await spawnSandbox(app, ['--pending-timeout', '86400']);
   const dir = mkdtempSync(join(tmpdir(), 'iampass-bench-sessions-'));
   const services = openServices({ dataDir: dir, secrets: memorySecrets() });
   const client = new IampassClient({ flavour: 'Sandbox', baseUrl: sandbox.baseUrl, applicationId: app.id, secret: app.secret });

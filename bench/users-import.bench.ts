@@ -8,54 +8,15 @@
  * Target: the whole job at most 60 s. Reports rows/s, the job's peak RSS
  * growth and the per-row results' counts.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { pathToFileURL } from 'node:url';
-import type { SecretStore } from '../src/main/secrets/keychain.ts';
 import { openServices } from '../src/main/services/index.ts';
 import { previewCsv } from '../src/main/services/users.ts';
 import { countUsers } from '../src/main/store/directory.ts';
 import { metric, type Bench } from './harness.ts';
-
-async function spawnSandbox(app: { id: string; secret: string }): Promise<{ baseUrl: string; close(): Promise<void> }> {
-  const serverUrl = pathToFileURL(new URL('../src/sandbox/server.ts', import.meta.url).pathname).href;
-  const code = `
-    const { startSandbox } = await import(${JSON.stringify(serverUrl)});
-    const sb = await startSandbox({ application: ${JSON.stringify(app)} });
-    process.stdout.write(JSON.stringify({ baseUrl: sb.baseUrl }) + '\\n');
-    process.stdin.resume();
-    process.stdin.on('end', () => { void sb.close().then(() => process.exit(0)); });
-  `;
-  const child = spawn(process.execPath, ['--no-warnings', '--input-type=module', '-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout });
-  const [first] = (await Promise.race([once(lines, 'line'), once(child, 'exit').then(() => { throw new Error('the sandbox process exited early'); })])) as [string];
-  const { baseUrl } = JSON.parse(first) as { baseUrl: string };
-  return {
-    baseUrl,
-    close: async () => {
-      child.stdin.end();
-      if (child.exitCode === null) await once(child, 'exit');
-    },
-  };
-}
-
-/** The benchmark measures the import, not the OS keychain: secrets in memory. */
-function memorySecrets(): SecretStore {
-  const map = new Map<string, string>();
-  const key = randomBytes(32);
-  return {
-    set: (id, secret) => Promise.resolve(void map.set(id, secret)),
-    has: (id) => Promise.resolve(map.has(id)),
-    get: (id) => Promise.resolve(map.get(id) ?? null),
-    delete: (id) => Promise.resolve(map.delete(id)),
-    dataKey: () => Promise.resolve(key),
-  };
-}
+import { memorySecrets, spawnSandbox } from './support.ts';
 
 function makeCsv(rows: number): { text: string; invalid: number } {
   const lines = ['user_id,display_name,department'];

@@ -52,24 +52,12 @@ import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { createHandlers } from '../src/main/ipc/handlers/index.ts';
 import { createEventBus, createRouter } from '../src/main/ipc/router.ts';
-import type { SecretStore } from '../src/main/secrets/keychain.ts';
 import { openServices } from '../src/main/services/index.ts';
 import { insertUsers, setDeviceStates, setLastAuth, type NewDirectoryUser } from '../src/main/store/directory.ts';
 import type { DeviceState, UsersSnapshot } from '../src/shared/ipc/users.ts';
 import { buildRenderer, openBenchConsole, type BenchConsole } from './chromium.ts';
 import { metric, percentile, type Bench } from './harness.ts';
-
-function memorySecrets(): SecretStore {
-  const map = new Map<string, string>();
-  const key = randomBytes(32);
-  return {
-    set: (id, secret) => Promise.resolve(void map.set(id, secret)),
-    has: (id) => Promise.resolve(map.has(id)),
-    get: (id) => Promise.resolve(map.get(id) ?? null),
-    delete: (id) => Promise.resolve(map.delete(id)),
-    dataKey: () => Promise.resolve(key),
-  };
-}
+import { memorySecrets } from './support.ts';
 
 const FIRST = ['María', 'José', 'Zoë', 'Ørjan', 'Amélie', 'John', 'Wei', 'Fatima', 'Olusegun', 'Anna', 'Lars', 'Priya', 'Chloé', 'Mateo', 'Yuki', 'Noah'];
 const LAST = ['García', 'Núñez', 'Ångström', 'Ødegård', 'Dubois', 'Smith', 'Li', 'Khan', 'Adeyemi', 'Kowalska', 'Jensen', 'Patel', 'Müller', 'Rossi', 'Tanaka', 'Brown', 'Schmidt'];
