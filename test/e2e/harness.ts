@@ -161,7 +161,7 @@ export async function launchConsole(options: LaunchOptions = {}): Promise<Consol
     // The harness's sender check, mirroring the Electron layer: own top frame, own origin.
     const frameUrl = source.frame.url();
     if (source.frame !== source.page.mainFrame() || new URL(frameUrl).origin !== appOrigin) {
-      return { ok: false, code: 'invalid_input', message: 'Request refused: it did not come from the console window.', retryable: false };
+      return { ok: false, code: 'forbidden', message: 'Request refused: it did not come from the console window.', retryable: false };
     }
     return router.handle(String(channel), payload, { id: 'e2e', url: frameUrl });
   });

@@ -5,10 +5,12 @@
  */
 import { z } from 'zod';
 import type { ErrorInfo } from '../errors.ts';
+import { PROFILE_FLAVOURS, type ProfileFlavour } from '../iampass.ts';
 import { event, request } from './define.ts';
 
-export const FLAVOURS = ['IAMPASS', 'Activeconnect', 'Sandbox'] as const;
-export type Flavour = (typeof FLAVOURS)[number];
+/** The profile flavours (one list, in src/shared/iampass.ts). */
+export const FLAVOURS = PROFILE_FLAVOURS;
+export type Flavour = ProfileFlavour;
 
 /** What the renderer sees of a profile (mirrors the store's Profile + state). */
 export interface ApplicationView {
