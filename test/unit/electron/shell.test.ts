@@ -19,10 +19,11 @@ afterAll(async () => {
   for (const t of opened.splice(0)) await t.cleanup();
 });
 
-async function boot(opts: { lock?: boolean; packaged?: boolean; dev?: string; launcher?: SandboxLauncher } = {}) {
+async function boot(opts: { lock?: boolean; packaged?: boolean; dev?: string; launcher?: SandboxLauncher; beforeStart?: (t: TestServices) => void } = {}) {
   const fake = createFakeElectron(opts);
   const t = await openTestServices(opts.launcher ? { launcher: opts.launcher } : {});
   opened.push(t);
+  opts.beforeStart?.(t);
   const dataDirs: string[] = [];
   const started = start({
     electron: fake.electron as unknown as Pick<typeof Electron, 'app' | 'BrowserWindow' | 'ipcMain' | 'session'>,
@@ -188,6 +189,13 @@ describe('start(): services', () => {
     // The sandbox answers: a real signed call through the connection test.
     expect(await t.services.applications.testConnection(active!.id)).toMatchObject({ ok: true });
     expect(await t.accounts()).toContain(`profile:${active!.id}`);
+  });
+
+  it('reads the directory once while the window loads, before the renderer asks (the first users.snapshot is a cache hit)', async () => {
+    let snapshots: { mock: { calls: unknown[] } } | undefined;
+    const { fake } = await boot({ beforeStart: (t) => (snapshots = vi.spyOn(t.services.users, 'snapshot')) });
+    await vi.waitFor(() => expect(snapshots?.mock.calls.length).toBe(1));
+    expect(fake.windows).toHaveLength(1);
   });
 
   it('a sandbox that fails to start still opens the window', async () => {
