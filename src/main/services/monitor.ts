@@ -17,7 +17,7 @@
  * randomness are injected, which is how the tests count timers.
  */
 import { toErrorInfo, type ErrorInfo } from '../../shared/errors.ts';
-import { SESSION_STATUS_INFO, type SessionStatus } from '../../shared/iampass.ts';
+import { CLIENT_DEFAULTS, SESSION_STATUS_INFO, type SessionStatus } from '../../shared/iampass.ts';
 
 /** Timer source (defaults to the global timers). Tests inject one that counts. */
 export interface MonitorClock {
@@ -65,7 +65,7 @@ export interface MonitorOptions {
   onStatus(id: string, status: SessionStatus, info: { at: number; changed: boolean; recovered: boolean }): void;
   /** A poll failed; the next try is in `retryInMs`. */
   onError(id: string, error: ErrorInfo, info: { at: number; failures: number; retryInMs: number }): void;
-  /** Polls in flight per group at most (default 8). */
+  /** Polls in flight per group at most (default: the client's bulk concurrency, 16). */
   concurrency?: (group: string) => number;
   intervals?: Partial<MonitorIntervals>;
   clock?: MonitorClock;
@@ -247,7 +247,7 @@ export class SessionMonitor {
     const now = this.#clock.now();
     const cached = this.#limits.get(group);
     if (cached && now - cached.at < 5000) return cached.n;
-    const n = Math.max(1, this.#opts.concurrency?.(group) ?? 8);
+    const n = Math.max(1, this.#opts.concurrency?.(group) ?? CLIENT_DEFAULTS.concurrency);
     this.#limits.set(group, { n, at: now });
     return n;
   }

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, toErrorInfo, type ErrorInfo } from '../../shared/errors.ts';
 import { SESSION_STATUS_INFO, isSessionStatus, type AuthMethod, type SessionStatus } from '../../shared/iampass.ts';
+import { DEFAULT_CONCURRENCY } from './validate.ts';
 import type { SessionAlert, SessionChanged, SessionDetail, SessionFilter, SessionList, SessionView, StartResult } from '../../shared/ipc/sessions.ts';
 import { IampassClient, type ClientConfig, type SessionHandle } from '../iampass/client.ts';
 import type { SecretStore } from '../secrets/keychain.ts';
@@ -104,7 +105,7 @@ export class SessionsService {
       intervals: deps.options?.intervals,
       clock: deps.options?.clock,
       random: deps.options?.random,
-      concurrency: (profileId) => getProfile(this.#store, profileId)?.concurrency ?? 8,
+      concurrency: (profileId) => getProfile(this.#store, profileId)?.concurrency ?? DEFAULT_CONCURRENCY,
       poll: (target, signal) => this.#poll(target.id, target.group, signal),
       onStatus: (id, status, info) => this.#onStatus(id, status, info.at, info.changed),
       onError: (id, error, info) => this.#onError(id, error, info.at, info.failures),

@@ -1,12 +1,14 @@
 /** Input checks for application profiles: each failure is a typed error that names the field, never echoing a secret. */
 import { AppError } from '../../shared/errors.ts';
+import { CLIENT_DEFAULTS } from '../../shared/iampass.ts';
 import { FLAVOURS, type ProfileFlavour } from '../store/profiles.ts';
 
 export const DEFAULT_BASE_URLS: Record<Exclude<ProfileFlavour, 'Sandbox'>, string> = {
   IAMPASS: 'https://main.iam-api.com',
   Activeconnect: 'https://activeapi.ninja',
 };
-export const DEFAULT_CONCURRENCY = 8;
+/** Bulk concurrency of a new profile: the client's default (issue: 16, configurable per profile). */
+export const DEFAULT_CONCURRENCY: number = CLIENT_DEFAULTS.concurrency;
 export const MAX_CONCURRENCY = 64;
 export const MAX_NAME_LENGTH = 64;
 

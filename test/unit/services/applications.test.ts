@@ -50,7 +50,7 @@ function auditRows() {
 describe('add', () => {
   it('writes the row and the keychain entry, returns no secret, and audits', async () => {
     const view = await apps.add({ ...prod, secret: `  ${SECRET} ` });
-    expect(view).toMatchObject({ name: 'Production', flavour: 'IAMPASS', baseUrl: 'https://main.iam-api.com', concurrency: 8, sendOwnIds: false, hasSecret: true });
+    expect(view).toMatchObject({ name: 'Production', flavour: 'IAMPASS', baseUrl: 'https://main.iam-api.com', concurrency: 16, sendOwnIds: false, hasSecret: true });
     expect(await keychain.get(view.id)).toBe(SECRET);
     const list = await apps.list();
     expect(list.map((p) => [p.name, p.hasSecret, p.active])).toEqual([['Production', true, false]]);
