@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { createHandlers } from '../../src/main/ipc/handlers/index.ts';
 import { createEventBus, createRouter, type Router } from '../../src/main/ipc/router.ts';
+import { IampassClient } from '../../src/main/iampass/client.ts';
+import { getUser } from '../../src/main/store/directory.ts';
 import { VirtualPhone } from '../../src/sandbox/phone.ts';
 import { openTestServices, type TestServices } from '../support/services.ts';
 import { closeBrowser, launchConsole } from './harness.ts';
@@ -275,6 +277,45 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
       await apps.remove(clock.id, { name: clock.name });
       await apps.remove(dead.id, { name: dead.name });
       await new Promise<void>((done) => skewed.close(() => done()));
+    }
+  });
+
+  it('Send our own user IDs: off by default (opaque IAMPASS IDs), switched on in the edit form, then a user added on the Users screen is sent under its own ID', async () => {
+    const apps = t.services.applications;
+    const sandbox = (await apps.list()).find((a) => a.name === 'Sandbox')!;
+    apps.setActive(sandbox.id);
+    const client = new IampassClient({ flavour: 'Sandbox', baseUrl: sandboxUrl, applicationId: sandbox.applicationId, secret: (await t.keychain.get(sandbox.id))!, maxRetries: 0 });
+    const app = await launchConsole({ router, bus, hash: '#/applications' });
+    const { page } = app;
+    try {
+      await page.getByRole('button', { name: 'Edit Sandbox' }).click();
+      const box = page.getByRole('dialog').getByRole('checkbox', { name: /Send our own user IDs/ });
+      expect(await box.isChecked()).toBe(false);
+      await box.check();
+      await app.screenshot('applications-edit-own-ids');
+      await page.getByRole('dialog').getByRole('button', { name: 'Save changes' }).click();
+      await expect.poll(() => apps.getActive()?.sendOwnIds).toBe(true);
+      // Kept: the form shows it on again.
+      await page.getByRole('button', { name: 'Edit Sandbox' }).click();
+      expect(await page.getByRole('dialog').getByRole('checkbox', { name: /Send our own user IDs/ }).isChecked()).toBe(true);
+      await page.keyboard.press('Escape');
+      await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+
+      const userId = 'own.id+e2e@example.com';
+      await page.evaluate(`window.location.hash = '#/users'`);
+      await page.getByRole('button', { name: 'Add users' }).first().click();
+      const dialog = page.getByTestId('add-dialog');
+      await dialog.getByLabel('User ID').fill(userId);
+      await dialog.getByRole('button', { name: 'Add user' }).click();
+      await expect.poll(() => dialog.getByTestId('job-result-row').getAttribute('data-result'), { timeout: 15_000 }).toBe('created');
+      expect(getUser(t.services.store, sandbox.id, userId)?.iampassId).toBe(userId);
+      // The service knows the user under that very ID (an unknown ID is not_found).
+      expect(await client.hasRegisteredDevice(userId)).toBe(false);
+      expect(app.pageErrors).toEqual([]);
+    } finally {
+      await app.close();
+      client.close();
+      await apps.edit(sandbox.id, { sendOwnIds: false });
     }
   });
 

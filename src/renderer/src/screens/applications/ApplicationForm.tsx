@@ -6,6 +6,7 @@
  */
 import { useState, type FormEvent } from 'react';
 import type { ErrorInfo } from '../../../../shared/errors.ts';
+import { CLIENT_DEFAULTS } from '../../../../shared/iampass.ts';
 import { FLAVOURS, type ApplicationView, type Flavour } from '../../../../shared/ipc/applications.ts';
 import { Field, Notice } from '../../components/index.ts';
 import { invoke } from '../../bridge.ts';
@@ -46,7 +47,8 @@ export function ApplicationForm({
   const [baseUrl, setBaseUrl] = useState(editing?.baseUrl ?? '');
   const [applicationId, setApplicationId] = useState(editing?.applicationId ?? '');
   const [secret, setSecret] = useState('');
-  const [concurrency, setConcurrency] = useState(String(editing?.concurrency ?? 8));
+  const [concurrency, setConcurrency] = useState(String(editing?.concurrency ?? CLIENT_DEFAULTS.concurrency));
+  const [sendOwnIds, setSendOwnIds] = useState(editing?.sendOwnIds ?? false);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [busy, setBusy] = useState(false);
   const bad = error ? fieldOf(error) : null;
@@ -65,6 +67,7 @@ export function ApplicationForm({
             flavour,
             baseUrl,
             applicationId,
+            sendOwnIds,
             ...(conc !== undefined ? { concurrency: conc } : {}),
             ...(secret !== '' ? { secret } : {}),
           },
@@ -75,6 +78,7 @@ export function ApplicationForm({
           baseUrl,
           applicationId,
           secret,
+          sendOwnIds,
           ...(conc !== undefined ? { concurrency: conc } : {}),
         });
     setBusy(false);
@@ -180,6 +184,25 @@ export function ApplicationForm({
               placeholder={editing ? '•••••••• (unchanged)' : ''}
             />
           </Field>
+        </div>
+        <div className="form-grid__wide">
+          <label className="app-form__check">
+            <input
+              type="checkbox"
+              name="sendOwnIds"
+              checked={sendOwnIds}
+              onChange={(e) => setSendOwnIds(e.target.checked)}
+              aria-describedby="send-own-ids-hint"
+            />
+            <span>
+              <span className="app-form__check-label">Send our own user IDs to IAMPASS</span>
+              <span id="send-own-ids-hint" className="field__hint">
+                Off (recommended): each new user gets a random, opaque IAMPASS ID and the console maps your user ID to
+                it, so IAMPASS holds no personal data. On: your user IDs are sent as they are. Applies to users added
+                from now on.
+              </span>
+            </span>
+          </label>
         </div>
       </div>
       {error && !bad && (
