@@ -4,15 +4,15 @@
  * build), served on 127.0.0.1 with the app's CSP header, the REAL main-side
  * router in this process, `window.iampass` shaped like the preload (invoke
  * over loopback HTTP, events pushed with page.evaluate), Chromium with
- * `--enable-precise-memory-info`, and a CDP session for the heap.
+ * `--enable-precise-memory-info`, and a CDP session for the heap. The
+ * HTTP server runs in a worker thread, so page loads never wait for the
+ * benchmark's main thread (as Electron's file:// loads never wait for main).
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import type { EventBus, Router } from '../src/main/ipc/router.ts';
 import { CSP } from '../src/main/electron/security.ts';
@@ -61,45 +61,89 @@ const TYPES: Record<string, string> = {
 };
 
 /**
+ * The HTTP server runs in a worker thread (plain JS, CommonJS): static files
+ * are served even while the benchmark's main thread is busy, as the Electron
+ * app's file:// loads never wait for main's JavaScript (e.g. while main warms
+ * the directory read at start-up). Invokes are forwarded to the main thread,
+ * which holds the router (as Electron's IPC waits for main's thread).
+ */
+const SERVER_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createServer } = require('node:http');
+const { createReadStream } = require('node:fs');
+const { stat } = require('node:fs/promises');
+const { extname, resolve, sep } = require('node:path');
+const { root, csp, types } = workerData;
+const pending = new Map();
+let next = 0;
+const server = createServer((req, res) => {
+  void (async () => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
+    if (req.method === 'POST' && path === '/__bench_invoke') {
+      const chunks = [];
+      for await (const c of req) chunks.push(c);
+      const id = ++next;
+      pending.set(id, res);
+      parentPort.postMessage({ type: 'invoke', id, body: Buffer.concat(chunks).toString('utf8'), host: req.headers.host ?? '' });
+      return;
+    }
+    const file = resolve(root, '.' + (path === '/' ? '/index.html' : path));
+    const ok = (file === root || file.startsWith(root + sep)) && (await stat(file).catch(() => null))?.isFile();
+    if (!ok || req.method !== 'GET') {
+      res.writeHead(404, { 'Content-Security-Policy': csp }).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': types[extname(file)] ?? 'application/octet-stream', 'Content-Security-Policy': csp, 'X-Content-Type-Options': 'nosniff' });
+    createReadStream(file).pipe(res);
+  })();
+});
+parentPort.on('message', (m) => {
+  if (m.type === 'result') {
+    const res = pending.get(m.id);
+    pending.delete(m.id);
+    res?.writeHead(200, { 'Content-Type': 'application/json', 'Content-Security-Policy': csp }).end(Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength));
+  } else if (m.type === 'close') {
+    server.closeAllConnections();
+    server.close(() => process.exit(0));
+  }
+});
+server.listen(0, '127.0.0.1', () => parentPort.postMessage({ type: 'listening', port: server.address().port }));
+`;
+
+/**
  * The built renderer on 127.0.0.1 with the app's CSP header (as the E2E
  * harness's serveRenderer), plus `POST /__bench_invoke` {channel, payload}
  * -> the router's Result as JSON: the bridge. A Playwright binding would
  * carry a 100,000-user snapshot through several JSON protocol layers (about
  * 5 s); loopback HTTP + JSON is still an upper bound of Electron's
  * structured-clone IPC. `connect-src 'self'` allows it; nothing is relaxed.
+ * The server itself runs in a worker thread (SERVER_WORKER); the router runs
+ * here, and the JSON answer is handed over as a transferred buffer.
  */
 async function serve(dir: string, router: Router): Promise<{ url: string; close(): Promise<void> }> {
-  const root = resolve(dir);
-  const server: Server = createServer((req, res) => {
+  const worker = new Worker(SERVER_WORKER, { eval: true, workerData: { root: resolve(dir), csp: CSP, types: TYPES } });
+  worker.on('message', (m: { type: string; id: number; body: string; host: string }) => {
+    if (m.type !== 'invoke') return;
     void (async () => {
-      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
-      if (req.method === 'POST' && path === '/__bench_invoke') {
-        const chunks: Buffer[] = [];
-        for await (const c of req) chunks.push(c as Buffer);
-        const { channel, payload } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { channel: string; payload: unknown };
-        const result = await router.handle(channel, payload, { id: 'bench', url: `http://${req.headers.host ?? ''}/index.html` });
-        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Security-Policy': CSP }).end(JSON.stringify(result));
-        return;
-      }
-      const file = resolve(root, `.${path === '/' ? '/index.html' : path}`);
-      const ok = (file === root || file.startsWith(root + sep)) && (await stat(file).catch(() => null))?.isFile();
-      if (!ok || req.method !== 'GET') {
-        res.writeHead(404, { 'Content-Security-Policy': CSP }).end();
-        return;
-      }
-      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff' });
-      createReadStream(file).pipe(res);
+      const { channel, payload } = JSON.parse(m.body) as { channel: string; payload: unknown };
+      const result = await router.handle(channel, payload, { id: 'bench', url: `http://${m.host}/index.html` });
+      const body = new TextEncoder().encode(JSON.stringify(result));
+      worker.postMessage({ type: 'result', id: m.id, body }, [body.buffer]);
     })();
   });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
+  const port = await new Promise<number>((done, fail) => {
+    worker.once('error', fail);
+    worker.on('message', (m: { type: string; port: number }) => {
+      if (m.type === 'listening') done(m.port);
+    });
+  });
   return {
     url: `http://127.0.0.1:${port}/index.html`,
-    close: () =>
-      new Promise<void>((done) => {
-        server.closeAllConnections();
-        server.close(() => done());
-      }),
+    close: async () => {
+      const exited = new Promise<void>((done) => worker.once('exit', () => done()));
+      worker.postMessage({ type: 'close' });
+      await exited;
+    },
   };
 }
 
