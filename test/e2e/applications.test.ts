@@ -288,6 +288,7 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
     const app = await launchConsole({ router, bus, hash: '#/applications' });
     const { page } = app;
     try {
+      expect(await card(page, 'Sandbox').textContent()).toContain('Random, opaque');
       await page.getByRole('button', { name: 'Edit Sandbox' }).click();
       const box = page.getByRole('dialog').getByRole('checkbox', { name: /Send our own user IDs/ });
       expect(await box.isChecked()).toBe(false);
@@ -295,6 +296,7 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
       await app.screenshot('applications-edit-own-ids');
       await page.getByRole('dialog').getByRole('button', { name: 'Save changes' }).click();
       await expect.poll(() => apps.getActive()?.sendOwnIds).toBe(true);
+      await expect.poll(() => card(page, 'Sandbox').textContent()).toContain('Your user IDs');
       // Kept: the form shows it on again.
       await page.getByRole('button', { name: 'Edit Sandbox' }).click();
       expect(await page.getByRole('dialog').getByRole('checkbox', { name: /Send our own user IDs/ }).isChecked()).toBe(true);

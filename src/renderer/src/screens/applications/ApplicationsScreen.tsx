@@ -169,6 +169,10 @@ export function ApplicationsScreen() {
                   <dd>{a.concurrency}</dd>
                 </div>
                 <div>
+                  <dt>IAMPASS IDs</dt>
+                  <dd>{a.sendOwnIds ? 'Your user IDs' : 'Random, opaque'}</dd>
+                </div>
+                <div>
                   <dt>Secret</dt>
                   <dd>{a.hasSecret ? 'In keychain' : a.hasSecret === false ? 'Missing' : 'Unknown'}</dd>
                 </div>
