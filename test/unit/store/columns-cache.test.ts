@@ -9,29 +9,19 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openStore, type Store } from '../../../src/main/store/db.ts';
 import { deleteUsers, directoryColumns, insertUsers, setDeviceStates, setLastAuth } from '../../../src/main/store/directory.ts';
 import { insertProfile } from '../../../src/main/store/profiles.ts';
+import { testProfile } from './fixture.ts';
 
 let dir: string;
 let store: Store;
 let other: Store;
 
-const profile = (id: string) => ({
-  id,
-  name: id,
-  flavour: 'Sandbox' as const,
-  baseUrl: 'http://127.0.0.1:1',
-  applicationId: '10FB9102F29A422EB14AB2F2D0F0CC02',
-  concurrency: 4,
-  sendOwnIds: false,
-  createdAt: 1,
-  updatedAt: 1,
-});
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'iampass-columns-'));
   store = openStore(join(dir, 'store.sqlite'));
   other = openStore(join(dir, 'store.sqlite'));
-  insertProfile(store, profile('a'));
-  insertProfile(store, profile('b'));
+  insertProfile(store, testProfile('a'));
+  insertProfile(store, testProfile('b'));
   insertUsers(store, 'a', [{ userId: 'carol' }, { userId: 'alice', displayName: 'Alice' }, { userId: 'Bob' }]);
   insertUsers(store, 'b', [{ userId: 'zed' }]);
 });

@@ -18,31 +18,19 @@ import {
   type NewDirectoryUser,
 } from '../../../src/main/store/directory.ts';
 import { deleteProfile, insertProfile } from '../../../src/main/store/profiles.ts';
+import { testProfile } from './fixture.ts';
 
 let dir: string;
 let store: Store;
 const BIG = 100_000;
 
-function profile(id: string) {
-  return {
-    id,
-    name: id,
-    flavour: 'Sandbox' as const,
-    baseUrl: 'http://127.0.0.1:1',
-    applicationId: '10FB9102F29A422EB14AB2F2D0F0CC02',
-    concurrency: 4,
-    sendOwnIds: false,
-    createdAt: 1,
-    updatedAt: 1,
-  };
-}
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'iampass-dir-'));
   store = openStore(join(dir, 'admin.sqlite'));
-  insertProfile(store, profile('big'));
-  insertProfile(store, profile('small'));
-  insertProfile(store, profile('own'));
+  insertProfile(store, testProfile('big'));
+  insertProfile(store, testProfile('small'));
+  insertProfile(store, testProfile('own'));
   const users: NewDirectoryUser[] = [];
   for (let i = 0; i < BIG; i++) {
     users.push({ userId: `user${String(i).padStart(6, '0')}@example.com`, displayName: `Person ${String(BIG - i).padStart(6, '0')}` });

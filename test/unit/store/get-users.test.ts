@@ -9,27 +9,17 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openStore, type Store } from '../../../src/main/store/db.ts';
 import { GET_USERS_SQL, getUsers, insertUsers } from '../../../src/main/store/directory.ts';
 import { insertProfile } from '../../../src/main/store/profiles.ts';
+import { testProfile } from './fixture.ts';
 
 let dir: string;
 let store: Store;
 
-const profile = (id: string) => ({
-  id,
-  name: id,
-  flavour: 'Sandbox' as const,
-  baseUrl: 'http://127.0.0.1:1',
-  applicationId: '10FB9102F29A422EB14AB2F2D0F0CC02',
-  concurrency: 4,
-  sendOwnIds: false,
-  createdAt: 1,
-  updatedAt: 1,
-});
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'iampass-getusers-'));
   store = openStore(join(dir, 'store.sqlite'));
-  insertProfile(store, profile('a'));
-  insertProfile(store, profile('b'));
+  insertProfile(store, testProfile('a'));
+  insertProfile(store, testProfile('b'));
   insertUsers(store, 'a', Array.from({ length: 2000 }, (_, i) => ({ userId: `user${i}`, displayName: `A ${i}` })));
   insertUsers(store, 'a', [{ userId: 'Zoë 🦄 /%+', displayName: 'Zoë' }]);
   insertUsers(store, 'b', [{ userId: 'only-in-b' }, { userId: 'user7', displayName: 'B 7' }]);

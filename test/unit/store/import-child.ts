@@ -3,22 +3,13 @@
 import { openStore } from '../../../src/main/store/db.ts';
 import { importUsers, type NewDirectoryUser } from '../../../src/main/store/directory.ts';
 import { insertProfile } from '../../../src/main/store/profiles.ts';
+import { testProfile } from './fixture.ts';
 
 const [path, batchArg] = process.argv.slice(2);
 if (!path) throw new Error('usage: import-child.ts <db> [batchSize]');
 const batchSize = Number(batchArg ?? '500');
 const store = openStore(path);
-insertProfile(store, {
-  id: 'crash',
-  name: 'Crash',
-  flavour: 'Sandbox',
-  baseUrl: 'http://127.0.0.1:1',
-  applicationId: '10FB9102F29A422EB14AB2F2D0F0CC02',
-  concurrency: 4,
-  sendOwnIds: false,
-  createdAt: 1,
-  updatedAt: 1,
-});
+insertProfile(store, testProfile('crash', { name: 'Crash' }));
 const users: NewDirectoryUser[] = [];
 for (let i = 0; i < 100_000; i++) users.push({ userId: `u${String(i).padStart(6, '0')}`, displayName: `User ${String(i)}`, notes: 'x'.repeat(64) });
 process.stdout.write('READY\n');

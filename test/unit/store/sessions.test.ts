@@ -6,6 +6,7 @@ import { newDataKey } from '../../../src/main/secrets/envelope.ts';
 import { openStore, type Store } from '../../../src/main/store/db.ts';
 import { insertProfile } from '../../../src/main/store/profiles.ts';
 import { getSession, insertSession, listSessions, sessionSecret, updateSessionStatus } from '../../../src/main/store/sessions.ts';
+import { testProfile } from './fixture.ts';
 
 let dir: string;
 let store: Store;
@@ -14,17 +15,7 @@ const SESSION_SECRET = 'Zq9sessionSecretValue-DoNotLeak-7f3e1c';
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'iampass-sess-'));
   store = openStore(join(dir, 'admin.sqlite'));
-  insertProfile(store, {
-    id: 'p',
-    name: 'P',
-    flavour: 'Sandbox',
-    baseUrl: 'http://127.0.0.1:1',
-    applicationId: '10FB9102F29A422EB14AB2F2D0F0CC02',
-    concurrency: 1,
-    sendOwnIds: false,
-    createdAt: 1,
-    updatedAt: 1,
-  });
+  insertProfile(store, testProfile('p', { name: 'P', concurrency: 1 }));
 });
 afterEach(() => {
   store.close();
