@@ -161,10 +161,10 @@ export function AuthenticateDialog() {
           </div>
         )}
         <div className="sx-dialog__actions">
-          <button type="button" className="sx-btn" onClick={close}>
+          <button type="button" className="btn" onClick={close}>
             Cancel
           </button>
-          <button type="submit" className="sx-btn sx-btn--primary" disabled={sending}>
+          <button type="submit" className="btn btn--primary" disabled={sending}>
             {sending ? 'Sending…' : 'Send request'}
           </button>
         </div>

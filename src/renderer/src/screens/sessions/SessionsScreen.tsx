@@ -64,7 +64,7 @@ export function SessionAlerts() {
             <strong>{a.kind === 'walkaway' ? 'User walked away' : 'Authentication failed'}</strong>
             <span>{a.message}</span>
           </div>
-          <button type="button" className="sx-btn sx-btn--ghost sx-btn--small" onClick={() => dismiss(a.at, a.sessionId)} aria-label="Dismiss alert">
+          <button type="button" className="btn btn--ghost btn--sm" onClick={() => dismiss(a.at, a.sessionId)} aria-label="Dismiss alert">
             Dismiss
           </button>
         </div>
@@ -95,7 +95,7 @@ export function SessionAlertToasts({ onView }: { onView: () => void }) {
           <div className="sx-toast__actions">
             <button
               type="button"
-              className="sx-btn sx-btn--small"
+              className="btn btn--sm"
               onClick={() => {
                 onView();
                 void select(a.sessionId);
@@ -103,7 +103,7 @@ export function SessionAlertToasts({ onView }: { onView: () => void }) {
             >
               View
             </button>
-            <button type="button" className="sx-btn sx-btn--ghost sx-btn--small" onClick={() => dismiss(a.at, a.sessionId)} aria-label="Dismiss alert">
+            <button type="button" className="btn btn--ghost btn--sm" onClick={() => dismiss(a.at, a.sessionId)} aria-label="Dismiss alert">
               Dismiss
             </button>
           </div>
@@ -143,7 +143,7 @@ function Detail({ now }: { now: number }) {
           <h2 className="sx-detail__title">{detail.displayName ?? detail.userId}</h2>
           {detail.displayName && <div className="sx-muted sx-mono">{detail.userId}</div>}
         </div>
-        <button type="button" className="sx-btn sx-btn--ghost sx-btn--small" onClick={() => void select(null)} aria-label="Close details">
+        <button type="button" className="btn btn--ghost btn--sm" onClick={() => void select(null)} aria-label="Close details">
           Close
         </button>
       </div>
@@ -179,11 +179,11 @@ function Detail({ now }: { now: number }) {
       </ol>
       <div className="sx-detail__actions">
         {!detail.over && (
-          <button type="button" className="sx-btn sx-btn--danger sx-btn--small" disabled={busy[detail.id]} onClick={() => void logout(detail.id)}>
+          <button type="button" className="btn btn--danger btn--sm" disabled={busy[detail.id]} onClick={() => void logout(detail.id)}>
             {busy[detail.id] ? 'Logging out…' : 'Log out'}
           </button>
         )}
-        <button type="button" className="sx-btn sx-btn--small" disabled={busy[`user:${detail.userId}`]} onClick={() => void logoutUser(detail.userId)}>
+        <button type="button" className="btn btn--sm" disabled={busy[`user:${detail.userId}`]} onClick={() => void logoutUser(detail.userId)}>
           Log out all of this user’s sessions
         </button>
       </div>
@@ -234,7 +234,7 @@ export function SessionsScreen() {
             </li>
           )}
         </ul>
-        <button type="button" className="sx-btn sx-btn--primary" onClick={() => openDialog()}>
+        <button type="button" className="btn btn--primary" onClick={() => openDialog()}>
           Authenticate…
         </button>
       </div>
@@ -243,7 +243,7 @@ export function SessionsScreen() {
       {notice && (
         <div className={`sx-notice sx-notice--${notice.kind}`} role="status">
           <span>{notice.text}</span>
-          <button type="button" className="sx-btn sx-btn--ghost sx-btn--small" onClick={() => setNotice(null)} aria-label="Dismiss message">
+          <button type="button" className="btn btn--ghost btn--sm" onClick={() => setNotice(null)} aria-label="Dismiss message">
             Dismiss
           </button>
         </div>
@@ -294,7 +294,7 @@ export function SessionsScreen() {
                   <td className="sx-muted">{s.methods.length ? s.methods.map((m) => METHOD_LABEL[m]).join(', ') : 'Any'}</td>
                   <td className="sx-actions">
                     {!s.over && (
-                      <button type="button" className="sx-btn sx-btn--small" disabled={busy[s.id]} onClick={() => void logout(s.id)} aria-label={`Log out the session of ${s.userId}`}>
+                      <button type="button" className="btn btn--sm" disabled={busy[s.id]} onClick={() => void logout(s.id)} aria-label={`Log out the session of ${s.userId}`}>
                         Log out
                       </button>
                     )}

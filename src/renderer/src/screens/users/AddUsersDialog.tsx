@@ -73,10 +73,10 @@ export function AddUsersDialog(props: { onClose: () => void }) {
           <div className="ux-actions">
             {job.finished ? (
               <>
-                <button type="button" className="ux-btn" onClick={() => setJobId(null)}>
+                <button type="button" className="btn" onClick={() => setJobId(null)}>
                   Add more
                 </button>
-                <button type="button" className="ux-btn ux-btn--primary" onClick={props.onClose}>
+                <button type="button" className="btn btn--primary" onClick={props.onClose}>
                   Done
                 </button>
               </>
@@ -162,7 +162,7 @@ function OneForm(props: { onSubmit: (u: { userId: string; displayName?: string }
       </label>
       <input id={`${id}-n`} value={name} onChange={(e) => setName(e.target.value)} />
       <div className="ux-actions">
-        <button type="submit" className="ux-btn ux-btn--primary">
+        <button type="submit" className="btn btn--primary">
           Add user
         </button>
       </div>
@@ -196,7 +196,7 @@ function PasteForm(props: { onSubmit: (users: { userId: string; displayName?: st
         Optional display name after a comma. Duplicates and invalid IDs are reported per line.
       </p>
       <div className="ux-actions">
-        <button type="submit" className="ux-btn ux-btn--primary" disabled={users.length === 0}>
+        <button type="submit" className="btn btn--primary" disabled={users.length === 0}>
           {users.length === 0
             ? 'Add users'
             : `Add ${users.length.toLocaleString('en-US')} ${users.length === 1 ? 'user' : 'users'}`}
@@ -361,7 +361,7 @@ function CsvForm(props: { onImport: (text: string, mapping: CsvMapping, hasHeade
           <div className="ux-actions">
             <button
               type="button"
-              className="ux-btn ux-btn--primary"
+              className="btn btn--primary"
               disabled={preview.validRows === 0}
               onClick={() => props.onImport(text, mapping, preview.hasHeader)}
             >

@@ -37,7 +37,7 @@ export function DeleteDialog(props: { userIds: string[]; onClose: () => void }) 
           {job.finished ? <ResultList finished={job.finished} /> : null}
           {job.finished ? (
             <div className="ux-actions">
-              <button type="button" className="ux-btn ux-btn--primary" onClick={props.onClose}>
+              <button type="button" className="btn btn--primary" onClick={props.onClose}>
                 Done
               </button>
             </div>
@@ -87,10 +87,10 @@ export function DeleteDialog(props: { userIds: string[]; onClose: () => void }) 
             </p>
           ) : null}
           <div className="ux-actions">
-            <button type="button" className="ux-btn" onClick={props.onClose} autoFocus={!needCount}>
+            <button type="button" className="btn" onClick={props.onClose} autoFocus={!needCount}>
               Cancel
             </button>
-            <button type="submit" className="ux-btn ux-btn--danger" disabled={!ok}>
+            <button type="submit" className="btn btn--danger-solid" disabled={!ok}>
               Delete {plural(n, 'user')}
             </button>
           </div>

@@ -17,7 +17,7 @@ export function JobBar(props: { job: JobState; label: string }) {
       {!job.finished ? (
         <button
           type="button"
-          className="ux-btn ux-btn--small"
+          className="btn btn--sm"
           onClick={() => void invoke('jobs.cancel', { jobId: job.jobId })}
         >
           Cancel

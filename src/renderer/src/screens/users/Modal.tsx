@@ -43,8 +43,8 @@ export function Modal(props: {
     >
       <header className="ux-modal__head">
         <h2 id={titleId}>{props.title}</h2>
-        <button type="button" className="ux-icon-btn" aria-label="Close" onClick={() => onClose.current()}>
-          ✕
+        <button type="button" className="icon-button" aria-label="Close" onClick={() => onClose.current()}>
+          <span aria-hidden="true">×</span>
         </button>
       </header>
       {props.description ? <p className="ux-modal__desc">{props.description}</p> : null}

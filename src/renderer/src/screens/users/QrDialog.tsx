@@ -192,10 +192,10 @@ export function QrDialog(props: {
             registers a new phone with a fresh code.
           </p>
           <div className="ux-actions">
-            <button type="button" className="ux-btn" onClick={close}>
+            <button type="button" className="btn" onClick={close}>
               Keep the device
             </button>
-            <button type="button" className="ux-btn ux-btn--danger" onClick={() => fetchCode(true)}>
+            <button type="button" className="btn btn--danger" onClick={() => fetchCode(true)}>
               Report lost and show a new code
             </button>
           </div>
@@ -218,11 +218,11 @@ export function QrDialog(props: {
           ) : null}
           <div className="ux-actions">
             {phase.code === 'refused' && mode === 'show' && props.onLostDevice ? (
-              <button type="button" className="ux-btn" onClick={props.onLostDevice}>
+              <button type="button" className="btn" onClick={props.onLostDevice}>
                 Lost device…
               </button>
             ) : null}
-            <button type="button" className="ux-btn" onClick={() => fetchCode(mode === 'lost')}>
+            <button type="button" className="btn" onClick={() => fetchCode(mode === 'lost')}>
               Try again
             </button>
           </div>
@@ -241,7 +241,7 @@ export function QrDialog(props: {
             data-testid="qr-presenter"
           >
             {presenting ? (
-              <button type="button" className="ux-btn ux-presenter__exit" onClick={() => void document.exitFullscreen()}>
+              <button type="button" className="btn ux-presenter__exit" onClick={() => void document.exitFullscreen()}>
                 Exit presenter mode
               </button>
             ) : null}
@@ -283,7 +283,7 @@ export function QrDialog(props: {
                 {phase.why === 'blur' ? (
                   <button
                     type="button"
-                    className="ux-btn ux-btn--primary"
+                    className="btn btn--primary"
                     onClick={() =>
                       setPhase({
                         kind: 'shown',
@@ -295,7 +295,7 @@ export function QrDialog(props: {
                     Show the code again
                   </button>
                 ) : (
-                  <button type="button" className="ux-btn ux-btn--primary" onClick={() => fetchCode(false)}>
+                  <button type="button" className="btn btn--primary" onClick={() => fetchCode(false)}>
                     Get a new code
                   </button>
                 )}
@@ -305,12 +305,12 @@ export function QrDialog(props: {
           {!registered ? (
             <div className="ux-qrtools">
               <div className="ux-actions ux-actions--start">
-                <button type="button" className="ux-btn" disabled={phase.kind !== 'shown'} onClick={() => void copy()}>
+                <button type="button" className="btn" disabled={phase.kind !== 'shown'} onClick={() => void copy()}>
                   Copy link
                 </button>
                 <button
                   type="button"
-                  className="ux-btn"
+                  className="btn"
                   disabled={phase.kind !== 'shown'}
                   onClick={() => void save('png')}
                 >
@@ -318,13 +318,13 @@ export function QrDialog(props: {
                 </button>
                 <button
                   type="button"
-                  className="ux-btn"
+                  className="btn"
                   disabled={phase.kind !== 'shown'}
                   onClick={() => void save('svg')}
                 >
                   Save SVG
                 </button>
-                <button type="button" className="ux-btn" disabled={phase.kind !== 'shown'} onClick={presenter}>
+                <button type="button" className="btn" disabled={phase.kind !== 'shown'} onClick={presenter}>
                   Presenter mode
                 </button>
               </div>
@@ -354,7 +354,7 @@ export function QrDialog(props: {
             </div>
           ) : (
             <div className="ux-actions">
-              <button type="button" className="ux-btn ux-btn--primary" onClick={close}>
+              <button type="button" className="btn btn--primary" onClick={close}>
                 Done
               </button>
             </div>

@@ -297,7 +297,7 @@ export function UsersScreen() {
         <span className="ux-spacer" />
         <button
           type="button"
-          className="ux-btn"
+          className="btn"
           disabled={dir.count === 0 || refreshJob !== undefined}
           onClick={() => void refresh(null)}
         >
@@ -305,7 +305,7 @@ export function UsersScreen() {
         </button>
         <button
           type="button"
-          className="ux-btn ux-btn--primary"
+          className="btn btn--primary"
           disabled={noProfile}
           onClick={() => s.openDialog({ kind: 'add' })}
         >
@@ -324,7 +324,7 @@ export function UsersScreen() {
           <span className="ux-spacer" />
           <button
             type="button"
-            className="ux-btn ux-btn--small"
+            className="btn btn--sm"
             disabled={refreshJob !== undefined}
             onClick={() => void refresh(selectedList)}
           >
@@ -332,14 +332,14 @@ export function UsersScreen() {
           </button>
           <button
             type="button"
-            className="ux-btn ux-btn--small ux-btn--danger"
+            className="btn btn--sm btn--danger"
             onClick={() => s.openDialog({ kind: 'delete', userIds: selectedList })}
           >
             Delete
           </button>
           <button
             type="button"
-            className="ux-btn ux-btn--small ux-btn--ghost"
+            className="btn btn--sm btn--ghost"
             onClick={() => s.setSelected(new Set(), null)}
           >
             Clear
@@ -368,8 +368,8 @@ export function UsersScreen() {
               </>
             ) : null}
           </span>
-          <button type="button" className="ux-icon-btn" aria-label="Dismiss" onClick={() => s.setNotice(null)}>
-            ✕
+          <button type="button" className="icon-button" aria-label="Dismiss" onClick={() => s.setNotice(null)}>
+            <span aria-hidden="true">×</span>
           </button>
         </div>
       ) : null}
@@ -552,7 +552,7 @@ function EmptyState(props: {
       <div className="ux-empty" data-testid="users-empty">
         <h2>No users yet</h2>
         <p>Add one user, paste a list, or import a CSV file. Each user then registers a phone by scanning a QR code.</p>
-        <button type="button" className="ux-btn ux-btn--primary" onClick={props.onAdd}>
+        <button type="button" className="btn btn--primary" onClick={props.onAdd}>
           Add users
         </button>
       </div>
@@ -664,7 +664,7 @@ const UserRowView = memo(function UserRowView(props: {
         {dir.deviceStates[i] === 'registered' ? null : (
           <button
             type="button"
-            className="ux-btn ux-btn--small ux-btn--ghost"
+            className="btn btn--sm btn--ghost"
             aria-label={`Show registration QR for ${userId}`}
             onClick={() => st().openDialog({ kind: 'qr', userId, mode: 'show' })}
           >
@@ -673,7 +673,7 @@ const UserRowView = memo(function UserRowView(props: {
         )}
         <button
           type="button"
-          className="ux-icon-btn ux-more"
+          className="icon-button ux-more"
           aria-label={`More actions for ${userId}`}
           aria-haspopup="menu"
           aria-expanded={props.menuOpen}
@@ -728,11 +728,11 @@ function UserPanel(props: { dir: Directory; i: number; now: number }) {
         </h2>
         <button
           type="button"
-          className="ux-icon-btn"
+          className="icon-button"
           aria-label="Close the user panel"
           onClick={() => s.openPanel(null)}
         >
-          ✕
+          <span aria-hidden="true">×</span>
         </button>
       </header>
       <dl className="ux-facts">
@@ -756,25 +756,25 @@ function UserPanel(props: { dir: Directory; i: number; now: number }) {
         {dir.deviceStates[i] === 'registered' ? null : (
           <button
             type="button"
-            className="ux-btn ux-btn--primary"
+            className="btn btn--primary"
             onClick={() => s.openDialog({ kind: 'qr', userId, mode: 'show' })}
           >
             Show registration QR
           </button>
         )}
-        <button type="button" className="ux-btn" onClick={() => void checkOne(userId)}>
+        <button type="button" className="btn" onClick={() => void checkOne(userId)}>
           Check device status
         </button>
         {/* Authenticate: the Sessions feature's dialog (openAuthenticateDialog), rendered by this screen. */}
-        <button type="button" className="ux-btn" onClick={() => openAuthenticateDialog(userId)}>
+        <button type="button" className="btn" onClick={() => openAuthenticateDialog(userId)}>
           Authenticate…
         </button>
-        <button type="button" className="ux-btn" onClick={() => s.openDialog({ kind: 'qr', userId, mode: 'lost' })}>
+        <button type="button" className="btn" onClick={() => s.openDialog({ kind: 'qr', userId, mode: 'lost' })}>
           Lost device…
         </button>
         <button
           type="button"
-          className="ux-btn ux-btn--danger"
+          className="btn btn--danger"
           onClick={() => s.openDialog({ kind: 'delete', userIds: [userId] })}
         >
           Delete…
