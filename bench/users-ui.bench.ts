@@ -13,9 +13,12 @@
  *   its own), from
  *   navigation start (time origin 0) until the first user row is painted
  *   (bundle load + React mount + users.snapshot over the bridge + indexes +
- *   first render), twice per run: once right after a no-op write (main's
- *   cached columns are stale, it reads SQLite: the start-up case) and once
- *   with main's columns cached (a window reload, a second visit). In-app:
+ *   first render), three kinds per run: the app's start-up (services opened
+ *   afresh on the data folder, then the page load and the app's own
+ *   warmDirectory() at the same moment: the target row), right after a
+ *   no-op write (main's cached columns are stale, it reads SQLite on the
+ *   request: a directory change after start-up), and with main's columns
+ *   cached (a window reload, a second visit). In-app:
  *   app open on Audit, after a no-op write, from the click on "Users" in the
  *   navigation until the first row is painted.
  * - keystroke: `page.keyboard.type` one character at a time (and Backspace),
@@ -43,7 +46,8 @@
  * keystroke and the page's CPU profile (self time by function) over the
  * keystrokes; IAMPASS_BENCH_TRACE=1 logs a Chromium trace of the keystrokes
  * summed by event name (thread CPU time and wall time: style, layout, paint,
- * script).
+ * script); IAMPASS_BENCH_TRACE_LOAD=1 traces one extra start-up load and
+ * logs the renderer main thread's events summed by name.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -333,6 +337,33 @@ const bench: Bench = async ({ quick, log }) => {
       warmMs.push(await page.evaluate<number>('window.__bench.firstRows'));
     }
     log(`first paint, app start-up (fresh services + warmDirectory as the page loads): ${startupPhases.join('; ')}`);
+    if (process.env['IAMPASS_BENCH_TRACE_LOAD'] === '1') {
+      // Diagnostic (not in the report): one more start-up load under a Chromium trace; the renderer main thread's
+      // complete events summed by name (thread CPU and wall time), to see where the load's renderer time goes.
+      await page.goto('about:blank');
+      restarted = openServices({ dataDir, secrets, resumeSessions: false });
+      activeRouter = createRouter(createHandlers({ app: { version: 'bench', dataDir }, services: restarted, bus }));
+      await app.browser.startTracing(page, { categories: ['devtools.timeline', 'v8', 'blink', 'disabled-by-default-devtools.timeline'] });
+      const fresh = restarted.users;
+      const loading = page.goto(`${app.url}#/users`);
+      void warmDirectory(fresh);
+      await loading;
+      const traced = await page.evaluate<number>('window.__bench.firstRows');
+      type TraceEvent = { name: string; ph: string; dur?: number; tdur?: number; tid: number; pid: number; args?: { name?: string } };
+      const trace = JSON.parse((await app.browser.stopTracing()).toString('utf8')) as { traceEvents: TraceEvent[] };
+      activeRouter = router;
+      await restarted.close();
+      restarted = null;
+      const mainThreads = new Set(trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+      const byName = new Map<string, [number, number]>();
+      for (const e of trace.traceEvents) {
+        if (e.ph !== 'X' || !e.dur || !mainThreads.has(`${e.pid}:${e.tid}`)) continue;
+        const cur = byName.get(e.name) ?? [0, 0];
+        byName.set(e.name, [cur[0] + e.dur / 1000, cur[1] + (e.tdur ?? 0) / 1000]);
+      }
+      log(`traced start-up load: ${traced.toFixed(0)} ms; renderer main thread by event (nested events overlap):`);
+      for (const [k, v] of [...byName].sort((a, b) => b[1][0] - a[1][0]).slice(0, 28)) log(`  trace wall ${v[0].toFixed(0).padStart(6)} ms  cpu ${v[1].toFixed(0).padStart(6)} ms  ${k}`);
+    }
     log(`first paint, main reads SQLite on the request: ${coldPhases.join('; ')}`);
     log(`first paint, main's columns cached: ${warmMs.map((x) => x.toFixed(0)).join(', ')} ms`);
     // --- first paint: in-app navigation from Audit.
