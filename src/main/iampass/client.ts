@@ -7,6 +7,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { AppError, toErrorInfo, type ErrorInfo } from '../../shared/errors.ts';
 import { quotePlus } from '../../shared/encoding.ts';
 import {
@@ -42,6 +43,8 @@ export interface ClientConfig {
   retryBaseDelayMs?: number;
   /** A 429 whose Retry-After exceeds this is not waited for but reported, default 60_000. */
   maxRetryAfterMs?: number;
+  /** Host name resolver for the connections, default the system's (`dns.lookup`); tests use a resolver on loopback. */
+  lookup?: LookupFunction;
 }
 
 export interface CallOptions {
@@ -277,7 +280,12 @@ export class IampassClient {
     this.retryBaseDelayMs = intInRange(config.retryBaseDelayMs, 250, 0, 60_000, 'retryBaseDelayMs');
     this.maxRetryAfterMs = intInRange(config.maxRetryAfterMs, 60_000, 0, 3_600_000, 'maxRetryAfterMs');
 
-    const agentOptions = { keepAlive: true, maxSockets: this.concurrency + 4, maxFreeSockets: this.concurrency + 4 };
+    const agentOptions = {
+      keepAlive: true,
+      maxSockets: this.concurrency + 4,
+      maxFreeSockets: this.concurrency + 4,
+      ...(config.lookup ? { lookup: config.lookup } : {}),
+    };
     this.agent = this.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
     // Keep the secret out of util.inspect / console.log of the client.
     Object.defineProperty(this, 'secret', { enumerable: false });

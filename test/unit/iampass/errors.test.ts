@@ -3,7 +3,10 @@
  * retry behaviour (which calls repeat, how often, with fresh nonces) and the
  * rule that no message carries the secret, a session secret or a link.
  */
+import { createSocket } from 'node:dgram';
+import { Resolver } from 'node:dns';
 import type http from 'node:http';
+import type { LookupFunction } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IampassClient, type ClientConfig, type SessionHandle } from '../../../src/main/iampass/client.ts';
 import { AppError, type ErrorCode } from '../../../src/shared/errors.ts';
@@ -158,10 +161,25 @@ describe('typed errors', () => {
     expect(server!.requests).toHaveLength(2);
   });
 
-  it('network: DNS failure of an unresolvable host name', async () => {
-    client = new IampassClient({ flavour: 'IAMPASS', baseUrl: 'https://no-such-host.invalid', applicationId: APP_ID, secret: SECRET, maxRetries: 0 });
-    const e = await failure(client.hasRegisteredDevice('u'), 'network');
-    expect(e.message).toMatch(/could not be resolved/);
+  it('network: DNS failure of an unresolvable host name (a DNS server on loopback answers NXDOMAIN)', async () => {
+    const dnsServer = await startNxdomainServer();
+    try {
+      const resolver = new Resolver({ timeout: 2000, tries: 1 });
+      resolver.setServers([`127.0.0.1:${String(dnsServer.port)}`]);
+      const lookup: LookupFunction = (hostname, options, callback) => {
+        resolver.resolve4(hostname, (error, addresses) => {
+          if (error) return callback(error, '', 4);
+          if (options.all) return (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, addresses.map((address) => ({ address, family: 4 })));
+          callback(null, addresses[0] ?? '', 4);
+        });
+      };
+      client = new IampassClient({ flavour: 'IAMPASS', baseUrl: 'https://no-such-host.invalid', applicationId: APP_ID, secret: SECRET, maxRetries: 0, lookup });
+      const e = await failure(client.hasRegisteredDevice('u'), 'network');
+      expect(e.message).toMatch(/could not be resolved/);
+      expect(dnsServer.questions).toContain('no-such-host.invalid');
+    } finally {
+      await dnsServer.close();
+    }
   });
 
   it('timeout: no answer within timeoutMs, each attempt bounded', async () => {
@@ -246,3 +264,35 @@ describe('typed errors', () => {
     expect((error as AppError).message).toContain('https://main.iam-api.com');
   });
 });
+
+/** A DNS server on 127.0.0.1 (UDP) that answers every question NXDOMAIN and records the names asked. */
+async function startNxdomainServer(): Promise<{ port: number; questions: string[]; close(): Promise<void> }> {
+  const socket = createSocket('udp4');
+  const questions: string[] = [];
+  socket.on('message', (query, peer) => {
+    if (query.length < 12) return;
+    // Question name: length-prefixed labels from offset 12 up to a zero byte.
+    const labels: string[] = [];
+    let at = 12;
+    while (at < query.length && query[at] !== 0) {
+      const len = query[at]!;
+      labels.push(query.subarray(at + 1, at + 1 + len).toString('latin1'));
+      at += 1 + len;
+    }
+    questions.push(labels.join('.'));
+    const questionEnd = at + 5; // zero byte + QTYPE + QCLASS
+    const answer = Buffer.from(query.subarray(0, questionEnd));
+    answer[2] = 0x80 | (query[2]! & 0x01); // QR = response, keep RD
+    answer[3] = 0x80 | 0x03; // RA, RCODE 3 = NXDOMAIN
+    answer.writeUInt16BE(0, 6); // ANCOUNT
+    answer.writeUInt16BE(0, 8); // NSCOUNT
+    answer.writeUInt16BE(0, 10); // ARCOUNT
+    socket.send(answer, peer.port, peer.address);
+  });
+  await new Promise<void>((done) => socket.bind(0, '127.0.0.1', done));
+  return {
+    port: socket.address().port,
+    questions,
+    close: () => new Promise<void>((done) => socket.close(() => done())),
+  };
+}
