@@ -1,15 +1,13 @@
 // The live sessions dashboard in Chromium on the built renderer, with the
 // real router, services, SQLite file, keychain, sandbox and its virtual phone.
 import { AxeBuilder } from '@axe-core/playwright';
-import { afterAll, afterEach, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, expect, it } from 'vitest';
 import { createHandlers } from '../../src/main/ipc/handlers/index.ts';
 import { createEventBus, createRouter, type Router } from '../../src/main/ipc/router.ts';
 import { sessionsFixture, type Fixture } from '../unit/sessions/fixture.ts';
 import { closeBrowser, launchConsole, type ConsoleUnderTest } from './harness.ts';
 
 afterAll(closeBrowser);
-// A loaded 2-core machine: expect.poll waits up to 10 s (the default 1 s is flaky there).
-vi.setConfig({ expect: { poll: { timeout: 10_000, interval: 50 } } });
 
 let fx: Fixture | null = null;
 let app: ConsoleUnderTest | null = null;
