@@ -336,7 +336,7 @@ function CsvForm(props: { onImport: (text: string, mapping: CsvMapping, hasHeade
           </p>
           <div className="ux-preview" tabIndex={0} role="region" aria-label="Preview of the first rows">
             <table>
-              <caption className="ux-sr">Preview of the first rows</caption>
+              <caption className="visually-hidden">Preview of the first rows</caption>
               <thead>
                 <tr>
                   <th scope="col">Row</th>

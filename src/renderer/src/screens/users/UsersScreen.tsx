@@ -275,7 +275,7 @@ export function UsersScreen() {
           </kbd>
         </div>
         <label className="ux-inline-field">
-          <span className="ux-sr">Device status</span>
+          <span className="visually-hidden">Device status</span>
           <select
             value={filter}
             onChange={(e) => s.setFilter(e.target.value as DeviceFilter)}
@@ -410,7 +410,7 @@ export function UsersScreen() {
                     if (!col.getCanSort()) {
                       return (
                         <div role="columnheader" className={`ux-cell ux-cell--${col.id}`} key={h.id}>
-                          <span className="ux-sr">{label}</span>
+                          <span className="visually-hidden">{label}</span>
                         </div>
                       );
                     }
@@ -588,7 +588,7 @@ function DeviceCell(props: { dir: Directory; i: number; now: number; full?: bool
             `⚠ Last check failed: ${err.message}`
           ) : (
             <>
-              ⚠ Check failed<span className="ux-sr">: {err.message}</span>
+              ⚠ Check failed<span className="visually-hidden">: {err.message}</span>
             </>
           )}
         </span>
