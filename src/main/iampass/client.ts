@@ -8,6 +8,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
+import { clip, hasControlChars, matchWindow, replaceLinks } from '../../shared/text.ts';
 import { AppError, toErrorInfo, type ErrorInfo } from '../../shared/errors.ts';
 import { quotePlus } from '../../shared/encoding.ts';
 import {
@@ -123,14 +124,6 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /** True when the text contains a C0 control character or DEL. */
-export function hasControlChars(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return true;
-  }
-  return false;
-}
-
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -149,16 +142,23 @@ function nonEmptyString(value: unknown): value is string {
  * known secrets and long opaque tokens redacted, length bounded.
  */
 export function cleanReason(reason: unknown, secrets: readonly string[]): string {
-  if (typeof reason !== 'string' || reason.trim() === '') return 'no reason given';
-  let text = Array.from(reason, (ch) => (hasControlChars(ch) ? ' ' : ch)).join('');
-  text = text.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[link removed]');
+  if (typeof reason !== 'string') return 'no reason given';
+  // Cut before matching: the server's text may be megabytes; every step below is linear on a bounded window.
+  // eslint-disable-next-line no-control-regex
+  let text = matchWindow(reason, REASON_WINDOW).replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  text = replaceLinks(text, '[link removed]');
   for (const secret of secrets) if (secret.length >= 4) text = text.split(secret).join('[redacted]');
   // Secrets we do not know (another session's): any long opaque token. An
   // Application ID (32 hex) stays readable; a 192-bit secret (48 hex) does not.
-  text = text.replace(/[A-Za-z0-9+/=_-]{40,}/g, '[redacted]');
+  text = text.replace(OPAQUE_TOKEN_RE, '[redacted]');
   text = text.trim();
-  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+  if (text === '') return 'no reason given';
+  return text.length > 300 ? clip(text, 300) : text;
 }
+
+const REASON_WINDOW = 2048;
+/** 40 or more token characters in a row (the look-behind starts a match only at a run's start: linear). */
+const OPAQUE_TOKEN_RE = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/=_-]{40,}/g;
 
 function validateUserId(value: unknown, field = 'userId'): string {
   if (typeof value !== 'string' || value.length === 0) throw invalid('A user ID must be a non-empty string.', field);
