@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openServices } from '../src/main/services/index.ts';
-import { previewCsv } from '../src/main/services/users.ts';
+import { previewCsv } from '../src/main/services/csv.ts';
 import { countUsers } from '../src/main/store/directory.ts';
 import { metric, type Bench } from './harness.ts';
 import { memorySecrets, spawnSandbox } from './support.ts';

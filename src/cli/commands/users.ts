@@ -9,7 +9,8 @@ import QRCode from 'qrcode';
 import { AppError } from '../../shared/errors.ts';
 import type { JobFinished } from '../../shared/ipc/jobs.ts';
 import { MAX_CONFIRM_FREE_DELETE } from '../../shared/ipc/users.ts';
-import { previewCsv } from '../../main/services/users.ts';
+import { previewCsv } from '../../main/services/csv.ts';
+import { decodeCsvBytes } from '../../shared/csv-text.ts';
 import type { Services } from '../../main/services/index.ts';
 import { bool, str, type Command, type Values } from '../command.ts';
 import type { Context } from '../context.ts';
@@ -21,7 +22,7 @@ import { table, when } from '../output.ts';
 const MAX_CSV_BYTES = 64 * 1024 * 1024;
 
 /** Standard input to the end, at most MAX_CSV_BYTES. */
-async function readAll(stdin: NodeJS.ReadableStream): Promise<string> {
+async function readAll(stdin: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stdin) {
@@ -30,7 +31,7 @@ async function readAll(stdin: NodeJS.ReadableStream): Promise<string> {
     if (size > MAX_CSV_BYTES) throw new UsageError('the CSV on standard input is larger than 64 MiB');
     chunks.push(b);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** Waits for a job, showing progress on a terminal; prints the rows; answers the exit code. */
@@ -103,7 +104,7 @@ async function showLink(
   const expiresAt = new Date(view.expiresAt).toISOString();
   if (ctx.out.json) ctx.out.data({ userId: view.userId, link, expiresAt }, wait);
   else if (bool(values, 'qr')) {
-    ctx.out.line(await terminalQr(link, ctx.io.stdout.isTTY === true && !ctx.io.env.NO_COLOR));
+    ctx.out.raw(await terminalQr(link, ctx.io.stdout.isTTY === true && !ctx.io.env.NO_COLOR));
     ctx.out.line(link);
   } else ctx.out.line(link);
   ctx.out.note(`${what} for ${view.userId}; it is a one-time credential: share it only with that user.`);
@@ -180,21 +181,23 @@ the secret must then come from IAMPASS_APP_SECRET.`,
     },
     positionals: { min: 1, max: 1 },
     async run(ctx, values, [file]) {
-      let text: string;
+      let bytes: Buffer;
       if (file === '-') {
         if (ctx.adHoc && !ctx.io.env.IAMPASS_APP_SECRET)
           throw new UsageError('with "-" standard input carries the CSV: give the secret in IAMPASS_APP_SECRET');
-        text = await readAll(ctx.io.stdin);
+        bytes = await readAll(ctx.io.stdin);
       } else
         try {
           if (statSync(file ?? '').size > MAX_CSV_BYTES) throw new UsageError(`${file ?? ''} is larger than 64 MiB`);
-          text = readFileSync(file ?? '', 'utf8');
+          bytes = readFileSync(file ?? '');
         } catch (error) {
           if (error instanceof UsageError) throw error;
           const code = (error as NodeJS.ErrnoException).code ?? 'error';
           const why = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'it is a folder' }[code] ?? code;
           throw new UsageError(`cannot read ${file ?? ''}: ${why}`);
         }
+      // UTF-8 or UTF-16 text only: a binary file or another encoding is refused before anything is parsed.
+      const { text } = decodeCsvBytes(bytes);
       const column = (flag: string): number | undefined => {
         const v = str(values, flag);
         if (v === undefined) return undefined;
@@ -206,6 +209,7 @@ the secret must then come from IAMPASS_APP_SECRET.`,
         throw new UsageError('--header and --no-header exclude each other');
       const hasHeader = bool(values, 'header') ? true : bool(values, 'no-header') ? false : undefined;
       const preview = previewCsv(text, { hasHeader, previewRows: 0 });
+      for (const warning of preview.warnings) ctx.out.note(`users import: ${warning}`);
       const userCol = column('user-column');
       const nameCol = column('name-column');
       const mapping = {

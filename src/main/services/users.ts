@@ -7,20 +7,18 @@
  * The directory only ever holds what IAMPASS confirmed (created or existing).
  * IAMPASS IDs are random and opaque unless the profile sends own IDs.
  */
-import Papa from 'papaparse';
 import { AppError, toErrorInfo, type ErrorInfo } from '../../shared/errors.ts';
 import type { JobRow } from '../../shared/ipc/jobs.ts';
 import {
   MAX_CONFIRM_FREE_DELETE,
   type CsvMapping,
   type CsvPreview,
-  type CsvPreviewRow,
   type StatusError,
   type UserRow,
   type UsersChanged,
   type UsersSnapshot,
 } from '../../shared/ipc/users.ts';
-import { hasControlChars, IampassClient, type ClientConfig } from '../iampass/client.ts';
+import { IampassClient, type ClientConfig } from '../iampass/client.ts';
 import type { SecretStore } from '../secrets/keychain.ts';
 import type { Store } from '../store/db.ts';
 import {
@@ -37,7 +35,11 @@ import {
 } from '../store/directory.ts';
 import { ACTIVE_PROFILE_KEY, getProfile, getSetting, type Profile } from '../store/profiles.ts';
 import type { AuditService } from './audit.ts';
+import { parseCsv, previewCsv } from './csv.ts';
 import { JobRunner } from './jobs.ts';
+import { validateRows, type InputRules, type UserInput } from './user-input.ts';
+
+export type { UserInput } from './user-input.ts';
 
 /** What the service needs of IampassClient. */
 export type UsersClient = Pick<IampassClient, 'addUsers' | 'deleteUsers' | 'hasRegisteredDevice' | 'registrationLink' | 'lostDevice' | 'mapBounded' | 'close'>;
@@ -62,126 +64,8 @@ export interface UsersDeps {
   profileId?: string;
 }
 
-export const MAX_USER_ID_CHARS = 256;
-export const MAX_DISPLAY_NAME_CHARS = 256;
 /** Changes bigger than this are announced as `reset` (re-fetch the snapshot) instead of row upserts. */
 export const MAX_UPSERTS_PER_EVENT = 5000;
-
-export interface UserInput {
-  userId: string;
-  displayName?: string | undefined;
-}
-
-type Checked = { ok: true; userId: string; displayName: string } | { ok: false; problem: string };
-
-function trimSpaces(s: string): string {
-  return s.replace(/^ +| +$/g, '');
-}
-
-function charCount(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-}
-
-/**
- * One row's validation. Leading/trailing SPACES are trimmed (paste/CSV
- * artefacts); anything else is kept as given (inner spaces, `/`, `%`, `+`,
- * accents, emoji are fine).
- */
-export function checkUserInput(input: UserInput): Checked {
-  const userId = trimSpaces(input.userId);
-  if (userId === '') return { ok: false, problem: 'The user ID is empty.' };
-  if (!userId.isWellFormed()) return { ok: false, problem: 'The user ID is not valid Unicode text.' };
-  if (hasControlChars(userId)) return { ok: false, problem: 'The user ID contains control characters (tab, line break...).' };
-  if (charCount(userId) > MAX_USER_ID_CHARS) return { ok: false, problem: `The user ID is longer than ${MAX_USER_ID_CHARS} characters.` };
-  const displayName = trimSpaces(input.displayName ?? '');
-  if (!displayName.isWellFormed()) return { ok: false, problem: 'The display name is not valid Unicode text.' };
-  if (hasControlChars(displayName)) return { ok: false, problem: 'The display name contains control characters.' };
-  if (charCount(displayName) > MAX_DISPLAY_NAME_CHARS) return { ok: false, problem: `The display name is longer than ${MAX_DISPLAY_NAME_CHARS} characters.` };
-  return { ok: true, userId, displayName };
-}
-
-interface ValidatedRow {
-  row: number;
-  userId: string;
-  displayName: string;
-  problem: string | null;
-  duplicate: boolean;
-}
-
-/** Validates rows in order; a repeated user ID is invalid ("duplicate of row N"). */
-export function validateRows(inputs: readonly UserInput[]): ValidatedRow[] {
-  const seen = new Map<string, number>();
-  return inputs.map((input, i) => {
-    const row = i + 1;
-    const c = checkUserInput(input);
-    if (!c.ok) return { row, userId: input.userId, displayName: input.displayName ?? '', problem: c.problem, duplicate: false };
-    const first = seen.get(c.userId);
-    if (first !== undefined) return { row, userId: c.userId, displayName: c.displayName, problem: `Duplicate of row ${first}.`, duplicate: true };
-    seen.set(c.userId, row);
-    return { row, userId: c.userId, displayName: c.displayName, problem: null, duplicate: false };
-  });
-}
-
-// ----------------------------------------------------------------------- CSV
-
-const USER_HEADER = /^(user(_|\s|-)?(id|name)?|login|username|account|e-?mail|id|uid|upn)$/i;
-const NAME_HEADER = /^(display(_|\s|-)?name|full(_|\s|-)?name|name|description)$/i;
-
-export interface ParsedCsv {
-  columns: string[];
-  hasHeader: boolean;
-  mapping: CsvMapping;
-  rows: UserInput[];
-  warnings: string[];
-}
-
-export function parseCsv(text: string, options: { mapping?: CsvMapping | undefined; hasHeader?: boolean | undefined } = {}): ParsedCsv {
-  const parsed = Papa.parse<string[]>(text.replace(/^\uFEFF/, ''), { skipEmptyLines: 'greedy' });
-  const data = parsed.data;
-  const warnings = parsed.errors.slice(0, 20).map((e) => (e.row === undefined ? e.message : `Row ${e.row + 1}: ${e.message}`));
-  const width = data.reduce((m, r) => Math.max(m, r.length), 0);
-  if (width === 0) throw new AppError('invalid_input', 'The CSV file is empty.', { details: { field: 'text' } });
-  const first = data[0] ?? [];
-  const guessUser = first.findIndex((h) => USER_HEADER.test(h.trim()));
-  const guessName = first.findIndex((h) => NAME_HEADER.test(h.trim()));
-  const hasHeader = options.hasHeader ?? (guessUser >= 0 || guessName >= 0);
-  const columns = hasHeader ? Array.from({ length: width }, (_, i) => first[i]?.trim() || `Column ${i + 1}`) : Array.from({ length: width }, (_, i) => `Column ${i + 1}`);
-  const mapping: CsvMapping = options.mapping ?? {
-    userId: hasHeader && guessUser >= 0 ? guessUser : 0,
-    displayName: hasHeader && guessName >= 0 && guessName !== guessUser ? guessName : null,
-  };
-  if (mapping.userId >= width) throw new AppError('invalid_input', `The user ID column (${mapping.userId + 1}) is not in the file (${width} columns).`, { details: { field: 'mapping.userId' } });
-  const nameCol = mapping.displayName ?? null;
-  if (nameCol !== null && nameCol >= width) throw new AppError('invalid_input', `The display name column (${nameCol + 1}) is not in the file (${width} columns).`, { details: { field: 'mapping.displayName' } });
-  const body = hasHeader ? data.slice(1) : data;
-  const rows = body.map((r) => ({ userId: r[mapping.userId] ?? '', displayName: nameCol === null ? undefined : (r[nameCol] ?? '') }));
-  return { columns, hasHeader, mapping: { userId: mapping.userId, displayName: nameCol }, rows, warnings };
-}
-
-export function previewCsv(text: string, options: { mapping?: CsvMapping | undefined; hasHeader?: boolean | undefined; previewRows?: number | undefined } = {}): CsvPreview {
-  const csv = parseCsv(text, options);
-  const checked = validateRows(csv.rows);
-  let invalid = 0;
-  let duplicates = 0;
-  for (const r of checked) {
-    if (r.problem !== null) invalid++;
-    if (r.duplicate) duplicates++;
-  }
-  const preview: CsvPreviewRow[] = checked.slice(0, options.previewRows ?? 50).map((r) => ({ row: r.row, userId: r.userId, displayName: r.displayName, problem: r.problem }));
-  return {
-    columns: csv.columns,
-    hasHeader: csv.hasHeader,
-    mapping: csv.mapping,
-    totalRows: checked.length,
-    validRows: checked.length - invalid,
-    invalidRows: invalid,
-    duplicateRows: duplicates,
-    preview,
-    warnings: csv.warnings,
-  };
-}
 
 // ------------------------------------------------------------------- service
 
@@ -303,6 +187,12 @@ export class UsersService {
     return this.jobs.start('users.add', inputs.length, (ctx) => this.#addRows(profile, inputs, ctx, 'users.add'));
   }
 
+  /** A CSV's preview for the active profile (a row holding the profile's secret is refused and not echoed). */
+  async previewCsv(text: string, options: { mapping?: CsvMapping | undefined; hasHeader?: boolean | undefined; previewRows?: number | undefined } = {}): Promise<CsvPreview> {
+    const profile = this.activeProfileOrNull();
+    return previewCsv(text, { ...options, rules: profile ? await this.#inputRules(profile) : {} });
+  }
+
   importCsv(text: string, mapping: CsvMapping, hasHeader?: boolean): string {
     const profile = this.activeProfile();
     const csv = parseCsv(text, { mapping, hasHeader });
@@ -399,9 +289,10 @@ export class UsersService {
 
   async #addRows(profile: Profile, inputs: readonly UserInput[], ctx: { signal: AbortSignal; progress(done: number): void }, action: 'users.add' | 'users.import'): Promise<JobRow[]> {
     const rows = new Array<JobRow>(inputs.length);
+    const rules = await this.#inputRules(profile);
     const existing = userIdMap(this.#store, profile.id);
     const toSend: { row: number; userId: string; displayName: string; iampassId: string }[] = [];
-    for (const v of validateRows(inputs)) {
+    for (const v of validateRows(inputs, rules)) {
       if (v.problem !== null) rows[v.row - 1] = { row: v.row, userId: v.userId, result: 'invalid', reason: v.problem };
       else if (existing.has(v.userId)) rows[v.row - 1] = { row: v.row, userId: v.userId, result: 'existing' };
       else toSend.push({ row: v.row, userId: v.userId, displayName: v.displayName, iampassId: profile.sendOwnIds ? v.userId : newOpaqueId() });
@@ -545,6 +436,12 @@ export class UsersService {
     }
     this.#summary(profile, 'users.refresh_status', rows);
     return rows;
+  }
+
+  /** The profile's secret is never a user ID: it is read here (main side only) to refuse such rows. */
+  async #inputRules(profile: Profile): Promise<InputRules> {
+    const secret = await this.#secrets.get(profile.id).catch(() => null);
+    return { forbidden: secret === null ? [] : [secret] };
   }
 
   #summary(profile: Profile, action: `${string}.${string}`, rows: readonly JobRow[]): void {

@@ -2,7 +2,8 @@
 // and the real keychain: add / import / delete / status refresh, per-row
 // results, server-confirmed-only writes, cancellation, weird IDs.
 import { afterEach, expect, it } from 'vitest';
-import { previewCsv, validateRows } from '../../../src/main/services/users.ts';
+import { previewCsv } from '../../../src/main/services/csv.ts';
+import { validateRows } from '../../../src/main/services/user-input.ts';
 import { countUsers, getUser } from '../../../src/main/store/directory.ts';
 import { queryAudit } from '../../../src/main/store/audit.ts';
 import { usersFixture, type UsersFixture } from './fixture.ts';

@@ -5,7 +5,6 @@
  */
 import type { Services } from '../../services/index.ts';
 import type { ClipboardPort, SaveFilePort } from '../../services/onboarding.ts';
-import { previewCsv } from '../../services/users.ts';
 import type { EventBus, Handler } from '../router.ts';
 
 /** What the Electron layer provides for the QR dialog (tests: in-process recorders). */
@@ -52,7 +51,7 @@ export function usersHandlers(deps: UsersHandlerDeps): { [C in UsersChannels]: H
   return {
     'users.snapshot': () => users.snapshot(),
     'users.add': ({ users: rows }) => ({ jobId: users.add(rows) }),
-    'users.csvPreview': ({ text, mapping, hasHeader, previewRows }) => previewCsv(text, { mapping, hasHeader, previewRows }),
+    'users.csvPreview': ({ text, mapping, hasHeader, previewRows }) => users.previewCsv(text, { mapping, hasHeader, previewRows }),
     'users.importCsv': ({ text, mapping, hasHeader }) => ({ jobId: users.importCsv(text, mapping, hasHeader) }),
     'users.delete': ({ userIds, confirmCount }) => ({ jobId: users.delete(userIds, confirmCount) }),
     'users.refreshStatus': (target) => ({ jobId: users.refreshStatus(target) }),

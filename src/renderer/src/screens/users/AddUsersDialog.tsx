@@ -4,6 +4,7 @@
  * job in main; the dialog shows its progress, Cancel, and per-row results.
  */
 import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { decodeCsvBytes } from '../../../../shared/csv-text.ts';
 import type { CsvMapping, CsvPreview } from '../../../../shared/ipc/users.ts';
 import { invoke } from '../../bridge.ts';
 import { JobBar } from './JobBar.tsx';
@@ -235,7 +236,16 @@ function CsvForm(props: { onImport: (text: string, mapping: CsvMapping, hasHeade
     const file = files?.[0];
     if (!file) return;
     setFileName(file.name);
-    const t = await file.text();
+    // Decoded here with the same rules as main and the CLI: UTF-8 or UTF-16 text only, a binary file is refused.
+    let t: string;
+    try {
+      t = decodeCsvBytes(new Uint8Array(await file.arrayBuffer())).text;
+    } catch (e) {
+      setText(null);
+      setPreview(null);
+      setError(e instanceof Error ? e.message : 'This file could not be read.');
+      return;
+    }
     setText(t);
     await refresh(t);
   }
