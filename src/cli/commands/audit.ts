@@ -1,6 +1,6 @@
 /** audit export: the append-only audit log as CSV or JSON (AuditService). */
-import { writeFileSync } from 'node:fs';
 import { AppError } from '../../shared/errors.ts';
+import { writePrivateFileSync } from '../../main/store/files.ts';
 import type { AuditFilter } from '../../main/store/audit.ts';
 import { findProfileByName } from '../../main/store/profiles.ts';
 import { str, type Command, type Values } from '../command.ts';
@@ -64,7 +64,7 @@ function exportAudit(ctx: Context, values: Values): number {
       if (file === undefined) ctx.out.line(text);
       else {
         try {
-          writeFileSync(file, `${text}\n`, { mode: 0o600 });
+          writePrivateFileSync(file, `${text}\n`);
         } catch (error) {
           throw new AppError(
             'internal',

@@ -4,7 +4,6 @@
  * passed in (electron's modules, paths) so tests can drive it with a mock.
  */
 import type * as Electron from 'electron';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toErrorInfo } from '../../shared/errors.ts';
 import { createHandlers } from '../ipc/handlers/index.ts';
@@ -13,6 +12,7 @@ import type { OnboardingPorts } from '../ipc/handlers/users.ts';
 import { createEventBus, createRouter, type EventBus } from '../ipc/router.ts';
 import { openServices, type Services } from '../services/index.ts';
 import { warmDirectory } from '../services/users.ts';
+import { writePrivateFile } from '../store/files.ts';
 import type { StartupState } from '../../shared/ipc/applications.ts';
 import { forwardEvents, registerIpc } from './ipc.ts';
 import { electronNotifier } from './notifier.ts';
@@ -87,7 +87,7 @@ export function start(options: StartOptions): Started {
       filters: [format === 'csv' ? { name: 'CSV', extensions: ['csv'] } : { name: 'JSON', extensions: ['json'] }],
     });
     if (chosen.canceled || !chosen.filePath) return null;
-    await writeFile(chosen.filePath, content, { mode: 0o600 });
+    await writePrivateFile(chosen.filePath, content);
     return chosen.filePath;
   };
 
@@ -104,7 +104,7 @@ export function start(options: StartOptions): Started {
           filters: [format === 'png' ? { name: 'PNG image', extensions: ['png'] } : { name: 'SVG image', extensions: ['svg'] }],
         });
         if (chosen.canceled || !chosen.filePath) return false;
-        await writeFile(chosen.filePath, data, { mode: 0o600 });
+        await writePrivateFile(chosen.filePath, data);
         return true;
       },
     },

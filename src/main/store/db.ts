@@ -4,10 +4,11 @@
  * WAL, foreign keys, a busy timeout, and versioned migrations tracked in
  * `PRAGMA user_version`, each step in its own transaction.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { AppError } from '../../shared/errors.ts';
+import { ensurePrivateDir, PRIVATE_FILE_MODE, tightenFile } from './files.ts';
 import { MIGRATIONS, type Migration } from './migrations.ts';
 
 export interface Store {
@@ -70,9 +71,14 @@ function mapBusy(error: unknown): unknown {
 
 export function openStore(path: string, options: OpenStoreOptions = {}): Store {
   const migrations = options.migrations ?? MIGRATIONS;
-  mkdirSync(dirname(path), { recursive: true });
+  // Owner-only: the folder 0700, the database 0600 before SQLite opens it, so
+  // the -wal and -shm files it creates take the same mode (SQLite copies the
+  // database file's mode); leftovers of a looser past are tightened too.
   let db: DatabaseSync;
   try {
+    ensurePrivateDir(dirname(path));
+    closeSync(openSync(path, 'a', PRIVATE_FILE_MODE));
+    for (const file of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`]) tightenFile(file);
     db = new DatabaseSync(path);
   } catch (error) {
     throw new AppError('internal', 'The local store could not be opened.', { cause: error });
