@@ -4,10 +4,11 @@
  * tests), the secret from IAMPASS_APP_SECRET / standard input, and the
  * services opened on the store — pinned to the profile the command works on.
  */
-import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { secretWarning } from '../shared/credentials.ts';
 import { AppError } from '../shared/errors.ts';
+import { ensurePrivateDir } from '../main/store/files.ts';
 import { isLoopbackHost } from '../main/services/validate.ts';
 import { Keychain, normalizeSecret, type SecretStore } from '../main/secrets/keychain.ts';
 import { openServices, type Services, type ServicesOptions } from '../main/services/index.ts';
@@ -105,7 +106,7 @@ export class Context {
   /** The services on the data folder, not pinned (apps, audit). */
   services(extra: Partial<ServicesOptions> = {}): Services {
     if (this.#services) return this.#services;
-    mkdirSync(this.dataDir, { recursive: true, mode: 0o700 });
+    ensurePrivateDir(this.dataDir);
     this.#services = openServices({ dataDir: this.dataDir, secrets: this.secrets, resumeSessions: false, ...extra });
     return this.#services;
   }
@@ -131,7 +132,8 @@ export class Context {
       const secret = await this.secret();
       const flavour = this.flavour(baseUrl);
       const found = listProfiles(services.store).find(
-        (p) => p.applicationId.toLowerCase() === appId.trim().toLowerCase() && sameUrl(p.baseUrl, baseUrl),
+        // IDs are opaque and signed as text (spec, "Credential shapes"): matched exactly, case included.
+        (p) => p.applicationId === appId.trim() && sameUrl(p.baseUrl, baseUrl),
       );
       if (found) {
         this.secrets.hold(found.id, secret);
@@ -198,6 +200,8 @@ export class Context {
       );
     this.out.secret(value);
     this.#secret = normalizeSecret(value);
+    const warning = secretWarning(this.#secret);
+    if (warning) this.out.note(`iampass-admin: note: ${warning}`);
     return this.#secret;
   }
 

@@ -1,19 +1,38 @@
 /**
- * Standalone sandbox: `npm run sandbox -- [--port N] [--app-id ID --app-secret SECRET]
+ * Standalone sandbox: `npm run sandbox -- [--port N] [--app-id ID [--app-secret -|SECRET]]
  * [--data FILE] [--fault route:kind[:k=v,...]]... [--pending-timeout S] [--window S]
  * [--link-ttl S] [--seed N] [--verbose]`.
  * Listens on 127.0.0.1 only; when ready prints one JSON line
  * `{"baseUrl","applicationId","applicationSecret","phoneUrl"}` on stdout.
+ * The application secret for `--app-id` comes from IAMPASS_SANDBOX_APP_SECRET,
+ * or the first line of standard input with `--app-secret -`; `--app-secret
+ * SECRET` still works but shows in the process list (a note says so).
  * SIGINT / SIGTERM close cleanly (persistence flushed). Usage errors exit 2.
  */
 import { parseArgs } from 'node:util';
+import { createInterface } from 'node:readline';
+import { normalizeCredential, secretWarning } from '../shared/credentials.ts';
 import { AppError } from '../shared/errors.ts';
 import { parseFaultFlag, type FaultRule } from './faults.ts';
 import { startSandbox, type SandboxOptions } from './server.ts';
 
-const USAGE = `usage: npm run sandbox -- [--port N] [--app-id ID --app-secret SECRET] [--data FILE]
+const USAGE = `usage: npm run sandbox -- [--port N] [--app-id ID [--app-secret -|SECRET]] [--data FILE]
        [--fault route:kind[:key=value,...]]... [--pending-timeout S] [--window S]
-       [--link-ttl S] [--seed N] [--verbose]`;
+       [--link-ttl S] [--seed N] [--verbose]
+The secret for --app-id: IAMPASS_SANDBOX_APP_SECRET, or "--app-secret -" to read it from standard input.`;
+
+const SECRET_ENV = 'IAMPASS_SANDBOX_APP_SECRET';
+
+/** The first line of standard input (bounded): where `--app-secret -` reads the secret. */
+async function firstStdinLine(): Promise<string> {
+  const rl = createInterface({ input: process.stdin });
+  try {
+    for await (const line of rl) return line.slice(0, 1024);
+    return '';
+  } finally {
+    rl.close();
+  }
+}
 
 function usage(message: string): never {
   process.stderr.write(`sandbox: ${message}\n${USAGE}\n`);
@@ -61,11 +80,26 @@ async function main(): Promise<void> {
     if (!Number.isInteger(port) || port < 0 || port > 65535) usage('--port must be 0..65535');
     options.port = port;
   }
-  if ((values['app-id'] === undefined) !== (values['app-secret'] === undefined)) usage('--app-id and --app-secret go together');
-  if (values['app-id'] !== undefined && values['app-secret'] !== undefined) {
-    if (!/^[0-9A-Fa-f]{32}$/.test(values['app-id'])) usage('--app-id must be 32 hex characters');
-    if (!/^[0-9A-Fa-f]{48}$/.test(values['app-secret'])) usage('--app-secret must be 48 hex characters');
-    options.application = { id: values['app-id'], secret: values['app-secret'] };
+  const secretFlag = values['app-secret'];
+  const envSecret = process.env[SECRET_ENV];
+  if (secretFlag !== undefined && values['app-id'] === undefined) usage('--app-secret needs --app-id');
+  if (values['app-id'] !== undefined) {
+    if (secretFlag === undefined && envSecret === undefined) usage(`--app-id needs its secret: set ${SECRET_ENV} or pass "--app-secret -" and the secret on standard input`);
+    if (secretFlag !== undefined && secretFlag !== '-') {
+      process.stderr.write(`sandbox: note: --app-secret on the command line shows in the process list; prefer ${SECRET_ENV} or "--app-secret -"\n`);
+    }
+    const rawSecret = secretFlag === '-' ? await firstStdinLine() : (secretFlag ?? envSecret ?? '');
+    let id: string;
+    let secret: string;
+    try {
+      id = normalizeCredential('applicationId', values['app-id']);
+      secret = normalizeCredential('secret', rawSecret);
+    } catch (error) {
+      usage((error as Error).message);
+    }
+    const warning = secretWarning(secret);
+    if (warning) process.stderr.write(`sandbox: note: ${warning}\n`);
+    options.application = { id, secret };
   }
   if (values.data !== undefined) options.dataFile = values.data;
   const faults: FaultRule[] = [];

@@ -8,12 +8,12 @@
  * `get` is for main-side use only (signing); the bridge never exposes it.
  */
 import type * as KeytarModule from 'keytar';
+import { normalizeCredential } from '../../shared/credentials.ts';
 import { AppError } from '../../shared/errors.ts';
 import { DATA_KEY_BYTES, newDataKey } from './envelope.ts';
 
 export const DEFAULT_SERVICE = 'iampass-admin';
 const DATA_KEY_ACCOUNT = 'data-key';
-const SECRET_RE = /^[0-9A-Fa-f]{48}$/;
 
 /** What the services need from a keychain. */
 export interface SecretStore {
@@ -29,24 +29,14 @@ export interface SecretStore {
 }
 
 /**
- * Checks an Application Secret's form: 48 hexadecimal characters (192 bits).
- * Surrounding whitespace (a paste) is trimmed; the case is kept as entered
- * because the signature uses the secret as text (spec section 2), so changing
- * its case would change every signature. The message never echoes the value.
+ * Checks an Application Secret's form (spec, "Credential shapes"): 16 to 128
+ * printable ASCII characters without whitespace. Surrounding whitespace (a
+ * paste) is trimmed; the case is kept as entered because the signature uses
+ * the secret as text (spec section 2). The message never echoes the value.
+ * An unusual shape is accepted: `secretWarning` says so.
  */
 export function normalizeSecret(value: unknown): string {
-  if (typeof value !== 'string') throw new AppError('invalid_input', 'The application secret is required.', { details: { field: 'secret' } });
-  const trimmed = value.trim();
-  if (!SECRET_RE.test(trimmed)) {
-    throw new AppError(
-      'invalid_input',
-      `The application secret must be exactly 48 hexadecimal characters (192 bits); the value given has ${trimmed.length} characters${
-        /[^0-9A-Fa-f]/.test(trimmed) ? ' and contains non-hex characters' : ''
-      }.`,
-      { details: { field: 'secret', length: trimmed.length } },
-    );
-  }
-  return trimmed;
+  return normalizeCredential('secret', value);
 }
 
 type Keytar = typeof KeytarModule;

@@ -1,4 +1,5 @@
 /** Input checks for application profiles: each failure is a typed error that names the field, never echoing a secret. */
+import { normalizeCredential } from '../../shared/credentials.ts';
 import { AppError } from '../../shared/errors.ts';
 import { CLIENT_DEFAULTS } from '../../shared/iampass.ts';
 import { FLAVOURS, type ProfileFlavour } from '../store/profiles.ts';
@@ -66,12 +67,9 @@ export function validateBaseUrl(value: unknown, flavour: ProfileFlavour): string
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
-/** Application IDs are 32 hexadecimal characters (as the vendor issues them); case is kept, since it is signed as text. */
+/** An Application ID as given (spec, "Credential shapes"): 16-128 printable ASCII, case kept, since it is signed as text. */
 export function validateApplicationId(value: unknown): string {
-  if (typeof value !== 'string') throw invalid('applicationId', 'The application ID is required.');
-  const id = value.trim();
-  if (!/^[0-9A-Fa-f]{32}$/.test(id)) throw invalid('applicationId', 'The application ID must be 32 hexadecimal characters.');
-  return id;
+  return normalizeCredential('applicationId', value);
 }
 
 export function validateConcurrency(value: unknown): number {

@@ -117,7 +117,7 @@ describe('applications.* handlers', () => {
   });
 
   it('bad input: a typed invalid_input naming the field, nothing written, the secret never echoed', async () => {
-    const secret = 'not-a-valid-secret-but-private-1234';
+    const secret = 'not a valid secret but private 1234';
     const before = await ok<ApplicationView[]>('applications.list', {});
     const cases: [unknown, string][] = [
       [{ name: 'X', flavour: 'Sandbox', baseUrl: sandboxUrl, applicationId: second.id, secret }, 'secret'],

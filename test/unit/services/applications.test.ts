@@ -72,8 +72,11 @@ describe('add', () => {
     [{ concurrency: 0 }, 'invalid_input', 'concurrency'],
     [{ concurrency: 65 }, 'invalid_input', 'concurrency'],
     [{ concurrency: 2.5 }, 'invalid_input', 'concurrency'],
-    [{ secret: SECRET.slice(1) }, 'invalid_input', 'secret'],
-    [{ secret: 'https://example.com/secret' }, 'invalid_input', 'secret'],
+    [{ secret: SECRET.slice(0, 15) }, 'invalid_input', 'secret'],
+    [{ secret: 'x'.repeat(129) }, 'invalid_input', 'secret'],
+    [{ secret: `${SECRET.slice(0, 20)} ${SECRET.slice(20)}` }, 'invalid_input', 'secret'],
+    [{ secret: `${SECRET.slice(0, 20)}é${SECRET.slice(20)}` }, 'invalid_input', 'secret'],
+    [{ applicationId: 'x'.repeat(129) }, 'invalid_input', 'applicationId'],
   ])('rejects %j with %s and changes nothing', async (bad, code, field) => {
     const e = await rejection(apps.add({ ...prod, ...(bad as Partial<AddApplicationInput>) }));
     expect(e.code).toBe(code);
@@ -244,7 +247,7 @@ describe('secret hygiene', () => {
     outputs.push(a, await apps.list(), await apps.edit(a.id, { secret: SECRET2, name: 'Renamed' }));
     outputs.push(await rejection(apps.add({ ...prod, name: SECRET })).then((e) => e.toInfo()));
     outputs.push(await rejection(apps.add({ ...prod, name: `My ${SECRET.toLowerCase()}` })).then((e) => e.toInfo()));
-    outputs.push(await rejection(apps.add({ ...prod, name: 'x', secret: `${SECRET}00` })).then((e) => e.toInfo()));
+    outputs.push(await rejection(apps.add({ ...prod, name: 'x', secret: `${SECRET} 00` })).then((e) => e.toInfo()));
     const server = await strictServer({ id: APP_ID, secret: SECRET2 });
     try {
       await apps.edit(a.id, { flavour: 'Sandbox', baseUrl: server.baseUrl });

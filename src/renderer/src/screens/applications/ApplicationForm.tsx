@@ -6,6 +6,7 @@
  */
 import { useState, type FormEvent } from 'react';
 import type { ErrorInfo } from '../../../../shared/errors.ts';
+import { CREDENTIAL_MAX_CHARS, CREDENTIAL_MIN_CHARS, secretWarning } from '../../../../shared/credentials.ts';
 import { CLIENT_DEFAULTS } from '../../../../shared/iampass.ts';
 import { FLAVOURS, type ApplicationView, type Flavour } from '../../../../shared/ipc/applications.ts';
 import { Field, Notice } from '../../components/index.ts';
@@ -47,6 +48,10 @@ export function ApplicationForm({
   const [baseUrl, setBaseUrl] = useState(editing?.baseUrl ?? '');
   const [applicationId, setApplicationId] = useState(editing?.applicationId ?? '');
   const [secret, setSecret] = useState('');
+  // The spec accepts any 16-128 printable characters; an unusual (but valid) shape gets a warning, never a refusal.
+  const typedSecret = secret.trim();
+  const unusualSecret =
+    typedSecret.length >= CREDENTIAL_MIN_CHARS && typedSecret.length <= CREDENTIAL_MAX_CHARS ? secretWarning(typedSecret) : null;
   const [concurrency, setConcurrency] = useState(String(editing?.concurrency ?? CLIENT_DEFAULTS.concurrency));
   const [sendOwnIds, setSendOwnIds] = useState(editing?.sendOwnIds ?? false);
   const [error, setError] = useState<ErrorInfo | null>(null);
@@ -151,7 +156,7 @@ export function ApplicationForm({
           <Field
             label="Application ID"
             error={errorFor('applicationId')}
-            hint="32 hexadecimal characters, from the developer portal."
+            hint="From the developer portal (usually 32 hexadecimal characters). Kept exactly as entered."
           >
             <input
               className="input input--mono"
@@ -168,9 +173,10 @@ export function ApplicationForm({
             label={editing ? 'Replace application secret' : 'Application secret'}
             error={errorFor('secret')}
             hint={
-              editing
+              unusualSecret ??
+              (editing
                 ? 'Leave empty to keep the secret stored in the keychain. It is never shown.'
-                : '48 hexadecimal characters. Stored in the OS keychain; it cannot be viewed again.'
+                : 'Usually 48 hexadecimal characters. Stored in the OS keychain; it cannot be viewed again.')
             }
           >
             <input
