@@ -50,12 +50,21 @@ export function writeDataFileSync(path: string, data: unknown): void {
   }
 }
 
+/**
+ * Writes the state after a change, batched: changes within `delayMs` share
+ * one atomic write (group commit). A change is acknowledged only once it is
+ * on disk: the server awaits `durable()` before it answers a request that
+ * changed something, so a SIGKILL can lose only changes it never
+ * acknowledged.
+ */
 export class Persister {
   readonly #path: string;
   readonly #snapshot: () => unknown;
   readonly #delayMs: number;
   readonly #onError: (error: unknown) => void;
   #timer: NodeJS.Timeout | null = null;
+  /** Waiters of the write that is due: resolved (or rejected) by it. */
+  #waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
 
   constructor(path: string, snapshot: () => unknown, onError: (error: unknown) => void, delayMs = 50) {
     this.#path = path;
@@ -71,6 +80,12 @@ export class Persister {
       this.#timer = null;
       this.#write();
     }, this.#delayMs);
+  }
+
+  /** Resolves once every change made so far is on disk (at once when none is waiting); rejects when that write fails. */
+  durable(): Promise<void> {
+    if (!this.#timer) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
   /** Writes now if a write is due. */
@@ -89,10 +104,15 @@ export class Persister {
   }
 
   #write(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
     try {
       writeDataFileSync(this.#path, this.#snapshot());
     } catch (error) {
       this.#onError(error);
+      for (const w of waiters) w.reject(error);
+      return;
     }
+    for (const w of waiters) w.resolve();
   }
 }

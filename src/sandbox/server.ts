@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { parseAuthenticationHeader, verifySignature } from '../main/iampass/signer.ts';
+import { normalizeCredential } from '../shared/credentials.ts';
 import { quotePlus, unquotePlus } from '../shared/encoding.ts';
 import { AppError } from '../shared/errors.ts';
 import { isAuthMethod, SESSION_STATUS_INFO, type AuthMethod, type SessionStatus } from '../shared/iampass.ts';
@@ -73,8 +74,6 @@ export const MAX_USER_ID_LENGTH = 512;
 export const DEFAULT_SESSION_SECONDS = 3600;
 export const MAX_SESSION_SECONDS = 86_400;
 
-const APP_ID = /^[0-9A-Fa-f]{32}$/;
-const APP_SECRET = /^[0-9A-Fa-f]{48}$/;
 
 /** Error carrying an HTTP answer; thrown inside handlers. */
 class HttpError extends Error {
@@ -117,6 +116,23 @@ function isLoopback(address: string | undefined): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
+/** C0 controls, DEL and C1 controls: never part of a user ID or a display name. */
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * A user ID or display name as the service stores it: valid Unicode (no lone
+ * surrogate; invalid UTF-8 never gets this far), no control characters, at
+ * most MAX_USER_ID_LENGTH characters. Anything else is a 400, and nothing is
+ * stored.
+ */
+function checkText(value: string, what: string): string {
+  if (value.length === 0 || value.length > MAX_USER_ID_LENGTH) throw badRequest(`${what} must be 1 to ${MAX_USER_ID_LENGTH} characters`);
+  if (!value.isWellFormed()) throw badRequest(`${what} is not valid Unicode text (a lone surrogate)`);
+  if (CONTROL_RE.test(value)) throw badRequest(`${what} contains control characters`);
+  return value;
+}
+
 function decodeSegment(raw: string | undefined, what: string): string {
   if (raw === undefined || raw === '') throw notFound(what);
   const value = unquotePlus(raw);
@@ -139,10 +155,19 @@ function parseQuery(raw: string): Map<string, string> {
   return query;
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 function parseJson(body: Buffer): unknown {
   if (body.length === 0) throw badRequest('missing JSON body');
+  let text: string;
   try {
-    return JSON.parse(body.toString('utf8')) as unknown;
+    // Invalid UTF-8 is refused, never read as U+FFFD.
+    text = strictUtf8.decode(body);
+  } catch {
+    throw badRequest('the JSON body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text) as unknown;
   } catch {
     throw badRequest('malformed JSON body');
   }
@@ -164,6 +189,7 @@ function userList(body: Buffer): string[] {
     if (typeof u !== 'string' || u.length === 0 || u.length > MAX_USER_ID_LENGTH) {
       throw badRequest(`every user must be a non-empty string of at most ${MAX_USER_ID_LENGTH} characters`);
     }
+    checkText(u, 'a user ID');
   }
   return users as string[];
 }
@@ -223,9 +249,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if (!(windowSeconds > 0) || !(pendingMs > 0) || !(linkMs > 0)) {
     throw new AppError('invalid_input', 'sandbox timeouts and window must be positive numbers of seconds');
   }
-  if (options.application && (!APP_ID.test(options.application.id) || !APP_SECRET.test(options.application.secret))) {
-    throw new AppError('invalid_input', 'the application ID must be 32 hex characters and the secret 48 hex characters');
-  }
+  // Credential shapes (spec): any 16-128 printable ASCII characters, kept exactly as given.
+  const application = options.application
+    ? { id: normalizeCredential('applicationId', options.application.id), secret: normalizeCredential('secret', options.application.secret) }
+    : undefined;
   const faults = new Faults(options.faults ?? [], options.faultSeed ?? 1);
   const nonces = new NonceCache({ perClient: options.nonceCacheSize ?? 100_000 });
 
@@ -236,7 +263,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     let restored: ReturnType<typeof State.fromSnapshot> | null = null;
     try {
       const raw = readDataFile(options.dataFile);
-      const known = options.application ? { id: options.application.id.toUpperCase(), secret: options.application.secret.toUpperCase() } : undefined;
+      const known = application;
       if (raw !== null) restored = State.fromSnapshot(raw, { secretKey, known });
     } catch (error) {
       throw new AppError('invalid_input', `the sandbox data file is not usable: ${(error as Error).message}`);
@@ -246,9 +273,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (restored.skipped > 0) log(`sandbox: ${restored.skipped} stored application(s)/session(s) left out: their secrets could not be opened with this key`);
     }
   }
-  if (options.application) {
-    state.addApplication(options.application.id.toUpperCase(), options.application.secret.toUpperCase());
-    state.defaultApplicationId = options.application.id.toUpperCase();
+  if (application) {
+    state.addApplication(application.id, application.secret);
+    state.defaultApplicationId = application.id;
   } else if (!state.applications.has(state.defaultApplicationId)) {
     const app = state.addApplication(newId(), newSecret());
     state.defaultApplicationId = app.id;
@@ -256,7 +283,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const persister = options.dataFile
     ? new Persister(options.dataFile, () => state.snapshot(secretKey), (error) => log(`sandbox: could not write the data file: ${(error as Error).message}`))
     : null;
-  const changed = () => persister?.touch();
+  /** Counts changes, so a request knows whether it changed something and must wait until that is on disk. */
+  let changes = 0;
+  const changed = () => {
+    changes++;
+    persister?.touch();
+  };
+  /** Acknowledge only what is written: a request that changed the state answers after the write that holds its change. */
+  const durable = async (before: number): Promise<void> => {
+    if (!persister || changes === before) return;
+    try {
+      await persister.durable();
+    } catch {
+      throw new HttpError(503, { status: false, reason: 'the sandbox could not write its data file; the change may not survive a restart' });
+    }
+  };
   persister?.writeNow();
 
   let baseUrl = '';
@@ -375,9 +416,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         const user = userOf(app, ctx);
         noQuery(ctx, ['display_name']);
         const displayName = ctx.query.get('display_name');
-        if (displayName !== undefined && (displayName.length === 0 || displayName.length > MAX_USER_ID_LENGTH)) {
-          throw badRequest('display_name must be 1 to 512 characters');
-        }
+        if (displayName !== undefined) checkText(displayName, 'display_name');
         if (user.device?.enabled) {
           return { status: 200, body: { status: false, reason: 'the user already has a registered device (use lost_user_mobile_device)' } };
         }
@@ -657,9 +696,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         want('GET', second === undefined);
         if (ctx.query.get('gc') === '1') (globalThis as { gc?: () => void }).gc?.();
         const m = process.memoryUsage();
+        let users = 0;
+        for (const app of state.applications.values()) users += app.users.size;
         return {
           status: 200,
-          body: { status: true, nonces: nonces.size(), sessions: state.sessions.size, applications: state.applications.size, rss: m.rss, heapUsed: m.heapUsed },
+          body: { status: true, nonces: nonces.size(), sessions: state.sessions.size, applications: state.applications.size, users, rss: m.rss, heapUsed: m.heapUsed },
         };
       }
       case 'faults': {
@@ -753,7 +794,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         ctx.segments = parts.slice(1);
         ctx.query = parseQuery(rawQuery);
         ctx.body = await readBody(req);
-        send(res, sandboxRoute(ctx, method), null, null);
+        const before = changes;
+        const sandboxReply = sandboxRoute(ctx, method);
+        await durable(before);
+        send(res, sandboxReply, null, null);
         return;
       }
       const name = parts[1] as RouteName | undefined;
@@ -786,7 +830,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ctx.segments = parts.slice(2);
       ctx.query = parseQuery(rawQuery);
       ctx.body = await readBody(req);
+      const before = changes;
       const reply = def.handle(ctx);
+      await durable(before);
       send(res, reply, route, corrupt);
       log(`${method} ${label} ${reply.status} ${Date.now() - started}ms`);
     } catch (error) {
