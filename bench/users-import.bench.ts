@@ -51,11 +51,11 @@ const bench: Bench = async ({ quick, log }) => {
 
     let progressEvents = 0;
     let changedEvents = 0;
-    services.users.jobs.subscribe((e) => {
-      if (e.name === 'job.progress') progressEvents++;
+    services.users.jobs.on((e) => {
+      if (e.type === 'progress') progressEvents++;
     });
-    services.users.subscribe((e) => {
-      if (e.name === 'users.changed') changedEvents++;
+    services.users.on((e) => {
+      if (e.type === 'changed') changedEvents++;
     });
     const rss0 = process.memoryUsage().rss;
     let peakRss = rss0;

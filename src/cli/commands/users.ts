@@ -36,8 +36,8 @@ async function readAll(stdin: NodeJS.ReadableStream): Promise<Buffer> {
 
 /** Waits for a job, showing progress on a terminal; prints the rows; answers the exit code. */
 async function finishJob(ctx: Context, services: Services, jobId: string, label: string): Promise<number> {
-  const off = services.users.jobs.subscribe((e) => {
-    if (e.name === 'job.progress' && e.payload.jobId === jobId)
+  const off = services.users.jobs.on((e) => {
+    if (e.type === 'progress' && e.payload.jobId === jobId)
       ctx.out.progress(label, e.payload.done, e.payload.total);
   });
   const onSigint = () => services.users.jobs.cancel(jobId);
@@ -121,9 +121,9 @@ async function waitForRegistration(
   ctx.out.note(`Waiting for ${view.userId} to scan it (until ${when(view.expiresAt)}; Ctrl+C stops)...`);
   const stopper = untilStopped();
   const result: { outcome: 'registered' | 'expired' | 'stopped' } = { outcome: 'stopped' };
-  const off = services.users.subscribe((e) => {
-    if (e.name === 'onboarding.registered' && e.payload.handle === view.handle) result.outcome = 'registered';
-    else if (e.name === 'onboarding.expired' && e.payload.handle === view.handle) result.outcome = 'expired';
+  const off = services.onboarding.on((e) => {
+    if (e.type === 'registered' && e.payload.handle === view.handle) result.outcome = 'registered';
+    else if (e.type === 'expired' && e.payload.handle === view.handle) result.outcome = 'expired';
     else return;
     stopper.stop();
   });

@@ -2,14 +2,15 @@
  * A small runner for long operations (plain Node). A job gets an id, an
  * AbortSignal and a progress callback; it returns one result per input row.
  * Progress events are throttled (~10/s per job) plus a final one; exactly one
- * `job.finished` follows. A job that throws is reported `failed` with its
+ * `finished` event follows. A job that throws is reported `failed` with its
  * typed error; a cancelled job is reported `cancelled` with the rows it did.
  */
 import { randomUUID } from 'node:crypto';
 import { toErrorInfo } from '../../shared/errors.ts';
+import { Emitter } from './events.ts';
 import type { JobFinished, JobKind, JobProgress, JobRow, JobView, RowResult } from '../../shared/ipc/jobs.ts';
 
-export type JobEvent = { name: 'job.progress'; payload: JobProgress } | { name: 'job.finished'; payload: JobFinished };
+export type JobEvent = { type: 'progress'; payload: JobProgress } | { type: 'finished'; payload: JobFinished };
 
 export interface JobContext {
   readonly jobId: string;
@@ -39,7 +40,7 @@ export function countRows(rows: readonly JobRow[]): Partial<Record<RowResult, nu
 }
 
 export class JobRunner {
-  readonly #listeners = new Set<(event: JobEvent) => void>();
+  readonly #events = new Emitter<JobEvent>();
   readonly #running = new Map<string, RunningJob>();
   readonly #finished = new Map<string, JobFinished>();
   readonly #now: () => number;
@@ -52,9 +53,9 @@ export class JobRunner {
     this.#keep = options.keepFinished ?? 20;
   }
 
-  subscribe(listener: (event: JobEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+  /** `progress` / `finished` events; returns the unsubscribe function. */
+  on(listener: (event: JobEvent) => void): () => void {
+    return this.#events.on(listener);
   }
 
   /** Starts `run` on the next tick and answers its id at once. */
@@ -67,7 +68,7 @@ export class JobRunner {
       const t = Date.now();
       if (!force && t - lastEmit < this.#interval) return;
       lastEmit = t;
-      this.#emit({ name: 'job.progress', payload: { jobId, kind, done: view.done, total: view.total } });
+      this.#events.emit({ type: 'progress', payload: { jobId, kind, done: view.done, total: view.total } });
     };
     const ctx: JobContext = {
       jobId,
@@ -114,7 +115,7 @@ export class JobRunner {
         if (oldest === undefined) break;
         this.#finished.delete(oldest);
       }
-      this.#emit({ name: 'job.finished', payload: finished });
+      this.#events.emit({ type: 'finished', payload: finished });
       return finished;
     })();
     this.#running.set(jobId, { view, controller, done });
@@ -145,15 +146,5 @@ export class JobRunner {
     const jobs = [...this.#running.values()];
     for (const j of jobs) j.controller.abort();
     await Promise.allSettled(jobs.map((j) => j.done));
-  }
-
-  #emit(event: JobEvent): void {
-    for (const l of [...this.#listeners]) {
-      try {
-        l(event);
-      } catch {
-        // a listener's failure never breaks a job
-      }
-    }
   }
 }

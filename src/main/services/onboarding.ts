@@ -15,7 +15,11 @@ import { AppError } from '../../shared/errors.ts';
 import type { OnboardingView, QrMatrix } from '../../shared/ipc/users.ts';
 import type { DeviceState } from '../store/directory.ts';
 import type { Profile } from '../store/profiles.ts';
+import { Emitter } from './events.ts';
 import type { UsersClient, UsersService } from './users.ts';
+
+/** `registered`: the phone finished registering on an open handle; `expired`: the handle's link expired. */
+export type OnboardingEvent = { type: 'registered'; payload: { handle: string; userId: string } } | { type: 'expired'; payload: { handle: string } };
 
 /** Writes text to the system clipboard (Electron: clipboard.writeText). */
 export interface ClipboardPort {
@@ -79,6 +83,7 @@ export class OnboardingService {
   readonly #pollMs: number;
   readonly #maxOpen: number;
   readonly #open = new Map<string, OpenLink>();
+  readonly #events = new Emitter<OnboardingEvent>();
 
   constructor(users: UsersService, options: OnboardingOptions = {}) {
     this.#users = users;
@@ -88,9 +93,14 @@ export class OnboardingService {
     this.#maxOpen = options.maxOpen ?? 16;
   }
 
+  /** `registered` / `expired` events of open handles; returns the unsubscribe function. */
+  on(listener: (event: OnboardingEvent) => void): () => void {
+    return this.#events.on(listener);
+  }
+
   /** Gets a registration link for a user of the active profile and opens a handle on it. */
   async show(userId: string, options: { displayName?: string | undefined; ttlSeconds?: number | undefined } = {}): Promise<OnboardingView> {
-    const profile = this.#users.activeProfile();
+    const profile = this.#users.scope.current();
     const user = this.#users.user(profile, userId);
     // The issue's default: `<user>@<profile name>` (tells the person which account and application the phone holds).
     const displayName = (options.displayName ?? '').trim() || `${userId}@${profile.name}`;
@@ -109,7 +119,7 @@ export class OnboardingService {
 
   /** lost_user_mobile_device: disables the phone, marks not registered, audits, opens the fresh link. */
   async lostDevice(userId: string): Promise<OnboardingView> {
-    const profile = this.#users.activeProfile();
+    const profile = this.#users.scope.current();
     const user = this.#users.user(profile, userId);
     const client = await this.#users.clientFor(profile);
     let link: string;
@@ -179,7 +189,7 @@ export class OnboardingService {
       expiry: setTimeout(() => {
         if (this.#open.get(handle) !== open) return;
         this.#forget(open);
-        this.#users.emit({ name: 'onboarding.expired', payload: { handle } });
+        this.#events.emit({ type: 'expired', payload: { handle } });
       }, ttl),
       poll: null,
       polling: null,
@@ -214,7 +224,7 @@ export class OnboardingService {
       open.registered = true;
       this.#users.setState(open.profile, open.userId, 'registered');
       this.#users.record(open.profile, 'user.device_registered', open.userId);
-      this.#users.emit({ name: 'onboarding.registered', payload: { handle: open.handle, userId: open.userId } });
+      this.#events.emit({ type: 'registered', payload: { handle: open.handle, userId: open.userId } });
       this.#forget(open);
       return;
     }

@@ -16,7 +16,7 @@ import { IampassClient, type ClientConfig, type SessionHandle } from '../iampass
 import type { SecretStore } from '../secrets/keychain.ts';
 import type { Store } from '../store/db.ts';
 import { getUser, setLastAuth } from '../store/directory.ts';
-import { ACTIVE_PROFILE_KEY, getProfile, getSetting, type Profile } from '../store/profiles.ts';
+import { getProfile, type Profile } from '../store/profiles.ts';
 import {
   countSessionsByStatus,
   getSession,
@@ -27,6 +27,8 @@ import {
   updateSessionStatus,
   type SessionRecord,
 } from '../store/sessions.ts';
+import { Emitter } from './events.ts';
+import { ProfileScope } from './profile-scope.ts';
 import type { AuditService } from './audit.ts';
 import { SessionMonitor, type MonitorClock, type MonitorIntervals } from './monitor.ts';
 import { silentNotifier, type Notifier } from './notifier.ts';
@@ -57,6 +59,8 @@ export interface SessionsDeps {
   now?: () => number;
   /** Pins the service to this profile instead of the active one (the CLI's --profile). */
   profileId?: string;
+  /** The profile scope shared with the other services (default: one on store, secrets and profileId). */
+  scope?: ProfileScope;
 }
 
 export interface StartInput {
@@ -83,12 +87,12 @@ export class SessionsService {
   readonly #timeoutMs: number;
   readonly #profileTtlMs: number;
   readonly #monitor: SessionMonitor;
-  readonly #pinnedProfileId: string | undefined;
+  readonly #scope: ProfileScope;
   /** One client per profile, for the profile as it was at `updatedAt` (an edit makes a new one). */
   readonly #clients = new Map<string, { updatedAt: number; client: Promise<SessionClient> }>();
   readonly #handles = new Map<string, SessionHandle>();
   readonly #errors = new Map<string, ErrorState>();
-  readonly #listeners = new Set<(event: SessionEvent) => void>();
+  readonly #events = new Emitter<SessionEvent>();
   #closed = false;
 
   constructor(deps: SessionsDeps) {
@@ -100,7 +104,7 @@ export class SessionsService {
     this.#now = deps.now ?? Date.now;
     this.#timeoutMs = deps.options?.timeoutMs ?? 10_000;
     this.#profileTtlMs = deps.options?.profileTtlMs ?? 5000;
-    this.#pinnedProfileId = deps.profileId;
+    this.#scope = deps.scope ?? new ProfileScope({ store: deps.store, secrets: deps.secrets, profileId: deps.profileId });
     this.#monitor = new SessionMonitor({
       intervals: deps.options?.intervals,
       clock: deps.options?.clock,
@@ -119,8 +123,7 @@ export class SessionsService {
 
   /** Subscribes to `changed` / `alert`; returns the unsubscribe function. */
   on(listener: (event: SessionEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#events.on(listener);
   }
 
   // ------------------------------------------------------------------- start
@@ -182,8 +185,7 @@ export class SessionsService {
   }
 
   list(query: { filter?: SessionFilter; userId?: string; limit?: number } = {}): SessionList {
-    const profileId = this.#pinnedProfileId ?? getSetting(this.#store, ACTIVE_PROFILE_KEY);
-    const profile = profileId === null ? null : getProfile(this.#store, profileId);
+    const profile = this.#scope.currentOrNull();
     if (!profile) return { sessions: [], counts: {}, errors: 0 };
     const filter = query.filter ?? 'all';
     const statuses = filter === 'live' ? LIVE_STATUSES : filter === 'ended' ? ENDED_STATUSES : filter === 'walkaway' ? ['walkaway'] : undefined;
@@ -274,10 +276,7 @@ export class SessionsService {
   // --------------------------------------------------------------- internals
 
   #activeProfile(): Profile {
-    const id = this.#pinnedProfileId ?? getSetting(this.#store, ACTIVE_PROFILE_KEY);
-    const profile = id === null ? null : getProfile(this.#store, id);
-    if (!profile) throw new AppError('missing', 'No application is active: add or choose one first.');
-    return profile;
+    return this.#scope.current();
   }
 
   #clientFor(profile: Profile): Promise<SessionClient> {
@@ -290,19 +289,8 @@ export class SessionsService {
       void cached.client.then((c) => c.close(), () => undefined);
       this.#handles.clear();
     }
-    const client = (async () => {
-      const secret = await this.#secrets.get(profile.id);
-      if (secret === null) throw new AppError('keychain', 'No secret is stored for this application; edit it and enter the secret.', { retryable: false });
-      return this.#createClient({
-        flavour: profile.flavour,
-        baseUrl: profile.baseUrl,
-        applicationId: profile.applicationId,
-        secret,
-        maxRetries: 0, // the monitor's own backoff retries
-        timeoutMs: this.#timeoutMs,
-        concurrency: profile.concurrency,
-      });
-    })();
+    // maxRetries 0: the monitor's own backoff retries.
+    const client = this.#scope.client(profile, this.#createClient, { maxRetries: 0, timeoutMs: this.#timeoutMs });
     const entry = { updatedAt: profile.updatedAt, client };
     this.#clients.set(profile.id, entry);
     client.catch(() => {
@@ -420,13 +408,7 @@ export class SessionsService {
   }
 
   #emit(event: SessionEvent): void {
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(event);
-      } catch {
-        // listeners are the bridge and tests; never let one break the monitor
-      }
-    }
+    this.#events.emit(event);
   }
 
   #record(action: 'session.start' | 'session.logout', profile: Profile, target: string, errorCode: ErrorInfo['code'] | null): void {

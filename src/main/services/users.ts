@@ -33,10 +33,12 @@ import {
   type DeviceState,
   type DirectoryUser,
 } from '../store/directory.ts';
-import { ACTIVE_PROFILE_KEY, getProfile, getSetting, type Profile } from '../store/profiles.ts';
+import type { Profile } from '../store/profiles.ts';
 import type { AuditService } from './audit.ts';
 import { parseCsv, previewCsv } from './csv.ts';
+import { Emitter } from './events.ts';
 import { JobRunner } from './jobs.ts';
+import { ProfileScope } from './profile-scope.ts';
 import { validateRows, type InputRules, type UserInput } from './user-input.ts';
 
 export type { UserInput } from './user-input.ts';
@@ -44,10 +46,7 @@ export type { UserInput } from './user-input.ts';
 /** What the service needs of IampassClient. */
 export type UsersClient = Pick<IampassClient, 'addUsers' | 'deleteUsers' | 'hasRegisteredDevice' | 'registrationLink' | 'lostDevice' | 'mapBounded' | 'close'>;
 
-export type UsersEvent =
-  | { name: 'users.changed'; payload: UsersChanged }
-  | { name: 'onboarding.registered'; payload: { handle: string; userId: string } }
-  | { name: 'onboarding.expired'; payload: { handle: string } };
+export type UsersEvent = { type: 'changed'; payload: UsersChanged };
 
 export interface UsersDeps {
   store: Store;
@@ -62,6 +61,8 @@ export interface UsersDeps {
   timeoutMs?: number;
   /** Pins the service to this profile instead of the active one (the CLI's --profile). */
   profileId?: string;
+  /** The profile scope shared with the other services (default: one on store, secrets and profileId). */
+  scope?: ProfileScope;
 }
 
 /** Changes bigger than this are announced as `reset` (re-fetch the snapshot) instead of row upserts. */
@@ -104,45 +105,33 @@ export function warmDirectory(users: Pick<UsersService, 'snapshot'>, onError: (c
 
 export class UsersService {
   readonly jobs: JobRunner;
+  /** The profile this service works on (pinned or active) and its signed client. */
+  readonly scope: ProfileScope;
   readonly #store: Store;
-  readonly #secrets: SecretStore;
   readonly #audit: AuditService;
   readonly #now: () => number;
   readonly #createClient: (config: ClientConfig) => UsersClient;
   readonly #batchSize: number;
   readonly #timeoutMs: number | undefined;
-  readonly #pinnedProfileId: string | undefined;
-  readonly #listeners = new Set<(event: UsersEvent) => void>();
+  readonly #events = new Emitter<UsersEvent>();
   /** profileId -> userId -> last failed status check (memory only). */
   readonly #statusErrors = new Map<string, Map<string, StatusError>>();
   #revision = 0;
 
   constructor(deps: UsersDeps) {
     this.#store = deps.store;
-    this.#secrets = deps.secrets;
+    this.scope = deps.scope ?? new ProfileScope({ store: deps.store, secrets: deps.secrets, profileId: deps.profileId });
     this.#audit = deps.audit;
     this.#now = deps.now ?? Date.now;
     this.jobs = deps.jobs ?? new JobRunner({ now: this.#now });
     this.#createClient = deps.createClient ?? ((config) => new IampassClient(config));
     this.#batchSize = deps.batchSize ?? 500;
     this.#timeoutMs = deps.timeoutMs;
-    this.#pinnedProfileId = deps.profileId;
   }
 
-  subscribe(listener: (event: UsersEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
-  /** For the onboarding service (same process). */
-  emit(event: UsersEvent): void {
-    for (const l of [...this.#listeners]) {
-      try {
-        l(event);
-      } catch {
-        // a listener's failure never breaks the service
-      }
-    }
+  /** `changed` events (rows upserted / removed, or a reset); returns the unsubscribe function. */
+  on(listener: (event: UsersEvent) => void): () => void {
+    return this.#events.on(listener);
   }
 
   get revision(): number {
@@ -152,7 +141,7 @@ export class UsersService {
   // ------------------------------------------------------------------ reads
 
   snapshot(): UsersSnapshot {
-    const profile = this.activeProfileOrNull();
+    const profile = this.scope.currentOrNull();
     if (!profile) {
       return {
         profileId: null, profileName: null, sendOwnIds: false, revision: this.#revision, count: 0,
@@ -173,7 +162,7 @@ export class UsersService {
 
   /** One user of the active profile as the bridge shows it; `missing` when not in the directory. */
   row(userId: string): UserRow {
-    const profile = this.activeProfile();
+    const profile = this.scope.current();
     const user = getUser(this.#store, profile.id, userId);
     if (!user) throw new AppError('missing', 'This user is not in the directory.');
     return this.#view(user);
@@ -183,24 +172,24 @@ export class UsersService {
 
   /** Adds users (one or a list) as a job; answers the job id. */
   add(inputs: readonly UserInput[]): string {
-    const profile = this.activeProfile();
+    const profile = this.scope.current();
     return this.jobs.start('users.add', inputs.length, (ctx) => this.#addRows(profile, inputs, ctx, 'users.add'));
   }
 
   /** A CSV's preview for the active profile (a row holding the profile's secret is refused and not echoed). */
   async previewCsv(text: string, options: { mapping?: CsvMapping | undefined; hasHeader?: boolean | undefined; previewRows?: number | undefined } = {}): Promise<CsvPreview> {
-    const profile = this.activeProfileOrNull();
+    const profile = this.scope.currentOrNull();
     return previewCsv(text, { ...options, rules: profile ? await this.#inputRules(profile) : {} });
   }
 
   importCsv(text: string, mapping: CsvMapping, hasHeader?: boolean): string {
-    const profile = this.activeProfile();
+    const profile = this.scope.current();
     const csv = parseCsv(text, { mapping, hasHeader });
     return this.jobs.start('users.import', csv.rows.length, (ctx) => this.#addRows(profile, csv.rows, ctx, 'users.import'));
   }
 
   delete(userIds: readonly string[], confirmCount?: number): string {
-    const profile = this.activeProfile();
+    const profile = this.scope.current();
     if (userIds.length > MAX_CONFIRM_FREE_DELETE && confirmCount !== userIds.length) {
       throw new AppError('invalid_input', `Deleting more than ${MAX_CONFIRM_FREE_DELETE} users needs the count typed to confirm.`, { details: { field: 'confirmCount' } });
     }
@@ -208,14 +197,14 @@ export class UsersService {
   }
 
   refreshStatus(target: { userIds: readonly string[] } | { all: true }): string {
-    const profile = this.activeProfile();
+    const profile = this.scope.current();
     const ids = 'all' in target ? [...userIdMap(this.#store, profile.id).keys()] : target.userIds;
     return this.jobs.start('users.refreshStatus', ids.length, (ctx) => this.#refreshRows(profile, ids, ctx));
   }
 
   /** Checks one user now. A failed check is kept on the row and thrown as its typed error. */
   async checkStatus(userId: string): Promise<UserRow> {
-    const profile = this.activeProfile();
+    const profile = this.scope.current();
     const user = getUser(this.#store, profile.id, userId);
     if (!user) throw new AppError('missing', 'This user is not in the directory.');
     const client = await this.clientFor(profile);
@@ -232,18 +221,7 @@ export class UsersService {
     }
   }
 
-  // -------------------------------------------------- shared with onboarding
-
-  activeProfileOrNull(): Profile | null {
-    const id = this.#pinnedProfileId ?? getSetting(this.#store, ACTIVE_PROFILE_KEY);
-    return id === null ? null : getProfile(this.#store, id);
-  }
-
-  activeProfile(): Profile {
-    const profile = this.activeProfileOrNull();
-    if (!profile) throw new AppError('missing', 'No application is active: add or choose one first.');
-    return profile;
-  }
+  // ------------------------------------------- directory writes for onboarding
 
   user(profile: Profile, userId: string): DirectoryUser {
     const user = getUser(this.#store, profile.id, userId);
@@ -251,24 +229,14 @@ export class UsersService {
     return user;
   }
 
-  /** A client for the profile with its keychain secret; the caller closes it. */
-  async clientFor(profile: Profile): Promise<UsersClient> {
-    const secret = await this.#secrets.get(profile.id);
-    if (secret === null) throw new AppError('keychain', 'No secret is stored for this application; edit it and enter the secret.', { retryable: false });
-    return this.#createClient({
-      flavour: profile.flavour,
-      baseUrl: profile.baseUrl,
-      applicationId: profile.applicationId,
-      secret,
-      concurrency: profile.concurrency,
-      batchSize: this.#batchSize,
-      ...(this.#timeoutMs === undefined ? {} : { timeoutMs: this.#timeoutMs }),
-    });
+  /** The users client for the profile (its keychain secret, this service's batch size and timeout); the caller closes it. */
+  clientFor(profile: Profile): Promise<UsersClient> {
+    return this.scope.client(profile, this.#createClient, { batchSize: this.#batchSize, ...(this.#timeoutMs === undefined ? {} : { timeoutMs: this.#timeoutMs }) });
   }
 
   /** Re-reads the given users of the active profile and announces them (e.g. last authentication set by the sessions service). */
   announce(userIds: readonly string[]): void {
-    const profile = this.activeProfileOrNull();
+    const profile = this.scope.currentOrNull();
     if (!profile || getUsers(this.#store, profile.id, userIds).length === 0) return;
     this.#changed(profile.id, userIds, []);
   }
@@ -440,7 +408,7 @@ export class UsersService {
 
   /** The profile's secret is never a user ID: it is read here (main side only) to refuse such rows. */
   async #inputRules(profile: Profile): Promise<InputRules> {
-    const secret = await this.#secrets.get(profile.id).catch(() => null);
+    const secret = await this.scope.secretOrNull(profile.id).catch(() => null);
     return { forbidden: secret === null ? [] : [secret] };
   }
 
@@ -488,6 +456,6 @@ export class UsersService {
     this.#revision++;
     const reset = upserted.length + removed.length > MAX_UPSERTS_PER_EVENT;
     const upserts = reset ? [] : getUsers(this.#store, profileId, upserted).map((u) => this.#view(u));
-    this.emit({ name: 'users.changed', payload: { profileId, revision: this.#revision, upserts, removed: reset ? [] : [...removed], reset } });
+    this.#events.emit({ type: 'changed', payload: { profileId, revision: this.#revision, upserts, removed: reset ? [] : [...removed], reset } });
   }
 }

@@ -177,9 +177,14 @@ it('handles expire (event, link forgotten), close is idempotent, and bad input i
   expect(await raw('onboarding.export', { handle: view.handle, format: 'png' })).toMatchObject({ ok: false, code: 'missing' });
 
   // Expiry (a short TTL on the service).
+  // Its own events reach the bus through the handlers, like the real one's.
   const short = new (f.services.onboarding.constructor as new (u: unknown, o: unknown) => typeof f.services.onboarding)(f.services.users, { ttlMs: 80, pollMs: 10_000 });
+  const shortBus = createEventBus();
+  const shortWire: { event: string; payload: unknown }[] = [];
+  shortBus.subscribe((event, payload) => shortWire.push({ event, payload }));
+  createHandlers({ app: { version: 't', dataDir: f.dir }, services: { ...f.services, onboarding: short }, bus: shortBus });
   const v2 = await short.show('carol');
-  await expect.poll(() => wire.some((w) => w.event === 'onboarding.expired' && (w.payload as { handle: string }).handle === v2.handle), { timeout: 3000 }).toBe(true);
+  await expect.poll(() => shortWire.some((w) => w.event === 'onboarding.expired' && (w.payload as { handle: string }).handle === v2.handle), { timeout: 3000 }).toBe(true);
   await expect(short.copyLink(v2.handle, { writeText: () => undefined })).rejects.toMatchObject({ code: 'missing' });
 
   expect(await raw('onboarding.show', { userId: 'nobody' })).toMatchObject({ ok: false, code: 'missing' });

@@ -31,8 +31,8 @@ export async function usersFixture(options: { concurrency?: number; sendOwnIds?:
   const sandbox = await startSandbox({});
   const services = openServices({ dataDir: tmp.dir, secrets: kc.keychain, onboarding: { pollMs: options.pollMs ?? 50 }, users: { batchSize: options.batchSize ?? 500 }, sessions: { intervals: { waitingMs: 40, liveMs: 80, jitter: 0.1, backoffBaseMs: 40, backoffMaxMs: 320 }, timeoutMs: 3000 } });
   const events: (UsersEvent | JobEvent)[] = [];
-  services.users.subscribe((e) => events.push(e));
-  services.users.jobs.subscribe((e) => events.push(e));
+  services.users.on((e) => events.push(e));
+  services.users.jobs.on((e) => events.push(e));
   const profile = await services.applications.add({
     name: 'Sandbox',
     flavour: 'Sandbox',

@@ -56,10 +56,10 @@ it('adds one user and a list: created, already existed, invalid rows with their 
   expect(getUser(f.services.store, f.profileId, 'dave')).toBeNull();
 
   // Events: progress then one finished per job; users.changed carries the new rows with rising revisions.
-  const changed = f.events.filter((e) => e.name === 'users.changed').map((e) => e.payload);
+  const changed = f.events.filter((e) => e.type === 'changed').map((e) => e.payload);
   expect(changed.flatMap((c) => c.upserts.map((u) => u.userId)).sort()).toEqual(['alice', 'bob', 'carol', 'y'.repeat(256)]);
   expect(changed.map((c) => c.revision)).toEqual([...changed.map((c) => c.revision)].sort((a, b) => a - b));
-  expect(f.events.filter((e) => e.name === 'job.finished')).toHaveLength(2);
+  expect(f.events.filter((e) => e.type === 'finished')).toHaveLength(2);
   const audit = queryAudit(f.services.store, { action: 'users.add' }, 100, 0).rows;
   expect(audit.map((a) => a.target)).toEqual(expect.arrayContaining(['alice (created)', expect.stringContaining('9 users: ')]));
 
@@ -147,7 +147,7 @@ it('cancel mid-job: the job ends "cancelled", confirmed batches stay, the rest a
   for (const x of cancelled.slice(-5)) expect(getUser(f.services.store, f.profileId, x.userId)).toBeNull();
   expect(f.services.users.jobs.cancel(jobId)).toBe(false);
   expect(f.services.users.jobs.list()).toEqual([]);
-  const progress = f.events.filter((e) => e.name === 'job.progress').map((e) => e.payload);
+  const progress = f.events.filter((e) => e.type === 'progress').map((e) => e.payload);
   expect(progress.length).toBeGreaterThan(1);
   expect(progress.every((p) => p.total === 200 && p.done <= 200)).toBe(true);
 });
@@ -202,7 +202,7 @@ it('delete: confirmation over 10 users, missing users, directory + IAMPASS + aud
   expect(countUsers(f.services.store, f.profileId)).toBe(0);
   // The server forgot them: adding the same IAMPASS IDs creates them anew.
   expect((await f.client.addUsers(iampass)).created.sort()).toEqual([...iampass].sort());
-  const removed = f.events.filter((e) => e.name === 'users.changed').flatMap((e) => (e.payload).removed);
+  const removed = f.events.filter((e) => e.type === 'changed').flatMap((e) => (e.payload).removed);
   expect(removed.sort()).toEqual([...ids].sort());
   expect(queryAudit(f.services.store, { action: 'users.delete' }, 100, 0).rows.map((a) => a.target)).toEqual(expect.arrayContaining(['11 users: 11 deleted']));
 });
@@ -265,7 +265,7 @@ it('a session turning active sets last authentication and the Users table hears 
   const [pending] = await f.phone.pending(f.sandbox.applicationId, f.iampassId('alice')!);
   await f.phone.approve(pending!.id);
   await expect
-    .poll(() => f.events.some((e) => e.name === 'users.changed' && e.payload.upserts.some((u) => u.userId === 'alice' && u.lastAuthAt !== null)), { timeout: 5000 })
+    .poll(() => f.events.some((e) => e.type === 'changed' && e.payload.upserts.some((u) => u.userId === 'alice' && u.lastAuthAt !== null)), { timeout: 5000 })
     .toBe(true);
   expect(f.services.users.snapshot().lastAuthAt[0]).toEqual(expect.any(Number));
 });

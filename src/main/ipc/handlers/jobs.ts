@@ -4,8 +4,8 @@ import type { EventBus, Handler } from '../router.ts';
 
 export function jobsHandlers(deps: { services: Services; bus: EventBus }): { 'jobs.cancel': Handler<'jobs.cancel'>; 'jobs.list': Handler<'jobs.list'> } {
   const jobs = deps.services.users.jobs;
-  jobs.subscribe((event) => {
-    if (event.name === 'job.progress') deps.bus.emit('job.progress', event.payload);
+  jobs.on((event) => {
+    if (event.type === 'progress') deps.bus.emit('job.progress', event.payload);
     else deps.bus.emit('job.finished', event.payload);
   });
   return {

@@ -35,18 +35,10 @@ type UsersChannels =
 
 export function usersHandlers(deps: UsersHandlerDeps): { [C in UsersChannels]: Handler<C> } {
   const { users, onboarding } = deps.services;
-  users.subscribe((event) => {
-    switch (event.name) {
-      case 'users.changed':
-        deps.bus.emit('users.changed', event.payload);
-        break;
-      case 'onboarding.registered':
-        deps.bus.emit('onboarding.registered', event.payload);
-        break;
-      case 'onboarding.expired':
-        deps.bus.emit('onboarding.expired', event.payload);
-        break;
-    }
+  users.on((event) => deps.bus.emit('users.changed', event.payload));
+  onboarding.on((event) => {
+    if (event.type === 'registered') deps.bus.emit('onboarding.registered', event.payload);
+    else deps.bus.emit('onboarding.expired', event.payload);
   });
   return {
     'users.snapshot': () => users.snapshot(),

@@ -207,8 +207,9 @@ export function SessionsScreen() {
   const now = useNow();
 
   useEffect(() => {
-    subscribeSessionEvents();
+    const off = subscribeSessionEvents();
     void load();
+    return off;
   }, [load]);
 
   const counts = list?.counts ?? {};

@@ -101,14 +101,27 @@ export function openAuthenticateDialog(userId?: string): void {
   useSessions.getState().openDialog(userId);
 }
 
-let subscribed = false;
+let subscribed = 0;
+let offs: (() => void)[] = [];
 let reloadTimer: ReturnType<typeof setTimeout> | null = null;
 
-/** Subscribes once to the sessions events (kept for the whole app life: alerts arrive on any screen). */
-export function subscribeSessionEvents(): void {
-  if (subscribed) return;
-  subscribed = true;
-  on('sessions.changed', (e) => {
+/**
+ * Follows the sessions events while anyone holds the subscription (the shell
+ * holds one for the app's life: alerts arrive on any screen); returns the
+ * unsubscribe function, like every subscribe* of the renderer.
+ */
+export function subscribeSessionEvents(): () => void {
+  if (subscribed++ === 0) offs = followSessionEvents();
+  return () => {
+    if (--subscribed === 0) {
+      for (const off of offs) off();
+      offs = [];
+    }
+  };
+}
+
+function followSessionEvents(): (() => void)[] {
+  const changed = on('sessions.changed', (e) => {
     const s = useSessions.getState();
     if (s.selectedId === e.session.id) void s.select(e.session.id);
     // Coalesce bursts (many sessions changing together) into one reload.
@@ -120,12 +133,13 @@ export function subscribeSessionEvents(): void {
     }
   });
   // Another active application: its sessions, not the previous one's.
-  on('applications.changed', () => {
+  const application = on('applications.changed', () => {
     const s = useSessions.getState();
     void s.load();
     if (s.selectedId) void s.select(null);
   });
-  on('sessions.alert', (a) => {
+  const alert = on('sessions.alert', (a) => {
     useSessions.setState((s) => ({ alerts: [a, ...s.alerts].slice(0, 5) }));
   });
+  return [changed, application, alert];
 }
