@@ -21,6 +21,7 @@ import {
   type Profile,
   type ProfileFlavour,
 } from '../store/profiles.ts';
+import { noSecretError } from './profile-scope.ts';
 import { AuditService, type AuditAction } from './audit.ts';
 import { validateApplicationId, validateBaseUrl, validateBoolean, validateConcurrency, validateFlavour, validateName } from './validate.ts';
 
@@ -253,7 +254,7 @@ export class ApplicationsService {
     if (!this.#tester) throw new AppError('internal', 'No connection tester is configured.');
     const secret = await this.#secrets.get(id);
     if (secret === null) {
-      const error = new AppError('keychain', 'No secret is stored for this application; edit it and enter the secret.', { retryable: false });
+      const error = noSecretError();
       this.#record('application.test', profile, profile.name, error);
       return { ok: false, latencyMs: 0, error: error.toInfo() };
     }

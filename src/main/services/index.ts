@@ -20,6 +20,7 @@ import type { Notifier } from './notifier.ts';
 import { SessionsService, type SessionsOptions } from './sessions.ts';
 import { UsersService, type UsersDeps } from './users.ts';
 import { OnboardingService, type OnboardingOptions } from './onboarding.ts';
+import { ProfileScope } from './profile-scope.ts';
 
 export const STORE_FILE = 'iampass-admin.sqlite';
 
@@ -93,8 +94,9 @@ export function openServices(options: ServicesOptions): Services {
   const tester = options.tester ?? defaultTester;
   const launcher = keychainSealedLauncher(secrets, options.launcher ?? defaultLauncher);
   const applications = new ApplicationsService({ store, secrets, audit, now, tester });
-  const pinned = options.profileId === undefined ? {} : { profileId: options.profileId };
-  const sessions = new SessionsService({ store, secrets, audit, now, ...pinned, ...(options.notifier ? { notifier: options.notifier } : {}), ...(options.sessions ? { options: options.sessions } : {}) });
+  // One profile scope (the pinned profile, else the active one) for users, onboarding and sessions.
+  const scope = new ProfileScope({ store, secrets, profileId: options.profileId });
+  const sessions = new SessionsService({ store, secrets, audit, now, scope, ...(options.notifier ? { notifier: options.notifier } : {}), ...(options.sessions ? { options: options.sessions } : {}) });
   let sessionsResumed: Promise<number>;
   try {
     sessionsResumed = Promise.resolve(options.resumeSessions === false ? 0 : sessions.resume());
@@ -102,7 +104,7 @@ export function openServices(options: ServicesOptions): Services {
     sessionsResumed = Promise.reject(error instanceof Error ? error : new Error('resume failed'));
     sessionsResumed.catch(() => undefined);
   }
-  const users = new UsersService({ store, secrets, audit, now, ...options.users, ...pinned });
+  const users = new UsersService({ store, secrets, audit, now, ...options.users, scope });
   const onboarding = new OnboardingService(users, { now, ...options.onboarding });
   // A session turning active sets the user's last authentication: keep the Users table current.
   sessions.on((e) => {
