@@ -4,7 +4,10 @@
  *   2. `electron-vite build` (out/);
  *   3. electron-builder with electron-builder.config.ts (fuses flipped in afterPack) -> dist/.
  *
- *   npm run dist [-- --dir] [-- --publish never|always|onTag|onTagOrDraft]
+ *   npm run dist [-- --dir]
+ *
+ * Nothing is uploaded (the configuration has no publish provider): the files
+ * in dist/ are published by hand or by CI, see docs/release.md.
  *
  * Signing is off unless the environment provides a certificate (CSC_LINK,
  * CSC_NAME, WIN_CSC_LINK): without one, macOS keychain identities are not
@@ -19,16 +22,8 @@ import { createConfig, TARGET_ARCHS } from '../electron-builder.config.ts';
 import { probeElectron } from './electron-probe.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const PUBLISH = ['never', 'always', 'onTag', 'onTagOrDraft'] as const;
-type Publish = (typeof PUBLISH)[number];
 
-const { values } = parseArgs({
-  options: { dir: { type: 'boolean', default: false }, publish: { type: 'string', default: 'never' } },
-});
-if (!(PUBLISH as readonly string[]).includes(values.publish)) {
-  console.error(`npm run dist: --publish must be one of ${PUBLISH.join(', ')}`);
-  process.exit(2);
-}
+const { values } = parseArgs({ options: { dir: { type: 'boolean', default: false } } });
 
 const platform = process.platform;
 const archs = (TARGET_ARCHS as Partial<Record<NodeJS.Platform, readonly string[]>>)[platform];
@@ -69,7 +64,7 @@ try {
   const artifacts = await build({
     projectDir: ROOT,
     config: createConfig(),
-    publish: values.publish as Publish,
+    publish: 'never',
     dir: values.dir,
   });
   console.log(
