@@ -75,7 +75,7 @@ export function createConfig(host: { platform: NodeJS.Platform; arch: string } =
       category: 'System',
       synopsis: 'Admin console for IAMPASS applications',
       maintainer: 'IAMPASS Admin <dev@iampass-admin.invalid>',
-      artifactName: '${productName}-${version}-${arch}.${ext}',
+      artifactName: '${name}-${version}-${arch}.${ext}',
     },
     // keytar reaches the Secret Service through libsecret (in electron-builder's default deb dependencies).
     deb: { priority: 'optional' },
@@ -84,13 +84,13 @@ export function createConfig(host: { platform: NodeJS.Platform; arch: string } =
       icon: 'build/icon.icns',
       category: 'public.app-category.developer-tools',
       hardenedRuntime: true,
-      artifactName: '${productName}-${version}-${arch}.${ext}',
+      artifactName: '${name}-${version}-${arch}.${ext}',
     },
     dmg: { writeUpdateInfo: false },
     win: {
       target: [{ target: 'nsis', arch: [...TARGET_ARCHS.win32] }],
       icon: 'build/icon.ico',
-      artifactName: '${productName}-Setup-${version}-${arch}.${ext}',
+      artifactName: '${name}-setup-${version}-${arch}.${ext}',
     },
     nsis: {
       oneClick: false,
