@@ -16,14 +16,16 @@ import { writePrivateFile } from '../store/files.ts';
 import type { StartupState } from '../../shared/ipc/applications.ts';
 import { forwardEvents, registerIpc } from './ipc.ts';
 import { electronNotifier } from './notifier.ts';
+import { APP_INDEX_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './protocol.ts';
 import { createMainWindow, CSP, DEV_CSP, hardenSession, hardenWebContents } from './security.ts';
 
 export interface StartOptions {
-  electron: Pick<typeof Electron, 'app' | 'BrowserWindow' | 'ipcMain' | 'session'> & Partial<Pick<typeof Electron, 'dialog' | 'Notification' | 'clipboard'>>;
+  electron: Pick<typeof Electron, 'app' | 'BrowserWindow' | 'ipcMain' | 'protocol' | 'session'> &
+    Partial<Pick<typeof Electron, 'dialog' | 'Notification' | 'clipboard'>>;
   /** Absolute path of the built preload (out/preload/index.cjs). */
   preloadPath: string;
-  /** Absolute path of the built renderer's index.html. */
-  indexHtml: string;
+  /** Absolute path of the built renderer folder (out/renderer), served as app://iampass/. */
+  rendererDir: string;
   /** electron-vite dev server URL (ELECTRON_RENDERER_URL), when running `npm start`. */
   devServerUrl?: string | undefined;
   /** Opens the services on the data folder (default: the real openServices: OS keychain, embedded sandbox). */
@@ -41,15 +43,18 @@ export interface Started {
 }
 
 export function start(options: StartOptions): Started {
-  const { app, BrowserWindow, ipcMain, session } = options.electron;
+  const { app, BrowserWindow, ipcMain, protocol, session } = options.electron;
   const bus = createEventBus();
   if (!app.requestSingleInstanceLock()) {
     app.quit();
     return { primary: false, bus, services: null, ready: Promise.resolve() };
   }
 
+  // Before ready, as Electron requires: the renderer's own origin, app://iampass (see protocol.ts).
+  protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
+
   const dev = !app.isPackaged && options.devServerUrl !== undefined && options.devServerUrl !== '';
-  const appUrl = dev ? options.devServerUrl! : new URL(`file://${options.indexHtml}`).href;
+  const appUrl = dev ? options.devServerUrl! : APP_INDEX_URL;
   let window: Electron.BrowserWindow | null = null;
 
   app.on('second-instance', () => {
@@ -131,6 +136,8 @@ export function start(options: StartOptions): Started {
       console.error('starting the sandbox failed:', startup.error.code);
     }
     hardenSession(session.defaultSession, dev ? DEV_CSP : CSP);
+    // The built renderer over app:// (only files under rendererDir, the CSP as a header); `npm start` uses the dev server.
+    if (!dev) protocol.handle(APP_SCHEME, createAppProtocolHandler({ root: options.rendererDir, csp: CSP }));
     window = createMainWindow(BrowserWindow, options.preloadPath, app.isPackaged);
     // Read the directory while the renderer boots (the users-ui benchmark does the same).
     void warmDirectory(services.users, (code) => console.warn('warming the directory read failed:', code));
@@ -140,8 +147,7 @@ export function start(options: StartOptions): Started {
     shown.on('closed', () => {
       window = null;
     });
-    if (dev) await shown.loadURL(appUrl);
-    else await shown.loadFile(options.indexHtml);
+    await shown.loadURL(appUrl);
   });
 
   return { primary: true, bus, services, ready };

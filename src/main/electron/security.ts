@@ -88,9 +88,12 @@ export function hardenWebContents(contents: WebContents): void {
 }
 
 /**
- * The app's own page: in dev the electron-vite server's origin, in a build
- * the exact index.html file. Query and hash are ignored (the renderer routes
- * with the hash).
+ * The app's own page: in dev the electron-vite server's origin; in a build
+ * the exact page `app://iampass/index.html` (scheme, host and path, no
+ * credentials or port). Query and hash are ignored (the renderer routes with
+ * the hash). Non-http schemes are never compared by `URL.origin`: Node gives
+ * every custom-scheme URL the opaque origin "null", which would match any
+ * other custom scheme.
  */
 export function isAppUrl(candidate: string, appUrl: string): boolean {
   let url: URL;
@@ -101,8 +104,14 @@ export function isAppUrl(candidate: string, appUrl: string): boolean {
   } catch {
     return false;
   }
-  if (app.protocol === 'file:') return url.protocol === 'file:' && url.host === app.host && url.pathname === app.pathname;
-  return url.origin === app.origin;
+  if (app.protocol === 'http:' || app.protocol === 'https:') return url.origin === app.origin;
+  return (
+    url.protocol === app.protocol &&
+    url.host === app.host &&
+    url.username === '' &&
+    url.password === '' &&
+    url.pathname === app.pathname
+  );
 }
 
 /** Only the app's own top-level frame may call the bridge. */

@@ -24,6 +24,12 @@ export function createFakeElectron(options: { lock?: boolean; packaged?: boolean
   let resolveReady!: () => void;
   const ready = new Promise<void>((r) => (resolveReady = r));
   const handlers = new Map<string, Fn>();
+  let isReady = false;
+  /** protocol.registerSchemesAsPrivileged calls (with whether the app was ready yet) and protocol.handle handlers. */
+  const protocol = {
+    privileged: [] as { schemes: unknown; afterReady: boolean }[],
+    handlers: new Map<string, (request: Request) => Promise<Response>>(),
+  };
   const windows: FakeBrowserWindow[] = [];
   const calls = { quit: 0, lock: 0, focus: 0, restore: 0 };
   /** What the save dialog answers next, and the options it was shown with. */
@@ -113,6 +119,13 @@ export function createFakeElectron(options: { lock?: boolean; packaged?: boolean
       removeHandler: (channel: string) => void handlers.delete(channel),
     },
     session: { defaultSession: session },
+    protocol: {
+      registerSchemesAsPrivileged: (schemes: unknown) => void protocol.privileged.push({ schemes, afterReady: isReady }),
+      handle: (scheme: string, h: (request: Request) => Promise<Response>) => {
+        if (!isReady) throw new Error('protocol.handle before the app is ready');
+        protocol.handlers.set(scheme, h);
+      },
+    },
     Notification: FakeNotification,
     clipboard: { writeText: (text: string) => void clipboard.push(text) },
     dialog: {
@@ -120,5 +133,17 @@ export function createFakeElectron(options: { lock?: boolean; packaged?: boolean
     },
   };
 
-  return { electron, appEvents, handlers, windows, session, calls, saveDialog, clipboard, notifications, ready: () => (resolveReady(), ready) };
+  return {
+    electron,
+    appEvents,
+    handlers,
+    windows,
+    session,
+    protocol,
+    calls,
+    saveDialog,
+    clipboard,
+    notifications,
+    ready: () => ((isReady = true), resolveReady(), ready),
+  };
 }

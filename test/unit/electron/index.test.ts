@@ -1,10 +1,12 @@
 /** src/main/index.ts wires the real `electron` module (mocked here) into start(). */
 import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import keytar from 'keytar';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { REQUEST_CHANNELS } from '../../../src/shared/ipc/contract.ts';
 import { Keychain } from '../../../src/main/secrets/keychain.ts';
 import type * as ServicesModule from '../../../src/main/services/index.ts';
+import type * as ProtocolModule from '../../../src/main/electron/protocol.ts';
 import { createFakeElectron } from './fake-electron.ts';
 
 const { userData, keychainService } = vi.hoisted(() => ({
@@ -13,6 +15,15 @@ const { userData, keychainService } = vi.hoisted(() => ({
 }));
 const fake = createFakeElectron({ userData });
 vi.mock('electron', () => fake.electron);
+// Records the folder the app:// handler serves.
+const protocolRoots = vi.hoisted(() => [] as string[]);
+vi.mock('../../../src/main/electron/protocol.ts', async (importOriginal) => {
+  const real = await importOriginal<typeof ProtocolModule>();
+  return {
+    ...real,
+    createAppProtocolHandler: (o: ProtocolModule.AppProtocolOptions) => (protocolRoots.push(o.root), real.createAppProtocolHandler(o)),
+  };
+});
 // The real openServices on a temp userData, with a test-only keychain service name.
 vi.mock('../../../src/main/services/index.ts', async (importOriginal) => {
   const real = await importOriginal<typeof ServicesModule>();
@@ -25,7 +36,7 @@ afterAll(async () => {
 });
 
 describe('src/main/index.ts', () => {
-  it('takes the lock, registers every channel and opens the built renderer with the CommonJS preload', async () => {
+  it('takes the lock, registers every channel and opens the built renderer over app:// with the CommonJS preload', async () => {
     await import('../../../src/main/index.ts');
     expect(fake.calls.lock).toBe(1);
     expect([...fake.handlers.keys()].sort()).toEqual([...REQUEST_CHANNELS].sort());
@@ -35,7 +46,12 @@ describe('src/main/index.ts', () => {
     const prefs = (win.options as { webPreferences: { preload: string; sandbox: boolean } }).webPreferences;
     expect(prefs.preload).toMatch(/[/\\]preload[/\\]index\.cjs$/);
     expect(prefs.sandbox).toBe(true);
-    expect(win.loaded).toMatch(/^file:.*[/\\]renderer[/\\]index\.html$/);
+    expect(win.loaded).toBe('app://iampass/index.html');
+    // The app:// handler serves the renderer folder beside main's (out/renderer next to out/main in a build).
+    expect(fake.protocol.privileged).toHaveLength(1);
+    expect(protocolRoots).toEqual([resolve(import.meta.dirname, '../../../src/renderer')]);
+    const served = await fake.protocol.handlers.get('app')!(new Request('app://iampass/..%2f..%2fpackage.json'));
+    expect(served.status).toBe(403);
     // The first-run step ran on the userData folder: the Sandbox secret is in the (test) keychain.
     expect((await keytar.findCredentials(keychainService)).map((c) => c.account)).toEqual(expect.arrayContaining([expect.stringMatching(/^profile:/)]));
     fake.appEvents.emit('will-quit', { preventDefault: () => undefined });

@@ -1,8 +1,12 @@
 import type * as Electron from 'electron';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { REQUEST_CHANNELS } from '../../../src/shared/ipc/contract.ts';
 import { start } from '../../../src/main/electron/app.ts';
 import { FOREIGN_SENDER, registerIpc } from '../../../src/main/electron/ipc.ts';
+import { APP_INDEX_URL } from '../../../src/main/electron/protocol.ts';
 import { createMainWindow, CSP, hardenWebContents, isAppUrl, isTrustedFrame } from '../../../src/main/electron/security.ts';
 import { createEventBus, createRouter, type Router } from '../../../src/main/ipc/router.ts';
 import type { SandboxLauncher } from '../../../src/main/services/first-run.ts';
@@ -10,13 +14,21 @@ import { openTestServices, type TestServices } from '../../support/services.ts';
 import { createHandlers } from '../../../src/main/ipc/handlers/index.ts';
 import { createFakeElectron, FakeWebContents } from './fake-electron.ts';
 
-const INDEX = '/opt/iampass/out/renderer/index.html';
-const APP_URL = `file://${INDEX}`;
+const APP_URL = 'app://iampass/index.html';
+/** The built index.html as a file:// URL: not the app's page (builds load app://iampass/index.html). */
+const FILE_URL = 'file:///opt/iampass/out/renderer/index.html';
+
+// A stand-in for out/renderer, served by the app:// handler start() registers.
+const RENDERER = mkdtempSync(join(tmpdir(), 'iampass-renderer-'));
+mkdirSync(join(RENDERER, 'assets'));
+writeFileSync(join(RENDERER, 'index.html'), '<!doctype html><title>IAMPASS Admin</title>');
+writeFileSync(join(RENDERER, 'assets', 'index-abc.js'), 'console.log(1);');
 
 // Real services (temp data folder, test keychain service, the embedded sandbox) behind the mocked electron.
 const opened: TestServices[] = [];
 afterAll(async () => {
   for (const t of opened.splice(0)) await t.cleanup();
+  rmSync(RENDERER, { recursive: true, force: true });
 });
 
 async function boot(opts: { lock?: boolean; packaged?: boolean; dev?: string; launcher?: SandboxLauncher; beforeStart?: (t: TestServices) => void } = {}) {
@@ -26,9 +38,9 @@ async function boot(opts: { lock?: boolean; packaged?: boolean; dev?: string; la
   opts.beforeStart?.(t);
   const dataDirs: string[] = [];
   const started = start({
-    electron: fake.electron as unknown as Pick<typeof Electron, 'app' | 'BrowserWindow' | 'ipcMain' | 'session'>,
+    electron: fake.electron as unknown as Pick<typeof Electron, 'app' | 'BrowserWindow' | 'ipcMain' | 'protocol' | 'session'>,
     preloadPath: '/opt/iampass/out/preload/index.cjs',
-    indexHtml: INDEX,
+    rendererDir: RENDERER,
     devServerUrl: opts.dev,
     openServices: (dir) => (dataDirs.push(dir), t.services),
   });
@@ -100,12 +112,13 @@ describe('start()', () => {
     expect(fake.calls).toMatchObject({ restore: 1, focus: 1, lock: 1 });
   });
 
-  it('creates one hardened window, loads the built index.html, registers a handler for every contract channel', async () => {
+  it('creates one hardened window, loads app://iampass/index.html, registers a handler for every contract channel', async () => {
     const { fake } = await boot({ packaged: true });
     expect(fake.windows).toHaveLength(1);
     const win = fake.windows[0]!;
     expect(win.options).toEqual(windowOptions('/opt/iampass/out/preload/index.cjs', true));
-    expect(win.loaded).toBe(`file:${INDEX}`);
+    expect(win.loaded).toBe(APP_URL);
+    expect(APP_INDEX_URL).toBe(APP_URL);
     expect([...fake.handlers.keys()].sort()).toEqual([...REQUEST_CHANNELS].sort());
   });
 
@@ -121,6 +134,10 @@ describe('start()', () => {
     const handler = fake.handlers.get('app.info')!;
     expect(await handler(invokeEvent('https://evil.example/index.html') as never, {} as never)).toEqual(FOREIGN_SENDER);
     expect(await handler(invokeEvent('file:///tmp/other.html') as never, {} as never)).toEqual(FOREIGN_SENDER);
+    // The renderer's former file:// location, other app:// hosts and pages, another custom scheme.
+    for (const url of [FILE_URL, 'app://evil/index.html', 'app://iampass/other.html', 'evil://iampass/index.html', 'app://u@iampass/index.html']) {
+      expect(await handler(invokeEvent(url) as never, {} as never)).toEqual(FOREIGN_SENDER);
+    }
     expect(await handler(invokeEvent(APP_URL, frame(APP_URL)) as never, {} as never)).toEqual(FOREIGN_SENDER);
     expect(await handler({ senderFrame: null, sender: { id: 7 } } as never, {} as never)).toEqual(FOREIGN_SENDER);
   });
@@ -139,7 +156,7 @@ describe('start()', () => {
 
   it('a packaged app ignores a dev server URL', async () => {
     const { fake } = await boot({ packaged: true, dev: 'http://localhost:5173' });
-    expect(fake.windows[0]!.loaded).toBe(`file:${INDEX}`);
+    expect(fake.windows[0]!.loaded).toBe(APP_URL);
     let headers: { 'Content-Security-Policy'?: string[] } = {};
     fake.session.headersHandler!({ responseHeaders: {} } as never, ((r: { responseHeaders: typeof headers }) => (headers = r.responseHeaders)) as never);
     expect(headers['Content-Security-Policy']).toEqual([CSP]);
@@ -178,12 +195,43 @@ describe('start()', () => {
   });
 });
 
+describe('start(): the app:// scheme', () => {
+  it('registers app:// as privileged before ready, then serves the renderer folder over it with the CSP header', async () => {
+    const { fake } = await boot({ packaged: true });
+    expect(fake.protocol.privileged).toHaveLength(1);
+    expect(fake.protocol.privileged[0]).toMatchObject({
+      afterReady: false,
+      schemes: [{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true, bypassCSP: false } }],
+    });
+    const handle = fake.protocol.handlers.get('app')!;
+    const index = await handle(new Request(APP_URL));
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(index.headers.get('content-security-policy')).toBe(CSP);
+    expect(await index.text()).toContain('<title>IAMPASS Admin</title>');
+    const script = await handle(new Request('app://iampass/assets/index-abc.js'));
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    for (const url of ['app://x/../../etc/passwd', 'app://iampass/%2e%2e/%2e%2e/etc/passwd', 'app://iampass/..%2f..%2fetc%2fpasswd']) {
+      const refused = await handle(new Request(url));
+      expect([403, 404], url).toContain(refused.status);
+      expect(await refused.text()).not.toMatch(/root:/);
+    }
+  });
+
+  it('in dev the scheme is registered but not served: the window loads the dev server', async () => {
+    const { fake } = await boot({ dev: 'http://localhost:5173' });
+    expect(fake.protocol.privileged).toHaveLength(1);
+    expect(fake.protocol.handlers.size).toBe(0);
+    expect(fake.windows[0]!.loaded).toBe('http://localhost:5173');
+  });
+});
+
 describe('start(): services', () => {
   it('opens the services on userData, runs the sandbox step before loading the window, and the Sandbox profile is active', async () => {
     const { fake, started, t, dataDirs } = await boot();
     expect(dataDirs).toEqual(['/fake/userData']);
     expect(started.services).toBe(t.services);
-    expect(fake.windows[0]!.loaded).toBe(`file:${INDEX}`);
+    expect(fake.windows[0]!.loaded).toBe(APP_URL);
     const active = t.services.applications.getActive();
     expect(active).toMatchObject({ name: 'Sandbox', flavour: 'Sandbox' });
     // The sandbox answers: a real signed call through the connection test.
@@ -203,7 +251,7 @@ describe('start(): services', () => {
     const launcher: SandboxLauncher = { start: () => Promise.reject(new Error('port in use')) };
     const { fake, t } = await boot({ launcher });
     expect(fake.windows).toHaveLength(1);
-    expect(fake.windows[0]!.loaded).toBe(`file:${INDEX}`);
+    expect(fake.windows[0]!.loaded).toBe(APP_URL);
     expect(t.services.applications.getActive()).toBeNull();
     const r = await fake.handlers.get('firstRun.status')!(invokeEvent(APP_URL) as never, {} as never);
     expect(r).toMatchObject({ ok: true, value: { phase: 'failed', sandbox: null, error: { code: 'internal' } } });
@@ -247,10 +295,21 @@ describe('start(): services', () => {
 });
 
 describe('sender checks', () => {
-  it('isAppUrl: exact file, same origin in dev, nothing else', () => {
+  it('isAppUrl: the exact app:// page, same origin in dev, nothing else', () => {
     expect(isAppUrl(`${APP_URL}?x=1#/a`, APP_URL)).toBe(true);
-    expect(isAppUrl('file:///opt/iampass/out/renderer/other.html', APP_URL)).toBe(false);
-    expect(isAppUrl('file://host/opt/iampass/out/renderer/index.html', APP_URL)).toBe(false);
+    expect(isAppUrl('app://iampass/other.html', APP_URL)).toBe(false);
+    expect(isAppUrl('app://iampass/', APP_URL)).toBe(false);
+    expect(isAppUrl('app://iampass.evil/index.html', APP_URL)).toBe(false);
+    expect(isAppUrl('app://iampass:8080/index.html', APP_URL)).toBe(false);
+    expect(isAppUrl('app://user:pw@iampass/index.html', APP_URL)).toBe(false);
+    // Chromium lower-cases a standard scheme's host; Node keeps a custom scheme's host as written: compared exactly.
+    expect(isAppUrl('app://IAMPASS/index.html', APP_URL)).toBe(false);
+    // Node gives every custom-scheme URL the origin "null": comparing origins would trust these.
+    expect(new URL('evil://iampass/index.html').origin).toBe(new URL(APP_URL).origin);
+    expect(isAppUrl('evil://iampass/index.html', APP_URL)).toBe(false);
+    expect(isAppUrl('javascript:alert(1)//iampass/index.html', APP_URL)).toBe(false);
+    expect(isAppUrl(FILE_URL, APP_URL)).toBe(false);
+    expect(isAppUrl('https://iampass/index.html', APP_URL)).toBe(false);
     expect(isAppUrl('http://localhost:5173/index.html', 'http://localhost:5173')).toBe(true);
     expect(isAppUrl('http://127.0.0.1:5173/', 'http://localhost:5173')).toBe(false);
     expect(isAppUrl('not a url', APP_URL)).toBe(false);

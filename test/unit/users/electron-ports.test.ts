@@ -13,8 +13,7 @@ import type { OnboardingView, QrMatrix } from '../../../src/shared/ipc/users.ts'
 import { openTestServices, type TestServices } from '../../support/services.ts';
 import { createFakeElectron } from '../electron/fake-electron.ts';
 
-const INDEX = '/opt/iampass/out/renderer/index.html';
-const APP_URL = `file://${INDEX}`;
+const APP_URL = 'app://iampass/index.html';
 const opened: TestServices[] = [];
 afterAll(async () => {
   for (const t of opened.splice(0)) await t.cleanup();
@@ -40,9 +39,9 @@ it('copy link goes to electron.clipboard, PNG/SVG through the save dialog (0600)
   const t = await openTestServices();
   opened.push(t);
   const started = start({
-    electron: fake.electron as unknown as Pick<typeof Electron, 'app' | 'BrowserWindow' | 'ipcMain' | 'session'>,
+    electron: fake.electron as unknown as Pick<typeof Electron, 'app' | 'BrowserWindow' | 'ipcMain' | 'protocol' | 'session'>,
     preloadPath: '/opt/iampass/out/preload/index.cjs',
-    indexHtml: INDEX,
+    rendererDir: '/opt/iampass/out/renderer',
     openServices: () => t.services,
   });
   await fake.ready();
