@@ -167,7 +167,7 @@ it('lost device: a new code decoding to a new link, the old device is disabled, 
 });
 
 it('handles expire (event, link forgotten), close is idempotent, and bad input is a typed error that changes nothing', async () => {
-  const { f, call, raw, wire } = await setup();
+  const { f, call, raw } = await setup();
   await f.services.users.jobs.wait(f.services.users.add([{ userId: 'carol' }]));
   const view = await call<OnboardingView>('onboarding.show', { userId: 'carol', displayName: 'Help desk: Carol', ttlSeconds: 10 });
   expect(view.displayName).toBe('Help desk: Carol');
