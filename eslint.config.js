@@ -9,25 +9,65 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'node:*'];
 
 /**
- * The folder-by-runtime table of ARCHITECTURE.md, enforced. A file's folder
- * says which runtime it may use; importing across the line fails lint.
- * @param {string[]} paths module names that are forbidden
- * @param {string[]} patterns path patterns (gitignore style) that are forbidden
- * @param {string} why shown with the error
+ * The folder-by-runtime table of the README ("Folders"), enforced, plus the
+ * layering inside main. A file's folder says which runtime and which layers
+ * it may use; importing across the line fails lint.
+ * @typedef {{ paths?: string[], patterns?: string[], why: string, allowTypeImports?: boolean }} Ban
+ * @param {...Ban} bans each a list of module names and path patterns (gitignore style) with the reason shown
  */
-function forbid(paths, patterns, why) {
+function forbid(...bans) {
   return {
     'no-restricted-imports': [
       'error',
       {
-        paths: paths.map((name) => ({ name, message: why })),
-        patterns: patterns.map((group) => ({ group: [group], message: why })),
+        paths: bans.flatMap((b) => (b.paths ?? []).map((name) => ({ name, message: b.why, ...(b.allowTypeImports ? { allowTypeImports: true } : {}) }))),
+        patterns: bans.flatMap((b) => (b.patterns ?? []).map((group) => ({ group: [group], message: b.why, ...(b.allowTypeImports ? { allowTypeImports: true } : {}) }))),
       },
     ],
   };
 }
 
-const mainOnly = ['**/main/**', '**/sandbox/**', '**/cli/**'];
+/** Plain-Node code (main minus its Electron layer, the sandbox, the CLI, src/node). */
+const plainNode = {
+  paths: ['electron', 'react', 'react-dom'],
+  patterns: ['**/renderer/**', 'react', 'react-dom', 'react-dom/*', 'zustand', 'zustand/*', '**/preload/**', '**/main/index*', '**/main/electron/**'],
+  why: 'Plain-Node code must never import electron (it downloads a binary) or UI code; only src/main/index.ts and src/main/electron/ may.',
+};
+/** Main's services, store, client and router: the sandbox and the CLI are injected by the composition roots. */
+const mainLayer = {
+  patterns: ['**/sandbox/**', '**/cli/**'],
+  why: 'src/main never imports the sandbox or the CLI: the composition roots (src/main/electron, src/cli/context.ts) inject them (e.g. the sandbox launcher).',
+};
+/** IPC handlers and CLI commands work through the services (types may still be named). */
+const throughServices = {
+  patterns: ['**/store/**', '**/iampass/**', '**/secrets/**'],
+  why: 'IPC handlers and CLI commands go through the services (src/main/services): no store, client or keychain calls of their own.',
+  allowTypeImports: true,
+};
+/** src/node: what both main and the sandbox use; it imports neither. */
+const nodeCommon = {
+  patterns: ['**/main/**', '**/sandbox/**', '**/cli/**'],
+  why: 'src/node is shared by main and the sandbox: it imports neither (nor the CLI).',
+};
+/** SQL lives in src/main/store: a string that starts like SQL passed to prepare/exec anywhere else. */
+const SQL_START = '/^\\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|CREATE|ALTER|DROP|PRAGMA|BEGIN|COMMIT|ROLLBACK|WITH|VACUUM|ANALYZE)\\b/i';
+const sqlOutsideStore = {
+  'no-restricted-syntax': [
+    'error',
+    ...['prepare', 'exec'].flatMap((method) => [
+      {
+        selector: `CallExpression[callee.property.name='${method}'] > Literal[value=${SQL_START}]`,
+        message: 'SQL lives in src/main/store: add a store function and call it from the service.',
+      },
+      {
+        selector: `CallExpression[callee.property.name='${method}'] > TemplateLiteral > TemplateElement:first-child[value.raw=${SQL_START}]`,
+        message: 'SQL lives in src/main/store: add a store function and call it from the service.',
+      },
+    ]),
+  ],
+};
+
+const mainOnly = ['**/main/**', '**/sandbox/**', '**/cli/**', '**/node/**'];
 const uiOnly = ['**/renderer/**', 'react', 'react-dom', 'react-dom/*', 'zustand', 'zustand/*'];
 
 export default tseslint.config(
@@ -73,35 +113,57 @@ export default tseslint.config(
   // src/shared: pure types, schemas and functions. No runtime-specific import.
   {
     files: ['src/shared/**/*.{ts,tsx}'],
-    rules: forbid(
-      [...nodeBuiltins, 'electron', 'keytar', 'react', 'react-dom'],
-      [...mainOnly, '**/renderer/**', '**/preload/**'],
-      'src/shared runs everywhere: types, schemas and pure functions only.',
-    ),
+    rules: forbid({
+      paths: [...nodeBuiltins, 'electron', 'keytar', 'react', 'react-dom'],
+      patterns: [...mainOnly, '**/renderer/**', '**/preload/**'],
+      why: 'src/shared runs everywhere: types, schemas and pure functions only.',
+    }),
   },
-  // src/main (minus its Electron layer), src/sandbox, src/cli: plain Node.
+  // src/sandbox and src/cli: plain Node.
   {
-    files: ['src/main/**/*.ts', 'src/sandbox/**/*.ts', 'src/cli/**/*.ts'],
-    ignores: ['src/main/index.ts', 'src/main/electron/**'],
-    rules: forbid(
-      ['electron', 'react', 'react-dom'],
-      [...uiOnly, '**/preload/**', '**/main/index*', '**/main/electron/**'],
-      'Plain-Node code must never import electron (it downloads a binary) or UI code; only src/main/index.ts and src/main/electron/ may.',
-    ),
+    files: ['src/sandbox/**/*.ts', 'src/cli/**/*.ts'],
+    rules: forbid(plainNode),
   },
-  // The thin Electron layer: may use electron and the rest of main.
+  // src/node: plain Node, shared by main and the sandbox.
+  {
+    files: ['src/node/**/*.ts'],
+    rules: forbid(plainNode, nodeCommon),
+  },
+  // src/main (minus its Electron layer): plain Node, and never the sandbox or the CLI.
+  {
+    files: ['src/main/**/*.ts'],
+    ignores: ['src/main/index.ts', 'src/main/electron/**'],
+    rules: forbid(plainNode, mainLayer),
+  },
+  // IPC handlers: through the services.
+  {
+    files: ['src/main/ipc/handlers/**/*.ts'],
+    rules: forbid(plainNode, mainLayer, throughServices),
+  },
+  // CLI commands: through the services (the CLI context is its composition root).
+  {
+    files: ['src/cli/commands/**/*.ts'],
+    rules: forbid(plainNode, throughServices),
+  },
+  // SQL only in the store.
+  {
+    files: ['src/**/*.{ts,tsx}'],
+    ignores: ['src/main/store/**'],
+    rules: sqlOutsideStore,
+  },
+  // The thin Electron layer: may use electron and the rest of main (it is a composition root: it injects the sandbox launcher).
   {
     files: ['src/main/index.ts', 'src/main/electron/**/*.ts'],
-    rules: forbid(['react', 'react-dom', 'keytar'], [...uiOnly, '**/preload/**'], 'The Electron layer never imports UI code.'),
+    rules: forbid({ paths: ['react', 'react-dom', 'keytar'], patterns: [...uiOnly, '**/preload/**'], why: 'The Electron layer never imports UI code.' }),
   },
   // The preload: contextBridge and ipcRenderer, shared types, nothing else.
   {
     files: ['src/preload/**/*.ts'],
-    rules: forbid(
-      [...nodeBuiltins, 'keytar', 'react', 'react-dom'],
-      [...mainOnly, '**/renderer/**'],
-      'The preload is the bridge only: electron (contextBridge, ipcRenderer) and src/shared.',
-    ),
+    rules: forbid({
+      paths: [...nodeBuiltins, 'keytar', 'react', 'react-dom'],
+      patterns: [...mainOnly, '**/renderer/**'],
+      why: 'The preload is the bridge only: electron (contextBridge, ipcRenderer) and src/shared.',
+    }),
   },
   // The renderer: an untrusted web page.
   {
@@ -114,11 +176,11 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: {
       ...reactHooks.configs.recommended.rules,
-      ...forbid(
-        [...nodeBuiltins, 'electron', 'keytar'],
-        [...mainOnly, '**/preload/**'],
-        'The renderer is an untrusted page: no Node, no electron, no main code. Use the bridge client.',
-      ),
+      ...forbid({
+        paths: [...nodeBuiltins, 'electron', 'keytar'],
+        patterns: [...mainOnly, '**/preload/**'],
+        why: 'The renderer is an untrusted page: no Node, no electron, no main code. Use the bridge client.',
+      }),
     },
   },
   // Tests and benchmarks: the Electron layer's tests reach `electron` only

@@ -8,10 +8,11 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { secretWarning } from '../shared/credentials.ts';
 import { AppError } from '../shared/errors.ts';
-import { ensurePrivateDir } from '../main/store/files.ts';
+import { ensurePrivateDir } from '../node/files.ts';
 import { isLoopbackHost } from '../main/services/validate.ts';
 import { Keychain, normalizeSecret, type SecretStore } from '../main/secrets/keychain.ts';
 import { openServices, type Services, type ServicesOptions } from '../main/services/index.ts';
+import { sandboxLauncher } from '../sandbox/launcher.ts';
 import { findProfileByName, listProfiles, type Profile, type ProfileFlavour } from '../main/store/profiles.ts';
 import { UsageError } from './exit.ts';
 import type { Io, Output } from './output.ts';
@@ -107,7 +108,7 @@ export class Context {
   services(extra: Partial<ServicesOptions> = {}): Services {
     if (this.#services) return this.#services;
     ensurePrivateDir(this.dataDir);
-    this.#services = openServices({ dataDir: this.dataDir, secrets: this.secrets, resumeSessions: false, ...extra });
+    this.#services = openServices({ dataDir: this.dataDir, secrets: this.secrets, resumeSessions: false, launcher: sandboxLauncher, ...extra });
     return this.#services;
   }
 

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import keytar from 'keytar';
 import { Keychain } from '../../src/main/secrets/keychain.ts';
 import { openServices, type Services, type ServicesOptions } from '../../src/main/services/index.ts';
+import { sandboxLauncher } from '../../src/sandbox/launcher.ts';
 
 export interface TestServices {
   services: Services;
@@ -32,7 +33,7 @@ export async function openTestServices(options: TestServicesOptions = {}): Promi
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'iampass-test-'));
   const keychainService = `iampass-admin-test-${randomUUID()}`;
   const keychain = new Keychain({ service: keychainService });
-  const services = openServices({ ...options, dataDir, secrets: keychain });
+  const services = openServices({ launcher: sandboxLauncher, ...options, dataDir, secrets: keychain });
   const accounts = async () => (await keytar.findCredentials(keychainService)).map((c) => c.account).sort();
   let cleaned = false;
   return Promise.resolve({

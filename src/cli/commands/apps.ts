@@ -1,7 +1,6 @@
 /** apps list | add | remove | use | test: application profiles (ApplicationsService). */
 import { AppError } from '../../shared/errors.ts';
 import { defaultTester } from '../../main/services/index.ts';
-import { findProfileByName } from '../../main/store/profiles.ts';
 import { validateApplicationId, validateBaseUrl } from '../../main/services/validate.ts';
 import { bool, str, type Command } from '../command.ts';
 import type { Context } from '../context.ts';
@@ -10,7 +9,7 @@ import { appJson } from '../json.ts';
 import { table, when } from '../output.ts';
 
 function byName(ctx: Context, name: string) {
-  const p = findProfileByName(ctx.services().store, name);
+  const p = ctx.services().applications.findByName(name);
   if (!p)
     throw new AppError(
       'missing',

@@ -1,8 +1,7 @@
 /** audit export: the append-only audit log as CSV or JSON (AuditService). */
 import { AppError } from '../../shared/errors.ts';
-import { writePrivateFileSync } from '../../main/store/files.ts';
+import { writePrivateFileSync } from '../../node/files.ts';
 import type { AuditFilter } from '../../main/store/audit.ts';
-import { findProfileByName } from '../../main/store/profiles.ts';
 import { str, type Command, type Values } from '../command.ts';
 import type { Context } from '../context.ts';
 import { EXIT, UsageError } from '../exit.ts';
@@ -55,7 +54,7 @@ function exportAudit(ctx: Context, values: Values): number {
       if (from !== undefined) filter.from = from;
       if (to !== undefined) filter.to = to;
       if (ctx.flags.profile !== undefined) {
-        const p = findProfileByName(services.store, ctx.flags.profile);
+        const p = services.applications.findByName(ctx.flags.profile);
         if (!p) throw new AppError('missing', `No application profile named "${ctx.flags.profile}".`);
         filter.profileId = p.id;
       }

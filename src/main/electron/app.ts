@@ -11,8 +11,9 @@ import type { SaveFile } from '../ipc/handlers/audit.ts';
 import type { OnboardingPorts } from '../ipc/handlers/users.ts';
 import { createEventBus, createRouter, type EventBus } from '../ipc/router.ts';
 import { openServices, type Services } from '../services/index.ts';
+import { sandboxLauncher } from '../../sandbox/launcher.ts';
 import { warmDirectory } from '../services/users.ts';
-import { writePrivateFile } from '../store/files.ts';
+import { writePrivateFile } from '../../node/files.ts';
 import type { StartupState } from '../../shared/ipc/applications.ts';
 import { forwardEvents, registerIpc } from './ipc.ts';
 import { electronNotifier } from './notifier.ts';
@@ -68,7 +69,7 @@ export function start(options: StartOptions): Started {
   const dataDir = app.getPath('userData');
   // Walkaway / failure alerts of the session monitor as desktop notifications.
   const notifier = options.electron.Notification ? electronNotifier(options.electron.Notification) : undefined;
-  const services = (options.openServices ?? ((dir: string) => openServices({ dataDir: dir, ...(notifier ? { notifier } : {}) })))(dataDir);
+  const services = (options.openServices ?? ((dir: string) => openServices({ dataDir: dir, launcher: sandboxLauncher, ...(notifier ? { notifier } : {}) })))(dataDir);
   // Filled in by the first-run step below; the renderer reads it through startup.status.
   const startup: StartupState = { phase: 'starting', firstRun: false, sandbox: null, error: null };
   let closed = false;

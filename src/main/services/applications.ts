@@ -118,6 +118,20 @@ export class ApplicationsService {
     return p;
   }
 
+  /** A profile by its name (names are unique, case-insensitive), or null. */
+  findByName(name: string): Profile | null {
+    return findProfileByName(this.#store, name);
+  }
+
+  /** Whether the admin closed the first-run screen (kept in the store). */
+  firstRunDismissed(): boolean {
+    return getSetting(this.#store, FIRST_RUN_DISMISSED_KEY) !== null;
+  }
+
+  dismissFirstRun(): void {
+    setSetting(this.#store, FIRST_RUN_DISMISSED_KEY, String(this.#now()));
+  }
+
   getActive(): Profile | null {
     const id = getSetting(this.#store, ACTIVE_PROFILE_KEY);
     return id === null ? null : getProfile(this.#store, id);
@@ -311,6 +325,8 @@ export class ApplicationsService {
 }
 
 export const SANDBOX_PROFILE_KEY = 'sandbox_profile_id';
+/** Set when the admin closes the first-run screen. */
+export const FIRST_RUN_DISMISSED_KEY = 'first_run_dismissed';
 
 function mapConstraint(error: unknown): unknown {
   if (error instanceof Error && /UNIQUE constraint failed: profiles\.name/.test(error.message)) {

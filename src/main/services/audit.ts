@@ -3,7 +3,7 @@
  * paging, export as CSV (the project's one writer, csv.ts) or JSON.
  */
 import { AppError, type ErrorCode } from '../../shared/errors.ts';
-import { insertAudit, iterateAudit, queryAudit, type AuditEntry, type AuditFilter, type AuditOutcome } from '../store/audit.ts';
+import { auditActions, insertAudit, iterateAudit, queryAudit, type AuditEntry, type AuditFilter, type AuditOutcome } from '../store/audit.ts';
 import type { Store } from '../store/db.ts';
 import { toCsv } from './csv.ts';
 import { clip, HEX_SECRET_RE, matchWindow, replaceLinks } from '../../shared/text.ts';
@@ -75,6 +75,11 @@ export class AuditService {
     const limit = Math.min(Math.max(1, Math.trunc(page.limit ?? 100)), 1000);
     const offset = Math.max(0, Math.trunc(page.offset ?? 0));
     return queryAudit(this.#store, filter, limit, offset);
+  }
+
+  /** Every action recorded so far, sorted. */
+  actions(): string[] {
+    return auditActions(this.#store);
   }
 
   exportJson(filter: AuditFilter = {}): string {

@@ -2,17 +2,17 @@
  * One entry point for the console's main process and the CLI: opens the
  * store in the data folder and builds the services on it.
  *
- *   const services = openServices({ dataDir: app.getPath('userData'), tester, launcher });
+ *   const services = openServices({ dataDir: app.getPath('userData'), launcher: sandboxLauncher });
  *   const first = await services.ensureSandbox();   // first-run screen when first.firstRun
  *   ...
  *   await services.close();
  */
 import { join } from 'node:path';
+import { AppError } from '../../shared/errors.ts';
 import { Keychain, type SecretStore } from '../secrets/keychain.ts';
 import { openStore, type Store } from '../store/db.ts';
 import { ApplicationsService, type ConnectionTester } from './applications.ts';
 import { IampassClient } from '../iampass/client.ts';
-import { startSandbox } from '../../sandbox/server.ts';
 import { AuditService } from './audit.ts';
 import { makeConnectionTester } from './connection-test.ts';
 import { ensureSandboxProfile, type FirstRunResult, type SandboxLauncher } from './first-run.ts';
@@ -31,7 +31,12 @@ export interface ServicesOptions {
   secrets?: SecretStore;
   /** Defaults to one real signed call through IampassClient (no retries). */
   tester?: ConnectionTester;
-  /** Defaults to the embedded sandbox (src/sandbox/server.ts). */
+  /**
+   * Starts the embedded sandbox for `ensureSandbox`. Injected by the
+   * composition root (the Electron layer and the CLI pass
+   * src/sandbox/launcher.ts): main's services never import the sandbox.
+   * Without one, `ensureSandbox` fails with a typed error.
+   */
   launcher?: SandboxLauncher;
   now?: () => number;
   /** Desktop notifications (the Electron layer's); default: none. */
@@ -68,7 +73,9 @@ export interface Services {
 }
 
 export const defaultTester: ConnectionTester = makeConnectionTester((config) => new IampassClient({ ...config, maxRetries: 0 }));
-export const defaultLauncher: SandboxLauncher = { start: (options) => startSandbox(options) };
+const noLauncher: SandboxLauncher = {
+  start: () => Promise.reject(new AppError('internal', 'No sandbox launcher was given to openServices.')),
+};
 
 /**
  * Every sandbox started on a console data folder gets the keychain data key
@@ -77,7 +84,7 @@ export const defaultLauncher: SandboxLauncher = { start: (options) => startSandb
  * in plain text. Wraps any launcher (the default one, the CLI's); a launcher
  * that spreads its options into `startSandbox` passes the key on.
  */
-export function keychainSealedLauncher(secrets: Pick<SecretStore, 'dataKey'>, inner: SandboxLauncher = defaultLauncher): SandboxLauncher {
+export function keychainSealedLauncher(secrets: Pick<SecretStore, 'dataKey'>, inner: SandboxLauncher): SandboxLauncher {
   return {
     start: async (options) => {
       const sealed: Parameters<SandboxLauncher['start']>[0] & { secretKey: Uint8Array } = { ...options, secretKey: await secrets.dataKey() };
@@ -92,7 +99,7 @@ export function openServices(options: ServicesOptions): Services {
   const now = options.now ?? Date.now;
   const audit = new AuditService(store, now);
   const tester = options.tester ?? defaultTester;
-  const launcher = keychainSealedLauncher(secrets, options.launcher ?? defaultLauncher);
+  const launcher = keychainSealedLauncher(secrets, options.launcher ?? noLauncher);
   const applications = new ApplicationsService({ store, secrets, audit, now, tester });
   // One profile scope (the pinned profile, else the active one) for users, onboarding and sessions.
   const scope = new ProfileScope({ store, secrets, profileId: options.profileId });

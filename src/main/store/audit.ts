@@ -103,3 +103,8 @@ export function* iterateAudit(store: Store, f: AuditFilter): Generator<AuditEntr
     yield fromRow(r as unknown as AuditRow);
   }
 }
+
+/** The distinct actions recorded so far, sorted (the Audit screen's action filter). */
+export function auditActions(store: Store): string[] {
+  return (store.db.prepare('SELECT DISTINCT action FROM audit ORDER BY action').all() as { action: string }[]).map((r) => r.action);
+}

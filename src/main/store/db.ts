@@ -8,7 +8,7 @@ import { closeSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { AppError } from '../../shared/errors.ts';
-import { ensurePrivateDir, PRIVATE_FILE_MODE, tightenFile } from './files.ts';
+import { ensurePrivateDir, PRIVATE_FILE_MODE, tightenFile } from '../../node/files.ts';
 import { MIGRATIONS, type Migration } from './migrations.ts';
 
 export interface Store {

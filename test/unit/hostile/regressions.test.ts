@@ -11,7 +11,7 @@ import { cleanReason } from '../../../src/main/iampass/client.ts';
 import { redact } from '../../../src/main/services/audit.ts';
 import { previewCsv, toCsv } from '../../../src/main/services/csv.ts';
 import { openServices, STORE_FILE } from '../../../src/main/services/index.ts';
-import { writePrivateFileSync } from '../../../src/main/store/files.ts';
+import { writePrivateFileSync } from '../../../src/node/files.ts';
 import { startSandbox } from '../../../src/sandbox/server.ts';
 import { forTerminal, table } from '../../../src/cli/output.ts';
 import { decodeCsvBytes } from '../../../src/shared/csv-text.ts';

@@ -19,6 +19,7 @@ async function lintAs(fixture: string, asPath: string) {
   const messages = result!.messages;
   return {
     restricted: messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => ({ line: m.line, message: m.message })),
+    syntax: messages.filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => ({ line: m.line, message: m.message })),
     errors: messages.filter((m) => m.severity === 2),
   };
 }
@@ -50,5 +51,40 @@ describe('lint boundaries (eslint.config.js)', () => {
   it('a clean renderer file (react, shared types, the bridge client) passes', async () => {
     const { errors } = await lintAs('renderer-clean.tsx.txt', 'src/renderer/src/__lint_fixture__.tsx');
     expect(errors).toEqual([]);
+  });
+
+  it('main code importing the sandbox or the CLI fails lint; the Electron layer (a composition root) may', async () => {
+    const { restricted } = await lintAs('main-imports-sandbox.ts.txt', 'src/main/services/__lint_fixture__.ts');
+    expect(restricted.map((r) => r.line)).toEqual([1, 2]);
+    for (const r of restricted) expect(r.message).toContain('composition roots');
+    expect((await lintAs('main-imports-sandbox.ts.txt', 'src/main/store/__lint_fixture__.ts')).restricted).toHaveLength(2);
+    expect((await lintAs('main-imports-sandbox.ts.txt', 'src/main/electron/__lint_fixture__.ts')).restricted).toEqual([]);
+  });
+
+  it('an IPC handler calling the store or the client directly fails lint; a type import and the same code in a service pass', async () => {
+    const { restricted } = await lintAs('handler-imports-store.ts.txt', 'src/main/ipc/handlers/__lint_fixture__.ts');
+    expect(restricted.map((r) => r.line)).toEqual([1, 2]);
+    for (const r of restricted) expect(r.message).toContain('go through the services');
+    expect((await lintAs('handler-imports-store.ts.txt', 'src/main/services/__lint_fixture__.ts')).restricted).toEqual([]);
+  });
+
+  it('a CLI command importing the store fails lint (types pass); the CLI context, its composition root, may', async () => {
+    const { restricted } = await lintAs('command-imports-store.ts.txt', 'src/cli/commands/__lint_fixture__.ts');
+    expect(restricted.map((r) => r.line)).toEqual([1]);
+    expect((await lintAs('command-imports-store.ts.txt', 'src/cli/__lint_fixture__.ts')).restricted).toEqual([]);
+  });
+
+  it('SQL passed to prepare/exec outside src/main/store fails lint (string and template); a RegExp exec does not', async () => {
+    const { syntax } = await lintAs('sql-outside-store.ts.txt', 'src/main/services/__lint_fixture__.ts');
+    expect(syntax.map((r) => r.line)).toEqual([2, 3]);
+    for (const r of syntax) expect(r.message).toContain('SQL lives in src/main/store');
+    expect((await lintAs('sql-outside-store.ts.txt', 'src/main/store/__lint_fixture__.ts')).syntax).toEqual([]);
+    expect((await lintAs('sql-outside-store.ts.txt', 'src/cli/commands/__lint_fixture__.ts')).syntax).toHaveLength(2);
+  });
+
+  it('src/node (shared by main and the sandbox) imports neither', async () => {
+    const { restricted } = await lintAs('node-imports-main.ts.txt', 'src/node/__lint_fixture__.ts');
+    expect(restricted.map((r) => r.line)).toEqual([1, 2]);
+    for (const r of restricted) expect(r.message).toContain('src/node is shared');
   });
 });

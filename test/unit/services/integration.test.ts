@@ -36,7 +36,7 @@ function open(): Services {
 }
 
 it('openServices defaults to the real client and the embedded sandbox', async () => {
-  services = openServices({ dataDir: tmp.dir, secrets: kc.keychain });
+  services = openServices({ dataDir: tmp.dir, secrets: kc.keychain, launcher });
   const first = await services.ensureSandbox();
   expect(await services.applications.testConnection(first.profile!.id)).toMatchObject({ ok: true });
 });
@@ -88,7 +88,7 @@ it('restarts the sandbox on a free port with the same credentials, and its users
 });
 
 it('the console launcher seals the sandbox secrets: no file of the data folder holds the application or a session secret, and a restart restores users and sessions', async () => {
-  services = openServices({ dataDir: tmp.dir, secrets: kc.keychain, tester });
+  services = openServices({ dataDir: tmp.dir, secrets: kc.keychain, launcher, tester });
   const first = await services.ensureSandbox();
   const secret = (await kc.keychain.get(first.profile!.id))!;
   const config = { flavour: 'Sandbox' as const, applicationId: first.profile!.applicationId, secret, maxRetries: 0 };
@@ -110,7 +110,7 @@ it('the console launcher seals the sandbox secrets: no file of the data folder h
     expect(item.sealedSecret).toMatch(/^[A-Za-z0-9+/]+=*$/);
   }
 
-  services = openServices({ dataDir: tmp.dir, secrets: kc.keychain, tester });
+  services = openServices({ dataDir: tmp.dir, secrets: kc.keychain, launcher, tester });
   const second = await services.ensureSandbox();
   const base = second.sandbox!.baseUrl;
   const again = new IampassClient({ ...config, baseUrl: base });

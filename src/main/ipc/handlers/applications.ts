@@ -7,10 +7,8 @@
 import type { ApplicationView, FirstRunStatus, StartupState } from '../../../shared/ipc/applications.ts';
 import type { ApplicationsService } from '../../services/applications.ts';
 import type { Services } from '../../services/index.ts';
-import { getSetting, setSetting } from '../../store/profiles.ts';
 import type { EventBus, Handler } from '../router.ts';
 
-export const FIRST_RUN_DISMISSED_KEY = 'first_run_dismissed';
 
 export interface ApplicationsHandlerDeps {
   services: Services;
@@ -58,7 +56,6 @@ async function viewOf(apps: ApplicationsService, id: string): Promise<Applicatio
 
 export function applicationsHandlers(deps: ApplicationsHandlerDeps): { [C in Channels]: Handler<C> } {
   const apps = deps.services.applications;
-  const store = deps.services.store;
   const changed = (reason: 'add' | 'edit' | 'remove' | 'activate') => deps.bus.emit('applications.changed', { activeId: apps.getActive()?.id ?? null, reason });
   const firstRun = (): FirstRunStatus => {
     const s = deps.startup?.() ?? READY;
@@ -67,7 +64,7 @@ export function applicationsHandlers(deps: ApplicationsHandlerDeps): { [C in Cha
       firstRun: s.firstRun,
       sandbox: s.sandbox ? { baseUrl: s.sandbox.baseUrl, profileId: s.sandbox.profileId } : null,
       error: s.error,
-      dismissed: getSetting(store, FIRST_RUN_DISMISSED_KEY) !== null,
+      dismissed: apps.firstRunDismissed(),
     };
   };
 
@@ -110,7 +107,7 @@ export function applicationsHandlers(deps: ApplicationsHandlerDeps): { [C in Cha
     },
     'firstRun.status': () => firstRun(),
     'firstRun.dismiss': () => {
-      setSetting(store, FIRST_RUN_DISMISSED_KEY, String(Date.now()));
+      apps.dismissFirstRun();
       return firstRun();
     },
   };

@@ -33,13 +33,12 @@ function cleanFilter(f: { action?: string | undefined; outcome?: 'ok' | 'error' 
 }
 
 export function auditHandlers(deps: AuditHandlerDeps): { 'audit.query': Handler<'audit.query'>; 'audit.export': Handler<'audit.export'> } {
-  const { store, audit } = deps.services;
+  const { audit } = deps.services;
   const now = deps.now ?? Date.now;
   return {
     'audit.query': ({ filter, offset, limit }) => {
       const page = audit.query(cleanFilter(filter), { offset, limit });
-      const actions = (store.db.prepare('SELECT DISTINCT action FROM audit ORDER BY action').all() as { action: string }[]).map((r) => r.action);
-      return { rows: page.rows.map(toView), total: page.total, offset, limit, actions };
+      return { rows: page.rows.map(toView), total: page.total, offset, limit, actions: audit.actions() };
     },
     'audit.export': async ({ format, filter }) => {
       const clean = cleanFilter(filter);
