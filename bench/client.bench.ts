@@ -10,6 +10,7 @@
  * Targets: bounded at least 12x faster than sequential, and within 1.5x of
  * the latency bound users x latency / concurrency.
  */
+import { mapBounded } from '../src/node/bounded.ts';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
 import { IampassClient } from '../src/main/iampass/client.ts';
@@ -38,7 +39,7 @@ const bench: Bench = async ({ quick, log }) => {
     await phone.setFaults([{ route: 'has_registered_mobile_device', kind: 'latency', ms: LATENCY_MS }]);
 
     // Warm-up: open the keep-alive connections.
-    await client.mapBounded(ids.slice(0, concurrency), (id, signal) => client.hasRegisteredDevice(id, { signal }));
+    await mapBounded(ids.slice(0, concurrency), (id, signal) => client.hasRegisteredDevice(id, { signal }), { concurrency: client.concurrency });
     await sequential.hasRegisteredDevice(ids[0]!);
 
     log(`client: bounded sweep of ${users} users at concurrency ${concurrency}`);
@@ -46,7 +47,7 @@ const bench: Bench = async ({ quick, log }) => {
     const serverCpu0 = await sandbox.cpuMicros();
     const clientCpu0 = process.cpuUsage();
     let t0 = performance.now();
-    const results = await client.mapBounded(ids, (id, signal) => client.hasRegisteredDevice(id, { signal }));
+    const results = await mapBounded(ids, (id, signal) => client.hasRegisteredDevice(id, { signal }), { concurrency: client.concurrency });
     const boundedMs = performance.now() - t0;
     const clientCpu = process.cpuUsage(clientCpu0);
     const serverCpu = (await sandbox.cpuMicros()) - serverCpu0;

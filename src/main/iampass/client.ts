@@ -9,7 +9,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { clip, hasControlChars, matchWindow, replaceLinks } from '../../shared/text.ts';
-import { AppError, toErrorInfo, type ErrorInfo } from '../../shared/errors.ts';
+import { chunk, mapBounded } from '../../node/bounded.ts';
+import { AppError, type ErrorInfo } from '../../shared/errors.ts';
 import { quotePlus } from '../../shared/encoding.ts';
 import {
   AUTH_METHODS,
@@ -23,7 +24,7 @@ import {
   type ProfileFlavour,
   type SessionStatus,
 } from '../../shared/iampass.ts';
-import { backoffMs, cancelledError, exchange, parseRetryAfter, sleep, type RawResponse, type Target } from './transport.ts';
+import { backoffMs, exchange, parseRetryAfter, sleep, type RawResponse, type Target } from './transport.ts';
 
 export type { AuthMethod, ProfileFlavour, SessionStatus } from '../../shared/iampass.ts';
 
@@ -79,14 +80,6 @@ export type BatchOptions = CallOptions & { onBatch?: (done: number, total: numbe
 
 export type AuthenticateResult = { started: true; session: SessionHandle; status: SessionStatus } | { started: false; reason: string };
 
-export type BoundedResult<T, R> = { ok: true; item: T; value: R } | { ok: false; item: T; error: ErrorInfo };
-
-export type BoundedOptions = CallOptions & {
-  /** Called after each item settles, with the number settled so far. */
-  onProgress?: (done: number, total: number) => void;
-  /** Overrides the profile's concurrency for this run. */
-  concurrency?: number;
-};
 
 /** What a request is about, for error messages. */
 interface CallContext {
@@ -192,11 +185,6 @@ function intInRange(value: unknown, fallback: number, min: number, max: number, 
   return value;
 }
 
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 /**
  * Retries: only the read-only GETs (registration link, has device), session
@@ -429,54 +417,6 @@ export class IampassClient {
     return json.status;
   }
 
-  // --------------------------------------------------------------- bulk work
-
-  /**
-   * Runs fn over items with this profile's bounded concurrency; per-item
-   * errors are collected (as ErrorInfo), not thrown. Results keep the input
-   * order. When the signal aborts, running items see their signal abort and
-   * items not yet started are reported as `cancelled`.
-   */
-  async mapBounded<T, R>(items: readonly T[], fn: (item: T, signal: AbortSignal) => Promise<R>, opts: BoundedOptions = {}): Promise<BoundedResult<T, R>[]> {
-    const limit = intInRange(opts.concurrency, this.concurrency, 1, 1024, 'concurrency');
-    const results = new Array<BoundedResult<T, R>>(items.length);
-    const controller = new AbortController();
-    const outer = opts.signal;
-    const onAbort = (): void => controller.abort();
-    if (outer?.aborted) controller.abort();
-    else outer?.addEventListener('abort', onAbort, { once: true });
-    let next = 0;
-    let done = 0;
-    const worker = async (): Promise<void> => {
-      for (;;) {
-        const index = next++;
-        if (index >= items.length) return;
-        const item = items[index] as T;
-        if (controller.signal.aborted) {
-          results[index] = { ok: false, item, error: cancelledError().toInfo() };
-        } else {
-          try {
-            results[index] = { ok: true, item, value: await fn(item, controller.signal) };
-          } catch (error) {
-            results[index] = { ok: false, item, error: toErrorInfo(error) };
-          }
-        }
-        done++;
-        try {
-          opts.onProgress?.(done, items.length);
-        } catch {
-          // A progress callback's failure must not break the run.
-        }
-      }
-    };
-    try {
-      await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-    } finally {
-      outer?.removeEventListener('abort', onAbort);
-    }
-    return results;
-  }
-
   // ----------------------------------------------------------------- helpers
 
   private async runBatches(
@@ -487,7 +427,7 @@ export class IampassClient {
   ): Promise<void> {
     const total = users.length;
     let done = 0;
-    const outcomes = await this.mapBounded(
+    const outcomes = await mapBounded(
       chunk(users, this.batchSize),
       async (batch, signal) => {
         try {
@@ -501,7 +441,7 @@ export class IampassClient {
           }
         }
       },
-      opts.signal === undefined ? {} : { signal: opts.signal },
+      { concurrency: this.concurrency, signal: opts.signal },
     );
     for (const outcome of outcomes) if (!outcome.ok) failed.push({ users: outcome.item, error: outcome.error });
   }

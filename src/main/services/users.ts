@@ -18,6 +18,7 @@ import {
   type UsersChanged,
   type UsersSnapshot,
 } from '../../shared/ipc/users.ts';
+import { chunk, mapBounded } from '../../node/bounded.ts';
 import { IampassClient, type ClientConfig } from '../iampass/client.ts';
 import type { SecretStore } from '../secrets/keychain.ts';
 import type { Store } from '../store/db.ts';
@@ -44,7 +45,7 @@ import { validateRows, type InputRules, type UserInput } from './user-input.ts';
 export type { UserInput } from './user-input.ts';
 
 /** What the service needs of IampassClient. */
-export type UsersClient = Pick<IampassClient, 'addUsers' | 'deleteUsers' | 'hasRegisteredDevice' | 'registrationLink' | 'lostDevice' | 'mapBounded' | 'close'>;
+export type UsersClient = Pick<IampassClient, 'addUsers' | 'deleteUsers' | 'hasRegisteredDevice' | 'registrationLink' | 'lostDevice' | 'close'>;
 
 export type UsersEvent = { type: 'changed'; payload: UsersChanged };
 
@@ -70,11 +71,6 @@ export const MAX_UPSERTS_PER_EVENT = 5000;
 
 // ------------------------------------------------------------------- service
 
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 function failedRow(row: number, userId: string, error: ErrorInfo): JobRow {
   if (error.code === 'cancelled') return { row, userId, result: 'cancelled' };
@@ -270,7 +266,7 @@ export class UsersService {
     if (toSend.length > 0) {
       const client = await this.clientFor(profile);
       try {
-        const outcomes = await client.mapBounded(
+        const outcomes = await mapBounded(
           chunk(toSend, this.#batchSize),
           async (batch, signal) => {
             const r = await client.addUsers(batch.map((b) => b.iampassId), { signal });
@@ -298,7 +294,7 @@ export class UsersService {
             ctx.progress(done);
             this.#changed(profile.id, confirmed.map((b) => b.userId), []);
           },
-          { signal: ctx.signal },
+          { concurrency: profile.concurrency, signal: ctx.signal },
         );
         for (const o of outcomes) if (!o.ok) for (const b of o.item) rows[b.row - 1] = failedRow(b.row, b.userId, o.error);
       } finally {
@@ -326,7 +322,7 @@ export class UsersService {
     if (toSend.length > 0) {
       const client = await this.clientFor(profile);
       try {
-        const outcomes = await client.mapBounded(chunk(toSend, this.#batchSize), async (batch, signal) => {
+        const outcomes = await mapBounded(chunk(toSend, this.#batchSize), async (batch, signal) => {
           const r = await client.deleteUsers(batch.map((b) => b.iampassId), { signal });
           const deleted = new Set(r.deleted);
           const failures = new Map<string, ErrorInfo>();
@@ -342,7 +338,7 @@ export class UsersService {
           done += batch.length;
           ctx.progress(done);
           this.#changed(profile.id, [], gone.map((b) => b.userId));
-        }, { signal: ctx.signal });
+        }, { concurrency: profile.concurrency, signal: ctx.signal });
         for (const o of outcomes) if (!o.ok) for (const b of o.item) rows[b.row - 1] = failedRow(b.row, b.userId, o.error);
       } finally {
         client.close();
@@ -377,7 +373,7 @@ export class UsersService {
     };
     const client = await this.clientFor(profile);
     try {
-      const results = await client.mapBounded(
+      const results = await mapBounded(
         toCheck,
         async (item, signal) => {
           try {
@@ -395,7 +391,7 @@ export class UsersService {
           }
           if (pending.length + pendingErrors.length >= 500 || Date.now() - lastFlush > 250) flush();
         },
-        { signal: ctx.signal, onProgress: (done) => ctx.progress(skipped + done) },
+        { concurrency: profile.concurrency, signal: ctx.signal, onProgress: (done) => ctx.progress(skipped + done) },
       );
       for (const r of results) if (!r.ok) rows[r.item.row - 1] = failedRow(r.item.row, r.item.userId, r.error);
     } finally {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { mapBounded } from '../../../src/node/bounded.ts';
 import { IampassClient } from '../../../src/main/iampass/client.ts';
 import { AppError } from '../../../src/shared/errors.ts';
 import { APP_ID, SECRET, json, startServer, type TestServer } from './helpers.ts';
@@ -28,7 +29,7 @@ describe('bounded concurrency', () => {
     client = new IampassClient({ flavour: 'Sandbox', baseUrl: server.baseUrl, applicationId: APP_ID, secret: SECRET, concurrency: 4 });
     const ids = Array.from({ length: 30 }, (_, i) => (i === 5 ? 'missing' : `u${i}`));
     const progress: number[] = [];
-    const results = await client.mapBounded(ids, (id, signal) => client!.hasRegisteredDevice(id, { signal }), { onProgress: (done) => progress.push(done) });
+    const results = await mapBounded(ids, (id, signal) => client!.hasRegisteredDevice(id, { signal }), { concurrency: client.concurrency, onProgress: (done) => progress.push(done) });
     expect(peak).toBe(4);
     expect(server.requests).toHaveLength(30);
     expect(results.map((r) => r.item)).toEqual(ids);
@@ -53,10 +54,10 @@ describe('bounded concurrency', () => {
     client = new IampassClient({ flavour: 'Sandbox', baseUrl: server.baseUrl, applicationId: APP_ID, secret: SECRET });
     expect(client.concurrency).toBe(16);
     const ids = Array.from({ length: 48 }, (_, i) => `u${i}`);
-    await client.mapBounded(ids, (id, signal) => client!.hasRegisteredDevice(id, { signal }));
+    await mapBounded(ids, (id, signal) => client!.hasRegisteredDevice(id, { signal }), { concurrency: client.concurrency });
     expect(peak).toBe(16);
     peak = 0;
-    await client.mapBounded(ids, (id, signal) => client!.hasRegisteredDevice(id, { signal }), { concurrency: 3 });
+    await mapBounded(ids, (id, signal) => client!.hasRegisteredDevice(id, { signal }), { concurrency: 3 });
     expect(peak).toBe(3);
   });
 
@@ -65,7 +66,7 @@ describe('bounded concurrency', () => {
     client = new IampassClient({ flavour: 'Sandbox', baseUrl: server.baseUrl, applicationId: APP_ID, secret: SECRET, concurrency: 2 });
     const controller = new AbortController();
     const ids = Array.from({ length: 40 }, (_, i) => `u${i}`);
-    const results = await client.mapBounded(ids, (id, signal) => client!.hasRegisteredDevice(id, { signal }), {
+    const results = await mapBounded(ids, (id, signal) => client!.hasRegisteredDevice(id, { signal }), { concurrency: client.concurrency,
       signal: controller.signal,
       onProgress: (done) => {
         if (done === 4) controller.abort();
@@ -100,6 +101,6 @@ describe('bounded concurrency', () => {
   it('rejects a bad per-run concurrency', async () => {
     server = await startServer((_req, res) => json(res, 200, {}));
     client = new IampassClient({ flavour: 'Sandbox', baseUrl: server.baseUrl, applicationId: APP_ID, secret: SECRET });
-    await expect(client.mapBounded([1], () => Promise.resolve(1), { concurrency: 0 })).rejects.toBeInstanceOf(AppError);
+    await expect(mapBounded([1], () => Promise.resolve(1), { concurrency: 0 })).rejects.toBeInstanceOf(AppError);
   });
 });

@@ -4,6 +4,7 @@
  * client signs what it sends.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mapBounded } from '../../../src/node/bounded.ts';
 import { IampassClient } from '../../../src/main/iampass/client.ts';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/server.ts';
 import { VirtualPhone } from '../../../src/sandbox/phone.ts';
@@ -116,7 +117,7 @@ describe('client against the sandbox', () => {
     await phone.setFaults([{ route: 'has_registered_mobile_device', kind: 'error', status: 503, rate: 0.5 }]);
     try {
       // With retries each call gets up to four tries; the sandbox's PRNG is seeded.
-      const results = await client.mapBounded(['carol', 'carol', 'carol', 'carol'], (u, signal) => client.hasRegisteredDevice(u, { signal }), { concurrency: 1 });
+      const results = await mapBounded(['carol', 'carol', 'carol', 'carol'], (u, signal) => client.hasRegisteredDevice(u, { signal }), { concurrency: 1 });
       expect(results.filter((r) => r.ok).length).toBeGreaterThanOrEqual(3);
       await phone.setFaults([{ route: 'authenticate_user', kind: 'error', status: 503, rate: 1 }]);
       await expect(client.authenticateUser('carol')).rejects.toMatchObject({ code: 'server' });
