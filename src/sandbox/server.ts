@@ -74,7 +74,6 @@ export const MAX_USER_ID_LENGTH = 512;
 export const DEFAULT_SESSION_SECONDS = 3600;
 export const MAX_SESSION_SECONDS = 86_400;
 
-
 /** Error carrying an HTTP answer; thrown inside handlers. */
 class HttpError extends Error {
   readonly status: number;
@@ -127,7 +126,8 @@ const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
  * stored.
  */
 function checkText(value: string, what: string): string {
-  if (value.length === 0 || value.length > MAX_USER_ID_LENGTH) throw badRequest(`${what} must be 1 to ${MAX_USER_ID_LENGTH} characters`);
+  if (value.length === 0 || value.length > MAX_USER_ID_LENGTH)
+    throw badRequest(`${what} must be 1 to ${MAX_USER_ID_LENGTH} characters`);
   if (!value.isWellFormed()) throw badRequest(`${what} is not valid Unicode text (a lone surrogate)`);
   if (CONTROL_RE.test(value)) throw badRequest(`${what} contains control characters`);
   return value;
@@ -176,7 +176,8 @@ function parseJson(body: Buffer): unknown {
 function jsonObject(body: Buffer, allowEmpty = false): Record<string, unknown> {
   if (allowEmpty && body.length === 0) return {};
   const value = parseJson(body);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest('the body must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw badRequest('the body must be a JSON object');
   return value as Record<string, unknown>;
 }
 
@@ -251,12 +252,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
   // Credential shapes (spec): any 16-128 printable ASCII characters, kept exactly as given.
   const application = options.application
-    ? { id: normalizeCredential('applicationId', options.application.id), secret: normalizeCredential('secret', options.application.secret) }
+    ? {
+        id: normalizeCredential('applicationId', options.application.id),
+        secret: normalizeCredential('secret', options.application.secret),
+      }
     : undefined;
   const faults = new Faults(options.faults ?? [], options.faultSeed ?? 1);
   const nonces = new NonceCache({ perClient: options.nonceCacheSize ?? 100_000 });
 
-  if (options.secretKey !== undefined && options.secretKey.length !== 32) throw new AppError('invalid_input', 'the secret key must be 32 bytes');
+  if (options.secretKey !== undefined && options.secretKey.length !== 32)
+    throw new AppError('invalid_input', 'the secret key must be 32 bytes');
   const secretKey = options.secretKey;
   let state = new State();
   if (options.dataFile) {
@@ -270,7 +275,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     if (restored) {
       state = restored;
-      if (restored.skipped > 0) log(`sandbox: ${restored.skipped} stored application(s)/session(s) left out: their secrets could not be opened with this key`);
+      if (restored.skipped > 0)
+        log(
+          `sandbox: ${restored.skipped} stored application(s)/session(s) left out: their secrets could not be opened with this key`,
+        );
     }
   }
   if (application) {
@@ -281,7 +289,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     state.defaultApplicationId = app.id;
   }
   const persister = options.dataFile
-    ? new Persister(options.dataFile, () => state.snapshot(secretKey), (error) => log(`sandbox: could not write the data file: ${(error as Error).message}`))
+    ? new Persister(
+        options.dataFile,
+        () => state.snapshot(secretKey),
+        (error) => log(`sandbox: could not write the data file: ${(error as Error).message}`),
+      )
     : null;
   /** Counts changes, so a request knows whether it changed something and must wait until that is on disk. */
   let changes = 0;
@@ -295,7 +307,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     try {
       await persister.durable();
     } catch {
-      throw new HttpError(503, { status: false, reason: 'the sandbox could not write its data file; the change may not survive a restart' });
+      throw new HttpError(503, {
+        status: false,
+        reason: 'the sandbox could not write its data file; the change may not survive a restart',
+      });
     }
   };
   persister?.writeNow();
@@ -312,18 +327,24 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const version = authHeaderValue(req, 'version');
     if (version !== '1') throw unauthorized('missing or unsupported authentication version');
     const tsText = authHeaderValue(req, 'timestamp');
-    if (tsText === undefined || !/^[0-9]{1,12}$/.test(tsText)) throw unauthorized('missing or malformed authentication timestamp');
+    if (tsText === undefined || !/^[0-9]{1,12}$/.test(tsText))
+      throw unauthorized('missing or malformed authentication timestamp');
     const timestamp = Number(tsText);
     const now = Math.floor(serverNowMs(ctx.route) / 1000);
-    if (Math.abs(now - timestamp) > windowSeconds) throw unauthorized('timestamp outside the allowed window (check the clock)');
+    if (Math.abs(now - timestamp) > windowSeconds)
+      throw unauthorized('timestamp outside the allowed window (check the clock)');
     const secret = secretOf(parsed.clientId);
     if (secret === null) throw unauthorized('unknown client');
     const host = header(req, 'host') ?? '';
-    const ok = verifySignature({ secret, url: host + (req.url ?? ''), canonical: host + (req.url ?? ''), nonce: parsed.nonce, timestamp }, parsed.signature);
+    const ok = verifySignature(
+      { secret, url: host + (req.url ?? ''), canonical: host + (req.url ?? ''), nonce: parsed.nonce, timestamp },
+      parsed.signature,
+    );
     if (!ok) throw unauthorized('signature mismatch');
     const verdict = nonces.check(parsed.clientId, parsed.nonce, timestamp, now, windowSeconds);
     if (verdict === 'replay') throw unauthorized('nonce already used (replay)');
-    if (verdict === 'below_floor') throw unauthorized('timestamp too old for the replay cache; retry with a fresh request');
+    if (verdict === 'below_floor')
+      throw unauthorized('timestamp too old for the replay cache; retry with a fresh request');
     return parsed.clientId;
   }
 
@@ -418,7 +439,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         const displayName = ctx.query.get('display_name');
         if (displayName !== undefined) checkText(displayName, 'display_name');
         if (user.device?.enabled) {
-          return { status: 200, body: { status: false, reason: 'the user already has a registered device (use lost_user_mobile_device)' } };
+          return {
+            status: 200,
+            body: { status: false, reason: 'the user already has a registered device (use lost_user_mobile_device)' },
+          };
         }
         if (displayName !== undefined) user.displayName = displayName;
         const token = state.issueLink(app, user, Date.now(), linkMs);
@@ -481,7 +505,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           duration = Number(d);
         }
         if (!user.device?.enabled) {
-          return { status: 200, body: { authentication_status: { authenticated: false, reason: 'the user has no registered device' } } };
+          return {
+            status: 200,
+            body: { authentication_status: { authenticated: false, reason: 'the user has no registered device' } },
+          };
         }
         const now = Date.now();
         const session: Session = {
@@ -522,7 +549,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         const before = session.status;
         const status = settle(session, Date.now());
         if (status !== before) changed();
-        return { status: 200, body: { authentication_status: { authenticated: SESSION_STATUS_INFO[status].authenticated, session_status: status } } };
+        return {
+          status: 200,
+          body: {
+            authentication_status: { authenticated: SESSION_STATUS_INFO[status].authenticated, session_status: status },
+          },
+        };
       },
     },
     logout: {
@@ -532,7 +564,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         const session = sessionOf(ctx);
         noQuery(ctx);
         const status = settle(session, Date.now());
-        if (OVER.has(status)) return { status: 200, body: { status: false, reason: `the session is already over (${status})` } };
+        if (OVER.has(status))
+          return { status: 200, body: { status: false, reason: `the session is already over (${status})` } };
         session.status = 'closed';
         changed();
         return { status: 200, body: { status: true } };
@@ -571,7 +604,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (!session) throw notFound('unknown session');
     const current = settle(session, Date.now());
     if (!from.has(current) || !canMove(current, to)) {
-      return { status: 409, body: { status: false, reason: `cannot go from ${current} to ${to}`, session_status: current } };
+      return {
+        status: 409,
+        body: { status: false, reason: `cannot go from ${current} to ${to}`, session_status: current },
+      };
     }
     session.status = to;
     changed();
@@ -583,13 +619,28 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const want = (m: string | string[], ok: boolean) => {
       const methods = Array.isArray(m) ? m : [m];
       if (!ok) throw notFound('no such sandbox route');
-      if (!methods.includes(method)) throw new HttpError(405, { status: false, reason: 'method not allowed' }, { headers: { Allow: methods.join(', ') } });
+      if (!methods.includes(method))
+        throw new HttpError(
+          405,
+          { status: false, reason: 'method not allowed' },
+          { headers: { Allow: methods.join(', ') } },
+        );
     };
     switch (first) {
       case 'phone': {
         // The phone web page, optionally opened on a registration link.
-        want('GET', (second === undefined && third === undefined) || (second === 'register' && third !== undefined && rest.length === 0));
-        return { status: 200, body: phonePage(), contentType: 'text/html; charset=utf-8', text: true, headers: { 'Content-Security-Policy': PHONE_PAGE_CSP } };
+        want(
+          'GET',
+          (second === undefined && third === undefined) ||
+            (second === 'register' && third !== undefined && rest.length === 0),
+        );
+        return {
+          status: 200,
+          body: phonePage(),
+          contentType: 'text/html; charset=utf-8',
+          text: true,
+          headers: { 'Content-Security-Policy': PHONE_PAGE_CSP },
+        };
       }
       case 'applications': {
         want('POST', second === undefined);
@@ -602,11 +653,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         const body = jsonObject(ctx.body);
         const link = body.link;
         if (typeof link !== 'string' || link.length > 2048) throw badRequest('link must be a registration link string');
-        const token = /\/sandbox\/phone\/register\/([A-Za-z0-9_-]{43})$/.exec(link)?.[1] ?? (/^[A-Za-z0-9_-]{43}$/.test(link) ? link : null);
+        const token =
+          /\/sandbox\/phone\/register\/([A-Za-z0-9_-]{43})$/.exec(link)?.[1] ??
+          (/^[A-Za-z0-9_-]{43}$/.test(link) ? link : null);
         if (token === null) throw badRequest('not a sandbox registration link');
         const hash = hashToken(token);
         const owner = state.links.get(hash);
-        if (!owner) return { status: 410, body: { status: false, reason: 'the registration link is unknown, used or replaced' } };
+        if (!owner)
+          return { status: 410, body: { status: false, reason: 'the registration link is unknown, used or replaced' } };
         const [appId, userId] = owner;
         const user = state.applications.get(appId)?.users.get(userId);
         if (!user || user.linkHash !== hash) {
@@ -623,20 +677,38 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         user.device = { id: newId(), enabled: true, registeredAt: Date.now() };
         state.devices.set(user.device.id, [appId, userId]);
         changed();
-        return { status: 200, body: { status: true, deviceId: user.device.id, applicationId: appId, userId, displayName: user.displayName } };
+        return {
+          status: 200,
+          body: { status: true, deviceId: user.device.id, applicationId: appId, userId, displayName: user.displayName },
+        };
       }
       case 'users': {
         // /sandbox/users/<app>/<user>/requests | sessions
-        want('GET', second !== undefined && third !== undefined && rest.length === 1 && (rest[0] === 'requests' || rest[0] === 'sessions'));
+        want(
+          'GET',
+          second !== undefined &&
+            third !== undefined &&
+            rest.length === 1 &&
+            (rest[0] === 'requests' || rest[0] === 'sessions'),
+        );
         const appId = decodeSegment(second, 'application');
         const userId = decodeSegment(third, 'user');
         const user = state.applications.get(appId)?.users.get(userId);
         if (!user) throw notFound('unknown application or user');
         const deviceId = user.device?.enabled ? user.device.id : null;
         if (rest[0] === 'requests') {
-          return { status: 200, body: { status: true, requests: deviceId ? sessionsOf(appId, userId, deviceId, WAITING) : [] } };
+          return {
+            status: 200,
+            body: { status: true, requests: deviceId ? sessionsOf(appId, userId, deviceId, WAITING) : [] },
+          };
         }
-        return { status: 200, body: { status: true, sessions: sessionsOf(appId, userId, null, new Set([...WAITING, ...AUTHENTICATED, ...OVER])) } };
+        return {
+          status: 200,
+          body: {
+            status: true,
+            sessions: sessionsOf(appId, userId, null, new Set([...WAITING, ...AUTHENTICATED, ...OVER])),
+          },
+        };
       }
       case 'devices': {
         // /sandbox/devices/<deviceId>: what the phone page shows.
@@ -678,7 +750,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           want('GET', true);
           const session = state.sessions.get(decodeSegment(second, 'session'));
           if (!session) throw notFound('unknown session');
-          return { status: 200, body: { status: true, session: requestView({ ...session, status: settle(session, Date.now()) }) } };
+          return {
+            status: 200,
+            body: { status: true, session: requestView({ ...session, status: settle(session, Date.now()) }) },
+          };
         }
         want('POST', second !== undefined && third !== undefined && rest.length === 0 && Object.hasOwn(actions, third));
         const token = decodeSegment(second, 'session');
@@ -700,7 +775,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         for (const app of state.applications.values()) users += app.users.size;
         return {
           status: 200,
-          body: { status: true, nonces: nonces.size(), sessions: state.sessions.size, applications: state.applications.size, users, rss: m.rss, heapUsed: m.heapUsed },
+          body: {
+            status: true,
+            nonces: nonces.size(),
+            sessions: state.sessions.size,
+            applications: state.applications.size,
+            users,
+            rss: m.rss,
+            heapUsed: m.heapUsed,
+          },
         };
       }
       case 'faults': {
@@ -726,8 +809,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   // ---- HTTP plumbing ---------------------------------------------------------
 
-  function send(res: ServerResponse, reply: Reply, route: RouteName | null, corrupt: 'truncate' | 'non_json' | null): void {
-    const headers: Record<string, string> = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...reply.headers };
+  function send(
+    res: ServerResponse,
+    reply: Reply,
+    route: RouteName | null,
+    corrupt: 'truncate' | 'non_json' | null,
+  ): void {
+    const headers: Record<string, string> = {
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      ...reply.headers,
+    };
     let body: string;
     if (reply.text) {
       body = typeof reply.body === 'string' ? reply.body : '';
@@ -785,11 +877,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         // DNS-rebinding and cross-site guards: the Host must be ours, a
         // foreign Origin is refused, and state-changing calls need JSON.
         const host = header(req, 'host') ?? '';
-        if (!/^(127\.0\.0\.1|localhost|\[::1\]):[0-9]+$/.test(host)) throw new HttpError(403, 'Forbidden: bad Host', { text: true });
+        if (!/^(127\.0\.0\.1|localhost|\[::1\]):[0-9]+$/.test(host))
+          throw new HttpError(403, 'Forbidden: bad Host', { text: true });
         const origin = header(req, 'origin');
-        if (origin !== undefined && origin !== `http://${host}`) throw new HttpError(403, 'Forbidden: cross-origin', { text: true });
-        if (method !== 'GET' && method !== 'HEAD' && method !== 'DELETE' && !(header(req, 'content-type') ?? '').startsWith('application/json')) {
-          if (parts[1] !== 'applications') throw new HttpError(415, { status: false, reason: 'Content-Type must be application/json' });
+        if (origin !== undefined && origin !== `http://${host}`)
+          throw new HttpError(403, 'Forbidden: cross-origin', { text: true });
+        if (
+          method !== 'GET' &&
+          method !== 'HEAD' &&
+          method !== 'DELETE' &&
+          !(header(req, 'content-type') ?? '').startsWith('application/json')
+        ) {
+          if (parts[1] !== 'applications')
+            throw new HttpError(415, { status: false, reason: 'Content-Type must be application/json' });
         }
         ctx.segments = parts.slice(1);
         ctx.query = parseQuery(rawQuery);
@@ -806,7 +906,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       route = name!;
       label = route;
       ctx.route = route;
-      if (method !== def.method) throw new HttpError(405, { status: false, reason: 'method not allowed' }, { headers: { Allow: def.method } });
+      if (method !== def.method)
+        throw new HttpError(405, { status: false, reason: 'method not allowed' }, { headers: { Allow: def.method } });
       // Faults that act before anything is processed.
       let corrupt: 'truncate' | 'non_json' | null = null;
       for (const rule of faults.for(route)) {
@@ -819,13 +920,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           return;
         }
         if (rule.kind === 'error' && faults.fires(rule)) {
-          const headers: Record<string, string> = rule.status === 429 ? { 'Retry-After': String(rule.retryAfter ?? 1) } : {};
+          const headers: Record<string, string> =
+            rule.status === 429 ? { 'Retry-After': String(rule.retryAfter ?? 1) } : {};
           req.resume();
-          send(res, { status: rule.status ?? 500, body: { status: false, reason: `sandbox fault: ${rule.status}` }, headers }, route, null);
+          send(
+            res,
+            { status: rule.status ?? 500, body: { status: false, reason: `sandbox fault: ${rule.status}` }, headers },
+            route,
+            null,
+          );
           log(`${method} ${label} ${rule.status} (fault)`);
           return;
         }
-        if ((rule.kind === 'truncate' || rule.kind === 'non_json') && corrupt === null && faults.fires(rule)) corrupt = rule.kind;
+        if ((rule.kind === 'truncate' || rule.kind === 'non_json') && corrupt === null && faults.fires(rule))
+          corrupt = rule.kind;
       }
       ctx.segments = parts.slice(2);
       ctx.query = parseQuery(rawQuery);

@@ -12,9 +12,25 @@ describe('fault rules', () => {
       status: 503,
       rate: 0.5,
     });
-    expect(parseFaultFlag('*:latency:ms=200,jitterMs=50')).toEqual({ route: '*', kind: 'latency', ms: 200, jitterMs: 50 });
+    expect(parseFaultFlag('*:latency:ms=200,jitterMs=50')).toEqual({
+      route: '*',
+      kind: 'latency',
+      ms: 200,
+      jitterMs: 50,
+    });
     expect(parseFaultFlag('*:clock:seconds=-600')).toEqual({ route: '*', kind: 'clock', seconds: -600 });
-    for (const bad of ['nope:error:status=500', '*:explode', '*:error:status=418', '*:error', '*:latency', '*:clock', '*:reset:rate=2', '*:reset:rate=x', 'a:b:c:d', '*:latency:bogus=1']) {
+    for (const bad of [
+      'nope:error:status=500',
+      '*:explode',
+      '*:error:status=418',
+      '*:error',
+      '*:latency',
+      '*:clock',
+      '*:reset:rate=2',
+      '*:reset:rate=x',
+      'a:b:c:d',
+      '*:latency:bogus=1',
+    ]) {
       expect(() => parseFaultFlag(bad), bad).toThrow();
     }
   });
@@ -80,7 +96,9 @@ describe('faults over HTTP', () => {
       expect(limited.status).toBe(429);
       expect(limited.headers.get('retry-after')).toBe('9');
       await expect(signed('POST', h2.mgmt('delete_users'), h2.app, { body: '{"users":["bob"]}' })).rejects.toThrow();
-      await expect(signed('GET', h2.mgmt('has_registered_mobile_device', 'bob'), h2.app).then((a) => a.json)).rejects.toThrow();
+      await expect(
+        signed('GET', h2.mgmt('has_registered_mobile_device', 'bob'), h2.app).then((a) => a.json),
+      ).rejects.toThrow();
       const page = await signed('GET', h2.mgmt('device_registration_link', 'bob'), h2.app);
       expect(page.status).toBe(200);
       expect(page.json).toBeNull();
@@ -89,7 +107,10 @@ describe('faults over HTTP', () => {
       expect((Date.parse(auth.headers.get('date') ?? '') - Date.now()) / 1000).toBeLessThan(-3500);
       // Cleared at run time through the sandbox API: the routes answer normally again, and the reset call deleted nothing.
       await h2.phone.clearFaults();
-      expect((await signed('GET', h2.mgmt('has_registered_mobile_device', 'bob'), h2.app)).json).toMatchObject({ status: true, device_registered: false });
+      expect((await signed('GET', h2.mgmt('has_registered_mobile_device', 'bob'), h2.app)).json).toMatchObject({
+        status: true,
+        device_registered: false,
+      });
       expect((await signed('POST', h2.mgmt('delete_users'), h2.app, { body: '{"users":["bob"]}' })).status).toBe(200);
     } finally {
       await h2.close();

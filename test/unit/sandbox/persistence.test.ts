@@ -35,12 +35,21 @@ describe('sandbox persistence (--data FILE)', () => {
       expect(h2.app).toEqual(h.app);
       expect(await h2.hasDevice('alice')).toBe(true);
       expect(await h2.hasDevice('bob')).toBe(false);
-      const moved = { ...s, statusUrl: `${h2.sandbox.baseUrl}/authentication/status/${s.token}`, logoutUrl: `${h2.sandbox.baseUrl}/authentication/logout/${s.token}` };
+      const moved = {
+        ...s,
+        statusUrl: `${h2.sandbox.baseUrl}/authentication/status/${s.token}`,
+        logoutUrl: `${h2.sandbox.baseUrl}/authentication/logout/${s.token}`,
+      };
       expect(await h2.status(moved)).toBe('active');
       // The unopened link still works after the restart (its hash was kept).
       await h2.phone.register(`${h2.sandbox.baseUrl}/sandbox/phone/register/${token}`);
       expect(await h2.hasDevice('bob')).toBe(true);
-      const a = await signed('POST', `${h2.sandbox.baseUrl}/management/add_users/${extra.id}`, { clientId: extra.id, secret: extra.secret }, { body: '{"users":["z"]}' });
+      const a = await signed(
+        'POST',
+        `${h2.sandbox.baseUrl}/management/add_users/${extra.id}`,
+        { clientId: extra.id, secret: extra.secret },
+        { body: '{"users":["z"]}' },
+      );
       expect(a.status).toBe(201);
     } finally {
       await h2.close();
@@ -54,12 +63,22 @@ describe('sandbox persistence (--data FILE)', () => {
     const secret = 'FEEDFACE0123456789ABCDEF0123456789ABCDEF01234567';
     const settled: string[] = []; // acknowledged, and given time to reach the disk
     for (let round = 0; round < 4; round++) {
-      const child = spawn(process.execPath, [MAIN, '--port', '0', '--app-id', appId, '--app-secret', secret, '--data', dataFile], { stdio: ['ignore', 'pipe', 'ignore'] });
+      const child = spawn(
+        process.execPath,
+        [MAIN, '--port', '0', '--app-id', appId, '--app-secret', secret, '--data', dataFile],
+        { stdio: ['ignore', 'pipe', 'ignore'] },
+      );
       const exited = once(child, 'exit');
       const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
-      const ready = JSON.parse(line) as { baseUrl: string; phoneUrl: string; applicationId: string; applicationSecret: string };
+      const ready = JSON.parse(line) as {
+        baseUrl: string;
+        phoneUrl: string;
+        applicationId: string;
+        applicationSecret: string;
+      };
       const h = new Harness({ ...ready, close: () => Promise.resolve() });
-      const present = async (user: string) => (await signed('GET', h.mgmt('has_registered_mobile_device', user), h.app)).status === 200;
+      const present = async (user: string) =>
+        (await signed('GET', h.mgmt('has_registered_mobile_device', user), h.app)).status === 200;
       // Everything settled in earlier rounds survived the kills.
       for (const user of settled) expect(await present(user), user).toBe(true);
       // Settled: acknowledged, then left alone for many debounce periods.
@@ -95,7 +114,7 @@ describe('sandbox persistence (--data FILE)', () => {
     }
   }, 60_000);
 
-  it('with a secret key, application and session secrets are stored only sealed; another key keeps only the caller\'s own application', async () => {
+  it("with a secret key, application and session secrets are stored only sealed; another key keeps only the caller's own application", async () => {
     const dataFile = join(dir, 'sealed.json');
     const key = Buffer.alloc(32, 7);
     const own = { id: 'ABCDEF0123456789ABCDEF0123456789', secret: 'ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789' };
@@ -119,9 +138,18 @@ describe('sandbox persistence (--data FILE)', () => {
     try {
       expect(same.app).toEqual({ clientId: own.id, secret: own.secret });
       expect(await same.hasDevice('alice')).toBe(true);
-      const moved = { ...s, statusUrl: `${same.sandbox.baseUrl}/authentication/status/${s.token}`, logoutUrl: `${same.sandbox.baseUrl}/authentication/logout/${s.token}` };
+      const moved = {
+        ...s,
+        statusUrl: `${same.sandbox.baseUrl}/authentication/status/${s.token}`,
+        logoutUrl: `${same.sandbox.baseUrl}/authentication/logout/${s.token}`,
+      };
       expect(await same.status(moved)).toBe('active');
-      const a = await signed('POST', `${same.sandbox.baseUrl}/management/add_users/${extra.id}`, { clientId: extra.id, secret: extra.secret }, { body: '{"users":["z"]}' });
+      const a = await signed(
+        'POST',
+        `${same.sandbox.baseUrl}/management/add_users/${extra.id}`,
+        { clientId: extra.id, secret: extra.secret },
+        { body: '{"users":["z"]}' },
+      );
       expect(a.status).toBe(201);
     } finally {
       await same.close();
@@ -129,10 +157,20 @@ describe('sandbox persistence (--data FILE)', () => {
 
     // Another key (the keychain's data key was reset): the caller's own application and its users survive; what cannot be opened is left out.
     const lines: string[] = [];
-    const other = await Harness.start({ dataFile, application: own, secretKey: Buffer.alloc(32, 9), log: (l) => lines.push(l) });
+    const other = await Harness.start({
+      dataFile,
+      application: own,
+      secretKey: Buffer.alloc(32, 9),
+      log: (l) => lines.push(l),
+    });
     try {
       expect(await other.hasDevice('alice')).toBe(true);
-      const a = await signed('POST', `${other.sandbox.baseUrl}/management/add_users/${extra.id}`, { clientId: extra.id, secret: extra.secret }, { body: '{"users":["z"]}' });
+      const a = await signed(
+        'POST',
+        `${other.sandbox.baseUrl}/management/add_users/${extra.id}`,
+        { clientId: extra.id, secret: extra.secret },
+        { body: '{"users":["z"]}' },
+      );
       expect(a.status).toBe(404);
       expect(lines.join('\n')).toMatch(/2 stored application\(s\)\/session\(s\) left out/);
       for (const secret of [own.secret, s.secret, extra.secret]) expect(lines.join('\n')).not.toContain(secret);
@@ -166,8 +204,12 @@ describe('sandbox persistence (--data FILE)', () => {
   });
 
   it('bad options are refused with a typed error', async () => {
-    await expect(startSandbox({ application: { id: 'short', secret: 'x' } })).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(startSandbox({ application: { id: 'short', secret: 'x' } })).rejects.toMatchObject({
+      code: 'invalid_input',
+    });
     await expect(startSandbox({ pendingTimeoutSeconds: 0 })).rejects.toMatchObject({ code: 'invalid_input' });
-    await expect(startSandbox({ faults: [{ route: '*', kind: 'error' }] })).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(startSandbox({ faults: [{ route: '*', kind: 'error' }] })).rejects.toMatchObject({
+      code: 'invalid_input',
+    });
   });
 });
