@@ -8,12 +8,27 @@ import type { Faults, RouteName } from './faults.ts';
 import type { NonceCache } from './nonces.ts';
 import type { State } from './state.ts';
 
-/** Where the sandbox reads the time (ms since the epoch). */
+/**
+ * Where the sandbox reads the time: every time-driven rule (the timestamp
+ * window, nonce expiry, link expiry, pending timeouts, session durations,
+ * the `Date` header of a `clock` fault) uses `now()`. State changes with time
+ * only lazily, when it is read, so a clock that jumps ahead is all a test
+ * needs. `sleep`, when present, is how a `latency` fault waits (a test clock
+ * can advance itself instead of waiting); without it the fault waits on a
+ * real timer.
+ */
 export interface Clock {
+  /** Milliseconds since the epoch. */
   now(): number;
+  sleep?(ms: number): Promise<void>;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** How a latency fault waits on `clock`. */
+export function sleeper(clock: Clock): (ms: number) => Promise<void> {
+  return clock.sleep?.bind(clock) ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+}
 
 export interface SandboxContext {
   readonly state: State;

@@ -13,7 +13,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { normalizeCredential } from '../shared/credentials.ts';
 import { quotePlus } from '../shared/encoding.ts';
 import { AppError } from '../shared/errors.ts';
-import { systemClock, type SandboxContext } from './context.ts';
+import { sleeper, systemClock, type Clock, type SandboxContext } from './context.ts';
 import { Faults, type FaultRule, type RouteName } from './faults.ts';
 import {
   header,
@@ -37,6 +37,7 @@ import { managementRoutes } from './routes/management.ts';
 import { sandboxRoutes } from './routes/sandbox.ts';
 import { newId, newSecret, State } from './state.ts';
 
+export type { Clock } from './context.ts';
 export type { FaultRule } from './faults.ts';
 export { MAX_BODY_BYTES, MAX_USERS_PER_CALL, MAX_USER_ID_LENGTH } from './http.ts';
 export { DEFAULT_SESSION_SECONDS, MAX_SESSION_SECONDS } from './routes/authentication.ts';
@@ -68,6 +69,13 @@ export interface SandboxOptions {
   nonceCacheSize?: number;
   /** Never logs secrets or links. */
   log?: (line: string) => void;
+  /**
+   * Where the sandbox reads the time (default `Date.now`): timestamp window,
+   * nonce expiry, link expiry, pending timeouts, session durations. Tests pass
+   * a clock they advance instead of sleeping; its optional `sleep` is how a
+   * `latency` fault waits. The data file's write delay stays on a real timer.
+   */
+  clock?: Clock;
 }
 
 export interface Sandbox {
@@ -129,7 +137,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     : undefined;
   const faults = new Faults(options.faults ?? [], options.faultSeed ?? 1);
   const nonces = new NonceCache({ perClient: options.nonceCacheSize ?? 100_000 });
-  const clock = systemClock;
+  const clock = options.clock ?? systemClock;
 
   if (options.secretKey !== undefined && options.secretKey.length !== 32)
     throw new AppError('invalid_input', 'the secret key must be 32 bytes');
@@ -193,7 +201,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     send(res, { status: 500, body: { status: false, reason: 'internal sandbox error' } }, dated(route), null);
   }
 
-  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+  const sleep = sleeper(clock);
 
   /** Reads the body, runs the handler, and answers once its change (if any) is on disk. */
   async function run(ctx: RequestCtx, rawQuery: string, handler: (ctx: RequestCtx) => Reply): Promise<Reply> {
@@ -278,8 +286,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = Date.now();
-    const elapsedMs = () => Date.now() - started;
+    // How long the request took, for the log: real time, not the sandbox's clock.
+    const started = performance.now();
+    const elapsedMs = () => Math.round(performance.now() - started);
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
     const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
