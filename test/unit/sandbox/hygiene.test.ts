@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { Harness, signed, sleep } from './helpers.ts';
+import { Harness, ManualClock, signed } from './helpers.ts';
 
 describe('sandbox: links expire, logs hold no secret', () => {
   it('an expired registration link is refused and binds nothing', async () => {
-    const h = await Harness.start({ registrationLinkSeconds: 0.2 });
+    const clock = new ManualClock();
+    const h = await Harness.start({ clock }); // registration links live 600 s by default
     try {
       await h.addUsers(['late']);
       const link = await h.link('late');
-      await sleep(300);
+      // Just past expiry; also past the 300 s signature window, so the harness signs with this clock's time.
+      clock.advance(600_001);
       await expect(h.phone.register(link)).rejects.toMatchObject({
         code: 'not_found',
         message: expect.stringContaining('expired') as string,

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../../src/sandbox/server.ts';
-import { Harness, signed } from './helpers.ts';
+import { Harness, ManualClock, signed } from './helpers.ts';
 
 describe('sandbox persistence (--data FILE)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sandbox-persist-'));
@@ -61,7 +61,7 @@ describe('sandbox persistence (--data FILE)', () => {
     const dataFile = join(dir, 'killed.json');
     const appId = 'FEEDFACE0123456789ABCDEF01234567';
     const secret = 'FEEDFACE0123456789ABCDEF0123456789ABCDEF01234567';
-    const settled: string[] = []; // acknowledged, and given time to reach the disk
+    const settled: string[] = []; // acknowledged, so on disk: a change is answered only after the write that holds it
     for (let round = 0; round < 4; round++) {
       const child = spawn(
         process.execPath,
@@ -81,15 +81,13 @@ describe('sandbox persistence (--data FILE)', () => {
         (await signed('GET', h.mgmt('has_registered_mobile_device', user), h.app)).status === 200;
       // Everything settled in earlier rounds survived the kills.
       for (const user of settled) expect(await present(user), user).toBe(true);
-      // Settled: acknowledged, then left alone for many debounce periods.
+      // Settled: acknowledged (no waiting needed for the disk: the answer comes after the write).
       const a = Array.from({ length: 5 }, (_, i) => `settled-${round}-${i}`);
       expect((await h.addUsers(a)).status).toBe(201);
-      await new Promise((r) => setTimeout(r, 300));
       settled.push(...a);
-      // Then a stream of acknowledged batches, and a SIGKILL in the middle of it (writes are debounced by 50 ms and run back to back).
+      // Then a stream of acknowledged batches, a few more each round, and a SIGKILL at its end (writes are grouped over 50 ms and run back to back).
       const stream: string[][] = [];
-      const until = Date.now() + 150 + round * 40;
-      while (Date.now() < until) {
+      while (stream.length < 3 + round) {
         const batch = Array.from({ length: 20 }, (_, i) => `r${round}-b${stream.length}-${i}`);
         expect((await h.addUsers(batch)).status).toBe(201);
         stream.push(batch);
@@ -192,6 +190,29 @@ describe('sandbox persistence (--data FILE)', () => {
     await third.close();
     expect(third.applicationId).toBe(app.id);
     expect(third.applicationSecret).toBe(app.secret);
+  });
+
+  it('time-driven moves of restored sessions follow the clock: an unanswered request times out, an approved one ends with its duration', async () => {
+    const dataFile = join(dir, 'clock.json');
+    const clock = new ManualClock();
+    const h = await Harness.start({ dataFile, clock });
+    await h.enrol('alice');
+    const waiting = (await h.authenticate('alice')).session!;
+    const approved = (await h.authenticate('alice', '?duration_seconds=120')).session!;
+    await h.phone.approve(approved.token);
+    await h.close();
+
+    clock.advance(60_000); // the default pendingTimeoutSeconds
+    const h2 = await Harness.start({ dataFile, clock });
+    try {
+      const at = (s: typeof waiting) => ({ ...s, statusUrl: `${h2.sandbox.baseUrl}/authentication/status/${s.token}` });
+      expect(await h2.status(at(waiting))).toBe('timeout');
+      expect(await h2.status(at(approved))).toBe('active');
+      clock.advance(60_000);
+      expect(await h2.status(at(approved))).toBe('closed');
+    } finally {
+      await h2.close();
+    }
   });
 
   it('a damaged data file is refused with a typed error and left as it was', async () => {
