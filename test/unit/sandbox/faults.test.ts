@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Faults, parseFaultFlag } from '../../../src/sandbox/faults.ts';
 import { signedHeaders } from '../../../src/main/iampass/signer.ts';
-import { Harness, signed } from './helpers.ts';
+import { Harness, ManualClock } from './helpers.ts';
 
 describe('fault rules', () => {
   it('parses the flag form and refuses bad ones', () => {
@@ -12,9 +12,25 @@ describe('fault rules', () => {
       status: 503,
       rate: 0.5,
     });
-    expect(parseFaultFlag('*:latency:ms=200,jitterMs=50')).toEqual({ route: '*', kind: 'latency', ms: 200, jitterMs: 50 });
+    expect(parseFaultFlag('*:latency:ms=200,jitterMs=50')).toEqual({
+      route: '*',
+      kind: 'latency',
+      ms: 200,
+      jitterMs: 50,
+    });
     expect(parseFaultFlag('*:clock:seconds=-600')).toEqual({ route: '*', kind: 'clock', seconds: -600 });
-    for (const bad of ['nope:error:status=500', '*:explode', '*:error:status=418', '*:error', '*:latency', '*:clock', '*:reset:rate=2', '*:reset:rate=x', 'a:b:c:d', '*:latency:bogus=1']) {
+    for (const bad of [
+      'nope:error:status=500',
+      '*:explode',
+      '*:error:status=418',
+      '*:error',
+      '*:latency',
+      '*:clock',
+      '*:reset:rate=2',
+      '*:reset:rate=x',
+      'a:b:c:d',
+      '*:latency:bogus=1',
+    ]) {
       expect(() => parseFaultFlag(bad), bad).toThrow();
     }
   });
@@ -34,10 +50,12 @@ describe('fault rules', () => {
 });
 
 describe('faults over HTTP', () => {
+  // A latency fault waits on this clock: it records the delay and moves the clock, without sleeping.
+  const clock = new ManualClock();
   let h: Harness;
   let url: string;
   beforeAll(async () => {
-    h = await Harness.start({ faults: [{ route: 'add_users', kind: 'error', status: 502 }] });
+    h = await Harness.start({ clock, faults: [{ route: 'add_users', kind: 'error', status: 502 }] });
     await h.phone.clearFaults();
     await h.enrol('alice');
     url = h.mgmt('has_registered_mobile_device', 'alice');
@@ -69,28 +87,34 @@ describe('faults over HTTP', () => {
       'device_registration_link:non_json',
       'authenticate_user:clock:seconds=-3600',
     ];
-    const h2 = await Harness.start({ faults: flags.map(parseFaultFlag) });
+    const clock2 = new ManualClock();
+    const h2 = await Harness.start({ clock: clock2, faults: flags.map(parseFaultFlag) });
     try {
       expect(await h2.phone.faults()).toHaveLength(flags.length);
       expect((await h2.addUsers(['bob'])).status).toBe(201); // an unfaulted route
-      const t0 = Date.now();
-      expect((await signed('GET', h2.mgmt('lost_user_mobile_device', 'nobody'), h2.app)).status).toBe(404);
-      expect(Date.now() - t0).toBeGreaterThanOrEqual(145);
-      const limited = await signed('GET', `${h2.sandbox.baseUrl}/authentication/status/x`, h2.app);
+      const t0 = clock2.now();
+      expect((await h2.sign('GET', h2.mgmt('lost_user_mobile_device', 'nobody'))).status).toBe(404);
+      expect(clock2.now() - t0).toBeGreaterThanOrEqual(145);
+      const limited = await h2.sign('GET', `${h2.sandbox.baseUrl}/authentication/status/x`);
       expect(limited.status).toBe(429);
       expect(limited.headers.get('retry-after')).toBe('9');
-      await expect(signed('POST', h2.mgmt('delete_users'), h2.app, { body: '{"users":["bob"]}' })).rejects.toThrow();
-      await expect(signed('GET', h2.mgmt('has_registered_mobile_device', 'bob'), h2.app).then((a) => a.json)).rejects.toThrow();
-      const page = await signed('GET', h2.mgmt('device_registration_link', 'bob'), h2.app);
+      await expect(h2.sign('POST', h2.mgmt('delete_users'), { body: '{"users":["bob"]}' })).rejects.toThrow();
+      await expect(
+        h2.sign('GET', h2.mgmt('has_registered_mobile_device', 'bob')).then((a) => a.json),
+      ).rejects.toThrow();
+      const page = await h2.sign('GET', h2.mgmt('device_registration_link', 'bob'));
       expect(page.status).toBe(200);
       expect(page.json).toBeNull();
-      const auth = await signed('POST', h2.authUrl('bob'), h2.app, { body: '{}' });
+      const auth = await h2.sign('POST', h2.authUrl('bob'), { body: '{}' });
       expect(auth.status).toBe(401);
-      expect((Date.parse(auth.headers.get('date') ?? '') - Date.now()) / 1000).toBeLessThan(-3500);
+      expect((Date.parse(auth.headers.get('date') ?? '') - clock2.now()) / 1000).toBeLessThan(-3500);
       // Cleared at run time through the sandbox API: the routes answer normally again, and the reset call deleted nothing.
       await h2.phone.clearFaults();
-      expect((await signed('GET', h2.mgmt('has_registered_mobile_device', 'bob'), h2.app)).json).toMatchObject({ status: true, device_registered: false });
-      expect((await signed('POST', h2.mgmt('delete_users'), h2.app, { body: '{"users":["bob"]}' })).status).toBe(200);
+      expect((await h2.sign('GET', h2.mgmt('has_registered_mobile_device', 'bob'))).json).toMatchObject({
+        status: true,
+        device_registered: false,
+      });
+      expect((await h2.sign('POST', h2.mgmt('delete_users'), { body: '{"users":["bob"]}' })).status).toBe(200);
     } finally {
       await h2.close();
     }
@@ -100,7 +124,7 @@ describe('faults over HTTP', () => {
     await h.phone.setFaults([{ route: 'add_users', kind: 'error', status }]);
     const a = await h.addUsers([`faulty-${status}`]);
     expect(a.status).toBe(status);
-    expect((await signed('GET', url, h.app)).status).toBe(200); // other routes untouched
+    expect((await h.sign('GET', url)).status).toBe(200); // other routes untouched
     await h.phone.clearFaults();
     // The refused call created nothing: the user is new now.
     expect((await h.addUsers([`faulty-${status}`])).json).toMatchObject({ users: { created: [`faulty-${status}`] } });
@@ -108,48 +132,71 @@ describe('faults over HTTP', () => {
 
   it('429 carries Retry-After', async () => {
     await h.phone.setFaults([{ route: '*', kind: 'error', status: 429, retryAfter: 7 }]);
-    const a = await signed('GET', url, h.app);
+    const a = await h.sign('GET', url);
     expect(a.status).toBe(429);
     expect(a.headers.get('retry-after')).toBe('7');
   });
 
   it('rate 0 never fires', async () => {
     await h.phone.setFaults([{ route: '*', kind: 'error', status: 500, rate: 0 }]);
-    expect((await signed('GET', url, h.app)).status).toBe(200);
+    expect((await h.sign('GET', url)).status).toBe(200);
   });
 
   it('latency: fixed delay', async () => {
     await h.phone.setFaults([{ route: 'has_registered_mobile_device', kind: 'latency', ms: 150 }]);
-    const t0 = Date.now();
-    expect((await signed('GET', url, h.app)).status).toBe(200);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(145);
+    clock.slept.splice(0);
+    const t0 = clock.now();
+    expect((await h.sign('GET', url)).status).toBe(200);
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(145);
+    expect(clock.slept).toEqual([150]);
+  });
+
+  it('latency on the default clock: the answer really waits (the one test that measures real time; a lower bound only)', async () => {
+    const real = await Harness.start({ faults: [{ route: 'has_registered_mobile_device', kind: 'latency', ms: 150 }] });
+    try {
+      await real.addUsers(['alice']);
+      const t0 = Date.now();
+      expect((await real.sign('GET', real.mgmt('has_registered_mobile_device', 'alice'))).status).toBe(200);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(145);
+    } finally {
+      await real.close();
+    }
   });
 
   it('latency: jitter adds between 0 and jitterMs', async () => {
     await h.phone.setFaults([{ route: '*', kind: 'latency', ms: 50, jitterMs: 100 }]);
-    const t0 = Date.now();
-    await signed('GET', url, h.app);
-    const took = Date.now() - t0;
+    clock.slept.splice(0);
+    const t0 = clock.now();
+    await h.sign('GET', url);
+    const took = clock.now() - t0;
     expect(took).toBeGreaterThanOrEqual(45);
     expect(took).toBeLessThan(1000);
+    // Exactly: one wait of ms + uniform(0..jitterMs).
+    expect(clock.slept).toHaveLength(1);
+    expect(clock.slept[0]).toBeGreaterThanOrEqual(50);
+    expect(clock.slept[0]).toBeLessThan(150);
   });
 
   it('connection reset', async () => {
     await h.phone.setFaults([{ route: '*', kind: 'reset' }]);
-    await expect(signed('GET', url, h.app)).rejects.toThrow();
+    await expect(h.sign('GET', url)).rejects.toThrow();
   });
 
   it('truncated body: Content-Length promises more than arrives, then the connection ends', async () => {
     await h.phone.setFaults([{ route: 'has_registered_mobile_device', kind: 'truncate' }]);
     const outcome = await new Promise<{ declared: number; got: number; error: boolean }>((resolve) => {
-      const req = request(url, { headers: signedHeaders('IAMPASS', h.app, url) }, (res) => {
-        let got = 0;
-        const declared = Number(res.headers['content-length']);
-        res.on('data', (c: Buffer) => (got += c.length));
-        res.on('error', () => resolve({ declared, got, error: true }));
-        res.on('aborted', () => resolve({ declared, got, error: true }));
-        res.on('end', () => resolve({ declared, got, error: false }));
-      });
+      const req = request(
+        url,
+        { headers: signedHeaders('IAMPASS', h.app, url, { timestamp: clock.timestamp() }) },
+        (res) => {
+          let got = 0;
+          const declared = Number(res.headers['content-length']);
+          res.on('data', (c: Buffer) => (got += c.length));
+          res.on('error', () => resolve({ declared, got, error: true }));
+          res.on('aborted', () => resolve({ declared, got, error: true }));
+          res.on('end', () => resolve({ declared, got, error: false }));
+        },
+      );
       req.on('error', () => resolve({ declared: -1, got: -1, error: true }));
       req.end();
     });
@@ -157,12 +204,12 @@ describe('faults over HTTP', () => {
     expect(outcome.got).toBeGreaterThan(0);
     expect(outcome.got).toBeLessThan(outcome.declared);
     // fetch sees it as a failure, never as a success.
-    await expect(signed('GET', url, h.app).then((a) => a.json)).rejects.toThrow();
+    await expect(h.sign('GET', url).then((a) => a.json)).rejects.toThrow();
   });
 
   it('non-JSON body with a 200', async () => {
     await h.phone.setFaults([{ route: '*', kind: 'non_json' }]);
-    const a = await signed('GET', url, h.app);
+    const a = await h.sign('GET', url);
     expect(a.status).toBe(200);
     expect(a.json).toBeNull();
     expect(a.headers.get('content-type')).toMatch(/text\/html/);
@@ -170,15 +217,15 @@ describe('faults over HTTP', () => {
 
   it('clock offset: shifts the Date header and the timestamp check', async () => {
     await h.phone.setFaults([{ route: '*', kind: 'clock', seconds: 3600 }]);
-    const now = Math.floor(Date.now() / 1000);
-    const a = await signed('GET', url, h.app);
+    const now = clock.timestamp();
+    const a = await h.sign('GET', url);
     expect(a.status).toBe(401);
     expect(a.json).toMatchObject({ reason: expect.stringContaining('window') as string });
     const date = Date.parse(a.headers.get('date') ?? '') / 1000;
     expect(date - now).toBeGreaterThan(3500);
     expect(date - now).toBeLessThan(3700);
     // A client that corrects its clock from the Date header gets in.
-    const b = await signed('GET', url, h.app, { timestamp: now + 3600 });
+    const b = await h.sign('GET', url, { timestamp: now + 3600 });
     expect(b.status).toBe(200);
   });
 

@@ -45,19 +45,63 @@ export async function signed(method: string, url: string, creds: Creds, options:
   return { status: response.status, headers: response.headers, text, json };
 }
 
+/**
+ * A clock for `SandboxOptions.clock` that moves only when told: tests advance
+ * it past a timeout instead of sleeping. It starts at the real time, so
+ * requests signed with the real time still fall inside the window until it
+ * is moved far. A latency fault waiting on it records the delay in `slept`
+ * and advances the clock by that much at once.
+ */
+export class ManualClock {
+  #now: number;
+  readonly slept: number[] = [];
+
+  constructor(start = Date.now()) {
+    this.#now = start;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  advance(ms: number): void {
+    if (!(ms >= 0)) throw new Error(`a clock only moves forward (advance by ${ms})`);
+    this.#now += ms;
+  }
+
+  sleep(ms: number): Promise<void> {
+    this.slept.push(ms);
+    this.advance(ms);
+    return Promise.resolve();
+  }
+
+  /** The clock's time as a request timestamp (seconds). */
+  timestamp(): number {
+    return Math.floor(this.#now / 1000);
+  }
+}
+
 export class Harness {
   readonly sandbox: Sandbox;
   readonly phone: VirtualPhone;
   readonly app: Creds;
+  /** The sandbox's clock: its requests are signed with this time. */
+  readonly clock: { now(): number };
 
-  constructor(sandbox: Sandbox) {
+  constructor(sandbox: Sandbox, clock: { now(): number } = { now: () => Date.now() }) {
     this.sandbox = sandbox;
     this.phone = new VirtualPhone(sandbox.baseUrl);
     this.app = { clientId: sandbox.applicationId, secret: sandbox.applicationSecret };
+    this.clock = clock;
   }
 
   static async start(options: SandboxOptions = {}): Promise<Harness> {
-    return new Harness(await startSandbox(options));
+    return new Harness(await startSandbox(options), options.clock);
+  }
+
+  /** `signed()` with the sandbox's clock as the timestamp (unless the options give one); the application's credentials by default. */
+  sign(method: string, url: string, options: SignOptions = {}, creds: Creds = this.app): Promise<Answer> {
+    return signed(method, url, creds, { timestamp: Math.floor(this.clock.now() / 1000), ...options });
   }
 
   mgmt(route: string, user?: string, query = ''): string {
@@ -70,11 +114,11 @@ export class Harness {
   }
 
   addUsers(users: string[]): Promise<Answer> {
-    return signed('POST', this.mgmt('add_users'), this.app, { body: JSON.stringify({ users }) });
+    return this.sign('POST', this.mgmt('add_users'), { body: JSON.stringify({ users }) });
   }
 
   async link(user: string): Promise<string> {
-    const a = await signed('GET', this.mgmt('device_registration_link', user), this.app);
+    const a = await this.sign('GET', this.mgmt('device_registration_link', user));
     const url = (a.json as { register_url?: string }).register_url;
     if (a.status !== 200 || typeof url !== 'string') throw new Error(`no link: ${a.status} ${a.text}`);
     return url;
@@ -87,12 +131,12 @@ export class Harness {
   }
 
   async hasDevice(user: string): Promise<boolean> {
-    const a = await signed('GET', this.mgmt('has_registered_mobile_device', user), this.app);
+    const a = await this.sign('GET', this.mgmt('has_registered_mobile_device', user));
     return (a.json as { device_registered: boolean }).device_registered;
   }
 
   async authenticate(user: string, query = ''): Promise<{ answer: Answer; session: Session | null }> {
-    const answer = await signed('POST', this.authUrl(user, query), this.app, { body: '{}' });
+    const answer = await this.sign('POST', this.authUrl(user, query), { body: '{}' });
     const st = (answer.json as { authentication_status?: Record<string, unknown> } | null)?.authentication_status;
     if (answer.status !== 202 || !st) return { answer, session: null };
     return {
@@ -107,13 +151,13 @@ export class Harness {
   }
 
   async status(session: Session): Promise<string> {
-    const a = await signed('GET', session.statusUrl, { clientId: session.token, secret: session.secret });
+    const a = await this.sign('GET', session.statusUrl, {}, { clientId: session.token, secret: session.secret });
     if (a.status !== 200) throw new Error(`status ${a.status} ${a.text}`);
     return (a.json as { authentication_status: { session_status: string } }).authentication_status.session_status;
   }
 
   logout(session: Session): Promise<Answer> {
-    return signed('POST', session.logoutUrl, { clientId: session.token, secret: session.secret });
+    return this.sign('POST', session.logoutUrl, {}, { clientId: session.token, secret: session.secret });
   }
 
   close(): Promise<void> {
@@ -127,5 +171,3 @@ export interface Session {
   statusUrl: string;
   logoutUrl: string;
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../../src/sandbox/server.ts';
-import { Harness, signed } from './helpers.ts';
+import { Harness, ManualClock, signed } from './helpers.ts';
 
 describe('sandbox persistence (--data FILE)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sandbox-persist-'));
@@ -35,12 +35,21 @@ describe('sandbox persistence (--data FILE)', () => {
       expect(h2.app).toEqual(h.app);
       expect(await h2.hasDevice('alice')).toBe(true);
       expect(await h2.hasDevice('bob')).toBe(false);
-      const moved = { ...s, statusUrl: `${h2.sandbox.baseUrl}/authentication/status/${s.token}`, logoutUrl: `${h2.sandbox.baseUrl}/authentication/logout/${s.token}` };
+      const moved = {
+        ...s,
+        statusUrl: `${h2.sandbox.baseUrl}/authentication/status/${s.token}`,
+        logoutUrl: `${h2.sandbox.baseUrl}/authentication/logout/${s.token}`,
+      };
       expect(await h2.status(moved)).toBe('active');
       // The unopened link still works after the restart (its hash was kept).
       await h2.phone.register(`${h2.sandbox.baseUrl}/sandbox/phone/register/${token}`);
       expect(await h2.hasDevice('bob')).toBe(true);
-      const a = await signed('POST', `${h2.sandbox.baseUrl}/management/add_users/${extra.id}`, { clientId: extra.id, secret: extra.secret }, { body: '{"users":["z"]}' });
+      const a = await signed(
+        'POST',
+        `${h2.sandbox.baseUrl}/management/add_users/${extra.id}`,
+        { clientId: extra.id, secret: extra.secret },
+        { body: '{"users":["z"]}' },
+      );
       expect(a.status).toBe(201);
     } finally {
       await h2.close();
@@ -52,25 +61,33 @@ describe('sandbox persistence (--data FILE)', () => {
     const dataFile = join(dir, 'killed.json');
     const appId = 'FEEDFACE0123456789ABCDEF01234567';
     const secret = 'FEEDFACE0123456789ABCDEF0123456789ABCDEF01234567';
-    const settled: string[] = []; // acknowledged, and given time to reach the disk
+    const settled: string[] = []; // acknowledged, so on disk: a change is answered only after the write that holds it
     for (let round = 0; round < 4; round++) {
-      const child = spawn(process.execPath, [MAIN, '--port', '0', '--app-id', appId, '--app-secret', secret, '--data', dataFile], { stdio: ['ignore', 'pipe', 'ignore'] });
+      const child = spawn(
+        process.execPath,
+        [MAIN, '--port', '0', '--app-id', appId, '--app-secret', secret, '--data', dataFile],
+        { stdio: ['ignore', 'pipe', 'ignore'] },
+      );
       const exited = once(child, 'exit');
       const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
-      const ready = JSON.parse(line) as { baseUrl: string; phoneUrl: string; applicationId: string; applicationSecret: string };
+      const ready = JSON.parse(line) as {
+        baseUrl: string;
+        phoneUrl: string;
+        applicationId: string;
+        applicationSecret: string;
+      };
       const h = new Harness({ ...ready, close: () => Promise.resolve() });
-      const present = async (user: string) => (await signed('GET', h.mgmt('has_registered_mobile_device', user), h.app)).status === 200;
+      const present = async (user: string) =>
+        (await signed('GET', h.mgmt('has_registered_mobile_device', user), h.app)).status === 200;
       // Everything settled in earlier rounds survived the kills.
       for (const user of settled) expect(await present(user), user).toBe(true);
-      // Settled: acknowledged, then left alone for many debounce periods.
+      // Settled: acknowledged (no waiting needed for the disk: the answer comes after the write).
       const a = Array.from({ length: 5 }, (_, i) => `settled-${round}-${i}`);
       expect((await h.addUsers(a)).status).toBe(201);
-      await new Promise((r) => setTimeout(r, 300));
       settled.push(...a);
-      // Then a stream of acknowledged batches, and a SIGKILL in the middle of it (writes are debounced by 50 ms and run back to back).
+      // Then a stream of acknowledged batches, a few more each round, and a SIGKILL at its end (writes are grouped over 50 ms and run back to back).
       const stream: string[][] = [];
-      const until = Date.now() + 150 + round * 40;
-      while (Date.now() < until) {
+      while (stream.length < 3 + round) {
         const batch = Array.from({ length: 20 }, (_, i) => `r${round}-b${stream.length}-${i}`);
         expect((await h.addUsers(batch)).status).toBe(201);
         stream.push(batch);
@@ -95,7 +112,7 @@ describe('sandbox persistence (--data FILE)', () => {
     }
   }, 60_000);
 
-  it('with a secret key, application and session secrets are stored only sealed; another key keeps only the caller\'s own application', async () => {
+  it("with a secret key, application and session secrets are stored only sealed; another key keeps only the caller's own application", async () => {
     const dataFile = join(dir, 'sealed.json');
     const key = Buffer.alloc(32, 7);
     const own = { id: 'ABCDEF0123456789ABCDEF0123456789', secret: 'ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789' };
@@ -119,9 +136,18 @@ describe('sandbox persistence (--data FILE)', () => {
     try {
       expect(same.app).toEqual({ clientId: own.id, secret: own.secret });
       expect(await same.hasDevice('alice')).toBe(true);
-      const moved = { ...s, statusUrl: `${same.sandbox.baseUrl}/authentication/status/${s.token}`, logoutUrl: `${same.sandbox.baseUrl}/authentication/logout/${s.token}` };
+      const moved = {
+        ...s,
+        statusUrl: `${same.sandbox.baseUrl}/authentication/status/${s.token}`,
+        logoutUrl: `${same.sandbox.baseUrl}/authentication/logout/${s.token}`,
+      };
       expect(await same.status(moved)).toBe('active');
-      const a = await signed('POST', `${same.sandbox.baseUrl}/management/add_users/${extra.id}`, { clientId: extra.id, secret: extra.secret }, { body: '{"users":["z"]}' });
+      const a = await signed(
+        'POST',
+        `${same.sandbox.baseUrl}/management/add_users/${extra.id}`,
+        { clientId: extra.id, secret: extra.secret },
+        { body: '{"users":["z"]}' },
+      );
       expect(a.status).toBe(201);
     } finally {
       await same.close();
@@ -129,10 +155,20 @@ describe('sandbox persistence (--data FILE)', () => {
 
     // Another key (the keychain's data key was reset): the caller's own application and its users survive; what cannot be opened is left out.
     const lines: string[] = [];
-    const other = await Harness.start({ dataFile, application: own, secretKey: Buffer.alloc(32, 9), log: (l) => lines.push(l) });
+    const other = await Harness.start({
+      dataFile,
+      application: own,
+      secretKey: Buffer.alloc(32, 9),
+      log: (l) => lines.push(l),
+    });
     try {
       expect(await other.hasDevice('alice')).toBe(true);
-      const a = await signed('POST', `${other.sandbox.baseUrl}/management/add_users/${extra.id}`, { clientId: extra.id, secret: extra.secret }, { body: '{"users":["z"]}' });
+      const a = await signed(
+        'POST',
+        `${other.sandbox.baseUrl}/management/add_users/${extra.id}`,
+        { clientId: extra.id, secret: extra.secret },
+        { body: '{"users":["z"]}' },
+      );
       expect(a.status).toBe(404);
       expect(lines.join('\n')).toMatch(/2 stored application\(s\)\/session\(s\) left out/);
       for (const secret of [own.secret, s.secret, extra.secret]) expect(lines.join('\n')).not.toContain(secret);
@@ -156,6 +192,29 @@ describe('sandbox persistence (--data FILE)', () => {
     expect(third.applicationSecret).toBe(app.secret);
   });
 
+  it('time-driven moves of restored sessions follow the clock: an unanswered request times out, an approved one ends with its duration', async () => {
+    const dataFile = join(dir, 'clock.json');
+    const clock = new ManualClock();
+    const h = await Harness.start({ dataFile, clock });
+    await h.enrol('alice');
+    const waiting = (await h.authenticate('alice')).session!;
+    const approved = (await h.authenticate('alice', '?duration_seconds=120')).session!;
+    await h.phone.approve(approved.token);
+    await h.close();
+
+    clock.advance(60_000); // the default pendingTimeoutSeconds
+    const h2 = await Harness.start({ dataFile, clock });
+    try {
+      const at = (s: typeof waiting) => ({ ...s, statusUrl: `${h2.sandbox.baseUrl}/authentication/status/${s.token}` });
+      expect(await h2.status(at(waiting))).toBe('timeout');
+      expect(await h2.status(at(approved))).toBe('active');
+      clock.advance(60_000);
+      expect(await h2.status(at(approved))).toBe('closed');
+    } finally {
+      await h2.close();
+    }
+  });
+
   it('a damaged data file is refused with a typed error and left as it was', async () => {
     const dataFile = join(dir, 'broken.json');
     writeFileSync(dataFile, '{"version": 1, "applications": [');
@@ -166,8 +225,12 @@ describe('sandbox persistence (--data FILE)', () => {
   });
 
   it('bad options are refused with a typed error', async () => {
-    await expect(startSandbox({ application: { id: 'short', secret: 'x' } })).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(startSandbox({ application: { id: 'short', secret: 'x' } })).rejects.toMatchObject({
+      code: 'invalid_input',
+    });
     await expect(startSandbox({ pendingTimeoutSeconds: 0 })).rejects.toMatchObject({ code: 'invalid_input' });
-    await expect(startSandbox({ faults: [{ route: '*', kind: 'error' }] })).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(startSandbox({ faults: [{ route: '*', kind: 'error' }] })).rejects.toMatchObject({
+      code: 'invalid_input',
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canMove } from '../../../src/sandbox/state.ts';
 import { SESSION_STATUSES, type SessionStatus } from '../../../src/shared/iampass.ts';
-import { Harness, signed, sleep } from './helpers.ts';
+import { Harness, ManualClock } from './helpers.ts';
 
 const LEGAL: [SessionStatus, SessionStatus][] = [
   ['pending', 'identifying'],
@@ -33,9 +33,11 @@ describe('session status machine (table)', () => {
 });
 
 describe('session transitions over HTTP', () => {
+  // Time moves only when a test advances it: the timeouts are the defaults, and no test races them.
+  const clock = new ManualClock();
   let h: Harness;
   beforeAll(async () => {
-    h = await Harness.start({ pendingTimeoutSeconds: 0.3 });
+    h = await Harness.start({ clock });
     await h.enrol('u');
   });
   afterAll(async () => {
@@ -102,7 +104,10 @@ describe('session transitions over HTTP', () => {
     const s = await start();
     const i = await start();
     await h.phone.identify(i.token);
-    await sleep(400);
+    clock.advance(59_999);
+    expect(await h.status(s)).toBe('pending');
+    expect(await h.status(i)).toBe('identifying');
+    clock.advance(1); // the default pendingTimeoutSeconds: 60
     expect(await h.status(s)).toBe('timeout');
     expect(await h.status(i)).toBe('timeout');
     await expect(h.phone.approve(s.token)).rejects.toMatchObject({ code: 'conflict' });
@@ -112,15 +117,15 @@ describe('session transitions over HTTP', () => {
     const s = await start('?duration_seconds=1');
     await h.phone.approve(s.token);
     expect(await h.status(s)).toBe('active');
-    await sleep(1100);
+    clock.advance(1000);
     expect(await h.status(s)).toBe('closed');
-    const a = await signed('GET', s.statusUrl, { clientId: s.token, secret: s.secret });
+    const a = await h.sign('GET', s.statusUrl, {}, { clientId: s.token, secret: s.secret });
     expect(a.json).toEqual({ authentication_status: { authenticated: false, session_status: 'closed' } });
   });
 
   it('unknown session: 401 on status (no secret to verify with), 404 on phone actions', async () => {
     const url = `${h.sandbox.baseUrl}/authentication/status/${'0'.repeat(32)}`;
-    const a = await signed('GET', url, { clientId: '0'.repeat(32), secret: '0'.repeat(48) });
+    const a = await h.sign('GET', url, {}, { clientId: '0'.repeat(32), secret: '0'.repeat(48) });
     expect(a.status).toBe(401); // no session -> no secret to verify against
     await expect(h.phone.approve('0'.repeat(32))).rejects.toMatchObject({ code: 'not_found' });
   });
