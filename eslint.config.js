@@ -119,9 +119,17 @@ export default tseslint.config(
       why: 'src/shared runs everywhere: types, schemas and pure functions only.',
     }),
   },
-  // src/sandbox and src/cli: plain Node.
+  // src/sandbox: a separate server, plain Node: src/node and shared, never main or the CLI.
   {
-    files: ['src/sandbox/**/*.ts', 'src/cli/**/*.ts'],
+    files: ['src/sandbox/**/*.ts'],
+    rules: forbid(plainNode, {
+      patterns: ['**/main/**', '**/cli/**'],
+      why: 'The sandbox is a server of its own: it imports src/node and src/shared, never main (the signer and the envelope live in src/node) or the CLI.',
+    }),
+  },
+  // src/cli: plain Node (its context is a composition root).
+  {
+    files: ['src/cli/**/*.ts'],
     rules: forbid(plainNode),
   },
   // src/node: plain Node, shared by main and the sandbox.

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { signedHeaders } from '../src/main/iampass/signer.ts';
+import { signedHeaders } from '../src/node/signer.ts';
 import { metric, type Bench } from './harness.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { authenticationHeader, newNonce } from '../src/main/iampass/signer.ts';
+import { authenticationHeader, newNonce } from '../src/node/signer.ts';
 import { metric, percentile, type Bench } from './harness.ts';
 
 /** Cost of signing one request: nonce draw plus SHA-256, HMAC and base64. */

@@ -5,7 +5,7 @@
  * whenever a session is read, with `now` in ms.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { open, seal } from '../main/secrets/envelope.ts';
+import { open, seal } from '../node/envelope.ts';
 import type { AuthMethod, SessionStatus } from '../shared/iampass.ts';
 
 export interface Device {

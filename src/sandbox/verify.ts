@@ -5,7 +5,7 @@
  * cache. Also resolves what a signed request is about: its application,
  * user or session.
  */
-import { parseAuthenticationHeader, verifySignature } from '../main/iampass/signer.ts';
+import { parseAuthenticationHeader, verifySignature } from '../node/signer.ts';
 import { serverNowMs, type SandboxContext } from './context.ts';
 import { authHeaderValue, decodeSegment, header, notFound, unauthorized, type RequestCtx } from './http.ts';
 import type { Application, Session, User } from './state.ts';

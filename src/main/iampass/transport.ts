@@ -9,7 +9,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { AppError } from '../../shared/errors.ts';
-import { signedHeaders, type Flavour } from './signer.ts';
+import { signedHeaders, type Flavour } from '../../node/signer.ts';
 
 export interface Target {
   protocol: 'http:' | 'https:';

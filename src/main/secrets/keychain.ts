@@ -10,7 +10,7 @@
 import type * as KeytarModule from 'keytar';
 import { normalizeCredential } from '../../shared/credentials.ts';
 import { AppError } from '../../shared/errors.ts';
-import { DATA_KEY_BYTES, newDataKey } from './envelope.ts';
+import { DATA_KEY_BYTES, newDataKey } from '../../node/envelope.ts';
 
 export const DEFAULT_SERVICE = 'iampass-admin';
 const DATA_KEY_ACCOUNT = 'data-key';

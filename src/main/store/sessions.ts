@@ -3,7 +3,7 @@
  * kept only as an AES-256-GCM envelope under the keychain's data key, bound
  * to the session id; callers pass the key, this module never sees the keychain.
  */
-import { open, seal } from '../secrets/envelope.ts';
+import { open, seal } from '../../node/envelope.ts';
 import type { Store } from './db.ts';
 
 export interface TimelineEntry {

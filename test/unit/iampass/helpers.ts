@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseAuthenticationHeader, verifySignature } from '../../../src/main/iampass/signer.ts';
+import { parseAuthenticationHeader, verifySignature } from '../../../src/node/signer.ts';
 
 export const APP_ID = 'D6089065C3146E80A9C222670BBE4F4C';
 export const SECRET = '54977656CF2D133187C8DF95247F2866028DE71159B42B4E';

@@ -87,4 +87,10 @@ describe('lint boundaries (eslint.config.js)', () => {
     expect(restricted.map((r) => r.line)).toEqual([1, 2]);
     for (const r of restricted) expect(r.message).toContain('src/node is shared');
   });
+
+  it('the sandbox importing main fails lint; src/node is where what both use lives', async () => {
+    const { restricted } = await lintAs('command-imports-store.ts.txt', 'src/sandbox/__lint_fixture__.ts');
+    expect(restricted.map((r) => r.line)).toEqual([1, 2]);
+    expect(restricted[0]!.message).toContain('server of its own');
+  });
 });

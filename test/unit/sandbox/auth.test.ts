@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { computeSignature, newNonce } from '../../../src/main/iampass/signer.ts';
+import { computeSignature, newNonce } from '../../../src/node/signer.ts';
 import { Harness, signed, type Session } from './helpers.ts';
 
 describe('sandbox: strict request authentication', () => {

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Faults, parseFaultFlag } from '../../../src/sandbox/faults.ts';
-import { signedHeaders } from '../../../src/main/iampass/signer.ts';
+import { signedHeaders } from '../../../src/node/signer.ts';
 import { Harness, ManualClock } from './helpers.ts';
 
 describe('fault rules', () => {

@@ -1,5 +1,5 @@
 /** A tiny signed-request helper for the sandbox tests, built on the real signer. */
-import { newNonce, signedHeaders } from '../../../src/main/iampass/signer.ts';
+import { newNonce, signedHeaders } from '../../../src/node/signer.ts';
 import { quotePlus } from '../../../src/shared/encoding.ts';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../../src/sandbox/server.ts';
 import { VirtualPhone } from '../../../src/sandbox/phone.ts';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import keytar from 'keytar';
 import { AppError } from '../../../src/shared/errors.ts';
-import { parseAuthenticationHeader, signedHeaders, verifySignature } from '../../../src/main/iampass/signer.ts';
+import { parseAuthenticationHeader, signedHeaders, verifySignature } from '../../../src/node/signer.ts';
 import { Keychain } from '../../../src/main/secrets/keychain.ts';
 import type { ProbeClientFactory } from '../../../src/main/services/connection-test.ts';
 

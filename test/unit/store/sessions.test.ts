@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { newDataKey } from '../../../src/main/secrets/envelope.ts';
+import { newDataKey } from '../../../src/node/envelope.ts';
 import { openStore, type Store } from '../../../src/main/store/db.ts';
 import { insertProfile } from '../../../src/main/store/profiles.ts';
 import { getSession, insertSession, listSessions, sessionSecret, updateSessionStatus } from '../../../src/main/store/sessions.ts';

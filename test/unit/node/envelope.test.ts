@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/shared/errors.ts';
-import { newDataKey, open, seal } from '../../../src/main/secrets/envelope.ts';
+import { newDataKey, open, seal } from '../../../src/node/envelope.ts';
 
 const SECRET = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718';
 

@@ -8,7 +8,7 @@
  * another row fails to open.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { AppError } from '../../shared/errors.ts';
+import { AppError } from '../shared/errors.ts';
 
 const VERSION = 1;
 const IV_BYTES = 12;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { quotePlus, unquotePlus } from '../../src/shared/encoding.ts';
+import { quotePlus, unquotePlus } from '../../../src/shared/encoding.ts';
 
 describe('quote_plus encoding', () => {
   it.each([

@@ -6,7 +6,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { computeSignature, hmacSha256, newNonce } from '../../../src/main/iampass/signer.ts';
+import { computeSignature, hmacSha256, newNonce } from '../../../src/node/signer.ts';
 
 describe('hmacSha256', () => {
   it('equals createHmac for any key (empty, short, block-sized, longer) and any message', () => {

@@ -9,8 +9,8 @@ import {
   parseAuthenticationHeader,
   signedHeaders,
   verifySignature,
-} from '../../src/main/iampass/signer.ts';
-import { quotePlus } from '../../src/shared/encoding.ts';
+} from '../../../src/node/signer.ts';
+import { quotePlus } from '../../../src/shared/encoding.ts';
 
 interface Vector {
   client_id: string;
@@ -24,7 +24,7 @@ interface Vector {
 
 // Read straight from the shared protocol folder: the vectors are computed by
 // an independent implementation and must be reproduced byte for byte.
-const vectorsPath = fileURLToPath(new URL('../../../shared/protocol/vectors.json', import.meta.url));
+const vectorsPath = fileURLToPath(new URL('../../../../shared/protocol/vectors.json', import.meta.url));
 const vectors = JSON.parse(readFileSync(vectorsPath, 'utf8')) as Vector[];
 
 describe('HMAC v1 signer', () => {
