@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { secretWarning } from '../shared/credentials.ts';
 import { AppError } from '../shared/errors.ts';
 import { ensurePrivateDir } from '../node/files.ts';
-import { isLoopbackHost } from '../main/services/validate.ts';
+import { isLoopbackHost } from '../shared/iampass.ts';
 import { Keychain, normalizeSecret, type SecretStore } from '../main/secrets/keychain.ts';
 import { openServices, type Services, type ServicesOptions } from '../main/services/index.ts';
 import { sandboxLauncher } from '../sandbox/launcher.ts';

@@ -5,12 +5,14 @@
  * no clock: what a route needs beyond this comes from its SandboxContext.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { USER_ID_MAX_UNITS } from '../shared/limits.ts';
 import { unquotePlus } from '../shared/encoding.ts';
 import type { RouteName } from './faults.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 export const MAX_USERS_PER_CALL = 10_000;
-export const MAX_USER_ID_LENGTH = 512;
+/** A user ID or display name the sandbox stores, in UTF-16 units (src/shared/limits.ts). */
+export const MAX_USER_ID_LENGTH = USER_ID_MAX_UNITS;
 
 /** Error carrying an HTTP answer; thrown inside handlers. */
 export class HttpError extends Error {

@@ -58,3 +58,14 @@ export const CLIENT_DEFAULTS = {
 
 /** Upper bound of `duration_seconds` the client accepts (one day). */
 export const MAX_SESSION_DURATION_SECONDS = 86_400;
+
+/**
+ * A loopback host name as `URL.hostname` gives it (`localhost`, `127.x.y.z`,
+ * `[::1]`; the brackets optional): the only hosts plain http:// may reach
+ * (spec section 1). The one check the client, the profile validation, the
+ * CLI and the sandbox-URL rebasing share.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}

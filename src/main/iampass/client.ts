@@ -10,6 +10,7 @@ import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { clip, hasControlChars, matchWindow, replaceLinks } from '../../shared/text.ts';
 import { chunk, mapBounded } from '../../node/bounded.ts';
+import { DISPLAY_NAME_MAX_UNITS, USER_ID_MAX_UNITS } from '../../shared/limits.ts';
 import { AppError, type ErrorInfo } from '../../shared/errors.ts';
 import { quotePlus } from '../../shared/encoding.ts';
 import {
@@ -19,6 +20,7 @@ import {
   PROFILE_FLAVOURS,
   headerPrefix,
   isAuthMethod,
+  isLoopbackHost,
   isSessionStatus,
   type AuthMethod,
   type ProfileFlavour,
@@ -104,17 +106,13 @@ interface CallSpec {
 
 type Json = Record<string, unknown>;
 
-const MAX_USER_ID_LENGTH = 1024;
-const MAX_DISPLAY_NAME_LENGTH = 256;
+const MAX_USER_ID_LENGTH = USER_ID_MAX_UNITS;
+const MAX_DISPLAY_NAME_LENGTH = DISPLAY_NAME_MAX_UNITS;
 
 function invalid(message: string, field: string): AppError {
   return new AppError('invalid_input', message, { details: { field } });
 }
 
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.toLowerCase();
-  return h === 'localhost' || h === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
 
 /** True when the text contains a C0 control character or DEL. */
 function isObject(value: unknown): value is Json {

@@ -25,8 +25,8 @@ import { noSecretError } from './profile-scope.ts';
 import { AuditService, type AuditAction } from './audit.ts';
 import { validateApplicationId, validateBaseUrl, validateBoolean, validateConcurrency, validateFlavour, validateName } from './validate.ts';
 
-/** What the renderer may see of a profile. */
-export interface ApplicationView extends Profile {
+/** A profile with whether it is active and has a secret (the IPC layer builds its ApplicationView from it). */
+export interface ProfileView extends Profile {
   active: boolean;
   /** Whether the keychain holds its secret; null when the keychain is unreachable. */
   hasSecret: boolean | null;
@@ -92,11 +92,11 @@ export class ApplicationsService {
     this.audit = deps.audit ?? new AuditService(deps.store, this.#now);
   }
 
-  async list(): Promise<ApplicationView[]> {
+  async list(): Promise<ProfileView[]> {
     const active = getSetting(this.#store, ACTIVE_PROFILE_KEY);
     const profiles = listProfiles(this.#store);
     let reachable = true;
-    const views: ApplicationView[] = [];
+    const views: ProfileView[] = [];
     for (const p of profiles) {
       let hasSecret: boolean | null = null;
       if (reachable) {
@@ -151,7 +151,7 @@ export class ApplicationsService {
     }
   }
 
-  async add(input: AddApplicationInput): Promise<ApplicationView> {
+  async add(input: AddApplicationInput): Promise<ProfileView> {
     let name: string | null = null;
     try {
       if (typeof input !== 'object' || input === null) throw new AppError('invalid_input', 'The application details are missing.');
@@ -187,7 +187,7 @@ export class ApplicationsService {
     }
   }
 
-  async edit(id: string, patch: EditApplicationInput): Promise<ApplicationView> {
+  async edit(id: string, patch: EditApplicationInput): Promise<ProfileView> {
     let before: Profile | null = null;
     try {
       before = this.get(id);

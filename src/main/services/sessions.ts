@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AppError, toErrorInfo, type ErrorInfo } from '../../shared/errors.ts';
-import { SESSION_STATUS_INFO, isSessionStatus, type AuthMethod, type SessionStatus } from '../../shared/iampass.ts';
+import { SESSION_STATUS_INFO, isLoopbackHost, isSessionStatus, type AuthMethod, type SessionStatus } from '../../shared/iampass.ts';
 import { DEFAULT_CONCURRENCY } from './validate.ts';
 import type { SessionAlert, SessionChanged, SessionDetail, SessionFilter, SessionList, SessionView, StartResult } from '../../shared/ipc/sessions.ts';
 import { IampassClient, type ClientConfig, type SessionHandle } from '../iampass/client.ts';
@@ -425,8 +425,6 @@ function stripTimeline(detail: SessionDetail): SessionView {
   return view;
 }
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
 /**
  * The embedded sandbox listens on a new free port at each launch and the
  * Sandbox profile's base URL follows it, so a stored loopback status/logout
@@ -439,7 +437,7 @@ export function rebaseSandboxUrl(profile: Pick<Profile, 'flavour' | 'baseUrl'>, 
   try {
     const stored = new URL(url);
     const base = new URL(profile.baseUrl);
-    if (stored.origin === base.origin || !LOOPBACK_HOSTS.has(stored.hostname) || !LOOPBACK_HOSTS.has(base.hostname) || stored.protocol !== base.protocol) return url;
+    if (stored.origin === base.origin || !isLoopbackHost(stored.hostname) || !isLoopbackHost(base.hostname) || stored.protocol !== base.protocol) return url;
     return `${base.origin}${stored.pathname}${stored.search}`;
   } catch {
     return url;

@@ -3,12 +3,13 @@
  * time, in linear time whatever the row holds, with a reason a person can act
  * on. A row that repeats the profile's secret is refused and never echoed.
  */
+import { DISPLAY_NAME_MAX_CHARS, INPUT_TEXT_MAX_UNITS, USER_ID_MAX_CHARS } from '../../shared/limits.ts';
 import { charCount, clip, hasControlChars, trimSpaces } from '../../shared/text.ts';
 
-export const MAX_USER_ID_CHARS = 256;
-export const MAX_DISPLAY_NAME_CHARS = 256;
+export const MAX_USER_ID_CHARS = USER_ID_MAX_CHARS;
+export const MAX_DISPLAY_NAME_CHARS = DISPLAY_NAME_MAX_CHARS;
 /** Beyond this many UTF-16 units a value is refused on its length alone, before any other look. */
-const HARD_LIMIT_UNITS = 4 * 1024;
+const HARD_LIMIT_UNITS = INPUT_TEXT_MAX_UNITS;
 /** What a result row keeps of an invalid value: enough to find it, never megabytes. */
 export const MAX_ECHO_CHARS = 120;
 export const REDACTED_VALUE = '[redacted]';

@@ -1,7 +1,7 @@
 /** Input checks for application profiles: each failure is a typed error that names the field, never echoing a secret. */
 import { normalizeCredential } from '../../shared/credentials.ts';
 import { AppError } from '../../shared/errors.ts';
-import { CLIENT_DEFAULTS } from '../../shared/iampass.ts';
+import { CLIENT_DEFAULTS, isLoopbackHost } from '../../shared/iampass.ts';
 import { FLAVOURS, type ProfileFlavour } from '../store/profiles.ts';
 
 export const DEFAULT_BASE_URLS: Record<Exclude<ProfileFlavour, 'Sandbox'>, string> = {
@@ -33,11 +33,6 @@ export function validateName(value: unknown): string {
 export function validateFlavour(value: unknown): ProfileFlavour {
   if (typeof value === 'string' && (FLAVOURS as readonly string[]).includes(value)) return value as ProfileFlavour;
   throw invalid('flavour', `The flavour must be one of ${FLAVOURS.join(', ')}.`);
-}
-
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /**

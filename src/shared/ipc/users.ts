@@ -13,6 +13,7 @@
  * main keeps a link in memory under an opaque `handle` and gives the renderer
  * only the QR module matrix to draw, plus copy/export actions done by main.
  */
+import { INPUT_TEXT_MAX_UNITS } from '../limits.ts';
 import { z } from 'zod';
 import type { ErrorCode } from '../errors.ts';
 import { event, request } from './define.ts';
@@ -126,7 +127,7 @@ export interface OnboardingView {
   deviceState: DeviceState;
 }
 
-const userId = z.string().max(4096); // shape only: the service validates per row and says why
+const userId = z.string().max(INPUT_TEXT_MAX_UNITS); // shape only: the service validates per row and says why
 const userIds = z.array(userId).min(1).max(200_000);
 const handle = z.string().min(1).max(64);
 const csvText = z.string().max(64 * 1024 * 1024);
@@ -138,7 +139,7 @@ export const usersRequests = {
   'users.snapshot': request(z.object({}).strict()).returns<UsersSnapshot>(),
   /** One or many users (single add, pasted list). Starts a job; per-row results in job.finished. */
   'users.add': request(
-    z.object({ users: z.array(z.object({ userId, displayName: z.string().max(4096).optional() }).strict()).min(1).max(200_000) }).strict(),
+    z.object({ users: z.array(z.object({ userId, displayName: z.string().max(INPUT_TEXT_MAX_UNITS).optional() }).strict()).min(1).max(200_000) }).strict(),
   ).returns<{ jobId: string }>(),
   /** Parses and validates a CSV (text read by the renderer from a file input / drop); nothing is written. */
   'users.csvPreview': request(
@@ -159,7 +160,7 @@ export const usersRequests = {
 
   /** Gets a registration link for the user and answers its QR; watches has_registered_mobile_device while open. */
   'onboarding.show': request(
-    z.object({ userId, displayName: z.string().max(4096).optional(), ttlSeconds: z.number().int().min(10).max(3600).optional() }).strict(),
+    z.object({ userId, displayName: z.string().max(INPUT_TEXT_MAX_UNITS).optional(), ttlSeconds: z.number().int().min(10).max(3600).optional() }).strict(),
   ).returns<OnboardingView>(),
   /** main writes the link to the clipboard. */
   'onboarding.copyLink': request(z.object({ handle }).strict()).returns<{ copied: true }>(),
