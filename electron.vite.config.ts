@@ -14,7 +14,8 @@ function devCsp(): Plugin {
   return {
     name: 'iampass-dev-csp',
     apply: 'serve',
-    transformIndexHtml: (html) => html.replace(/(<meta http-equiv="Content-Security-Policy" content=")[^"]*(")/, `$1${DEV_CSP}$2`),
+    transformIndexHtml: (html) =>
+      html.replace(/(<meta http-equiv="Content-Security-Policy" content=")[^"]*(")/, `$1${DEV_CSP}$2`),
   };
 }
 

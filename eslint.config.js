@@ -20,8 +20,20 @@ function forbid(...bans) {
     'no-restricted-imports': [
       'error',
       {
-        paths: bans.flatMap((b) => (b.paths ?? []).map((name) => ({ name, message: b.why, ...(b.allowTypeImports ? { allowTypeImports: true } : {}) }))),
-        patterns: bans.flatMap((b) => (b.patterns ?? []).map((group) => ({ group: [group], message: b.why, ...(b.allowTypeImports ? { allowTypeImports: true } : {}) }))),
+        paths: bans.flatMap((b) =>
+          (b.paths ?? []).map((name) => ({
+            name,
+            message: b.why,
+            ...(b.allowTypeImports ? { allowTypeImports: true } : {}),
+          })),
+        ),
+        patterns: bans.flatMap((b) =>
+          (b.patterns ?? []).map((group) => ({
+            group: [group],
+            message: b.why,
+            ...(b.allowTypeImports ? { allowTypeImports: true } : {}),
+          })),
+        ),
       },
     ],
   };
@@ -30,7 +42,17 @@ function forbid(...bans) {
 /** Plain-Node code (main minus its Electron layer, the sandbox, the CLI, src/node). */
 const plainNode = {
   paths: ['electron', 'react', 'react-dom'],
-  patterns: ['**/renderer/**', 'react', 'react-dom', 'react-dom/*', 'zustand', 'zustand/*', '**/preload/**', '**/main/index*', '**/main/electron/**'],
+  patterns: [
+    '**/renderer/**',
+    'react',
+    'react-dom',
+    'react-dom/*',
+    'zustand',
+    'zustand/*',
+    '**/preload/**',
+    '**/main/index*',
+    '**/main/electron/**',
+  ],
   why: 'Plain-Node code must never import electron (it downloads a binary) or UI code; only src/main/index.ts and src/main/electron/ may.',
 };
 /** Main's services, store, client and router: the sandbox and the CLI are injected by the composition roots. */
@@ -50,7 +72,8 @@ const nodeCommon = {
   why: 'src/node is shared by main and the sandbox: it imports neither (nor the CLI).',
 };
 /** SQL lives in src/main/store: a string that starts like SQL passed to prepare/exec anywhere else. */
-const SQL_START = '/^\\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|CREATE|ALTER|DROP|PRAGMA|BEGIN|COMMIT|ROLLBACK|WITH|VACUUM|ANALYZE)\\b/i';
+const SQL_START =
+  '/^\\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|CREATE|ALTER|DROP|PRAGMA|BEGIN|COMMIT|ROLLBACK|WITH|VACUUM|ANALYZE)\\b/i';
 const sqlOutsideStore = {
   'no-restricted-syntax': [
     'error',
@@ -162,7 +185,11 @@ export default tseslint.config(
   // The thin Electron layer: may use electron and the rest of main (it is a composition root: it injects the sandbox launcher).
   {
     files: ['src/main/index.ts', 'src/main/electron/**/*.ts'],
-    rules: forbid({ paths: ['react', 'react-dom', 'keytar'], patterns: [...uiOnly, '**/preload/**'], why: 'The Electron layer never imports UI code.' }),
+    rules: forbid({
+      paths: ['react', 'react-dom', 'keytar'],
+      patterns: [...uiOnly, '**/preload/**'],
+      why: 'The Electron layer never imports UI code.',
+    }),
   },
   // The preload: contextBridge and ipcRenderer, shared types, nothing else.
   {

@@ -24,9 +24,19 @@ export function buildRenderer(): { dir: string; ms: number; cleanup(): void } {
   const out = mkdtempSync(join(tmpdir(), 'iampass-bench-build-'));
   const started = performance.now();
   const bin = resolve(ROOT, 'node_modules/.bin/electron-vite');
-  const run = spawnSync(bin, ['build', '--outDir', out, '--logLevel', 'warn'], { cwd: ROOT, stdio: 'pipe', encoding: 'utf8', timeout: 300_000 });
-  if (run.status !== 0) throw new Error(`electron-vite build failed (exit ${run.status ?? run.signal}):\n${run.stdout}\n${run.stderr}`);
-  return { dir: join(out, 'renderer'), ms: performance.now() - started, cleanup: () => rmSync(out, { recursive: true, force: true }) };
+  const run = spawnSync(bin, ['build', '--outDir', out, '--logLevel', 'warn'], {
+    cwd: ROOT,
+    stdio: 'pipe',
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+  if (run.status !== 0)
+    throw new Error(`electron-vite build failed (exit ${run.status ?? run.signal}):\n${run.stdout}\n${run.stderr}`);
+  return {
+    dir: join(out, 'renderer'),
+    ms: performance.now() - started,
+    cleanup: () => rmSync(out, { recursive: true, force: true }),
+  };
 }
 
 /** The preload's shape (as in test/e2e/harness.ts), invoke over loopback HTTP. */
@@ -176,7 +186,10 @@ export async function openBenchConsole(options: {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--enable-precise-memory-info'],
   });
   try {
-    const context = await browser.newContext({ viewport: options.viewport ?? { width: 1360, height: 860 }, colorScheme: 'light' });
+    const context = await browser.newContext({
+      viewport: options.viewport ?? { width: 1360, height: 860 },
+      colorScheme: 'light',
+    });
     await context.addInitScript({ content: BRIDGE_INIT_SCRIPT });
     if (options.initScript) await context.addInitScript({ content: options.initScript });
     const page = await context.newPage();

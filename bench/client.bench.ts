@@ -24,7 +24,10 @@ const LATENCY_MS = 20;
 const bench: Bench = async ({ quick, log }) => {
   const users = quick ? 800 : 10_000;
   const concurrency = CLIENT_DEFAULTS.concurrency;
-  const app = { id: randomBytes(16).toString('hex').toUpperCase(), secret: randomBytes(24).toString('hex').toUpperCase() };
+  const app = {
+    id: randomBytes(16).toString('hex').toUpperCase(),
+    secret: randomBytes(24).toString('hex').toUpperCase(),
+  };
   const sandbox = await spawnSandbox(app);
   const phone = new VirtualPhone(sandbox.baseUrl);
   const config = { flavour: 'Sandbox' as const, baseUrl: sandbox.baseUrl, applicationId: app.id, secret: app.secret };
@@ -39,7 +42,9 @@ const bench: Bench = async ({ quick, log }) => {
     await phone.setFaults([{ route: 'has_registered_mobile_device', kind: 'latency', ms: LATENCY_MS }]);
 
     // Warm-up: open the keep-alive connections.
-    await mapBounded(ids.slice(0, concurrency), (id, signal) => client.hasRegisteredDevice(id, { signal }), { concurrency: client.concurrency });
+    await mapBounded(ids.slice(0, concurrency), (id, signal) => client.hasRegisteredDevice(id, { signal }), {
+      concurrency: client.concurrency,
+    });
     await sequential.hasRegisteredDevice(ids[0]!);
 
     log(`client: bounded sweep of ${users} users at concurrency ${concurrency}`);
@@ -47,13 +52,16 @@ const bench: Bench = async ({ quick, log }) => {
     const serverCpu0 = await sandbox.cpuMicros();
     const clientCpu0 = process.cpuUsage();
     let t0 = performance.now();
-    const results = await mapBounded(ids, (id, signal) => client.hasRegisteredDevice(id, { signal }), { concurrency: client.concurrency });
+    const results = await mapBounded(ids, (id, signal) => client.hasRegisteredDevice(id, { signal }), {
+      concurrency: client.concurrency,
+    });
     const boundedMs = performance.now() - t0;
     const clientCpu = process.cpuUsage(clientCpu0);
     const serverCpu = (await sandbox.cpuMicros()) - serverCpu0;
     const failures = results.filter((r) => !r.ok).length;
     const withDevice = results.filter((r) => r.ok && r.value).length;
-    if (failures > 0 || withDevice !== 20) throw new Error(`bounded sweep: ${failures} failures, ${withDevice} devices (expected 0 and 20)`);
+    if (failures > 0 || withDevice !== 20)
+      throw new Error(`bounded sweep: ${failures} failures, ${withDevice} devices (expected 0 and 20)`);
 
     log(`client: sequential sweep of ${users} users (about ${Math.round((users * LATENCY_MS) / 1000)} s)`);
     t0 = performance.now();

@@ -13,7 +13,10 @@ import { metric, type Bench } from './harness.ts';
  * before and after a long run (1M requests; quick: 100k). Every request is
  * freshly signed and fully verified (signature, window, replay cache).
  */
-const APP = { clientId: 'B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0', secret: 'C0FFEE00C0FFEE00C0FFEE00C0FFEE00C0FFEE00C0FFEE00' };
+const APP = {
+  clientId: 'B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0',
+  secret: 'C0FFEE00C0FFEE00C0FFEE00C0FFEE00C0FFEE00C0FFEE00',
+};
 
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -23,7 +26,9 @@ function rssMiB(pid: number): number {
 
 const bench: Bench = async ({ quick, log }) => {
   const main = fileURLToPath(new URL('../src/sandbox/main.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--expose-gc', main, '--app-id', APP.clientId, '--app-secret', APP.secret], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--expose-gc', main, '--app-id', APP.clientId, '--app-secret', APP.secret], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     const line = await new Promise<string>((resolve, reject) => {
       const rl = createInterface({ input: child.stdout });
@@ -38,7 +43,11 @@ const bench: Bench = async ({ quick, log }) => {
     const user = 'bench-user';
     const post = (url: string, body: string) =>
       new Promise<number>((resolve, reject) => {
-        const headers = { ...signedHeaders('IAMPASS', APP, url), 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) };
+        const headers = {
+          ...signedHeaders('IAMPASS', APP, url),
+          'Content-Type': 'application/json',
+          'Content-Length': String(Buffer.byteLength(body)),
+        };
         const req = request(url, { method: 'POST', agent, headers }, (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));
@@ -46,7 +55,8 @@ const bench: Bench = async ({ quick, log }) => {
         req.on('error', reject);
         req.end(body);
       });
-    if ((await post(`${baseUrl}/management/add_users/${APP.clientId}`, JSON.stringify({ users: [user] }))) !== 201) throw new Error('add_users failed');
+    if ((await post(`${baseUrl}/management/add_users/${APP.clientId}`, JSON.stringify({ users: [user] }))) !== 201)
+      throw new Error('add_users failed');
     const url = `${baseUrl}/management/has_registered_mobile_device/${APP.clientId}/${user}`;
     let failures = 0;
     const one = () =>
@@ -55,7 +65,8 @@ const bench: Bench = async ({ quick, log }) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
-            if (res.statusCode !== 200 || !Buffer.concat(chunks).toString().includes('"device_registered":false')) failures++;
+            if (res.statusCode !== 200 || !Buffer.concat(chunks).toString().includes('"device_registered":false'))
+              failures++;
             resolve();
           });
         });
@@ -108,7 +119,10 @@ const bench: Bench = async ({ quick, log }) => {
       id: 'sandbox',
       title: 'Sandbox: verified has_registered_mobile_device throughput and server memory',
       metrics: [
-        metric('verified requests/s (keep-alive, 8 sockets, 32 in flight)', Math.round(rps), 'req/s', { op: '>=', value: 2000 }),
+        metric('verified requests/s (keep-alive, 8 sockets, 32 in flight)', Math.round(rps), 'req/s', {
+          op: '>=',
+          value: 2000,
+        }),
         metric('verified requests/s over the long run', Math.round((done - measured) / longSeconds), 'req/s'),
         metric('server RSS after warm-up', Math.round(rssBefore * 10) / 10, 'MiB'),
         metric(`server RSS after ${warm + done} requests`, Math.round(rssAfter * 10) / 10, 'MiB'),

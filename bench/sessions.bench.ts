@@ -60,17 +60,35 @@ const bench: Bench = async ({ quick, log }) => {
   const sampleEveryMs = quick ? 10_000 : 60_000;
   const flipsPerSecond = 4;
   const gc = fullGc();
-  const app = { id: randomBytes(16).toString('hex').toUpperCase(), secret: randomBytes(24).toString('hex').toUpperCase() };
+  const app = {
+    id: randomBytes(16).toString('hex').toUpperCase(),
+    secret: randomBytes(24).toString('hex').toUpperCase(),
+  };
   const sandbox = await spawnSandbox(app, ['--pending-timeout', '86400']);
   const dir = mkdtempSync(join(tmpdir(), 'iampass-bench-sessions-'));
   const services = openServices({ dataDir: dir, secrets: memorySecrets() });
-  const client = new IampassClient({ flavour: 'Sandbox', baseUrl: sandbox.baseUrl, applicationId: app.id, secret: app.secret });
+  const client = new IampassClient({
+    flavour: 'Sandbox',
+    baseUrl: sandbox.baseUrl,
+    applicationId: app.id,
+    secret: app.secret,
+  });
   const phone = new VirtualPhone(sandbox.baseUrl);
   try {
-    const profile = await services.applications.add({ name: 'Bench', flavour: 'Sandbox', baseUrl: sandbox.baseUrl, applicationId: app.id, secret: app.secret });
+    const profile = await services.applications.add({
+      name: 'Bench',
+      flavour: 'Sandbox',
+      baseUrl: sandbox.baseUrl,
+      applicationId: app.id,
+      secret: app.secret,
+    });
     services.applications.setActive(profile.id);
     const userIds = Array.from({ length: N }, (_, i) => `user-${String(i).padStart(4, '0')}`);
-    insertUsers(services.store, profile.id, userIds.map((userId) => ({ userId })));
+    insertUsers(
+      services.store,
+      profile.id,
+      userIds.map((userId) => ({ userId })),
+    );
     const iampass = new Map(userIds.map((u) => [u, getUser(services.store, profile.id, u)!.iampassId]));
     await client.addUsers([...iampass.values()]);
     log(`registering ${String(N)} phones`);
@@ -148,7 +166,9 @@ const bench: Bench = async ({ quick, log }) => {
       if (elapsed >= nextSample) {
         gc();
         heap.push({ t: elapsed, used: process.memoryUsage().heapUsed });
-        log(`t=${(elapsed / 1000).toFixed(0)} s heapUsed=${(heap.at(-1)!.used / 2 ** 20).toFixed(1)} MiB flips=${String(flips)} p95=${percentile(latencies, 95).toFixed(0)} ms`);
+        log(
+          `t=${(elapsed / 1000).toFixed(0)} s heapUsed=${(heap.at(-1)!.used / 2 ** 20).toFixed(1)} MiB flips=${String(flips)} p95=${percentile(latencies, 95).toFixed(0)} ms`,
+        );
         nextSample += sampleEveryMs;
       }
       await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (performance.now() - tick))));
@@ -158,15 +178,25 @@ const bench: Bench = async ({ quick, log }) => {
     const cpuPct = ((cpu.user + cpu.system) / 1000 / wallMs) * 100;
     const stats = services.sessions.monitor.stats();
     const pollsPerSecond = (stats.polls - polls0) / (wallMs / 1000);
-    const slopeKiBPerMin = slope(heap.map((h) => h.t / 60_000), heap.map((h) => h.used)) / 1024;
+    const slopeKiBPerMin =
+      slope(
+        heap.map((h) => h.t / 60_000),
+        heap.map((h) => h.used),
+      ) / 1024;
     const meanHeapMiB = heap.reduce((a, h) => a + h.used, 0) / heap.length / 2 ** 20;
     const liveMs = DEFAULT_INTERVALS.liveMs;
     return {
       id: 'sessions',
       title: `Session monitor: ${String(N)} live sessions for ${String(durationMs / 60_000)} min`,
       metrics: [
-        metric('main-side CPU (monitor process)', Math.round(cpuPct * 10) / 10, '% of one core', { op: '<=', value: 30 }),
-        metric('status change -> event p95', Math.round(percentile(latencies, 95)), 'ms', { op: '<=', value: liveMs + 250 }),
+        metric('main-side CPU (monitor process)', Math.round(cpuPct * 10) / 10, '% of one core', {
+          op: '<=',
+          value: 30,
+        }),
+        metric('status change -> event p95', Math.round(percentile(latencies, 95)), 'ms', {
+          op: '<=',
+          value: liveMs + 250,
+        }),
         metric('status change -> event p50', Math.round(percentile(latencies, 50)), 'ms'),
         metric('status change -> event max', Math.round(Math.max(...latencies)), 'ms'),
         metric('heapUsed slope after GC', Math.round(slopeKiBPerMin), 'KiB/min', { op: '<=', value: 256 }),
@@ -179,7 +209,9 @@ const bench: Bench = async ({ quick, log }) => {
         `${String(flips)} flips sent by the virtual phone from this process (${String(flipErrors)} failed); their HTTP calls count in the CPU figure.`,
         `Polls in the window: about ${pollsPerSecond.toFixed(0)} per second across ${String(N)} sessions (${(N / (liveMs / 1000)).toFixed(0)}/s at one poll per interval; jitter only shortens).`,
         `Polls in flight (sampled each second): mean ${(inFlightSum / Math.max(1, loadSamples)).toFixed(1)} of ${String(profile.concurrency)} allowed; at most ${String(queuedMax)} waiting for a slot.`,
-        `Load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${String(cpus().length)} cores, shared with other work).`,
+        `Load average at the end: ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')} (${String(cpus().length)} cores, shared with other work).`,
         `Heap samples (MiB): ${heap.map((h) => (h.used / 2 ** 20).toFixed(1)).join(', ')}.`,
       ],
     };

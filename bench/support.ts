@@ -29,10 +29,17 @@ const TICKS_PER_SECOND = 100;
  * application, plus any of its flags (e.g. `--pending-timeout 86400`);
  * resolves on its ready line.
  */
-export async function spawnSandbox(app: { id: string; secret: string }, flags: readonly string[] = []): Promise<SandboxProcess> {
-  const child = spawn(process.execPath, ['--no-warnings', ENTRY, '--port', '0', '--app-id', app.id, '--app-secret', app.secret, ...flags], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+export async function spawnSandbox(
+  app: { id: string; secret: string },
+  flags: readonly string[] = [],
+): Promise<SandboxProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--no-warnings', ENTRY, '--port', '0', '--app-id', app.id, '--app-secret', app.secret, ...flags],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const lines = createInterface({ input: child.stdout });
   const exited = once(child, 'exit').then(([code]) => {
     throw new Error(`the sandbox process exited early (code ${String(code)})`);

@@ -39,12 +39,21 @@ function makeCsv(rows: number): { text: string; invalid: number } {
 
 const bench: Bench = async ({ quick, log }) => {
   const ROWS = quick ? 10_000 : 100_000;
-  const app = { id: randomBytes(16).toString('hex').toUpperCase(), secret: randomBytes(24).toString('hex').toUpperCase() };
+  const app = {
+    id: randomBytes(16).toString('hex').toUpperCase(),
+    secret: randomBytes(24).toString('hex').toUpperCase(),
+  };
   const sandbox = await spawnSandbox(app);
   const dir = mkdtempSync(join(tmpdir(), 'iampass-bench-users-'));
   const services = openServices({ dataDir: dir, secrets: memorySecrets() });
   try {
-    const profile = await services.applications.add({ name: 'Bench', flavour: 'Sandbox', baseUrl: sandbox.baseUrl, applicationId: app.id, secret: app.secret });
+    const profile = await services.applications.add({
+      name: 'Bench',
+      flavour: 'Sandbox',
+      baseUrl: sandbox.baseUrl,
+      applicationId: app.id,
+      secret: app.secret,
+    });
     services.applications.setActive(profile.id);
     const csv = makeCsv(ROWS);
     log(`CSV: ${ROWS} rows, ${(csv.text.length / 2 ** 20).toFixed(1)} MiB`);
@@ -72,9 +81,18 @@ const bench: Bench = async ({ quick, log }) => {
     if (!result) throw new Error('the job vanished');
     const created = result.counts.created ?? 0;
     const inDirectory = countUsers(services.store, profile.id);
-    log(`preview ${tPreview.toFixed(0)} ms; import ${(tImport / 1000).toFixed(2)} s; ${JSON.stringify(result.counts)}; directory ${inDirectory}`);
-    if (result.outcome !== 'completed' || created !== ROWS - csv.invalid || inDirectory !== created || (result.counts.invalid ?? 0) !== csv.invalid) {
-      throw new Error(`unexpected import result: ${result.outcome} ${JSON.stringify(result.counts)}, directory ${inDirectory}`);
+    log(
+      `preview ${tPreview.toFixed(0)} ms; import ${(tImport / 1000).toFixed(2)} s; ${JSON.stringify(result.counts)}; directory ${inDirectory}`,
+    );
+    if (
+      result.outcome !== 'completed' ||
+      created !== ROWS - csv.invalid ||
+      inDirectory !== created ||
+      (result.counts.invalid ?? 0) !== csv.invalid
+    ) {
+      throw new Error(
+        `unexpected import result: ${result.outcome} ${JSON.stringify(result.counts)}, directory ${inDirectory}`,
+      );
     }
     const t2 = performance.now();
     const snap = services.users.snapshot();
@@ -84,7 +102,12 @@ const bench: Bench = async ({ quick, log }) => {
       id: 'users-import',
       title: `CSV import of ${ROWS.toLocaleString('en')} users into the sandbox (users service job)`,
       metrics: [
-        metric('import job (parse, validate, add_users, directory)', Math.round(tImport), 'ms', quick ? undefined : { op: '<=', value: 60_000 }),
+        metric(
+          'import job (parse, validate, add_users, directory)',
+          Math.round(tImport),
+          'ms',
+          quick ? undefined : { op: '<=', value: 60_000 },
+        ),
         metric('throughput', Math.round((ROWS / tImport) * 1000), 'rows/s'),
         metric('CSV preview (parse + validate all rows)', Math.round(tPreview), 'ms'),
         metric('peak RSS growth during the job', Math.round((peakRss - rss0) / 2 ** 20), 'MiB'),

@@ -51,7 +51,10 @@ try {
   for (const entry of readdirSync(join(work, 'out'), { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() || !/\.c?js$/.test(entry.name)) continue;
     const file = join(entry.parentPath, entry.name);
-    const { code } = await transformWithOxc(readFileSync(file, 'utf8'), entry.name.replace(/\.cjs$/, '.js'), { target: 'es2021', sourcemap: false });
+    const { code } = await transformWithOxc(readFileSync(file, 'utf8'), entry.name.replace(/\.cjs$/, '.js'), {
+      target: 'es2021',
+      sourcemap: false,
+    });
     writeFileSync(file, code);
     lowered += 1;
   }
@@ -71,12 +74,17 @@ try {
       '--require',
       join(ROOT, 'scripts/electronegativity-offline.cjs'),
       join(ROOT, 'scripts/electronegativity-run.cjs'),
-      work, REPORT, ERRORS, electronVersion,
+      work,
+      REPORT,
+      ERRORS,
+      electronVersion,
     ],
     { cwd: ROOT, encoding: 'utf8', timeout: 180_000, env: { ...process.env, LANG: 'en-US' } },
   );
   if (run.status !== 0 || !existsSync(REPORT) || !existsSync(ERRORS)) {
-    console.error(`electronegativity: the tool failed (exit ${run.status ?? run.signal}).\n${run.stdout}\n${run.stderr}`);
+    console.error(
+      `electronegativity: the tool failed (exit ${run.status ?? run.signal}).\n${run.stdout}\n${run.stderr}`,
+    );
     process.exit(1);
   }
   const walkErrors = JSON.parse(readFileSync(ERRORS, 'utf8'));
@@ -87,14 +95,22 @@ try {
   const unread = walkErrors.filter((e) => !e.tolerable);
   if (unread.length > 0) {
     for (const e of unread) console.error(`  UNREAD    ${e.file}: ${e.message}`);
-    console.error(`electronegativity: ${unread.length} file(s) could not be parsed or walked, so their checks did not run.`);
+    console.error(
+      `electronegativity: ${unread.length} file(s) could not be parsed or walked, so their checks did not run.`,
+    );
     process.exit(1);
   }
 
-  const parsed = Papa.parse(readFileSync(REPORT, 'utf8'), { header: true, skipEmptyLines: true, transformHeader: (h) => h.trim() });
+  const parsed = Papa.parse(readFileSync(REPORT, 'utf8'), {
+    header: true,
+    skipEmptyLines: true,
+    transformHeader: (h) => h.trim(),
+  });
   const rows = parsed.data.map((r) => ({
     issue: String(r.issue ?? '').trim(),
-    severity: String(r.severity ?? '').trim().toUpperCase(),
+    severity: String(r.severity ?? '')
+      .trim()
+      .toUpperCase(),
     file: String(r.filename ?? '').trim(),
     location: String(r.location ?? '').trim(),
     description: String(r.description ?? '').trim(),
@@ -106,7 +122,9 @@ try {
   }
   const canaryHits = rows.filter((r) => r.file.endsWith(CANARY) && GATING.has(r.severity));
   if (canaryHits.length === 0) {
-    console.error('electronegativity: the canary (nodeIntegration: true, contextIsolation: false) was not reported; the scan did not really run.');
+    console.error(
+      'electronegativity: the canary (nodeIntegration: true, contextIsolation: false) was not reported; the scan did not really run.',
+    );
     process.exit(1);
   }
 
@@ -115,8 +133,12 @@ try {
   const failing = findings.filter((r) => GATING.has(r.severity) && !excluded.includes(r));
   const low = findings.length - excluded.length - failing.length;
 
-  for (const r of excluded) console.log(`  excluded  ${r.severity.padEnd(8)} ${r.issue} ${r.file}:${r.location} (${EXCLUSIONS[r.issue].why.split('.')[0]})`);
-  for (const r of failing) console.log(`  FINDING   ${r.severity.padEnd(8)} ${r.issue} ${r.file}:${r.location} ${r.description}`);
+  for (const r of excluded)
+    console.log(
+      `  excluded  ${r.severity.padEnd(8)} ${r.issue} ${r.file}:${r.location} (${EXCLUSIONS[r.issue].why.split('.')[0]})`,
+    );
+  for (const r of failing)
+    console.log(`  FINDING   ${r.severity.padEnd(8)} ${r.issue} ${r.file}:${r.location} ${r.description}`);
   console.log(
     `electronegativity ${electronVersion ? `(electron ${electronVersion})` : ''}: ${findings.length} findings in out/ ` +
       `(${failing.length} medium+ failing, ${excluded.length} excluded, ${low} low/informational); canary caught (${canaryHits.length}); ${lowered} bundles lowered to ES2021 and all read. Report: test-results/electronegativity.csv`,

@@ -36,7 +36,9 @@ export function ensureNode24() {
   const exe = join(bin, process.platform === 'win32' ? 'node.exe' : 'node');
   if (existsSync(exe)) return bin;
 
-  process.stderr.write(`[node24] Node ${process.version} is older than 24; fetching ${pkg}@${NODE_VERSION} from the npm registry\n`);
+  process.stderr.write(
+    `[node24] Node ${process.version} is older than 24; fetching ${pkg}@${NODE_VERSION} from the npm registry\n`,
+  );
   mkdirSync(join(root, '.cache'), { recursive: true });
   const work = mkdtempSync(join(root, '.cache', 'node-dl-'));
   try {
@@ -63,7 +65,7 @@ export function node24Env(bin, base = process.env) {
   const key = Object.keys(env).find((k) => k.toUpperCase() === 'PATH') ?? 'PATH';
   env[key] = [bin, join(root, 'node_modules', '.bin'), env[key] ?? ''].join(delimiter);
   // Native addons (keytar) rebuilt from here compile against these headers.
-  if (major(process.version) < 24) env.npm_config_nodedir = process.platform === "win32" ? bin : dirname(bin);
+  if (major(process.version) < 24) env.npm_config_nodedir = process.platform === 'win32' ? bin : dirname(bin);
   return env;
 }
 

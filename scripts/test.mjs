@@ -21,12 +21,28 @@ const steps = [
   { name: 'Electronegativity', cmd: [process.execPath, 'scripts/electronegativity.mjs'] },
   {
     name: 'unit tests',
-    cmd: ['vitest', 'run', '--project', 'unit', '--reporter=default', '--reporter=json', `--outputFile.json=${results}/unit.json`],
+    cmd: [
+      'vitest',
+      'run',
+      '--project',
+      'unit',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${results}/unit.json`,
+    ],
     report: `${results}/unit.json`,
   },
   {
     name: 'E2E tests',
-    cmd: ['vitest', 'run', '--project', 'e2e', '--reporter=default', '--reporter=json', `--outputFile.json=${results}/e2e.json`],
+    cmd: [
+      'vitest',
+      'run',
+      '--project',
+      'e2e',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${results}/e2e.json`,
+    ],
     report: `${results}/e2e.json`,
   },
 ];

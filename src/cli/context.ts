@@ -108,7 +108,13 @@ export class Context {
   services(extra: Partial<ServicesOptions> = {}): Services {
     if (this.#services) return this.#services;
     ensurePrivateDir(this.dataDir);
-    this.#services = openServices({ dataDir: this.dataDir, secrets: this.secrets, resumeSessions: false, launcher: sandboxLauncher, ...extra });
+    this.#services = openServices({
+      dataDir: this.dataDir,
+      secrets: this.secrets,
+      resumeSessions: false,
+      launcher: sandboxLauncher,
+      ...extra,
+    });
     return this.#services;
   }
 

@@ -21,8 +21,9 @@ export interface Io {
  * a CSI on some terminals) and the bidirectional overrides/isolates that
  * reorder what a terminal shows ("Trojan Source").
  */
-// eslint-disable-next-line no-control-regex
-const UNSAFE_RE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|\r(?!\n)/g;
+const UNSAFE_RE =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|\r(?!\n)/g;
 // eslint-disable-next-line no-control-regex
 const UNSAFE_INLINE_RE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
@@ -31,7 +32,9 @@ function escapeChar(ch: string): string {
   if (ch === '\n') return '\\n';
   if (ch === '\t') return '\\t';
   if (ch === '\r') return '\\r';
-  return code <= 0xff ? `\\x${code.toString(16).toUpperCase().padStart(2, '0')}` : `\\u${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  return code <= 0xff
+    ? `\\x${code.toString(16).toUpperCase().padStart(2, '0')}`
+    : `\\u${code.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 /**
@@ -96,7 +99,9 @@ export class Output {
     if (this.json) {
       this.#io.stderr.write(`${safeJson(JSON.stringify({ error: { ...info, message: this.scrub(info.message) } }))}\n`);
     } else {
-      this.#io.stderr.write(`iampass-admin: ${forTerminal(this.scrub(info.message).replace(/\s+/g, ' '), false)} [${info.code}]\n`);
+      this.#io.stderr.write(
+        `iampass-admin: ${forTerminal(this.scrub(info.message).replace(/\s+/g, ' '), false)} [${info.code}]\n`,
+      );
     }
   }
 

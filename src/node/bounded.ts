@@ -20,10 +20,16 @@ export interface BoundedOptions {
 
 export const MAX_POOL_CONCURRENCY = 1024;
 
-export async function mapBounded<T, R>(items: readonly T[], fn: (item: T, signal: AbortSignal) => Promise<R>, opts: BoundedOptions): Promise<BoundedResult<T, R>[]> {
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  fn: (item: T, signal: AbortSignal) => Promise<R>,
+  opts: BoundedOptions,
+): Promise<BoundedResult<T, R>[]> {
   const limit = opts.concurrency;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_POOL_CONCURRENCY) {
-    throw new AppError('invalid_input', `concurrency must be a whole number from 1 to ${MAX_POOL_CONCURRENCY}.`, { details: { field: 'concurrency' } });
+    throw new AppError('invalid_input', `concurrency must be a whole number from 1 to ${MAX_POOL_CONCURRENCY}.`, {
+      details: { field: 'concurrency' },
+    });
   }
   const results = new Array<BoundedResult<T, R>>(items.length);
   const controller = new AbortController();
@@ -39,7 +45,11 @@ export async function mapBounded<T, R>(items: readonly T[], fn: (item: T, signal
       if (index >= items.length) return;
       const item = items[index] as T;
       if (controller.signal.aborted) {
-        results[index] = { ok: false, item, error: new AppError('cancelled', 'The operation was cancelled.', { retryable: false }).toInfo() };
+        results[index] = {
+          ok: false,
+          item,
+          error: new AppError('cancelled', 'The operation was cancelled.', { retryable: false }).toInfo(),
+        };
       } else {
         try {
           results[index] = { ok: true, item, value: await fn(item, controller.signal) };

@@ -37,7 +37,9 @@ export function open(key: Uint8Array, blob: Uint8Array, aad = ''): string {
   checkKey(key);
   const bytes = Buffer.from(blob);
   if (bytes.length < 1 + IV_BYTES + TAG_BYTES || bytes[0] !== VERSION) {
-    throw new AppError('internal', 'A stored secret is corrupted or in an unknown format.', { details: { reason: 'envelope_format' } });
+    throw new AppError('internal', 'A stored secret is corrupted or in an unknown format.', {
+      details: { reason: 'envelope_format' },
+    });
   }
   const iv = bytes.subarray(1, 1 + IV_BYTES);
   const tag = bytes.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES);
@@ -48,8 +50,12 @@ export function open(key: Uint8Array, blob: Uint8Array, aad = ''): string {
     decipher.setAuthTag(tag);
     return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
   } catch {
-    throw new AppError('internal', 'A stored secret could not be decrypted: it was altered or the keychain data key changed.', {
-      details: { reason: 'envelope_auth' },
-    });
+    throw new AppError(
+      'internal',
+      'A stored secret could not be decrypted: it was altered or the keychain data key changed.',
+      {
+        details: { reason: 'envelope_auth' },
+      },
+    );
   }
 }

@@ -6,7 +6,17 @@
  * before anything is written to it. On Windows the modes are not POSIX and
  * these calls only create.
  */
-import { chmodSync, closeSync, existsSync, fchmodSync, fstatSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fchmodSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { open } from 'node:fs/promises';
 
 export const PRIVATE_DIR_MODE = 0o700;

@@ -135,7 +135,10 @@ export function parseAuthenticationHeader(value: string | undefined): ParsedAuth
 }
 
 /** Constant-time check of a received signature against the expected one. */
-export function verifySignature(input: Omit<SignInput, 'clientId'> & { canonical?: string }, signature: string): boolean {
+export function verifySignature(
+  input: Omit<SignInput, 'clientId'> & { canonical?: string },
+  signature: string,
+): boolean {
   const expected = Buffer.from(computeSignature(input), 'utf8');
   const received = Buffer.from(signature, 'utf8');
   return expected.length === received.length && timingSafeEqual(expected, received);

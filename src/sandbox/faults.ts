@@ -77,7 +77,8 @@ export function validateFault(raw: unknown): FaultRule {
     throw bad(`fault route must be * or one of ${ROUTE_NAMES.join(', ')}`);
   }
   const kind = r.kind;
-  if (!(FAULT_KINDS as readonly unknown[]).includes(kind)) throw bad(`fault kind must be one of ${FAULT_KINDS.join(', ')}`);
+  if (!(FAULT_KINDS as readonly unknown[]).includes(kind))
+    throw bad(`fault kind must be one of ${FAULT_KINDS.join(', ')}`);
   const rule: FaultRule = { route: route as FaultRule['route'], kind: kind as FaultKind };
   const rate = finite(r.rate, 'rate', 0, 1);
   const ms = finite(r.ms, 'ms', 0, 600_000);
@@ -99,7 +100,8 @@ export function validateFault(raw: unknown): FaultRule {
     throw bad('status only applies to an error fault');
   }
   if (rule.kind === 'clock' && rule.seconds === undefined) throw bad('a clock fault needs seconds');
-  if (rule.kind === 'latency' && rule.ms === undefined && rule.jitterMs === undefined) throw bad('a latency fault needs ms or jitterMs');
+  if (rule.kind === 'latency' && rule.ms === undefined && rule.jitterMs === undefined)
+    throw bad('a latency fault needs ms or jitterMs');
   return rule;
 }
 
@@ -110,12 +112,14 @@ export function validateFault(raw: unknown): FaultRule {
  */
 export function parseFaultFlag(text: string): FaultRule {
   const [route, kind, params, ...rest] = text.split(':');
-  if (route === undefined || kind === undefined || rest.length > 0) throw bad(`bad --fault value (want route:kind[:key=value,...])`);
+  if (route === undefined || kind === undefined || rest.length > 0)
+    throw bad(`bad --fault value (want route:kind[:key=value,...])`);
   const raw: Record<string, unknown> = { route, kind };
   if (params) {
     for (const pair of params.split(',')) {
       const [key, value, ...more] = pair.split('=');
-      if (!key || value === undefined || more.length > 0 || value.trim() === '') throw bad(`bad --fault parameter: ${pair}`);
+      if (!key || value === undefined || more.length > 0 || value.trim() === '')
+        throw bad(`bad --fault parameter: ${pair}`);
       const n = Number(value);
       if (!Number.isFinite(n)) throw bad(`--fault parameter ${key} must be a number`);
       raw[key] = n;
@@ -175,7 +179,9 @@ export class Faults {
   clockOffset(route: RouteName | null): number {
     if (this.#rules.length === 0) return 0;
     let s = 0;
-    for (const r of this.#rules) if (r.kind === 'clock' && (route === null ? r.route === '*' : r.route === '*' || r.route === route)) s += r.seconds ?? 0;
+    for (const r of this.#rules)
+      if (r.kind === 'clock' && (route === null ? r.route === '*' : r.route === '*' || r.route === route))
+        s += r.seconds ?? 0;
     return s;
   }
 }

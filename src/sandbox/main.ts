@@ -84,9 +84,12 @@ async function main(): Promise<void> {
   const envSecret = process.env[SECRET_ENV];
   if (secretFlag !== undefined && values['app-id'] === undefined) usage('--app-secret needs --app-id');
   if (values['app-id'] !== undefined) {
-    if (secretFlag === undefined && envSecret === undefined) usage(`--app-id needs its secret: set ${SECRET_ENV} or pass "--app-secret -" and the secret on standard input`);
+    if (secretFlag === undefined && envSecret === undefined)
+      usage(`--app-id needs its secret: set ${SECRET_ENV} or pass "--app-secret -" and the secret on standard input`);
     if (secretFlag !== undefined && secretFlag !== '-') {
-      process.stderr.write(`sandbox: note: --app-secret on the command line shows in the process list; prefer ${SECRET_ENV} or "--app-secret -"\n`);
+      process.stderr.write(
+        `sandbox: note: --app-secret on the command line shows in the process list; prefer ${SECRET_ENV} or "--app-secret -"\n`,
+      );
     }
     const rawSecret = secretFlag === '-' ? await firstStdinLine() : (secretFlag ?? envSecret ?? '');
     let id: string;

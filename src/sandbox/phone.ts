@@ -47,7 +47,14 @@ export class VirtualPhone {
     if (!response.ok) {
       const reason = (json as { reason?: unknown } | null)?.reason;
       const message = typeof reason === 'string' ? reason : text.slice(0, 200);
-      const code = response.status === 404 || response.status === 410 ? 'not_found' : response.status === 409 ? 'conflict' : response.status >= 500 ? 'server' : 'invalid_input';
+      const code =
+        response.status === 404 || response.status === 410
+          ? 'not_found'
+          : response.status === 409
+            ? 'conflict'
+            : response.status >= 500
+              ? 'server'
+              : 'invalid_input';
       throw new AppError(code, `sandbox: ${message}`, { details: { status: response.status } });
     }
     return json as T;
@@ -55,19 +62,27 @@ export class VirtualPhone {
 
   /** Opens a registration link (the URL or its token): binds a new device to the user. */
   async register(registrationLink: string): Promise<{ deviceId: string; applicationId: string; userId: string }> {
-    const r = await this.#call<{ deviceId: string; applicationId: string; userId: string }>('POST', 'register', { link: registrationLink });
+    const r = await this.#call<{ deviceId: string; applicationId: string; userId: string }>('POST', 'register', {
+      link: registrationLink,
+    });
     return { deviceId: r.deviceId, applicationId: r.applicationId, userId: r.userId };
   }
 
   /** The user's pending / identifying requests (on its enabled device). */
   async pending(applicationId: string, userId: string): Promise<PhoneRequest[]> {
-    const r = await this.#call<{ requests: PhoneRequest[] }>('GET', `users/${quotePlus(applicationId)}/${quotePlus(userId)}/requests`);
+    const r = await this.#call<{ requests: PhoneRequest[] }>(
+      'GET',
+      `users/${quotePlus(applicationId)}/${quotePlus(userId)}/requests`,
+    );
     return r.requests;
   }
 
   /** Every session of the user, whatever its status. */
   async sessions(applicationId: string, userId: string): Promise<PhoneRequest[]> {
-    const r = await this.#call<{ sessions: PhoneRequest[] }>('GET', `users/${quotePlus(applicationId)}/${quotePlus(userId)}/sessions`);
+    const r = await this.#call<{ sessions: PhoneRequest[] }>(
+      'GET',
+      `users/${quotePlus(applicationId)}/${quotePlus(userId)}/sessions`,
+    );
     return r.sessions;
   }
 

@@ -174,12 +174,20 @@ export class State {
   }
 
   snapshot(secretKey?: Uint8Array): Snapshot {
-    const secretOf = (aad: string, secret: string) => (secretKey ? { sealedSecret: this.#seal(secretKey, aad, secret) } : { secret });
+    const secretOf = (aad: string, secret: string) =>
+      secretKey ? { sealedSecret: this.#seal(secretKey, aad, secret) } : { secret };
     return {
       version: 1,
       defaultApplicationId: this.defaultApplicationId,
-      applications: [...this.applications.values()].map((a) => ({ id: a.id, ...secretOf(`app:${a.id}`, a.secret), users: [...a.users.values()] })),
-      sessions: [...this.sessions.values()].map(({ secret, ...rest }) => ({ ...rest, ...secretOf(`session:${rest.token}`, secret) })),
+      applications: [...this.applications.values()].map((a) => ({
+        id: a.id,
+        ...secretOf(`app:${a.id}`, a.secret),
+        users: [...a.users.values()],
+      })),
+      sessions: [...this.sessions.values()].map(({ secret, ...rest }) => ({
+        ...rest,
+        ...secretOf(`session:${rest.token}`, secret),
+      })),
     };
   }
 
@@ -191,7 +199,13 @@ export class State {
    */
   static fromSnapshot(raw: unknown, options: RestoreOptions = {}): State & { skipped: number } {
     const snap = raw as Snapshot;
-    if (typeof snap !== 'object' || snap === null || snap.version !== 1 || !Array.isArray(snap.applications) || !Array.isArray(snap.sessions)) {
+    if (
+      typeof snap !== 'object' ||
+      snap === null ||
+      snap.version !== 1 ||
+      !Array.isArray(snap.applications) ||
+      !Array.isArray(snap.sessions)
+    ) {
       throw new Error('not a sandbox data file (version 1)');
     }
     const unseal = (aad: string, item: { secret?: unknown; sealedSecret?: unknown }): string | null => {
@@ -206,7 +220,8 @@ export class State {
     const state = Object.assign(new State(), { skipped: 0 });
     state.defaultApplicationId = String(snap.defaultApplicationId);
     for (const a of snap.applications) {
-      const secret = unseal(`app:${a.id}`, a) ?? (options.known && options.known.id === a.id ? options.known.secret : null);
+      const secret =
+        unseal(`app:${a.id}`, a) ?? (options.known && options.known.id === a.id ? options.known.secret : null);
       if (secret === null) {
         state.skipped++;
         continue;

@@ -36,7 +36,8 @@ function describe(field: CredentialField, value: string): string {
  * field, never the value.
  */
 export function normalizeCredential(field: CredentialField, value: unknown): string {
-  if (typeof value !== 'string') throw new AppError('invalid_input', `The ${LABEL[field]} is required.`, { details: { field } });
+  if (typeof value !== 'string')
+    throw new AppError('invalid_input', `The ${LABEL[field]} is required.`, { details: { field } });
   // Bound the work before looking closer: a pasted megabyte is refused on its length.
   const trimmed = value.length > CREDENTIAL_MAX_CHARS * 4 ? value : value.trim();
   if (!CREDENTIAL_RE.test(trimmed)) {

@@ -43,7 +43,8 @@ function firstBadUtf8(bytes: Uint8Array): number {
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i]!;
-    const need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    const need =
+      b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
     if (need < 0) return i;
     for (let k = 1; k <= need; k++) {
       const c = bytes[i + k];
@@ -67,7 +68,10 @@ export function decodeCsvBytes(bytes: Uint8Array): { text: string; encoding: Csv
   try {
     text = new TextDecoder(encoding, { fatal: true, ignoreBOM: true }).decode(body);
   } catch {
-    if (encoding !== 'utf-8') throw refuse(`The file looks like ${encoding.toUpperCase()} text but is not valid ${encoding.toUpperCase()}: it may be damaged.`);
+    if (encoding !== 'utf-8')
+      throw refuse(
+        `The file looks like ${encoding.toUpperCase()} text but is not valid ${encoding.toUpperCase()}: it may be damaged.`,
+      );
     if (body.includes(0)) throw refuse('This is not a CSV file: it contains binary data.');
     const at = firstBadUtf8(body);
     throw refuse(
@@ -86,6 +90,8 @@ export function decodeCsvBytes(bytes: Uint8Array): { text: string; encoding: Csv
 export function checkCsvText(text: string): void {
   if (text.includes('\u0000')) throw refuse('This is not a CSV file: it contains binary data (NUL characters).');
   if (text.includes('\uFFFD')) {
-    throw refuse('The file contains bytes that are not valid text (shown as \uFFFD). Save it as "CSV UTF-8" and import it again.');
+    throw refuse(
+      'The file contains bytes that are not valid text (shown as \uFFFD). Save it as "CSV UTF-8" and import it again.',
+    );
   }
 }

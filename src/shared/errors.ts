@@ -58,7 +58,11 @@ export class AppError extends Error {
   readonly retryable: boolean;
   readonly details: ErrorInfo['details'];
 
-  constructor(code: ErrorCode, message: string, options?: { retryable?: boolean; details?: ErrorInfo['details']; cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { retryable?: boolean; details?: ErrorInfo['details']; cause?: unknown },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
@@ -80,7 +84,11 @@ export function isAppError(value: unknown): value is AppError {
 /** Any thrown value as wire info; unknown errors become a generic `internal`. */
 export function toErrorInfo(error: unknown): ErrorInfo {
   if (isAppError(error)) return error.toInfo();
-  return { code: 'internal', message: 'An unexpected error occurred. See the application log for details.', retryable: false };
+  return {
+    code: 'internal',
+    message: 'An unexpected error occurred. See the application log for details.',
+    retryable: false,
+  };
 }
 
 /** A value or a typed error: what every bridge call resolves to. */

@@ -16,7 +16,16 @@ export const AUTH_METHODS = ['acceptance', 'device', 'facial'] as const;
 /** `acceptance`: confirm on the phone; `device`: unlock the phone; `facial`: face check. */
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
-export const SESSION_STATUSES = ['pending', 'identifying', 'active', 'walkaway', 'timeout', 'cancelled', 'failed', 'closed'] as const;
+export const SESSION_STATUSES = [
+  'pending',
+  'identifying',
+  'active',
+  'walkaway',
+  'timeout',
+  'cancelled',
+  'failed',
+  'closed',
+] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
 export interface SessionStatusInfo {

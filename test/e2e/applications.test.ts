@@ -33,7 +33,11 @@ const consoleMethods = ['log', 'info', 'warn', 'error', 'debug'] as const;
 const originalConsole = consoleMethods.map((m) => [m, console[m].bind(console)] as const);
 for (const [m, original] of originalConsole) {
   console[m] = (...args: unknown[]) => {
-    logs.push(args.map((a) => (a instanceof Error ? `${a.name} ${a.message}` : typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+    logs.push(
+      args
+        .map((a) => (a instanceof Error ? `${a.name} ${a.message}` : typeof a === 'string' ? a : JSON.stringify(a)))
+        .join(' '),
+    );
     original(...args);
   };
 }
@@ -59,7 +63,12 @@ beforeAll(async () => {
   const first = await t.services.ensureSandbox();
   sandboxUrl = first.sandbox!.baseUrl;
   second = await new VirtualPhone(sandboxUrl).createApplication();
-  const startup = { phase: 'ready' as const, firstRun: first.firstRun, sandbox: { baseUrl: sandboxUrl, profileId: first.profile?.id ?? null }, error: null };
+  const startup = {
+    phase: 'ready' as const,
+    firstRun: first.firstRun,
+    sandbox: { baseUrl: sandboxUrl, profileId: first.profile?.id ?? null },
+    error: null,
+  };
   const inner = createRouter(
     createHandlers({
       app: { version: '0.0.0-e2e', dataDir: t.dataDir, platform: 'linux' },
@@ -73,7 +82,12 @@ beforeAll(async () => {
       },
     }),
     // The app's error log, as the Electron layer would write it.
-    { onError: (channel, error) => logs.push(`${channel}: ${error instanceof Error ? `${error.name} ${error.message} ${String(error.cause)}` : String(error)}`) },
+    {
+      onError: (channel, error) =>
+        logs.push(
+          `${channel}: ${error instanceof Error ? `${error.name} ${error.message} ${String(error.cause)}` : String(error)}`,
+        ),
+    },
   );
   router = {
     async handle(channel, payload, sender) {
@@ -93,7 +107,10 @@ afterAll(async () => {
 
 const card = (page: Page, name: string) => page.getByRole('listitem', { name, exact: true });
 
-async function fillForm(page: Page, fields: { name?: string; flavour?: string; baseUrl?: string; applicationId?: string; secret?: string }) {
+async function fillForm(
+  page: Page,
+  fields: { name?: string; flavour?: string; baseUrl?: string; applicationId?: string; secret?: string },
+) {
   const dialog = page.getByRole('dialog');
   if (fields.name !== undefined) await dialog.getByLabel('Name', { exact: true }).fill(fields.name);
   if (fields.flavour !== undefined) await dialog.getByLabel('Flavour').selectOption(fields.flavour);
@@ -119,8 +136,19 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
 
       // Add: a validation error first (bad application ID), shown on its field; nothing added.
       await firstRun.getByRole('button', { name: 'Add application' }).click();
-      await fillForm(page, { name: 'Second app', flavour: 'Sandbox', baseUrl: sandboxUrl, applicationId: 'not-hex', secret: second.secret });
-      expect(await page.getByRole('dialog').getByLabel(/application secret/i).getAttribute('type')).toBe('password');
+      await fillForm(page, {
+        name: 'Second app',
+        flavour: 'Sandbox',
+        baseUrl: sandboxUrl,
+        applicationId: 'not-hex',
+        secret: second.secret,
+      });
+      expect(
+        await page
+          .getByRole('dialog')
+          .getByLabel(/application secret/i)
+          .getAttribute('type'),
+      ).toBe('password');
       await page.getByRole('dialog').getByRole('button', { name: 'Add application' }).click();
       const idError = page.getByRole('dialog').locator('.field--invalid');
       await idError.waitFor();
@@ -144,12 +172,19 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
 
       // Edit: rename and replace the secret with a wrong one -> the test says so.
       await page.getByRole('button', { name: 'Edit Second app' }).click();
-      expect(await page.getByRole('dialog').getByLabel(/application secret/i).inputValue()).toBe('');
+      expect(
+        await page
+          .getByRole('dialog')
+          .getByLabel(/application secret/i)
+          .inputValue(),
+      ).toBe('');
       await fillForm(page, { name: 'Second app (edited)', secret: WRONG });
       await page.getByRole('dialog').getByRole('button', { name: 'Save changes' }).click();
       await card(page, 'Second app (edited)').waitFor();
       await card(page, 'Second app (edited)').getByRole('button', { name: 'Test connection' }).click();
-      await expect.poll(() => card(page, 'Second app (edited)').getByTestId('test-result').textContent()).toContain('Wrong application secret');
+      await expect
+        .poll(() => card(page, 'Second app (edited)').getByTestId('test-result').textContent())
+        .toContain('Wrong application secret');
       await app.screenshot('applications-list-light');
 
       // Remove: the button stays disabled until the exact name is typed.
@@ -173,7 +208,9 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
       const sandboxSecret = (await t.keychain.get(sandboxId))!;
       expect(sandboxSecret).toMatch(/^[0-9A-F]{48}$/);
       const html = await page.evaluate('document.documentElement.outerHTML');
-      const storage = await page.evaluate('JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])');
+      const storage = await page.evaluate(
+        'JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])',
+      );
       const indexedDb = await page.evaluate<string>(INDEXED_DB_DUMP);
       expect(events.length).toBeGreaterThan(0);
       for (const secret of [second.secret, WRONG, sandboxSecret]) {
@@ -185,14 +222,18 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
           expect(JSON.stringify(events)).not.toContain(variant);
           expect(logs.join('\n')).not.toContain(variant);
           // Every file of the data folder: the database, its write-ahead log (WAL mode), the embedded sandbox's data file.
-          const files = readdirSync(t.dataDir, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(join(t.dataDir, f)).isFile());
+          const files = readdirSync(t.dataDir, { recursive: true, encoding: 'utf8' }).filter((f) =>
+            statSync(join(t.dataDir, f)).isFile(),
+          );
           expect(files.some((f) => f.endsWith('.sqlite-wal'))).toBe(true);
           expect(files).toContain('sandbox-data.json');
           for (const f of files) expect(readFileSync(join(t.dataDir, f)).includes(Buffer.from(variant)), f).toBe(false);
         }
       }
       // The secret crossed the bridge only inward, as the payload of add / edit.
-      const carrying = app.calls.filter((c) => JSON.stringify(c.payload).includes(second.secret) || JSON.stringify(c.payload).includes(WRONG)).map((c) => c.channel);
+      const carrying = app.calls
+        .filter((c) => JSON.stringify(c.payload).includes(second.secret) || JSON.stringify(c.payload).includes(WRONG))
+        .map((c) => c.channel);
       expect([...new Set(carrying)].sort()).toEqual(['applications.add', 'applications.edit']);
       expect(responses.length).toBeGreaterThan(10);
       expect(app.pageErrors).toEqual([]);
@@ -208,12 +249,22 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
       const table = page.getByTestId('audit-table');
       await table.locator('tbody tr').first().waitFor();
       const text = (await table.textContent()) ?? '';
-      for (const action of ['sandbox.create', 'application.add', 'application.test', 'application.activate', 'application.edit', 'application.remove']) expect(text).toContain(action);
+      for (const action of [
+        'sandbox.create',
+        'application.add',
+        'application.test',
+        'application.activate',
+        'application.edit',
+        'application.remove',
+      ])
+        expect(text).toContain(action);
       await app.screenshot('audit-light');
 
       // Outcome filter: only failures (the invalid add, the wrong-secret test).
       await page.getByLabel('Outcome', { exact: true }).selectOption('error');
-      await expect.poll(async () => (await table.locator('tbody tr').allTextContents()).every((r) => r.includes('Failed'))).toBe(true);
+      await expect
+        .poll(async () => (await table.locator('tbody tr').allTextContents()).every((r) => r.includes('Failed')))
+        .toBe(true);
       expect(await table.textContent()).toContain('unauthorized');
       // Action filter.
       await page.getByLabel('Outcome', { exact: true }).selectOption('');
@@ -237,7 +288,9 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
       await expect.poll(() => page.getByTestId('export-result').textContent()).toMatch(/\.json$/);
       const jsonPath = ((await page.getByTestId('export-result').textContent()) ?? '').replace(/^.* to /, '').trim();
       const rows = JSON.parse(readFileSync(jsonPath, 'utf8')) as { action: string; outcome: string }[];
-      expect(rows.map((r) => r.action)).toEqual(expect.arrayContaining(['sandbox.create', 'application.add', 'audit.export']));
+      expect(rows.map((r) => r.action)).toEqual(
+        expect.arrayContaining(['sandbox.create', 'application.add', 'audit.export']),
+      );
       expect(statSync(jsonPath).size).toBeGreaterThan(100);
       for (const secret of [second.secret, WRONG]) {
         expect(readFileSync(csvPath, 'utf8')).not.toContain(secret);
@@ -254,7 +307,9 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
   it('Test connection in plain words: clock off by 7 minutes, host unreachable', async () => {
     // A service whose clock is 7 minutes behind this computer's: it refuses the signature (401) with its Date header.
     const skewed = createServer((_req, res) => {
-      res.writeHead(401, { 'content-type': 'application/json', date: new Date(Date.now() - 7 * 60_000).toUTCString() }).end('{"status":false,"reason":"authentication failed"}');
+      res
+        .writeHead(401, { 'content-type': 'application/json', date: new Date(Date.now() - 7 * 60_000).toUTCString() })
+        .end('{"status":false,"reason":"authentication failed"}');
     });
     await new Promise<void>((done) => skewed.listen(0, '127.0.0.1', done));
     // A port nobody listens on.
@@ -263,14 +318,30 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
     const deadPort = (closed.address() as AddressInfo).port;
     await new Promise<void>((done) => closed.close(() => done()));
     const apps = t.services.applications;
-    const clock = await apps.add({ name: 'Skewed clock', flavour: 'IAMPASS', baseUrl: `http://127.0.0.1:${String((skewed.address() as AddressInfo).port)}`, applicationId: second.id, secret: second.secret });
-    const dead = await apps.add({ name: 'Dead host', flavour: 'IAMPASS', baseUrl: `http://127.0.0.1:${String(deadPort)}`, applicationId: second.id, secret: second.secret });
+    const clock = await apps.add({
+      name: 'Skewed clock',
+      flavour: 'IAMPASS',
+      baseUrl: `http://127.0.0.1:${String((skewed.address() as AddressInfo).port)}`,
+      applicationId: second.id,
+      secret: second.secret,
+    });
+    const dead = await apps.add({
+      name: 'Dead host',
+      flavour: 'IAMPASS',
+      baseUrl: `http://127.0.0.1:${String(deadPort)}`,
+      applicationId: second.id,
+      secret: second.secret,
+    });
     const app = await launchConsole({ router, bus, hash: '#/applications' });
     try {
       await card(app.page, 'Skewed clock').getByRole('button', { name: 'Test connection' }).click();
-      await expect.poll(() => card(app.page, 'Skewed clock').getByTestId('test-result').textContent(), { timeout: 15_000 }).toContain('Clock off by 7 minutes');
+      await expect
+        .poll(() => card(app.page, 'Skewed clock').getByTestId('test-result').textContent(), { timeout: 15_000 })
+        .toContain('Clock off by 7 minutes');
       await card(app.page, 'Dead host').getByRole('button', { name: 'Test connection' }).click();
-      await expect.poll(() => card(app.page, 'Dead host').getByTestId('test-result').textContent(), { timeout: 15_000 }).toContain('Host unreachable');
+      await expect
+        .poll(() => card(app.page, 'Dead host').getByTestId('test-result').textContent(), { timeout: 15_000 })
+        .toContain('Host unreachable');
       await app.screenshot('applications-test-results');
     } finally {
       await app.close();
@@ -284,7 +355,13 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
     const apps = t.services.applications;
     const sandbox = (await apps.list()).find((a) => a.name === 'Sandbox')!;
     apps.setActive(sandbox.id);
-    const client = new IampassClient({ flavour: 'Sandbox', baseUrl: sandboxUrl, applicationId: sandbox.applicationId, secret: (await t.keychain.get(sandbox.id))!, maxRetries: 0 });
+    const client = new IampassClient({
+      flavour: 'Sandbox',
+      baseUrl: sandboxUrl,
+      applicationId: sandbox.applicationId,
+      secret: (await t.keychain.get(sandbox.id))!,
+      maxRetries: 0,
+    });
     const app = await launchConsole({ router, bus, hash: '#/applications' });
     const { page } = app;
     try {
@@ -299,7 +376,12 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
       await expect.poll(() => card(page, 'Sandbox').textContent()).toContain('Your user IDs');
       // Kept: the form shows it on again.
       await page.getByRole('button', { name: 'Edit Sandbox' }).click();
-      expect(await page.getByRole('dialog').getByRole('checkbox', { name: /Send our own user IDs/ }).isChecked()).toBe(true);
+      expect(
+        await page
+          .getByRole('dialog')
+          .getByRole('checkbox', { name: /Send our own user IDs/ })
+          .isChecked(),
+      ).toBe(true);
       await page.keyboard.press('Escape');
       await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
 
@@ -309,7 +391,9 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
       const dialog = page.getByTestId('add-dialog');
       await dialog.getByLabel('User ID').fill(userId);
       await dialog.getByRole('button', { name: 'Add user' }).click();
-      await expect.poll(() => dialog.getByTestId('job-result-row').getAttribute('data-result'), { timeout: 15_000 }).toBe('created');
+      await expect
+        .poll(() => dialog.getByTestId('job-result-row').getAttribute('data-result'), { timeout: 15_000 })
+        .toBe('created');
       expect(getUser(t.services.store, sandbox.id, userId)?.iampassId).toBe(userId);
       // The service knows the user under that very ID (an unknown ID is not_found).
       expect(await client.hasRegisteredDevice(userId)).toBe(false);
@@ -330,7 +414,9 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
           if (hash === '#/applications') await card(app.page, 'Sandbox').waitFor();
           else await app.page.getByTestId('audit-table').locator('tbody tr').first().waitFor();
           const results = await new AxeBuilder({ page: app.page }).analyze();
-          const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${hash} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+          const serious = results.violations
+            .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+            .map((v) => `${hash} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
           expect(serious).toEqual([]);
           await app.screenshot(`${hash.slice(2)}-${colorScheme}`);
         }
@@ -339,7 +425,9 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
         await app.page.getByRole('button', { name: 'Add application' }).last().click();
         await app.page.getByRole('dialog').waitFor();
         const dialog = await new AxeBuilder({ page: app.page }).include('dialog').analyze();
-        expect(dialog.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+        expect(
+          dialog.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id),
+        ).toEqual([]);
         await app.screenshot(`applications-add-${colorScheme}`);
         await app.page.keyboard.press('Escape');
         await expect.poll(() => app.page.getByRole('dialog').count()).toBe(0);

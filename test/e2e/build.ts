@@ -15,7 +15,8 @@ export function ensureBuilt(): void {
   if (process.env['IAMPASS_BUILT'] === '1' && existsSync(resolve(RENDERER_DIR, 'index.html'))) return;
   const bin = resolve(ROOT, 'node_modules/.bin/electron-vite');
   const run = spawnSync(bin, ['build'], { cwd: ROOT, stdio: 'pipe', encoding: 'utf8', timeout: 120_000 });
-  if (run.status !== 0) throw new Error(`electron-vite build failed (exit ${run.status ?? run.signal}):\n${run.stdout}\n${run.stderr}`);
+  if (run.status !== 0)
+    throw new Error(`electron-vite build failed (exit ${run.status ?? run.signal}):\n${run.stdout}\n${run.stderr}`);
   process.env['IAMPASS_BUILT'] = '1';
 }
 

@@ -140,7 +140,11 @@ const BRIDGE_INIT_SCRIPT = `(() => {
 
 /** The app's own handlers on real test services (temp data folder, test keychain service). */
 export function defaultHandlers(services: TestServices, bus: EventBus): Handlers {
-  return createHandlers({ app: { version: '0.0.0-e2e', dataDir: services.dataDir, platform: process.platform }, services: services.services, bus });
+  return createHandlers({
+    app: { version: '0.0.0-e2e', dataDir: services.dataDir, platform: process.platform },
+    services: services.services,
+    bus,
+  });
 }
 
 export async function launchConsole(options: LaunchOptions = {}): Promise<ConsoleUnderTest> {
@@ -149,7 +153,9 @@ export async function launchConsole(options: LaunchOptions = {}): Promise<Consol
   const own = options.router || options.handlers ? null : await openTestServices();
   const router = options.router ?? createRouter(options.handlers ?? defaultHandlers(own!, bus));
   const server = await serveRenderer();
-  const context = await (await browser()).newContext({
+  const context = await (
+    await browser()
+  ).newContext({
     viewport: options.viewport ?? { width: 1280, height: 800 },
     colorScheme: options.colorScheme ?? 'light',
   });
@@ -161,7 +167,12 @@ export async function launchConsole(options: LaunchOptions = {}): Promise<Consol
     // The harness's sender check, mirroring the Electron layer: own top frame, own origin.
     const frameUrl = source.frame.url();
     if (source.frame !== source.page.mainFrame() || new URL(frameUrl).origin !== appOrigin) {
-      return { ok: false, code: 'forbidden', message: 'Request refused: it did not come from the console window.', retryable: false };
+      return {
+        ok: false,
+        code: 'forbidden',
+        message: 'Request refused: it did not come from the console window.',
+        retryable: false,
+      };
     }
     return router.handle(String(channel), payload, { id: 'e2e', url: frameUrl });
   });

@@ -58,7 +58,9 @@ async function enterStep(page: Page, crumb: string): Promise<void> {
 
 async function axeSerious(page: Page): Promise<string[]> {
   const results = await new AxeBuilder({ page }).analyze();
-  return results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 it('Ctrl+K opens it; fuzzy filter, arrows, Enter, Escape; authenticate a user through it and the session appears on the dashboard; log out all of a user’s sessions', async () => {
@@ -72,7 +74,15 @@ it('Ctrl+K opens it; fuzzy filter, arrows, Enter, Escape; authenticate a user th
   expect(await palette(page).locator(`[id="${listId}"]`).getAttribute('role')).toBe('listbox');
   expect(await input(page).getAttribute('aria-activedescendant')).toBe(await activeOption(page).getAttribute('id'));
   expect(await options(page).allTextContents()).toEqual(
-    expect.arrayContaining(['Authenticate user…', 'Log out all sessions of a user…', 'Switch application…', 'Go to Users', 'Go to Sessions', 'Go to Applications', 'Go to AuditCurrent']),
+    expect.arrayContaining([
+      'Authenticate user…',
+      'Log out all sessions of a user…',
+      'Switch application…',
+      'Go to Users',
+      'Go to Sessions',
+      'Go to Applications',
+      'Go to AuditCurrent',
+    ]),
   );
   await app!.screenshot('palette-root-light');
 
@@ -160,7 +170,9 @@ it('Ctrl+K opens it; fuzzy filter, arrows, Enter, Escape; authenticate a user th
   await page.keyboard.type('log out');
   await expect.poll(() => activeOption(page).textContent()).toBe('Log out all sessions of a user…');
   await enterStep(page, 'Log out all sessions');
-  await expect.poll(() => palette(page).getByTestId('palette-status').textContent()).toBe('No user has a live session.');
+  await expect
+    .poll(() => palette(page).getByTestId('palette-status').textContent())
+    .toBe('No user has a live session.');
   await page.keyboard.press('Escape');
   await page.keyboard.press('Escape');
   expect(app!.pageErrors).toEqual([]);
@@ -168,7 +180,13 @@ it('Ctrl+K opens it; fuzzy filter, arrows, Enter, Escape; authenticate a user th
 
 it('switch application and authenticate from the first step; the header button opens it; dark theme; axe clean', async () => {
   const f = (fx = await sessionsFixture({ users: USERS }));
-  await f.services.applications.add({ name: 'Staging', flavour: 'Sandbox', baseUrl: f.sandbox.baseUrl, applicationId: f.sandbox.applicationId, secret: f.sandbox.applicationSecret });
+  await f.services.applications.add({
+    name: 'Staging',
+    flavour: 'Sandbox',
+    baseUrl: f.sandbox.baseUrl,
+    applicationId: f.sandbox.applicationId,
+    secret: f.sandbox.applicationSecret,
+  });
   const started = await f.services.sessions.start({ userId: 'alice', methods: ['acceptance'] });
   expect(started.started).toBe(true);
   const page = await open(f, 'dark', '#/sessions');
@@ -182,7 +200,9 @@ it('switch application and authenticate from the first step; the header button o
 
   // Typing a user in the first step offers "Authenticate <user>".
   await page.keyboard.type('carol');
-  await expect.poll(() => options(page).allTextContents()).toContain('Authenticate Carol DanverscarolRegistered device');
+  await expect
+    .poll(() => options(page).allTextContents())
+    .toContain('Authenticate Carol DanverscarolRegistered device');
   await app!.screenshot('palette-search-dark');
   expect(await axeSerious(page)).toEqual([]);
   await page.keyboard.press('Control+A');
@@ -209,7 +229,9 @@ it('switch application and authenticate from the first step; the header button o
   await page.keyboard.type('authenticate');
   await expect.poll(() => activeOption(page).textContent()).toBe('Authenticate user…');
   await enterStep(page, 'Authenticate');
-  await expect.poll(() => palette(page).getByTestId('palette-status').textContent()).toBe('This application’s directory has no users yet.');
+  await expect
+    .poll(() => palette(page).getByTestId('palette-status').textContent())
+    .toBe('This application’s directory has no users yet.');
   // Ctrl+K again closes it.
   await page.keyboard.press('Control+K');
   await expect.poll(() => palette(page).isVisible()).toBe(false);

@@ -21,8 +21,15 @@ afterEach(async () => {
 /** The console on the fixture's services; `restart()` swaps in the reopened services behind the same page. */
 async function open(f: Fixture, colorScheme: 'light' | 'dark' = 'light') {
   const bus = createEventBus();
-  let router: Router = createRouter(createHandlers({ app: { version: 'e2e', dataDir: f.dir }, services: f.services, bus }));
-  app = await launchConsole({ bus, colorScheme, viewport: { width: 1360, height: 860 }, router: { handle: (c, p, s) => router.handle(c, p, s) } });
+  let router: Router = createRouter(
+    createHandlers({ app: { version: 'e2e', dataDir: f.dir }, services: f.services, bus }),
+  );
+  app = await launchConsole({
+    bus,
+    colorScheme,
+    viewport: { width: 1360, height: 860 },
+    router: { handle: (c, p, s) => router.handle(c, p, s) },
+  });
   await app.page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Sessions' }).click();
   // Past the first-run welcome (dismissed through the bridge), so the screenshots show the dashboard.
   await app.page.getByRole('button', { name: 'Got it' }).click();
@@ -68,7 +75,9 @@ it('push, approve -> active; walk away -> alert; come back -> active; log out ->
   await expect.poll(() => page.getByTestId('session-alert').count()).toBe(1);
   expect(await page.getByTestId('session-alert').textContent()).toContain('Alice Liddell (alice) walked away');
   // The desktop notification went out through the notifier port (the Electron layer shows it).
-  expect(f.notifications).toEqual([{ title: 'User walked away', body: expect.stringContaining('Alice Liddell') as string }]);
+  expect(f.notifications).toEqual([
+    { title: 'User walked away', body: expect.stringContaining('Alice Liddell') as string },
+  ]);
   await expect.poll(() => page.getByTestId('timeline').textContent()).toContain('Walked away');
   await app!.screenshot('sessions-walkaway-light');
 
@@ -146,23 +155,34 @@ it('restart the main side mid-session: the session resumes and the page keeps fo
 });
 
 it('a refusal shows the service reason; a status fault shows "Unknown (error)" then recovers; dark theme; axe clean', async () => {
-  const f = (fx = await sessionsFixture({ users: [{ userId: 'alice', displayName: 'Alice Liddell' }, { userId: 'bob', phone: false }] }));
+  const f = (fx = await sessionsFixture({
+    users: [
+      { userId: 'alice', displayName: 'Alice Liddell' },
+      { userId: 'bob', phone: false },
+    ],
+  }));
   await f.services.users.checkStatus('bob');
   const { page } = await open(f, 'dark');
   // The user field suggests directory users (by ID or name) and names the chosen one with its device.
   await page.getByRole('button', { name: 'Authenticate…' }).click();
   const field = page.getByRole('dialog', { name: 'Authenticate a user' }).getByLabel('User ID');
   await field.fill('liddell');
-  await expect.poll(async () => {
-    const opts = page.locator('datalist option');
-    return Promise.all(Array.from({ length: await opts.count() }, (_, i) => opts.nth(i).getAttribute('value')));
-  }).toEqual(['alice']);
+  await expect
+    .poll(async () => {
+      const opts = page.locator('datalist option');
+      return Promise.all(Array.from({ length: await opts.count() }, (_, i) => opts.nth(i).getAttribute('value')));
+    })
+    .toEqual(['alice']);
   expect(await page.getByTestId('authenticate-user-hint').textContent()).toBe('Not in this application’s directory.');
   await field.fill('alice');
-  await expect.poll(() => page.getByTestId('authenticate-user-hint').textContent()).toBe('Alice Liddell · Device status not checked');
+  await expect
+    .poll(() => page.getByTestId('authenticate-user-hint').textContent())
+    .toBe('Alice Liddell · Device status not checked');
   await page.getByRole('dialog', { name: 'Authenticate a user' }).getByRole('button', { name: 'Cancel' }).click();
   const dialog = await authenticate(page, 'bob');
-  expect(await dialog.getByTestId('authenticate-user-hint').textContent()).toBe('bob · No registered device: the service will refuse');
+  expect(await dialog.getByTestId('authenticate-user-hint').textContent()).toBe(
+    'bob · No registered device: the service will refuse',
+  );
   await expect.poll(() => dialog.getByTestId('authenticate-error').textContent()).toMatch(/did not start.*device/i);
   await app!.screenshot('sessions-refused-dark');
   await dialog.getByRole('button', { name: 'Cancel' }).click();
@@ -178,7 +198,9 @@ it('a refusal shows the service reason; a status fault shows "Unknown (error)" t
   await app!.screenshot('sessions-error-dark');
 
   const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  const serious = results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   expect(serious).toEqual([]);
 
   await f.phone.clearFaults();

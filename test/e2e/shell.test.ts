@@ -54,8 +54,7 @@ describe('console shell (built renderer, real router, Chromium)', () => {
     const app = await launchConsole({
       bus,
       router: {
-        handle: (channel, payload, sender) =>
-          createHandlersRouter(version).handle(channel, payload, sender),
+        handle: (channel, payload, sender) => createHandlersRouter(version).handle(channel, payload, sender),
       },
     });
     try {

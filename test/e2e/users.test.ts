@@ -26,7 +26,10 @@ afterEach(async () => {
 
 type Page = ConsoleUnderTest['page'];
 
-async function open(colorScheme: 'light' | 'dark' = 'light', options: { batchSize?: number; concurrency?: number } = {}) {
+async function open(
+  colorScheme: 'light' | 'dark' = 'light',
+  options: { batchSize?: number; concurrency?: number } = {},
+) {
   const f = (fx = await usersFixture({ pollMs: 40, ...options }));
   const bus = createEventBus();
   const clipboard: string[] = [];
@@ -255,8 +258,12 @@ it('QR onboarding: the canvas decodes to the issued link, the phone registers an
   // Presenter mode: the same code, full screen and larger, with the person's name; Escape only leaves full screen.
   const small = await dialog.getByTestId('qr-canvas').boundingBox();
   await dialog.getByRole('button', { name: 'Presenter mode' }).click();
-  await expect.poll(() => page.evaluate<boolean>('document.fullscreenElement?.dataset.testid === "qr-presenter"')).toBe(true);
-  await expect.poll(async () => (await dialog.getByTestId('qr-canvas').boundingBox())!.width).toBeGreaterThan(small!.width * 1.5);
+  await expect
+    .poll(() => page.evaluate<boolean>('document.fullscreenElement?.dataset.testid === "qr-presenter"'))
+    .toBe(true);
+  await expect
+    .poll(async () => (await dialog.getByTestId('qr-canvas').boundingBox())!.width)
+    .toBeGreaterThan(small!.width * 1.5);
   expect(await dialog.getByTestId('qr-name').textContent()).toBe('Zoë');
   expect(await decodeCanvas(page)).toBe(link);
   await app!.screenshot('users-qr-presenter-dark');
@@ -319,7 +326,9 @@ it('QR onboarding: the canvas decodes to the issued link, the phone registers an
   expect(await auth.getByLabel('User ID').inputValue()).toBe(user);
   await auth.getByRole('button', { name: 'Send request' }).click();
   await expect.poll(() => page.getByTestId('users-notice').textContent()).toContain('Authentication request sent');
-  expect(await page.getByTestId('users-notice').getByRole('link', { name: 'Follow it in Sessions' }).getAttribute('href')).toBe('#/sessions');
+  expect(
+    await page.getByTestId('users-notice').getByRole('link', { name: 'Follow it in Sessions' }).getAttribute('href'),
+  ).toBe('#/sessions');
   expect(await axe(page)).toEqual([]);
   await expect.poll(async () => (await f.phone.pending(f.sandbox.applicationId, f.iampassId(user)!)).length).toBe(1);
   const [request] = await f.phone.pending(f.sandbox.applicationId, f.iampassId(user)!);
@@ -395,7 +404,9 @@ it('the code hides when the window loses focus and after the chosen time; check 
   expect(await rowOf(page, 'bob').getByTestId('row-error').count()).toBe(0);
   expect(await rowOf(page, 'bob').getByTestId('device-state').getAttribute('data-state')).toBe('not_registered');
   await rowOf(page, 'alice').getByRole('button', { name: 'alice', exact: true }).click();
-  expect(await page.getByTestId('user-panel').getByTestId('row-error').textContent()).toMatch(/^⚠ Last check failed: \S/);
+  expect(await page.getByTestId('user-panel').getByTestId('row-error').textContent()).toMatch(
+    /^⚠ Last check failed: \S/,
+  );
   await app!.screenshot('users-row-error-light');
   await page.keyboard.press('Escape');
   await expect.poll(() => page.getByTestId('user-panel').count()).toBe(0);

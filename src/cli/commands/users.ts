@@ -37,8 +37,7 @@ async function readAll(stdin: NodeJS.ReadableStream): Promise<Buffer> {
 /** Waits for a job, showing progress on a terminal; prints the rows; answers the exit code. */
 async function finishJob(ctx: Context, services: Services, jobId: string, label: string): Promise<number> {
   const off = services.users.jobs.on((e) => {
-    if (e.type === 'progress' && e.payload.jobId === jobId)
-      ctx.out.progress(label, e.payload.done, e.payload.total);
+    if (e.type === 'progress' && e.payload.jobId === jobId) ctx.out.progress(label, e.payload.done, e.payload.total);
   });
   const onSigint = () => services.users.jobs.cancel(jobId);
   process.once('SIGINT', onSigint);
@@ -86,7 +85,12 @@ async function finishJob(ctx: Context, services: Services, jobId: string, label:
  */
 export async function terminalQr(link: string, color: boolean): Promise<string> {
   const text = await QRCode.toString(link, { type: 'utf8', margin: 4, errorCorrectionLevel: 'M' });
-  return color ? text.split('\n').map((line) => `\x1b[47m\x1b[30m${line}\x1b[0m`).join('\n') : text;
+  return color
+    ? text
+        .split('\n')
+        .map((line) => `\x1b[47m\x1b[30m${line}\x1b[0m`)
+        .join('\n')
+    : text;
 }
 
 async function showLink(
@@ -138,7 +142,10 @@ async function waitForRegistration(
   const at = new Date().toISOString();
   if (ctx.out.json) ctx.out.data({ userId: view.userId, registered: outcome === 'registered', outcome, at }, true);
   else if (outcome === 'registered') ctx.out.line(`${view.userId} registered a phone.`);
-  else ctx.out.line(`${view.userId} did not register a phone (${outcome === 'expired' ? 'the code expired' : 'stopped'}).`);
+  else
+    ctx.out.line(
+      `${view.userId} did not register a phone (${outcome === 'expired' ? 'the code expired' : 'stopped'}).`,
+    );
   return outcome === 'registered' ? EXIT.ok : EXIT.failed;
 }
 

@@ -69,7 +69,10 @@ export function start(options: StartOptions): Started {
   const dataDir = app.getPath('userData');
   // Walkaway / failure alerts of the session monitor as desktop notifications.
   const notifier = options.electron.Notification ? electronNotifier(options.electron.Notification) : undefined;
-  const services = (options.openServices ?? ((dir: string) => openServices({ dataDir: dir, launcher: sandboxLauncher, ...(notifier ? { notifier } : {}) })))(dataDir);
+  const services = (
+    options.openServices ??
+    ((dir: string) => openServices({ dataDir: dir, launcher: sandboxLauncher, ...(notifier ? { notifier } : {}) }))
+  )(dataDir);
   // Filled in by the first-run step below; the renderer reads it through startup.status.
   const startup: StartupState = { phase: 'starting', firstRun: false, sandbox: null, error: null };
   let closed = false;
@@ -79,7 +82,9 @@ export function start(options: StartOptions): Started {
     closed = true;
     void services
       .close()
-      .catch((error: unknown) => console.error('closing the services failed:', error instanceof Error ? error.name : typeof error))
+      .catch((error: unknown) =>
+        console.error('closing the services failed:', error instanceof Error ? error.name : typeof error),
+      )
       .finally(() => app.quit());
   });
 
@@ -107,7 +112,9 @@ export function start(options: StartOptions): Started {
         const chosen = await dialog.showSaveDialog(window, {
           title: 'Save the registration code',
           defaultPath: join(app.getPath('documents'), suggestedName),
-          filters: [format === 'png' ? { name: 'PNG image', extensions: ['png'] } : { name: 'SVG image', extensions: ['svg'] }],
+          filters: [
+            format === 'png' ? { name: 'PNG image', extensions: ['png'] } : { name: 'SVG image', extensions: ['svg'] },
+          ],
         });
         if (chosen.canceled || !chosen.filePath) return false;
         await writePrivateFile(chosen.filePath, data);
@@ -117,10 +124,25 @@ export function start(options: StartOptions): Started {
   };
 
   const router = createRouter(
-    createHandlers({ app: { version: app.getVersion(), dataDir }, services, bus, startup: () => startup, saveFile, onboardingPorts }),
-    { onError: (channel, error) => console.error(`ipc ${channel} failed:`, error instanceof Error ? error.name : typeof error) },
+    createHandlers({
+      app: { version: app.getVersion(), dataDir },
+      services,
+      bus,
+      startup: () => startup,
+      saveFile,
+      onboardingPorts,
+    }),
+    {
+      onError: (channel, error) =>
+        console.error(`ipc ${channel} failed:`, error instanceof Error ? error.name : typeof error),
+    },
   );
-  registerIpc(ipcMain, router, () => appUrl, (channel) => console.warn(`ipc ${channel}: refused a call from a foreign frame`));
+  registerIpc(
+    ipcMain,
+    router,
+    () => appUrl,
+    (channel) => console.warn(`ipc ${channel}: refused a call from a foreign frame`),
+  );
   forwardEvents(bus, () => window?.webContents ?? null);
 
   const ready = app.whenReady().then(async () => {

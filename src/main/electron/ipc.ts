@@ -15,7 +15,12 @@ export const FOREIGN_SENDER: Result<never> = {
   retryable: false,
 };
 
-export function registerIpc(ipcMain: IpcMain, router: Router, appUrl: () => string, onRefused?: (channel: string) => void): () => void {
+export function registerIpc(
+  ipcMain: IpcMain,
+  router: Router,
+  appUrl: () => string,
+  onRefused?: (channel: string) => void,
+): () => void {
   for (const channel of REQUEST_CHANNELS) {
     ipcMain.handle(channel, (event: IpcMainInvokeEvent, payload: unknown) => {
       if (!isTrustedFrame(event.senderFrame, appUrl())) {

@@ -80,8 +80,8 @@ export interface DeleteUsersResult {
 
 export type BatchOptions = CallOptions & { onBatch?: (done: number, total: number) => void };
 
-export type AuthenticateResult = { started: true; session: SessionHandle; status: SessionStatus } | { started: false; reason: string };
-
+export type AuthenticateResult =
+  { started: true; session: SessionHandle; status: SessionStatus } | { started: false; reason: string };
 
 /** What a request is about, for error messages. */
 interface CallContext {
@@ -112,7 +112,6 @@ const MAX_DISPLAY_NAME_LENGTH = DISPLAY_NAME_MAX_UNITS;
 function invalid(message: string, field: string): AppError {
   return new AppError('invalid_input', message, { details: { field } });
 }
-
 
 /** True when the text contains a C0 control character or DEL. */
 function isObject(value: unknown): value is Json {
@@ -153,8 +152,10 @@ const OPAQUE_TOKEN_RE = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/=_-]{40,}/g;
 
 function validateUserId(value: unknown, field = 'userId'): string {
   if (typeof value !== 'string' || value.length === 0) throw invalid('A user ID must be a non-empty string.', field);
-  if (value.length > MAX_USER_ID_LENGTH) throw invalid(`A user ID must be at most ${MAX_USER_ID_LENGTH} characters.`, field);
-  if (!value.isWellFormed()) throw invalid('A user ID must be valid Unicode text (it contains a broken surrogate pair).', field);
+  if (value.length > MAX_USER_ID_LENGTH)
+    throw invalid(`A user ID must be at most ${MAX_USER_ID_LENGTH} characters.`, field);
+  if (!value.isWellFormed())
+    throw invalid('A user ID must be valid Unicode text (it contains a broken surrogate pair).', field);
   if (hasControlChars(value)) throw invalid('A user ID must not contain control characters.', field);
   return value;
 }
@@ -182,7 +183,6 @@ function intInRange(value: unknown, fallback: number, min: number, max: number, 
   }
   return value;
 }
-
 
 /**
  * Retries: only the read-only GETs (registration link, has device), session
@@ -235,13 +235,20 @@ export class IampassClient {
     } catch {
       throw invalid('The base URL is not a valid URL (expected e.g. https://main.iam-api.com).', 'baseUrl');
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid('The base URL must start with https://.', 'baseUrl');
-    if (url.username !== '' || url.password !== '') throw invalid('The base URL must not contain a user name or password.', 'baseUrl');
-    if (url.search !== '' || url.hash !== '') throw invalid('The base URL must not contain a query or fragment.', 'baseUrl');
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw invalid('The base URL must start with https://.', 'baseUrl');
+    if (url.username !== '' || url.password !== '')
+      throw invalid('The base URL must not contain a user name or password.', 'baseUrl');
+    if (url.search !== '' || url.hash !== '')
+      throw invalid('The base URL must not contain a query or fragment.', 'baseUrl');
     if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-      throw new AppError('insecure_url', `Plain http:// is only allowed for this computer (127.0.0.1, localhost, ::1); use https://${url.host} instead.`, {
-        details: { host: url.host },
-      });
+      throw new AppError(
+        'insecure_url',
+        `Plain http:// is only allowed for this computer (127.0.0.1, localhost, ::1); use https://${url.host} instead.`,
+        {
+          details: { host: url.host },
+        },
+      );
     }
     this.protocol = url.protocol;
     this.hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
@@ -287,26 +294,55 @@ export class IampassClient {
   async addUsers(ids: string[], opts: BatchOptions = {}): Promise<AddUsersResult> {
     const users = validateUserIds(ids);
     const result: AddUsersResult = { created: [], existing: [], failed: [] };
-    await this.runBatches(users, opts, async (batch, signal) => {
-      const json = await this.managementCall('POST', `add_users/${quotePlus(this.applicationId)}`, { action: 'add users' }, signal, JSON.stringify({ users: batch }), 201);
-      const usersField = json.users;
-      if (json.status !== true || !isObject(usersField) || !isStringArray(usersField.created) || !isStringArray(usersField.existing)) {
-        throw this.protocolError('add users', 'the answer lacks the created/existing lists');
-      }
-      result.created.push(...usersField.created);
-      result.existing.push(...usersField.existing);
-    }, result.failed);
+    await this.runBatches(
+      users,
+      opts,
+      async (batch, signal) => {
+        const json = await this.managementCall(
+          'POST',
+          `add_users/${quotePlus(this.applicationId)}`,
+          { action: 'add users' },
+          signal,
+          JSON.stringify({ users: batch }),
+          201,
+        );
+        const usersField = json.users;
+        if (
+          json.status !== true ||
+          !isObject(usersField) ||
+          !isStringArray(usersField.created) ||
+          !isStringArray(usersField.existing)
+        ) {
+          throw this.protocolError('add users', 'the answer lacks the created/existing lists');
+        }
+        result.created.push(...usersField.created);
+        result.existing.push(...usersField.existing);
+      },
+      result.failed,
+    );
     return result;
   }
 
   async deleteUsers(ids: string[], opts: BatchOptions = {}): Promise<DeleteUsersResult> {
     const users = validateUserIds(ids);
     const result: DeleteUsersResult = { deleted: [], failed: [] };
-    await this.runBatches(users, opts, async (batch, signal) => {
-      const json = await this.managementCall('POST', `delete_users/${quotePlus(this.applicationId)}`, { action: 'delete users' }, signal, JSON.stringify({ users: batch }), 200);
-      if (json.status !== true) throw this.protocolError('delete users', 'the answer lacks "status": true');
-      result.deleted.push(...batch);
-    }, result.failed);
+    await this.runBatches(
+      users,
+      opts,
+      async (batch, signal) => {
+        const json = await this.managementCall(
+          'POST',
+          `delete_users/${quotePlus(this.applicationId)}`,
+          { action: 'delete users' },
+          signal,
+          JSON.stringify({ users: batch }),
+          200,
+        );
+        if (json.status !== true) throw this.protocolError('delete users', 'the answer lacks "status": true');
+        result.deleted.push(...batch);
+      },
+      result.failed,
+    );
     return result;
   }
 
@@ -316,19 +352,38 @@ export class IampassClient {
     let path = `device_registration_link/${quotePlus(this.applicationId)}/${quotePlus(userId)}`;
     if (opts.displayName !== undefined) {
       const name = opts.displayName;
-      if (typeof name !== 'string' || name.length === 0 || name.length > MAX_DISPLAY_NAME_LENGTH || !name.isWellFormed() || hasControlChars(name)) {
-        throw invalid(`The display name must be 1 to ${MAX_DISPLAY_NAME_LENGTH} characters of text without control characters.`, 'displayName');
+      if (
+        typeof name !== 'string' ||
+        name.length === 0 ||
+        name.length > MAX_DISPLAY_NAME_LENGTH ||
+        !name.isWellFormed() ||
+        hasControlChars(name)
+      ) {
+        throw invalid(
+          `The display name must be 1 to ${MAX_DISPLAY_NAME_LENGTH} characters of text without control characters.`,
+          'displayName',
+        );
       }
       path += `?display_name=${quotePlus(name)}`;
     }
-    const json = await this.managementCall('GET', path, { action: 'get a registration link', userId, retry: true }, opts.signal);
+    const json = await this.managementCall(
+      'GET',
+      path,
+      { action: 'get a registration link', userId, retry: true },
+      opts.signal,
+    );
     return this.registerUrl(json, 'get a registration link');
   }
 
   async hasRegisteredDevice(userId: string, opts: CallOptions = {}): Promise<boolean> {
     validateUserId(userId);
     const path = `has_registered_mobile_device/${quotePlus(this.applicationId)}/${quotePlus(userId)}`;
-    const json = await this.managementCall('GET', path, { action: 'check for a registered device', userId, retry: true }, opts.signal);
+    const json = await this.managementCall(
+      'GET',
+      path,
+      { action: 'check for a registered device', userId, retry: true },
+      opts.signal,
+    );
     if (json.status !== true || typeof json.device_registered !== 'boolean') {
       throw this.protocolError('check for a registered device', 'the answer lacks "device_registered"');
     }
@@ -339,7 +394,12 @@ export class IampassClient {
   async lostDevice(userId: string, opts: CallOptions = {}): Promise<string> {
     validateUserId(userId);
     const path = `lost_user_mobile_device/${quotePlus(this.applicationId)}/${quotePlus(userId)}`;
-    const json = await this.managementCall('GET', path, { action: 'report a lost device', userId, retry: false }, opts.signal);
+    const json = await this.managementCall(
+      'GET',
+      path,
+      { action: 'report a lost device', userId, retry: false },
+      opts.signal,
+    );
     return this.registerUrl(json, 'report a lost device');
   }
 
@@ -359,10 +419,17 @@ export class IampassClient {
       if (methods.length > 0) query.push(`methods=${methods.join(',')}`);
     }
     if (opts.durationSeconds !== undefined) {
-      query.push(`duration_seconds=${intInRange(opts.durationSeconds, 0, 1, MAX_SESSION_DURATION_SECONDS, 'durationSeconds')}`);
+      query.push(
+        `duration_seconds=${intInRange(opts.durationSeconds, 0, 1, MAX_SESSION_DURATION_SECONDS, 'durationSeconds')}`,
+      );
     }
     const path = `${this.basePath}/authentication/authenticate_user/${quotePlus(this.applicationId)}/${quotePlus(userId)}${query.length > 0 ? `?${query.join('&')}` : ''}`;
-    const context: CallContext = { action: 'start an authentication', kind: 'management', userId, secrets: [this.secret] };
+    const context: CallContext = {
+      action: 'start an authentication',
+      kind: 'management',
+      userId,
+      secrets: [this.secret],
+    };
     const res = await this.send({
       method: 'POST',
       target: this.target(path),
@@ -376,10 +443,21 @@ export class IampassClient {
     const status = json.authentication_status;
     if (res.status === 202 && isObject(status) && status.authenticated === true) {
       const { session_status, status_url, logout_url, session_token, session_secret } = status;
-      if (!isSessionStatus(session_status) || !nonEmptyString(status_url) || !nonEmptyString(logout_url) || !nonEmptyString(session_token) || !nonEmptyString(session_secret)) {
+      if (
+        !isSessionStatus(session_status) ||
+        !nonEmptyString(status_url) ||
+        !nonEmptyString(logout_url) ||
+        !nonEmptyString(session_token) ||
+        !nonEmptyString(session_secret)
+      ) {
         throw this.protocolError(context.action, 'the answer lacks session fields or has an unknown session status');
       }
-      const session: SessionHandle = { statusUrl: status_url, logoutUrl: logout_url, sessionToken: session_token, sessionSecret: session_secret };
+      const session: SessionHandle = {
+        statusUrl: status_url,
+        logoutUrl: logout_url,
+        sessionToken: session_token,
+        sessionSecret: session_secret,
+      };
       // A compromised server must not steer signed calls to another origin.
       this.sessionTarget(session.statusUrl, 'status URL');
       this.sessionTarget(session.logoutUrl, 'logout URL');
@@ -390,12 +468,18 @@ export class IampassClient {
     }
     if (json.status === false) {
       const reason = cleanReason(json.reason, [this.secret]);
-      throw new AppError('refused', `The service refused to ${context.action}: ${reason}`, { retryable: false, details: { reason } });
+      throw new AppError('refused', `The service refused to ${context.action}: ${reason}`, {
+        retryable: false,
+        details: { reason },
+      });
     }
     throw this.protocolError(context.action, `unexpected answer (HTTP ${res.status})`);
   }
 
-  async sessionStatus(session: SessionHandle, opts: CallOptions = {}): Promise<{ authenticated: boolean; status: SessionStatus }> {
+  async sessionStatus(
+    session: SessionHandle,
+    opts: CallOptions = {},
+  ): Promise<{ authenticated: boolean; status: SessionStatus }> {
     const { target, credentials, context } = this.sessionCall(session, 'statusUrl', 'check the session status');
     const res = await this.send({ method: 'GET', target, credentials, retry: true, context, signal: opts.signal });
     const json = this.parseJson(res, context);
@@ -409,9 +493,18 @@ export class IampassClient {
 
   async logout(session: SessionHandle, opts: CallOptions = {}): Promise<boolean> {
     const { target, credentials, context } = this.sessionCall(session, 'logoutUrl', 'log the session out');
-    const res = await this.send({ method: 'POST', target, credentials, body: '{}', retry: false, context, signal: opts.signal });
+    const res = await this.send({
+      method: 'POST',
+      target,
+      credentials,
+      body: '{}',
+      retry: false,
+      context,
+      signal: opts.signal,
+    });
     const json = this.parseJson(res, context);
-    if (res.status !== 200 || typeof json.status !== 'boolean') throw this.protocolError(context.action, 'the answer lacks "status"');
+    if (res.status !== 200 || typeof json.status !== 'boolean')
+      throw this.protocolError(context.action, 'the answer lacks "status"');
     return json.status;
   }
 
@@ -454,18 +547,34 @@ export class IampassClient {
     try {
       url = new URL(raw, `${this.origin}/`);
     } catch {
-      throw new AppError('protocol', `The service sent a session ${what} that is not a URL; it was not used.`, { retryable: false });
+      throw new AppError('protocol', `The service sent a session ${what} that is not a URL; it was not used.`, {
+        retryable: false,
+      });
     }
     if (url.origin !== this.origin) {
-      throw new AppError('insecure_url', `The service sent a session ${what} on another origin (${url.host}) than this profile's (${this.host}); it was refused so that signed calls cannot be steered elsewhere.`, {
-        details: { host: url.host },
-      });
+      throw new AppError(
+        'insecure_url',
+        `The service sent a session ${what} on another origin (${url.host}) than this profile's (${this.host}); it was refused so that signed calls cannot be steered elsewhere.`,
+        {
+          details: { host: url.host },
+        },
+      );
     }
     return this.target(url.pathname + url.search);
   }
 
-  private sessionCall(session: SessionHandle, key: 'statusUrl' | 'logoutUrl', action: string): { target: Target; credentials: { clientId: string; secret: string }; context: CallContext } {
-    if (!isObject(session) || !nonEmptyString(session[key]) || !nonEmptyString(session.sessionToken) || !nonEmptyString(session.sessionSecret) || /[\s:]/.test(session.sessionToken)) {
+  private sessionCall(
+    session: SessionHandle,
+    key: 'statusUrl' | 'logoutUrl',
+    action: string,
+  ): { target: Target; credentials: { clientId: string; secret: string }; context: CallContext } {
+    if (
+      !isObject(session) ||
+      !nonEmptyString(session[key]) ||
+      !nonEmptyString(session.sessionToken) ||
+      !nonEmptyString(session.sessionSecret) ||
+      /[\s:]/.test(session.sessionToken)
+    ) {
       throw invalid('The session handle is incomplete.', 'session');
     }
     const target = this.sessionTarget(session[key], key === 'statusUrl' ? 'status URL' : 'logout URL');
@@ -499,10 +608,14 @@ export class IampassClient {
     const res = await this.send(spec);
     const json = this.parseJson(res, context);
     if (json.status === false) {
-      throw new AppError('refused', `The service refused to ${ctx.action}: ${cleanReason(json.reason, context.secrets)}`, {
-        retryable: false,
-        details: { reason: cleanReason(json.reason, context.secrets) },
-      });
+      throw new AppError(
+        'refused',
+        `The service refused to ${ctx.action}: ${cleanReason(json.reason, context.secrets)}`,
+        {
+          retryable: false,
+          details: { reason: cleanReason(json.reason, context.secrets) },
+        },
+      );
     }
     if (res.status !== expected) throw this.protocolError(ctx.action, `unexpected HTTP status ${res.status}`);
     return json;
@@ -517,9 +630,13 @@ export class IampassClient {
   }
 
   private protocolError(action: string, what: string): AppError {
-    return new AppError('protocol', `Unexpected answer from the service when trying to ${action}: ${what}. Nothing was treated as success.`, {
-      retryable: false,
-    });
+    return new AppError(
+      'protocol',
+      `Unexpected answer from the service when trying to ${action}: ${what}. Nothing was treated as success.`,
+      {
+        retryable: false,
+      },
+    );
   }
 
   private parseJson(res: RawResponse, context: CallContext): Json {
@@ -586,7 +703,11 @@ export class IampassClient {
         const skew = Math.round((Date.now() - serverDate) / 1000);
         details.clockSkewSeconds = skew;
         if (Math.abs(skew) > 60) {
-          return new AppError('unauthorized', `The service rejected the request because this computer's clock is off by ${Math.abs(skew)} seconds (${skew > 0 ? 'ahead of' : 'behind'} the service). Correct the system clock and try again.`, { retryable: false, details });
+          return new AppError(
+            'unauthorized',
+            `The service rejected the request because this computer's clock is off by ${Math.abs(skew)} seconds (${skew > 0 ? 'ahead of' : 'behind'} the service). Correct the system clock and try again.`,
+            { retryable: false, details },
+          );
         }
       }
       const message =
@@ -612,21 +733,35 @@ export class IampassClient {
               ? 'The service does not know this session (it may have expired).'
               : what === 'endpoint'
                 ? `The service at ${this.baseUrl} has no such endpoint. Check this profile's base URL.`
-              : `The service does not know application ${this.applicationId} or user "${context.userId ?? ''}".`;
+                : `The service does not know application ${this.applicationId} or user "${context.userId ?? ''}".`;
       return new AppError('not_found', message, { retryable: false, details: { status, what } });
     }
     if (status === 429) {
-      const after = parseRetryAfter(typeof res.headers['retry-after'] === 'string' ? res.headers['retry-after'] : undefined);
+      const after = parseRetryAfter(
+        typeof res.headers['retry-after'] === 'string' ? res.headers['retry-after'] : undefined,
+      );
       const details: Record<string, number> = { status };
       if (after !== null) details.retryAfterSeconds = after;
-      return new AppError('rate_limited', `The service is rate limiting this application${after !== null ? `; try again in ${after} s` : '; try again later'}.`, { details });
+      return new AppError(
+        'rate_limited',
+        `The service is rate limiting this application${after !== null ? `; try again in ${after} s` : '; try again later'}.`,
+        { details },
+      );
     }
     if (status >= 500 && status <= 599) {
-      return new AppError('server', `The service failed with HTTP ${status} when trying to ${context.action}. Try again later.`, { details: { status } });
+      return new AppError(
+        'server',
+        `The service failed with HTTP ${status} when trying to ${context.action}. Try again later.`,
+        { details: { status } },
+      );
     }
-    return new AppError('protocol', `Unexpected answer from the service when trying to ${context.action}: HTTP ${status}. Nothing was treated as success.`, {
-      retryable: false,
-      details: { status },
-    });
+    return new AppError(
+      'protocol',
+      `Unexpected answer from the service when trying to ${context.action}: HTTP ${status}. Nothing was treated as success.`,
+      {
+        retryable: false,
+        details: { status },
+      },
+    );
   }
 }

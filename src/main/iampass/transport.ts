@@ -51,19 +51,37 @@ function networkError(target: Target, code: string | undefined): AppError {
   const details = { errno: code ?? 'unknown' };
   switch (code) {
     case 'ECONNREFUSED':
-      return new AppError('network', `The connection to ${where} was refused. Check that the service is running and the base URL is right.`, { details });
+      return new AppError(
+        'network',
+        `The connection to ${where} was refused. Check that the service is running and the base URL is right.`,
+        { details },
+      );
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
     case 'EAI_NONAME':
-      return new AppError('network', `The host name of ${where} could not be resolved (DNS). Check the base URL and the network connection.`, { details });
+      return new AppError(
+        'network',
+        `The host name of ${where} could not be resolved (DNS). Check the base URL and the network connection.`,
+        { details },
+      );
     case 'ECONNRESET':
     case 'EPIPE':
-      return new AppError('network', `The connection to ${where} was reset before the answer was complete. Try again.`, { details });
+      return new AppError(
+        'network',
+        `The connection to ${where} was reset before the answer was complete. Try again.`,
+        { details },
+      );
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return new AppError('network', `${where} is unreachable from this computer. Check the network connection.`, { details });
+      return new AppError('network', `${where} is unreachable from this computer. Check the network connection.`, {
+        details,
+      });
     default:
-      return new AppError('network', `The connection to ${where} failed (${code ?? 'unknown error'}). Check the network connection and try again.`, { details });
+      return new AppError(
+        'network',
+        `The connection to ${where} failed (${code ?? 'unknown error'}). Check the network connection and try again.`,
+        { details },
+      );
   }
 }
 
@@ -112,7 +130,13 @@ export function exchange(options: ExchangeOptions): Promise<RawResponse> {
       agent: options.agent,
     });
     const timer = setTimeout(() => {
-      finish(new AppError('timeout', `${target.host} did not answer within ${Math.round(options.timeoutMs / 100) / 10} s. The service may be slow or unreachable; try again.`, { details: { timeoutMs: options.timeoutMs } }));
+      finish(
+        new AppError(
+          'timeout',
+          `${target.host} did not answer within ${Math.round(options.timeoutMs / 100) / 10} s. The service may be slow or unreachable; try again.`,
+          { details: { timeoutMs: options.timeoutMs } },
+        ),
+      );
     }, options.timeoutMs);
     const onAbort = (): void => finish(cancelledError());
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -123,7 +147,13 @@ export function exchange(options: ExchangeOptions): Promise<RawResponse> {
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > MAX_BODY_BYTES) {
-          finish(new AppError('protocol', `The answer from ${target.host} is larger than the protocol allows; it was not used.`, { retryable: false }));
+          finish(
+            new AppError(
+              'protocol',
+              `The answer from ${target.host} is larger than the protocol allows; it was not used.`,
+              { retryable: false },
+            ),
+          );
           return;
         }
         chunks.push(chunk);
@@ -131,7 +161,11 @@ export function exchange(options: ExchangeOptions): Promise<RawResponse> {
       res.on('error', (error: NodeJS.ErrnoException) => finish(networkError(target, error.code)));
       res.on('aborted', () => finish(networkError(target, 'ECONNRESET')));
       res.on('end', () => {
-        finish(null, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+        finish(null, {
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
       });
     });
     if (options.body !== undefined) req.end(options.body, 'utf8');

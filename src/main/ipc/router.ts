@@ -62,7 +62,12 @@ export function createRouter(handlers: Handlers, options: { onError?: ErrorSink 
   };
 }
 
-async function dispatch<C extends RequestChannel>(handlers: Handlers, channel: C, payload: unknown, context: CallContext): Promise<unknown> {
+async function dispatch<C extends RequestChannel>(
+  handlers: Handlers,
+  channel: C,
+  payload: unknown,
+  context: CallContext,
+): Promise<unknown> {
   const schema: z.ZodType = requests[channel].request;
   const parsed = schema.safeParse(payload);
   if (!parsed.success) throw invalidInput(parsed.error);
@@ -72,10 +77,14 @@ async function dispatch<C extends RequestChannel>(handlers: Handlers, channel: C
 
 /** A zod error as a typed error naming the fields and the problem, without the values. */
 export function invalidInput(error: z.ZodError): AppError {
-  const fields = [...new Set(error.issues.map((issue) => (issue.path.length ? issue.path.map(String).join('.') : '(payload)')))];
+  const fields = [
+    ...new Set(error.issues.map((issue) => (issue.path.length ? issue.path.map(String).join('.') : '(payload)'))),
+  ];
   // Unrecognized keys are reported on the parent; name them (the key names are the caller's, not secret values).
   const unknownKeys = error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys' ? issue.keys : []));
-  const problems = error.issues.map((issue) => `${issue.path.length ? issue.path.map(String).join('.') : '(payload)'}: ${issue.code}`);
+  const problems = error.issues.map(
+    (issue) => `${issue.path.length ? issue.path.map(String).join('.') : '(payload)'}: ${issue.code}`,
+  );
   const parts = [`Invalid input: ${fields.join(', ')}`];
   if (unknownKeys.length) parts.push(`unexpected field(s): ${unknownKeys.join(', ')}`);
   return new AppError('invalid_input', `${parts.join('; ')}.`, {

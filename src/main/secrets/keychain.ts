@@ -115,7 +115,8 @@ export class Keychain implements SecretStore {
     const stored = await this.#call('read', (k) => k.getPassword(this.service, DATA_KEY_ACCOUNT));
     if (stored !== null) {
       const key = Buffer.from(stored, 'base64');
-      if (key.length !== DATA_KEY_BYTES) throw new AppError('keychain', 'The data key in the OS keychain is damaged.', { retryable: false });
+      if (key.length !== DATA_KEY_BYTES)
+        throw new AppError('keychain', 'The data key in the OS keychain is damaged.', { retryable: false });
       return key;
     }
     const key = newDataKey();

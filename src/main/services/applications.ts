@@ -23,7 +23,14 @@ import {
 } from '../store/profiles.ts';
 import { noSecretError } from './profile-scope.ts';
 import { AuditService, type AuditAction } from './audit.ts';
-import { validateApplicationId, validateBaseUrl, validateBoolean, validateConcurrency, validateFlavour, validateName } from './validate.ts';
+import {
+  validateApplicationId,
+  validateBaseUrl,
+  validateBoolean,
+  validateConcurrency,
+  validateFlavour,
+  validateName,
+} from './validate.ts';
 
 /** A profile with whether it is active and has a secret (the IPC layer builds its ApplicationView from it). */
 export interface ProfileView extends Profile {
@@ -154,7 +161,8 @@ export class ApplicationsService {
   async add(input: AddApplicationInput): Promise<ProfileView> {
     let name: string | null = null;
     try {
-      if (typeof input !== 'object' || input === null) throw new AppError('invalid_input', 'The application details are missing.');
+      if (typeof input !== 'object' || input === null)
+        throw new AppError('invalid_input', 'The application details are missing.');
       name = validateName(input.name);
       const flavour = validateFlavour(input.flavour);
       const profile: Profile = {
@@ -191,16 +199,22 @@ export class ApplicationsService {
     let before: Profile | null = null;
     try {
       before = this.get(id);
-      if (typeof patch !== 'object' || patch === null) throw new AppError('invalid_input', 'Nothing to change was given.');
+      if (typeof patch !== 'object' || patch === null)
+        throw new AppError('invalid_input', 'Nothing to change was given.');
       const flavour = patch.flavour === undefined ? before.flavour : validateFlavour(patch.flavour);
       const next: Profile = {
         ...before,
         name: patch.name === undefined ? before.name : validateName(patch.name),
         flavour,
-        baseUrl: patch.baseUrl === undefined && patch.flavour === undefined ? before.baseUrl : validateBaseUrl(patch.baseUrl ?? before.baseUrl, flavour),
-        applicationId: patch.applicationId === undefined ? before.applicationId : validateApplicationId(patch.applicationId),
+        baseUrl:
+          patch.baseUrl === undefined && patch.flavour === undefined
+            ? before.baseUrl
+            : validateBaseUrl(patch.baseUrl ?? before.baseUrl, flavour),
+        applicationId:
+          patch.applicationId === undefined ? before.applicationId : validateApplicationId(patch.applicationId),
         concurrency: patch.concurrency === undefined ? before.concurrency : validateConcurrency(patch.concurrency),
-        sendOwnIds: patch.sendOwnIds === undefined ? before.sendOwnIds : validateBoolean(patch.sendOwnIds, 'sendOwnIds'),
+        sendOwnIds:
+          patch.sendOwnIds === undefined ? before.sendOwnIds : validateBoolean(patch.sendOwnIds, 'sendOwnIds'),
         updatedAt: this.#now(),
       };
       const secret = patch.secret === undefined ? null : normalizeSecret(patch.secret);
@@ -223,7 +237,11 @@ export class ApplicationsService {
         }
         throw mapConstraint(error);
       }
-      return { ...next, active: getSetting(this.#store, ACTIVE_PROFILE_KEY) === id, hasSecret: secret !== null ? true : await this.#hasSecret(id) };
+      return {
+        ...next,
+        active: getSetting(this.#store, ACTIVE_PROFILE_KEY) === id,
+        hasSecret: secret !== null ? true : await this.#hasSecret(id),
+      };
     } catch (error) {
       this.#record('application.edit', before, before?.name ?? null, error);
       throw error;
@@ -239,8 +257,15 @@ export class ApplicationsService {
     let profile: Profile | null = null;
     try {
       profile = this.get(id);
-      if (typeof confirm !== 'object' || confirm === null || typeof confirm.name !== 'string' || confirm.name !== profile.name) {
-        throw new AppError('invalid_input', 'To remove an application, confirm by repeating its exact name.', { details: { field: 'confirm' } });
+      if (
+        typeof confirm !== 'object' ||
+        confirm === null ||
+        typeof confirm.name !== 'string' ||
+        confirm.name !== profile.name
+      ) {
+        throw new AppError('invalid_input', 'To remove an application, confirm by repeating its exact name.', {
+          details: { field: 'confirm' },
+        });
       }
       const previousSecret = await this.#secrets.get(id);
       await this.#secrets.delete(id);
@@ -275,11 +300,18 @@ export class ApplicationsService {
     const started = performance.now();
     let result: ConnectionTestResult;
     try {
-      await this.#tester({ flavour: profile.flavour, baseUrl: profile.baseUrl, applicationId: profile.applicationId }, secret);
+      await this.#tester(
+        { flavour: profile.flavour, baseUrl: profile.baseUrl, applicationId: profile.applicationId },
+        secret,
+      );
       result = { ok: true, latencyMs: Math.round(performance.now() - started) };
       this.#record('application.test', profile, profile.name, null);
     } catch (error) {
-      result = { ok: false, latencyMs: Math.round(performance.now() - started), error: scrub(toErrorInfo(error), secret) };
+      result = {
+        ok: false,
+        latencyMs: Math.round(performance.now() - started),
+        error: scrub(toErrorInfo(error), secret),
+      };
       this.#record('application.test', profile, profile.name, error);
     }
     return result;
@@ -296,7 +328,9 @@ export class ApplicationsService {
   #assertNameFree(name: string, exceptId: string | null): void {
     const other = findProfileByName(this.#store, name);
     if (other && other.id !== exceptId) {
-      throw new AppError('conflict', `An application named "${other.name}" already exists.`, { details: { field: 'name' } });
+      throw new AppError('conflict', `An application named "${other.name}" already exists.`, {
+        details: { field: 'name' },
+      });
     }
   }
 
@@ -330,7 +364,10 @@ export const FIRST_RUN_DISMISSED_KEY = 'first_run_dismissed';
 
 function mapConstraint(error: unknown): unknown {
   if (error instanceof Error && /UNIQUE constraint failed: profiles\.name/.test(error.message)) {
-    return new AppError('conflict', 'An application with that name already exists.', { details: { field: 'name' }, cause: error });
+    return new AppError('conflict', 'An application with that name already exists.', {
+      details: { field: 'name' },
+      cause: error,
+    });
   }
   return error;
 }

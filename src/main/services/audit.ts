@@ -3,7 +3,15 @@
  * paging, export as CSV (the project's one writer, csv.ts) or JSON.
  */
 import { AppError, type ErrorCode } from '../../shared/errors.ts';
-import { auditActions, insertAudit, iterateAudit, queryAudit, type AuditEntry, type AuditFilter, type AuditOutcome } from '../store/audit.ts';
+import {
+  auditActions,
+  insertAudit,
+  iterateAudit,
+  queryAudit,
+  type AuditEntry,
+  type AuditFilter,
+  type AuditOutcome,
+} from '../store/audit.ts';
 import type { Store } from '../store/db.ts';
 import { toCsv } from './csv.ts';
 import { clip, HEX_SECRET_RE, matchWindow, replaceLinks } from '../../shared/text.ts';
@@ -59,7 +67,8 @@ export class AuditService {
   }
 
   record(input: AuditRecordInput): number {
-    if (!ACTION_RE.test(input.action)) throw new AppError('invalid_input', 'An audit action is a dotted lower-case name.');
+    if (!ACTION_RE.test(input.action))
+      throw new AppError('invalid_input', 'An audit action is a dotted lower-case name.');
     return insertAudit(this.#store, {
       at: this.#now(),
       profileId: input.profile?.id ?? null,
@@ -71,7 +80,10 @@ export class AuditService {
     });
   }
 
-  query(filter: AuditFilter = {}, page: { limit?: number; offset?: number } = {}): { rows: AuditEntry[]; total: number } {
+  query(
+    filter: AuditFilter = {},
+    page: { limit?: number; offset?: number } = {},
+  ): { rows: AuditEntry[]; total: number } {
     const limit = Math.min(Math.max(1, Math.trunc(page.limit ?? 100)), 1000);
     const offset = Math.max(0, Math.trunc(page.offset ?? 0));
     return queryAudit(this.#store, filter, limit, offset);
@@ -88,7 +100,10 @@ export class AuditService {
 
   exportCsv(filter: AuditFilter = {}): string {
     const rows = [...iterateAudit(this.#store, filter)].map(exportShape);
-    return toCsv(EXPORT_FIELDS, rows.map((r) => EXPORT_FIELDS.map((f) => r[f])));
+    return toCsv(
+      EXPORT_FIELDS,
+      rows.map((r) => EXPORT_FIELDS.map((f) => r[f])),
+    );
   }
 }
 

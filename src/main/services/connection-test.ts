@@ -41,7 +41,8 @@ export function makeConnectionTester(createClient: ProbeClientFactory, timeoutMs
       // A 404 about the application, or about the endpoint itself (a wrong base
       // URL path), is a real failure; one about the probe user is success.
       const what = error instanceof AppError ? error.details?.what : undefined;
-      if (error instanceof AppError && error.code === 'not_found' && what !== 'application' && what !== 'endpoint') return;
+      if (error instanceof AppError && error.code === 'not_found' && what !== 'application' && what !== 'endpoint')
+        return;
       throw error;
     } finally {
       client.close?.();

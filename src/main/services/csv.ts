@@ -40,11 +40,15 @@ function rowProblem(error: Papa.ParseError, cells: readonly string[]): string {
       ? `An unclosed quote (") starts a field that runs to the end of the file: this row and the ${swallowed} line${swallowed === 1 ? '' : 's'} after it were read as one row and not imported. Close the quote and import again.`
       : 'An unclosed quote (") in this row: it was not imported. Close the quote and import again.';
   }
-  if (error.code === 'InvalidQuotes') return 'A quote (") inside an unquoted or badly quoted field: this row was not imported. Quote the field and double the quote ("").';
+  if (error.code === 'InvalidQuotes')
+    return 'A quote (") inside an unquoted or badly quoted field: this row was not imported. Quote the field and double the quote ("").';
   return `The CSV parser could not read this row (${error.code}): it was not imported.`;
 }
 
-export function parseCsv(text: string, options: { mapping?: CsvMapping | undefined; hasHeader?: boolean | undefined } = {}): ParsedCsv {
+export function parseCsv(
+  text: string,
+  options: { mapping?: CsvMapping | undefined; hasHeader?: boolean | undefined } = {},
+): ParsedCsv {
   checkCsvText(text);
   const parsed = Papa.parse<string[]>(text.replace(/^\uFEFF/, ''), { skipEmptyLines: 'greedy' });
   const data = parsed.data;
@@ -62,9 +66,19 @@ export function parseCsv(text: string, options: { mapping?: CsvMapping | undefin
     userId: hasHeader && guessUser >= 0 ? guessUser : 0,
     displayName: hasHeader && guessName >= 0 && guessName !== guessUser ? guessName : null,
   };
-  if (mapping.userId >= width) throw new AppError('invalid_input', `The user ID column (${mapping.userId + 1}) is not in the file (${width} columns).`, { details: { field: 'mapping.userId' } });
+  if (mapping.userId >= width)
+    throw new AppError(
+      'invalid_input',
+      `The user ID column (${mapping.userId + 1}) is not in the file (${width} columns).`,
+      { details: { field: 'mapping.userId' } },
+    );
   const nameCol = mapping.displayName ?? null;
-  if (nameCol !== null && nameCol >= width) throw new AppError('invalid_input', `The display name column (${nameCol + 1}) is not in the file (${width} columns).`, { details: { field: 'mapping.displayName' } });
+  if (nameCol !== null && nameCol >= width)
+    throw new AppError(
+      'invalid_input',
+      `The display name column (${nameCol + 1}) is not in the file (${width} columns).`,
+      { details: { field: 'mapping.displayName' } },
+    );
 
   // Every parser warning: about a data row -> that row's problem; anything else -> a file warning.
   const offset = hasHeader ? 1 : 0;
@@ -74,25 +88,38 @@ export function parseCsv(text: string, options: { mapping?: CsvMapping | undefin
     const index = e.row;
     if (index !== undefined && index >= offset && index < data.length) {
       // One reason per row; an unterminated quote (rows swallowed) says the most and wins.
-      if (!problems.has(index - offset) || e.code === 'MissingQuotes') problems.set(index - offset, rowProblem(e, data[index] ?? []));
+      if (!problems.has(index - offset) || e.code === 'MissingQuotes')
+        problems.set(index - offset, rowProblem(e, data[index] ?? []));
     } else if (e.code === 'UndetectableDelimiter' && width === 1) {
       // One column, one user per line: there is no delimiter to detect.
     } else if (warnings.length < MAX_WARNINGS) {
       warnings.push(index === undefined ? e.message : `Header row: ${e.message}`);
     }
   }
-  if (problems.size > 0) warnings.push(`${problems.size} row${problems.size === 1 ? '' : 's'} could not be read as CSV and will not be imported (see each row's reason).`);
+  if (problems.size > 0)
+    warnings.push(
+      `${problems.size} row${problems.size === 1 ? '' : 's'} could not be read as CSV and will not be imported (see each row's reason).`,
+    );
   const body = hasHeader ? data.slice(1) : data;
   const rows = body.map((r, i): UserInput => {
     const problem = problems.get(i);
-    return { userId: r[mapping.userId] ?? '', displayName: nameCol === null ? undefined : (r[nameCol] ?? ''), ...(problem === undefined ? {} : { problem }) };
+    return {
+      userId: r[mapping.userId] ?? '',
+      displayName: nameCol === null ? undefined : (r[nameCol] ?? ''),
+      ...(problem === undefined ? {} : { problem }),
+    };
   });
   return { columns, hasHeader, mapping: { userId: mapping.userId, displayName: nameCol }, rows, warnings };
 }
 
 export function previewCsv(
   text: string,
-  options: { mapping?: CsvMapping | undefined; hasHeader?: boolean | undefined; previewRows?: number | undefined; rules?: InputRules } = {},
+  options: {
+    mapping?: CsvMapping | undefined;
+    hasHeader?: boolean | undefined;
+    previewRows?: number | undefined;
+    rules?: InputRules;
+  } = {},
 ): CsvPreview {
   const csv = parseCsv(text, options);
   const checked = validateRows(csv.rows, options.rules);
@@ -102,7 +129,9 @@ export function previewCsv(
     if (r.problem !== null) invalid++;
     if (r.duplicate) duplicates++;
   }
-  const preview: CsvPreviewRow[] = checked.slice(0, options.previewRows ?? 50).map((r) => ({ row: r.row, userId: r.userId, displayName: r.displayName, problem: r.problem }));
+  const preview: CsvPreviewRow[] = checked
+    .slice(0, options.previewRows ?? 50)
+    .map((r) => ({ row: r.row, userId: r.userId, displayName: r.displayName, problem: r.problem }));
   return {
     columns: csv.columns,
     hasHeader: csv.hasHeader,
@@ -125,8 +154,14 @@ export function previewCsv(
 export const CSV_FORMULA_RE = /^[=+\-@\t\r\n\uFF1D\uFF0B\uFF0D\uFF20]/;
 
 /** The project's one CSV writer: a header row, then rows; CRLF line ends; formula-like cells prefixed with `'`. */
-export function toCsv(fields: readonly string[], rows: Iterable<readonly (string | number | null | undefined)[]>): string {
+export function toCsv(
+  fields: readonly string[],
+  rows: Iterable<readonly (string | number | null | undefined)[]>,
+): string {
   const data: string[][] = [];
   for (const r of rows) data.push(r.map((v) => (v === null || v === undefined ? '' : String(v))));
-  return Papa.unparse({ fields: [...fields], data }, { quotes: false, newline: '\r\n', escapeFormulae: CSV_FORMULA_RE });
+  return Papa.unparse(
+    { fields: [...fields], data },
+    { quotes: false, newline: '\r\n', escapeFormulae: CSV_FORMULA_RE },
+  );
 }

@@ -12,7 +12,16 @@ import { join } from 'node:path';
 import { AppError, toErrorInfo } from '../../shared/errors.ts';
 import type { SecretStore } from '../secrets/keychain.ts';
 import type { Store } from '../store/db.ts';
-import { ACTIVE_PROFILE_KEY, findProfileByName, getProfile, getSetting, insertProfile, setSetting, updateProfile, type Profile } from '../store/profiles.ts';
+import {
+  ACTIVE_PROFILE_KEY,
+  findProfileByName,
+  getProfile,
+  getSetting,
+  insertProfile,
+  setSetting,
+  updateProfile,
+  type Profile,
+} from '../store/profiles.ts';
 import { SANDBOX_PROFILE_KEY } from './applications.ts';
 import { AuditService } from './audit.ts';
 import { DEFAULT_CONCURRENCY } from './validate.ts';
@@ -25,7 +34,11 @@ export interface SandboxHandle {
 
 /** Port for the embedded sandbox (src/sandbox/server.ts's startSandbox fits it). */
 export interface SandboxLauncher {
-  start(options: { port?: number; dataFile: string; application: { id: string; secret: string } }): Promise<SandboxHandle>;
+  start(options: {
+    port?: number;
+    dataFile: string;
+    application: { id: string; secret: string };
+  }): Promise<SandboxHandle>;
 }
 
 export interface FirstRunResult {
@@ -80,8 +93,15 @@ export async function ensureSandboxProfile(deps: FirstRunDeps): Promise<FirstRun
       sandbox = await launcher.start({ port: 0, dataFile, application: { id: applicationId, secret } });
     } catch (error) {
       await secrets.delete(profileId).catch(() => false);
-      audit.record({ action: 'sandbox.create', target: 'Sandbox', outcome: 'error', errorCode: toErrorInfo(error).code });
-      throw error instanceof AppError ? error : new AppError('internal', 'The embedded sandbox could not be started.', { cause: error });
+      audit.record({
+        action: 'sandbox.create',
+        target: 'Sandbox',
+        outcome: 'error',
+        errorCode: toErrorInfo(error).code,
+      });
+      throw error instanceof AppError
+        ? error
+        : new AppError('internal', 'The embedded sandbox could not be started.', { cause: error });
     }
     const profile: Profile = {
       id: profileId,
@@ -123,8 +143,16 @@ export async function ensureSandboxProfile(deps: FirstRunDeps): Promise<FirstRun
   try {
     sandbox = await launcher.start({ port: 0, dataFile, application: { id: existing.applicationId, secret } });
   } catch (error) {
-    audit.record({ action: 'sandbox.start', profile: existing, target: existing.name, outcome: 'error', errorCode: toErrorInfo(error).code });
-    throw error instanceof AppError ? error : new AppError('internal', 'The embedded sandbox could not be started.', { cause: error });
+    audit.record({
+      action: 'sandbox.start',
+      profile: existing,
+      target: existing.name,
+      outcome: 'error',
+      errorCode: toErrorInfo(error).code,
+    });
+    throw error instanceof AppError
+      ? error
+      : new AppError('internal', 'The embedded sandbox could not be started.', { cause: error });
   }
   const profile: Profile = { ...existing, baseUrl: sandbox.baseUrl, updatedAt: now() };
   store.transaction(() => {

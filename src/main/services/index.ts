@@ -72,7 +72,9 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export const defaultTester: ConnectionTester = makeConnectionTester((config) => new IampassClient({ ...config, maxRetries: 0 }));
+export const defaultTester: ConnectionTester = makeConnectionTester(
+  (config) => new IampassClient({ ...config, maxRetries: 0 }),
+);
 const noLauncher: SandboxLauncher = {
   start: () => Promise.reject(new AppError('internal', 'No sandbox launcher was given to openServices.')),
 };
@@ -87,7 +89,10 @@ const noLauncher: SandboxLauncher = {
 export function keychainSealedLauncher(secrets: Pick<SecretStore, 'dataKey'>, inner: SandboxLauncher): SandboxLauncher {
   return {
     start: async (options) => {
-      const sealed: Parameters<SandboxLauncher['start']>[0] & { secretKey: Uint8Array } = { ...options, secretKey: await secrets.dataKey() };
+      const sealed: Parameters<SandboxLauncher['start']>[0] & { secretKey: Uint8Array } = {
+        ...options,
+        secretKey: await secrets.dataKey(),
+      };
       return inner.start(sealed);
     },
   };
@@ -103,7 +108,15 @@ export function openServices(options: ServicesOptions): Services {
   const applications = new ApplicationsService({ store, secrets, audit, now, tester });
   // One profile scope (the pinned profile, else the active one) for users, onboarding and sessions.
   const scope = new ProfileScope({ store, secrets, profileId: options.profileId });
-  const sessions = new SessionsService({ store, secrets, audit, now, scope, ...(options.notifier ? { notifier: options.notifier } : {}), ...(options.sessions ? { options: options.sessions } : {}) });
+  const sessions = new SessionsService({
+    store,
+    secrets,
+    audit,
+    now,
+    scope,
+    ...(options.notifier ? { notifier: options.notifier } : {}),
+    ...(options.sessions ? { options: options.sessions } : {}),
+  });
   let sessionsResumed: Promise<number>;
   try {
     sessionsResumed = Promise.resolve(options.resumeSessions === false ? 0 : sessions.resume());
@@ -115,7 +128,8 @@ export function openServices(options: ServicesOptions): Services {
   const onboarding = new OnboardingService(users, { now, ...options.onboarding });
   // A session turning active sets the user's last authentication: keep the Users table current.
   sessions.on((e) => {
-    if (e.type === 'changed' && e.payload.session.status === 'active' && e.payload.previous !== 'active') users.announce([e.payload.session.userId]);
+    if (e.type === 'changed' && e.payload.session.status === 'active' && e.payload.previous !== 'active')
+      users.announce([e.payload.session.userId]);
   });
   let sandbox: FirstRunResult['sandbox'] = null;
   return {

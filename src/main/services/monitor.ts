@@ -49,7 +49,13 @@ export interface MonitorIntervals {
   backoffMaxMs: number;
 }
 
-export const DEFAULT_INTERVALS: MonitorIntervals = { waitingMs: 1000, liveMs: 3000, jitter: 0.1, backoffBaseMs: 1000, backoffMaxMs: 60_000 };
+export const DEFAULT_INTERVALS: MonitorIntervals = {
+  waitingMs: 1000,
+  liveMs: 3000,
+  jitter: 0.1,
+  backoffBaseMs: 1000,
+  backoffMaxMs: 60_000,
+};
 
 export interface MonitorTarget {
   id: string;
@@ -166,7 +172,14 @@ export class SessionMonitor {
     for (const n of this.#inFlight.values()) inFlight += n;
     let queued = 0;
     for (const q of this.#waiting.values()) queued += q.length;
-    return { tracked: this.#entries.size, inFlight, queued, heap: this.#heap.length, timers: this.#timer === null ? 0 : 1, polls: this.#polls };
+    return {
+      tracked: this.#entries.size,
+      inFlight,
+      queued,
+      heap: this.#heap.length,
+      timers: this.#timer === null ? 0 : 1,
+      polls: this.#polls,
+    };
   }
 
   close(): void {
@@ -283,7 +296,13 @@ export class SessionMonitor {
     );
   }
 
-  #finish(entry: Entry, group: string, seq: number, controller: AbortController, result: { status: SessionStatus } | { error: unknown }): void {
+  #finish(
+    entry: Entry,
+    group: string,
+    seq: number,
+    controller: AbortController,
+    result: { status: SessionStatus } | { error: unknown },
+  ): void {
     this.#inFlight.set(group, Math.max(0, (this.#inFlight.get(group) ?? 1) - 1));
     if (entry.inFlight === controller) entry.inFlight = null;
     const current = this.#entries.get(entry.target.id) === entry && entry.seq === seq && !this.#closed;
@@ -300,7 +319,10 @@ export class SessionMonitor {
           if (changed || recovered) this.#opts.onStatus(entry.target.id, result.status, { at, changed, recovered });
         } else {
           entry.failures++;
-          const retryInMs = Math.min(this.#iv.backoffMaxMs, this.#iv.backoffBaseMs * 2 ** Math.min(entry.failures - 1, 30));
+          const retryInMs = Math.min(
+            this.#iv.backoffMaxMs,
+            this.#iv.backoffBaseMs * 2 ** Math.min(entry.failures - 1, 30),
+          );
           this.#schedule(entry, retryInMs);
           this.#opts.onError(entry.target.id, toErrorInfo(result.error), { at, failures: entry.failures, retryInMs });
         }

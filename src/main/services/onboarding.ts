@@ -19,7 +19,9 @@ import { Emitter } from './events.ts';
 import type { UsersClient, UsersService } from './users.ts';
 
 /** `registered`: the phone finished registering on an open handle; `expired`: the handle's link expired. */
-export type OnboardingEvent = { type: 'registered'; payload: { handle: string; userId: string } } | { type: 'expired'; payload: { handle: string } };
+export type OnboardingEvent =
+  | { type: 'registered'; payload: { handle: string; userId: string } }
+  | { type: 'expired'; payload: { handle: string } };
 
 /** Writes text to the system clipboard (Electron: clipboard.writeText). */
 export interface ClipboardPort {
@@ -99,7 +101,10 @@ export class OnboardingService {
   }
 
   /** Gets a registration link for a user of the active profile and opens a handle on it. */
-  async show(userId: string, options: { displayName?: string | undefined; ttlSeconds?: number | undefined } = {}): Promise<OnboardingView> {
+  async show(
+    userId: string,
+    options: { displayName?: string | undefined; ttlSeconds?: number | undefined } = {},
+  ): Promise<OnboardingView> {
     const profile = this.#users.scope.current();
     const user = this.#users.user(profile, userId);
     // The issue's default: `<user>@<profile name>` (tells the person which account and application the phone holds).
@@ -114,7 +119,16 @@ export class OnboardingService {
       throw error;
     }
     this.#users.record(profile, 'user.registration_link', userId);
-    return this.#openHandle(profile, user.userId, user.iampassId, link, client, displayName, user.deviceState, options.ttlSeconds);
+    return this.#openHandle(
+      profile,
+      user.userId,
+      user.iampassId,
+      link,
+      client,
+      displayName,
+      user.deviceState,
+      options.ttlSeconds,
+    );
   }
 
   /** lost_user_mobile_device: disables the phone, marks not registered, audits, opens the fresh link. */
@@ -150,7 +164,9 @@ export class OnboardingService {
     if (!saveFile) throw new AppError('internal', 'Saving files is not available.');
     const data =
       format === 'png'
-        ? new Uint8Array(await QRCode.toBuffer(open.link, { type: 'png', errorCorrectionLevel: 'M', margin: 4, width: 1024 }))
+        ? new Uint8Array(
+            await QRCode.toBuffer(open.link, { type: 'png', errorCorrectionLevel: 'M', margin: 4, width: 1024 }),
+          )
         : await QRCode.toString(open.link, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 });
     const saved = await saveFile.save({ suggestedName: `${safeFileName(open.userId)}.${format}`, format, data });
     if (saved) this.#users.record(open.profile, 'user.registration_qr_export', open.userId);
@@ -175,7 +191,16 @@ export class OnboardingService {
 
   // -------------------------------------------------------------- internals
 
-  #openHandle(profile: Profile, userId: string, iampassId: string, link: string, client: UsersClient, displayName: string, deviceState: DeviceState, ttlSeconds?: number): OnboardingView {
+  #openHandle(
+    profile: Profile,
+    userId: string,
+    iampassId: string,
+    link: string,
+    client: UsersClient,
+    displayName: string,
+    deviceState: DeviceState,
+    ttlSeconds?: number,
+  ): OnboardingView {
     while (this.#open.size >= this.#maxOpen) {
       const oldest = this.#open.values().next().value;
       if (!oldest) break;
@@ -185,7 +210,13 @@ export class OnboardingService {
     const ttl = ttlSeconds === undefined ? this.#ttlMs : ttlSeconds * 1000;
     const expiresAt = this.#now() + ttl;
     const open: OpenLink = {
-      handle, profile, userId, iampassId, link, expiresAt, client,
+      handle,
+      profile,
+      userId,
+      iampassId,
+      link,
+      expiresAt,
+      client,
       expiry: setTimeout(() => {
         if (this.#open.get(handle) !== open) return;
         this.#forget(open);
@@ -233,7 +264,8 @@ export class OnboardingService {
 
   #get(handle: string): OpenLink {
     const open = this.#open.get(handle);
-    if (!open) throw new AppError('missing', 'This registration code is no longer open (closed, expired or already used).');
+    if (!open)
+      throw new AppError('missing', 'This registration code is no longer open (closed, expired or already used).');
     return open;
   }
 

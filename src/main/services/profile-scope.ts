@@ -54,7 +54,11 @@ export class ProfileScope {
   }
 
   /** A client for the profile, signed with its keychain secret; the caller closes it. */
-  async client<C>(profile: Profile, create: (config: ClientConfig) => C, tuning: Omit<Partial<ClientConfig>, 'flavour' | 'baseUrl' | 'applicationId' | 'secret'> = {}): Promise<C> {
+  async client<C>(
+    profile: Profile,
+    create: (config: ClientConfig) => C,
+    tuning: Omit<Partial<ClientConfig>, 'flavour' | 'baseUrl' | 'applicationId' | 'secret'> = {},
+  ): Promise<C> {
     const secret = await this.secret(profile.id);
     return create({
       concurrency: profile.concurrency,

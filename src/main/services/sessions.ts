@@ -9,9 +9,23 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AppError, toErrorInfo, type ErrorInfo } from '../../shared/errors.ts';
-import { SESSION_STATUS_INFO, isLoopbackHost, isSessionStatus, type AuthMethod, type SessionStatus } from '../../shared/iampass.ts';
+import {
+  SESSION_STATUS_INFO,
+  isLoopbackHost,
+  isSessionStatus,
+  type AuthMethod,
+  type SessionStatus,
+} from '../../shared/iampass.ts';
 import { DEFAULT_CONCURRENCY } from './validate.ts';
-import type { SessionAlert, SessionChanged, SessionDetail, SessionFilter, SessionList, SessionView, StartResult } from '../../shared/ipc/sessions.ts';
+import type {
+  SessionAlert,
+  SessionChanged,
+  SessionDetail,
+  SessionFilter,
+  SessionList,
+  SessionView,
+  StartResult,
+} from '../../shared/ipc/sessions.ts';
 import { IampassClient, type ClientConfig, type SessionHandle } from '../iampass/client.ts';
 import type { SecretStore } from '../secrets/keychain.ts';
 import type { Store } from '../store/db.ts';
@@ -104,7 +118,8 @@ export class SessionsService {
     this.#now = deps.now ?? Date.now;
     this.#timeoutMs = deps.options?.timeoutMs ?? 10_000;
     this.#profileTtlMs = deps.options?.profileTtlMs ?? 5000;
-    this.#scope = deps.scope ?? new ProfileScope({ store: deps.store, secrets: deps.secrets, profileId: deps.profileId });
+    this.#scope =
+      deps.scope ?? new ProfileScope({ store: deps.store, secrets: deps.secrets, profileId: deps.profileId });
     this.#monitor = new SessionMonitor({
       intervals: deps.options?.intervals,
       clock: deps.options?.clock,
@@ -131,7 +146,10 @@ export class SessionsService {
   async start(input: StartInput): Promise<StartResult> {
     const profile = this.#activeProfile();
     const user = getUser(this.#store, profile.id, input.userId);
-    if (!user) throw new AppError('missing', 'This user is not in the directory of the active application.', { details: { field: 'userId' } });
+    if (!user)
+      throw new AppError('missing', 'This user is not in the directory of the active application.', {
+        details: { field: 'userId' },
+      });
     const methods = [...new Set(input.methods ?? [])];
     let result;
     let dataKey: Buffer;
@@ -188,7 +206,14 @@ export class SessionsService {
     const profile = this.#scope.currentOrNull();
     if (!profile) return { sessions: [], counts: {}, errors: 0 };
     const filter = query.filter ?? 'all';
-    const statuses = filter === 'live' ? LIVE_STATUSES : filter === 'ended' ? ENDED_STATUSES : filter === 'walkaway' ? ['walkaway'] : undefined;
+    const statuses =
+      filter === 'live'
+        ? LIVE_STATUSES
+        : filter === 'ended'
+          ? ENDED_STATUSES
+          : filter === 'walkaway'
+            ? ['walkaway']
+            : undefined;
     const rows = querySessions(this.#store, profile.id, {
       ...(statuses ? { statuses } : {}),
       ...(query.userId !== undefined ? { userId: query.userId } : {}),
@@ -221,7 +246,9 @@ export class SessionsService {
       const handle = await this.#handleFor(rec);
       const done = await client.logout(handle, { signal: AbortSignal.timeout(this.#timeoutMs) });
       // `status: false`: the service says the session was already over; ask it which way it ended.
-      const status: SessionStatus = done ? 'closed' : (await client.sessionStatus(handle, { signal: AbortSignal.timeout(this.#timeoutMs) })).status;
+      const status: SessionStatus = done
+        ? 'closed'
+        : (await client.sessionStatus(handle, { signal: AbortSignal.timeout(this.#timeoutMs) })).status;
       this.#monitor.setStatus(sessionId, status);
       this.#onStatus(sessionId, status, this.#now(), true);
       this.#record('session.logout', profile, rec.userId, null);
@@ -259,7 +286,10 @@ export class SessionsService {
     for (const rec of live) {
       if (!isSessionStatus(rec.status) || this.#monitor.has(rec.id)) continue;
       // Spread the first polls over one short interval.
-      this.#monitor.track({ id: rec.id, group: rec.profileId, status: rec.status }, Math.floor(Math.random() * waiting));
+      this.#monitor.track(
+        { id: rec.id, group: rec.profileId, status: rec.status },
+        Math.floor(Math.random() * waiting),
+      );
     }
     return live.length;
   }
@@ -286,7 +316,10 @@ export class SessionsService {
     if (cached) {
       // The profile was edited (base URL, secret, concurrency): a fresh client, and the
       // handles re-derived (a Sandbox profile's stored URLs follow its new origin).
-      void cached.client.then((c) => c.close(), () => undefined);
+      void cached.client.then(
+        (c) => c.close(),
+        () => undefined,
+      );
       this.#handles.clear();
     }
     // maxRetries 0: the monitor's own backoff retries.
@@ -309,7 +342,12 @@ export class SessionsService {
     if (secret === null) throw new AppError('internal', 'The stored session lacks its credentials.');
     const profile = getProfile(this.#store, rec.profileId);
     const rebase = (url: string): string => (profile ? rebaseSandboxUrl(profile, url) : url);
-    const handle: SessionHandle = { statusUrl: rebase(rec.statusUrl), logoutUrl: rebase(rec.logoutUrl), sessionToken: rec.sessionToken, sessionSecret: secret };
+    const handle: SessionHandle = {
+      statusUrl: rebase(rec.statusUrl),
+      logoutUrl: rebase(rec.logoutUrl),
+      sessionToken: rec.sessionToken,
+      sessionSecret: secret,
+    };
     this.#handles.set(rec.id, handle);
     return handle;
   }
@@ -358,7 +396,11 @@ export class SessionsService {
   #onError(id: string, error: ErrorInfo, at: number, failures: number): void {
     if (this.#closed) return;
     const prior = this.#errors.get(id);
-    this.#errors.set(id, { info: { code: error.code, message: error.message, retryable: error.retryable }, since: prior?.since ?? at, failures });
+    this.#errors.set(id, {
+      info: { code: error.code, message: error.message, retryable: error.retryable },
+      since: prior?.since ?? at,
+      failures,
+    });
     let view: SessionView;
     try {
       view = stripTimeline(this.get(id));
@@ -371,11 +413,22 @@ export class SessionsService {
 
   #alert(view: SessionView, kind: 'walkaway' | 'failed', at: number): void {
     const who = view.displayName ? `${view.displayName} (${view.userId})` : view.userId;
-    const message = kind === 'walkaway' ? `${who} walked away from their computer.` : `The authentication of ${who} failed.`;
-    const alert: SessionAlert = { sessionId: view.id, userId: view.userId, displayName: view.displayName, kind, at, message };
+    const message =
+      kind === 'walkaway' ? `${who} walked away from their computer.` : `The authentication of ${who} failed.`;
+    const alert: SessionAlert = {
+      sessionId: view.id,
+      userId: view.userId,
+      displayName: view.displayName,
+      kind,
+      at,
+      message,
+    };
     this.#emit({ type: 'alert', payload: alert });
     try {
-      this.#notifier.notify({ title: kind === 'walkaway' ? 'User walked away' : 'Authentication failed', body: message });
+      this.#notifier.notify({
+        title: kind === 'walkaway' ? 'User walked away' : 'Authentication failed',
+        body: message,
+      });
     } catch {
       // A broken notifier must not stop the monitor.
     }
@@ -411,9 +464,20 @@ export class SessionsService {
     this.#events.emit(event);
   }
 
-  #record(action: 'session.start' | 'session.logout', profile: Profile, target: string, errorCode: ErrorInfo['code'] | null): void {
+  #record(
+    action: 'session.start' | 'session.logout',
+    profile: Profile,
+    target: string,
+    errorCode: ErrorInfo['code'] | null,
+  ): void {
     try {
-      this.#audit.record({ action, profile: { id: profile.id, name: profile.name }, target, outcome: errorCode === null ? 'ok' : 'error', errorCode });
+      this.#audit.record({
+        action,
+        profile: { id: profile.id, name: profile.name },
+        target,
+        outcome: errorCode === null ? 'ok' : 'error',
+        errorCode,
+      });
     } catch {
       // best effort, like the other services
     }
@@ -437,7 +501,13 @@ export function rebaseSandboxUrl(profile: Pick<Profile, 'flavour' | 'baseUrl'>, 
   try {
     const stored = new URL(url);
     const base = new URL(profile.baseUrl);
-    if (stored.origin === base.origin || !isLoopbackHost(stored.hostname) || !isLoopbackHost(base.hostname) || stored.protocol !== base.protocol) return url;
+    if (
+      stored.origin === base.origin ||
+      !isLoopbackHost(stored.hostname) ||
+      !isLoopbackHost(base.hostname) ||
+      stored.protocol !== base.protocol
+    )
+      return url;
     return `${base.origin}${stored.pathname}${stored.search}`;
   } catch {
     return url;

@@ -33,7 +33,8 @@ function containsForbidden(value: string, forbidden: readonly string[]): boolean
   return false;
 }
 
-const SECRET_PROBLEM = "This is the application's secret, not a user: a secret never goes in a user ID or display name.";
+const SECRET_PROBLEM =
+  "This is the application's secret, not a user: a secret never goes in a user ID or display name.";
 
 /**
  * One row's validation. Leading/trailing SPACES are trimmed (paste/CSV
@@ -43,21 +44,29 @@ const SECRET_PROBLEM = "This is the application's secret, not a user: a secret n
 export function checkUserInput(input: UserInput, rules: InputRules = {}): Checked {
   if (input.problem !== undefined) return { ok: false, problem: input.problem };
   const forbidden = rules.forbidden ?? [];
-  if (containsForbidden(input.userId, forbidden) || (input.displayName !== undefined && containsForbidden(input.displayName, forbidden))) {
+  if (
+    containsForbidden(input.userId, forbidden) ||
+    (input.displayName !== undefined && containsForbidden(input.displayName, forbidden))
+  ) {
     return { ok: false, problem: SECRET_PROBLEM, secret: true };
   }
-  if (input.userId.length > HARD_LIMIT_UNITS) return { ok: false, problem: `The user ID is longer than ${MAX_USER_ID_CHARS} characters.` };
+  if (input.userId.length > HARD_LIMIT_UNITS)
+    return { ok: false, problem: `The user ID is longer than ${MAX_USER_ID_CHARS} characters.` };
   const userId = trimSpaces(input.userId);
   if (userId === '') return { ok: false, problem: 'The user ID is empty.' };
   if (!userId.isWellFormed()) return { ok: false, problem: 'The user ID is not valid Unicode text.' };
-  if (hasControlChars(userId)) return { ok: false, problem: 'The user ID contains control characters (tab, line break...).' };
-  if (charCount(userId) > MAX_USER_ID_CHARS) return { ok: false, problem: `The user ID is longer than ${MAX_USER_ID_CHARS} characters.` };
+  if (hasControlChars(userId))
+    return { ok: false, problem: 'The user ID contains control characters (tab, line break...).' };
+  if (charCount(userId) > MAX_USER_ID_CHARS)
+    return { ok: false, problem: `The user ID is longer than ${MAX_USER_ID_CHARS} characters.` };
   const rawName = input.displayName ?? '';
-  if (rawName.length > HARD_LIMIT_UNITS) return { ok: false, problem: `The display name is longer than ${MAX_DISPLAY_NAME_CHARS} characters.` };
+  if (rawName.length > HARD_LIMIT_UNITS)
+    return { ok: false, problem: `The display name is longer than ${MAX_DISPLAY_NAME_CHARS} characters.` };
   const displayName = trimSpaces(rawName);
   if (!displayName.isWellFormed()) return { ok: false, problem: 'The display name is not valid Unicode text.' };
   if (hasControlChars(displayName)) return { ok: false, problem: 'The display name contains control characters.' };
-  if (charCount(displayName) > MAX_DISPLAY_NAME_CHARS) return { ok: false, problem: `The display name is longer than ${MAX_DISPLAY_NAME_CHARS} characters.` };
+  if (charCount(displayName) > MAX_DISPLAY_NAME_CHARS)
+    return { ok: false, problem: `The display name is longer than ${MAX_DISPLAY_NAME_CHARS} characters.` };
   return { ok: true, userId, displayName };
 }
 
@@ -90,7 +99,14 @@ export function validateRows(inputs: readonly UserInput[], rules: InputRules = {
       };
     }
     const first = seen.get(c.userId);
-    if (first !== undefined) return { row, userId: c.userId, displayName: c.displayName, problem: `Duplicate of row ${first}.`, duplicate: true };
+    if (first !== undefined)
+      return {
+        row,
+        userId: c.userId,
+        displayName: c.displayName,
+        problem: `Duplicate of row ${first}.`,
+        duplicate: true,
+      };
     seen.set(c.userId, row);
     return { row, userId: c.userId, displayName: c.displayName, problem: null, duplicate: false };
   });

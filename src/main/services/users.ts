@@ -45,7 +45,10 @@ import { validateRows, type InputRules, type UserInput } from './user-input.ts';
 export type { UserInput } from './user-input.ts';
 
 /** What the service needs of IampassClient. */
-export type UsersClient = Pick<IampassClient, 'addUsers' | 'deleteUsers' | 'hasRegisteredDevice' | 'registrationLink' | 'lostDevice' | 'close'>;
+export type UsersClient = Pick<
+  IampassClient,
+  'addUsers' | 'deleteUsers' | 'hasRegisteredDevice' | 'registrationLink' | 'lostDevice' | 'close'
+>;
 
 export type UsersEvent = { type: 'changed'; payload: UsersChanged };
 
@@ -71,7 +74,6 @@ export const MAX_UPSERTS_PER_EVENT = 5000;
 
 // ------------------------------------------------------------------- service
 
-
 function failedRow(row: number, userId: string, error: ErrorInfo): JobRow {
   if (error.code === 'cancelled') return { row, userId, result: 'cancelled' };
   return { row, userId, result: 'failed', code: error.code, reason: error.message };
@@ -86,7 +88,10 @@ function failedRow(row: number, userId: string, error: ErrorInfo): JobRow {
  * Electron layer at start-up and by the users-ui benchmark, so both do the
  * same thing. Never rejects; a failure is passed to `onError` as a code.
  */
-export function warmDirectory(users: Pick<UsersService, 'snapshot'>, onError: (code: string) => void = () => undefined): Promise<void> {
+export function warmDirectory(
+  users: Pick<UsersService, 'snapshot'>,
+  onError: (code: string) => void = () => undefined,
+): Promise<void> {
   return new Promise((done) => {
     setImmediate(() => {
       try {
@@ -116,7 +121,8 @@ export class UsersService {
 
   constructor(deps: UsersDeps) {
     this.#store = deps.store;
-    this.scope = deps.scope ?? new ProfileScope({ store: deps.store, secrets: deps.secrets, profileId: deps.profileId });
+    this.scope =
+      deps.scope ?? new ProfileScope({ store: deps.store, secrets: deps.secrets, profileId: deps.profileId });
     this.#audit = deps.audit;
     this.#now = deps.now ?? Date.now;
     this.jobs = deps.jobs ?? new JobRunner({ now: this.#now });
@@ -140,8 +146,20 @@ export class UsersService {
     const profile = this.scope.currentOrNull();
     if (!profile) {
       return {
-        profileId: null, profileName: null, sendOwnIds: false, revision: this.#revision, count: 0,
-        rowIds: [], userIds: [], displayNames: [], iampassIds: [], deviceStates: [], deviceCheckedAt: [], addedAt: [], lastAuthAt: [], statusErrors: {},
+        profileId: null,
+        profileName: null,
+        sendOwnIds: false,
+        revision: this.#revision,
+        count: 0,
+        rowIds: [],
+        userIds: [],
+        displayNames: [],
+        iampassIds: [],
+        deviceStates: [],
+        deviceCheckedAt: [],
+        addedAt: [],
+        lastAuthAt: [],
+        statusErrors: {},
       };
     }
     const c = directoryColumns(this.#store, profile.id);
@@ -173,7 +191,14 @@ export class UsersService {
   }
 
   /** A CSV's preview for the active profile (a row holding the profile's secret is refused and not echoed). */
-  async previewCsv(text: string, options: { mapping?: CsvMapping | undefined; hasHeader?: boolean | undefined; previewRows?: number | undefined } = {}): Promise<CsvPreview> {
+  async previewCsv(
+    text: string,
+    options: {
+      mapping?: CsvMapping | undefined;
+      hasHeader?: boolean | undefined;
+      previewRows?: number | undefined;
+    } = {},
+  ): Promise<CsvPreview> {
     const profile = this.scope.currentOrNull();
     return previewCsv(text, { ...options, rules: profile ? await this.#inputRules(profile) : {} });
   }
@@ -181,13 +206,19 @@ export class UsersService {
   importCsv(text: string, mapping: CsvMapping, hasHeader?: boolean): string {
     const profile = this.scope.current();
     const csv = parseCsv(text, { mapping, hasHeader });
-    return this.jobs.start('users.import', csv.rows.length, (ctx) => this.#addRows(profile, csv.rows, ctx, 'users.import'));
+    return this.jobs.start('users.import', csv.rows.length, (ctx) =>
+      this.#addRows(profile, csv.rows, ctx, 'users.import'),
+    );
   }
 
   delete(userIds: readonly string[], confirmCount?: number): string {
     const profile = this.scope.current();
     if (userIds.length > MAX_CONFIRM_FREE_DELETE && confirmCount !== userIds.length) {
-      throw new AppError('invalid_input', `Deleting more than ${MAX_CONFIRM_FREE_DELETE} users needs the count typed to confirm.`, { details: { field: 'confirmCount' } });
+      throw new AppError(
+        'invalid_input',
+        `Deleting more than ${MAX_CONFIRM_FREE_DELETE} users needs the count typed to confirm.`,
+        { details: { field: 'confirmCount' } },
+      );
     }
     return this.jobs.start('users.delete', userIds.length, (ctx) => this.#deleteRows(profile, userIds, ctx));
   }
@@ -227,7 +258,10 @@ export class UsersService {
 
   /** The users client for the profile (its keychain secret, this service's batch size and timeout); the caller closes it. */
   clientFor(profile: Profile): Promise<UsersClient> {
-    return this.scope.client(profile, this.#createClient, { batchSize: this.#batchSize, ...(this.#timeoutMs === undefined ? {} : { timeoutMs: this.#timeoutMs }) });
+    return this.scope.client(profile, this.#createClient, {
+      batchSize: this.#batchSize,
+      ...(this.#timeoutMs === undefined ? {} : { timeoutMs: this.#timeoutMs }),
+    });
   }
 
   /** Re-reads the given users of the active profile and announces them (e.g. last authentication set by the sessions service). */
@@ -246,12 +280,23 @@ export class UsersService {
 
   record(profile: Profile, action: `${string}.${string}`, target: string, error?: unknown): void {
     const info = error === undefined ? null : toErrorInfo(error);
-    this.#audit.record({ action, profile: { id: profile.id, name: profile.name }, target, outcome: info ? 'error' : 'ok', errorCode: info?.code ?? null });
+    this.#audit.record({
+      action,
+      profile: { id: profile.id, name: profile.name },
+      target,
+      outcome: info ? 'error' : 'ok',
+      errorCode: info?.code ?? null,
+    });
   }
 
   // -------------------------------------------------------------- internals
 
-  async #addRows(profile: Profile, inputs: readonly UserInput[], ctx: { signal: AbortSignal; progress(done: number): void }, action: 'users.add' | 'users.import'): Promise<JobRow[]> {
+  async #addRows(
+    profile: Profile,
+    inputs: readonly UserInput[],
+    ctx: { signal: AbortSignal; progress(done: number): void },
+    action: 'users.add' | 'users.import',
+  ): Promise<JobRow[]> {
     const rows = new Array<JobRow>(inputs.length);
     const rules = await this.#inputRules(profile);
     const existing = userIdMap(this.#store, profile.id);
@@ -259,7 +304,13 @@ export class UsersService {
     for (const v of validateRows(inputs, rules)) {
       if (v.problem !== null) rows[v.row - 1] = { row: v.row, userId: v.userId, result: 'invalid', reason: v.problem };
       else if (existing.has(v.userId)) rows[v.row - 1] = { row: v.row, userId: v.userId, result: 'existing' };
-      else toSend.push({ row: v.row, userId: v.userId, displayName: v.displayName, iampassId: profile.sendOwnIds ? v.userId : newOpaqueId() });
+      else
+        toSend.push({
+          row: v.row,
+          userId: v.userId,
+          displayName: v.displayName,
+          iampassId: profile.sendOwnIds ? v.userId : newOpaqueId(),
+        });
     }
     let done = inputs.length - toSend.length;
     ctx.progress(done);
@@ -269,14 +320,22 @@ export class UsersService {
         const outcomes = await mapBounded(
           chunk(toSend, this.#batchSize),
           async (batch, signal) => {
-            const r = await client.addUsers(batch.map((b) => b.iampassId), { signal });
+            const r = await client.addUsers(
+              batch.map((b) => b.iampassId),
+              { signal },
+            );
             const created = new Set(r.created);
             const confirmedExisting = new Set(r.existing);
             const failures = new Map<string, ErrorInfo>();
             for (const f of r.failed) for (const u of f.users) failures.set(u, f.error);
             const confirmed = batch.filter((b) => created.has(b.iampassId) || confirmedExisting.has(b.iampassId));
             try {
-              insertUsers(this.#store, profile.id, confirmed.map((b) => ({ userId: b.userId, displayName: b.displayName, iampassId: b.iampassId })), { skipExisting: true, now: this.#now() });
+              insertUsers(
+                this.#store,
+                profile.id,
+                confirmed.map((b) => ({ userId: b.userId, displayName: b.displayName, iampassId: b.iampassId })),
+                { skipExisting: true, now: this.#now() },
+              );
             } catch (error) {
               const info = toErrorInfo(error);
               for (const b of batch) rows[b.row - 1] = failedRow(b.row, b.userId, info);
@@ -284,19 +343,29 @@ export class UsersService {
             }
             for (const b of batch) {
               if (created.has(b.iampassId)) rows[b.row - 1] = { row: b.row, userId: b.userId, result: 'created' };
-              else if (confirmedExisting.has(b.iampassId)) rows[b.row - 1] = { row: b.row, userId: b.userId, result: 'existing' };
+              else if (confirmedExisting.has(b.iampassId))
+                rows[b.row - 1] = { row: b.row, userId: b.userId, result: 'existing' };
               else {
-                const info = failures.get(b.iampassId) ?? { code: 'protocol', message: 'IAMPASS did not confirm this user.', retryable: true };
+                const info = failures.get(b.iampassId) ?? {
+                  code: 'protocol',
+                  message: 'IAMPASS did not confirm this user.',
+                  retryable: true,
+                };
                 rows[b.row - 1] = failedRow(b.row, b.userId, info);
               }
             }
             done += batch.length;
             ctx.progress(done);
-            this.#changed(profile.id, confirmed.map((b) => b.userId), []);
+            this.#changed(
+              profile.id,
+              confirmed.map((b) => b.userId),
+              [],
+            );
           },
           { concurrency: profile.concurrency, signal: ctx.signal },
         );
-        for (const o of outcomes) if (!o.ok) for (const b of o.item) rows[b.row - 1] = failedRow(b.row, b.userId, o.error);
+        for (const o of outcomes)
+          if (!o.ok) for (const b of o.item) rows[b.row - 1] = failedRow(b.row, b.userId, o.error);
       } finally {
         client.close();
       }
@@ -305,7 +374,11 @@ export class UsersService {
     return rows;
   }
 
-  async #deleteRows(profile: Profile, userIds: readonly string[], ctx: { signal: AbortSignal; progress(done: number): void }): Promise<JobRow[]> {
+  async #deleteRows(
+    profile: Profile,
+    userIds: readonly string[],
+    ctx: { signal: AbortSignal; progress(done: number): void },
+  ): Promise<JobRow[]> {
     const rows = new Array<JobRow>(userIds.length);
     const known = userIdMap(this.#store, profile.id);
     const seen = new Set<string>();
@@ -313,7 +386,8 @@ export class UsersService {
     userIds.forEach((userId, i) => {
       const iampassId = known.get(userId);
       if (seen.has(userId)) rows[i] = { row: i + 1, userId, result: 'invalid', reason: 'Duplicate in the selection.' };
-      else if (iampassId === undefined) rows[i] = { row: i + 1, userId, result: 'missing', reason: 'Not in the directory.' };
+      else if (iampassId === undefined)
+        rows[i] = { row: i + 1, userId, result: 'missing', reason: 'Not in the directory.' };
       else toSend.push({ row: i + 1, userId, iampassId });
       seen.add(userId);
     });
@@ -322,24 +396,48 @@ export class UsersService {
     if (toSend.length > 0) {
       const client = await this.clientFor(profile);
       try {
-        const outcomes = await mapBounded(chunk(toSend, this.#batchSize), async (batch, signal) => {
-          const r = await client.deleteUsers(batch.map((b) => b.iampassId), { signal });
-          const deleted = new Set(r.deleted);
-          const failures = new Map<string, ErrorInfo>();
-          for (const f of r.failed) for (const u of f.users) failures.set(u, f.error);
-          const gone = batch.filter((b) => deleted.has(b.iampassId));
-          deleteDirectoryUsers(this.#store, profile.id, gone.map((b) => b.userId));
-          for (const b of gone) this.#statusErrors.get(profile.id)?.delete(b.userId);
-          for (const b of batch) {
-            rows[b.row - 1] = deleted.has(b.iampassId)
-              ? { row: b.row, userId: b.userId, result: 'deleted' }
-              : failedRow(b.row, b.userId, failures.get(b.iampassId) ?? { code: 'protocol', message: 'IAMPASS did not confirm the deletion.', retryable: true });
-          }
-          done += batch.length;
-          ctx.progress(done);
-          this.#changed(profile.id, [], gone.map((b) => b.userId));
-        }, { concurrency: profile.concurrency, signal: ctx.signal });
-        for (const o of outcomes) if (!o.ok) for (const b of o.item) rows[b.row - 1] = failedRow(b.row, b.userId, o.error);
+        const outcomes = await mapBounded(
+          chunk(toSend, this.#batchSize),
+          async (batch, signal) => {
+            const r = await client.deleteUsers(
+              batch.map((b) => b.iampassId),
+              { signal },
+            );
+            const deleted = new Set(r.deleted);
+            const failures = new Map<string, ErrorInfo>();
+            for (const f of r.failed) for (const u of f.users) failures.set(u, f.error);
+            const gone = batch.filter((b) => deleted.has(b.iampassId));
+            deleteDirectoryUsers(
+              this.#store,
+              profile.id,
+              gone.map((b) => b.userId),
+            );
+            for (const b of gone) this.#statusErrors.get(profile.id)?.delete(b.userId);
+            for (const b of batch) {
+              rows[b.row - 1] = deleted.has(b.iampassId)
+                ? { row: b.row, userId: b.userId, result: 'deleted' }
+                : failedRow(
+                    b.row,
+                    b.userId,
+                    failures.get(b.iampassId) ?? {
+                      code: 'protocol',
+                      message: 'IAMPASS did not confirm the deletion.',
+                      retryable: true,
+                    },
+                  );
+            }
+            done += batch.length;
+            ctx.progress(done);
+            this.#changed(
+              profile.id,
+              [],
+              gone.map((b) => b.userId),
+            );
+          },
+          { concurrency: profile.concurrency, signal: ctx.signal },
+        );
+        for (const o of outcomes)
+          if (!o.ok) for (const b of o.item) rows[b.row - 1] = failedRow(b.row, b.userId, o.error);
       } finally {
         client.close();
       }
@@ -348,7 +446,11 @@ export class UsersService {
     return rows;
   }
 
-  async #refreshRows(profile: Profile, userIds: readonly string[], ctx: { signal: AbortSignal; progress(done: number): void }): Promise<JobRow[]> {
+  async #refreshRows(
+    profile: Profile,
+    userIds: readonly string[],
+    ctx: { signal: AbortSignal; progress(done: number): void },
+  ): Promise<JobRow[]> {
     const rows = new Array<JobRow>(userIds.length);
     const known = userIdMap(this.#store, profile.id);
     const toCheck: { row: number; userId: string; iampassId: string }[] = [];
@@ -452,6 +554,9 @@ export class UsersService {
     this.#revision++;
     const reset = upserted.length + removed.length > MAX_UPSERTS_PER_EVENT;
     const upserts = reset ? [] : getUsers(this.#store, profileId, upserted).map((u) => this.#view(u));
-    this.#events.emit({ type: 'changed', payload: { profileId, revision: this.#revision, upserts, removed: reset ? [] : [...removed], reset } });
+    this.#events.emit({
+      type: 'changed',
+      payload: { profileId, revision: this.#revision, upserts, removed: reset ? [] : [...removed], reset },
+    });
   }
 }

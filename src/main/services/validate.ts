@@ -21,11 +21,14 @@ export function validateName(value: unknown): string {
   if (typeof value !== 'string') throw invalid('name', 'The application name is required.');
   const name = value.trim();
   if (name.length === 0) throw invalid('name', 'The application name is required.');
-  if (name.length > MAX_NAME_LENGTH) throw invalid('name', `The application name is at most ${String(MAX_NAME_LENGTH)} characters.`);
+  if (name.length > MAX_NAME_LENGTH)
+    throw invalid('name', `The application name is at most ${String(MAX_NAME_LENGTH)} characters.`);
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw invalid('name', 'The application name cannot contain control characters.');
+  if (/[\u0000-\u001f\u007f]/.test(name))
+    throw invalid('name', 'The application name cannot contain control characters.');
   // Names are shown and logged everywhere: refuse one that looks like a pasted secret or a link.
-  if (/[0-9A-Fa-f]{48}/.test(name)) throw invalid('name', 'The application name looks like a secret; the secret goes in its own field.');
+  if (/[0-9A-Fa-f]{48}/.test(name))
+    throw invalid('name', 'The application name looks like a secret; the secret goes in its own field.');
   if (/:\/\//.test(name)) throw invalid('name', 'The application name cannot contain a link.');
   return name;
 }
@@ -41,7 +44,8 @@ export function validateFlavour(value: unknown): ProfileFlavour {
  */
 export function validateBaseUrl(value: unknown, flavour: ProfileFlavour): string {
   if (value === undefined || value === null || value === '') {
-    if (flavour === 'Sandbox') throw invalid('baseUrl', 'A Sandbox profile needs the sandbox base URL (http://127.0.0.1:<port>).');
+    if (flavour === 'Sandbox')
+      throw invalid('baseUrl', 'A Sandbox profile needs the sandbox base URL (http://127.0.0.1:<port>).');
     return DEFAULT_BASE_URLS[flavour];
   }
   if (typeof value !== 'string') throw invalid('baseUrl', 'The base URL must be text.');
@@ -51,11 +55,16 @@ export function validateBaseUrl(value: unknown, flavour: ProfileFlavour): string
   } catch {
     throw invalid('baseUrl', 'The base URL is not a valid URL (expected e.g. https://main.iam-api.com).');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid('baseUrl', 'The base URL must start with https://.');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw invalid('baseUrl', 'The base URL must start with https://.');
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    throw new AppError('insecure_url', 'Plain http:// is only allowed for a loopback host (127.0.0.1, localhost); use https://.', {
-      details: { field: 'baseUrl' },
-    });
+    throw new AppError(
+      'insecure_url',
+      'Plain http:// is only allowed for a loopback host (127.0.0.1, localhost); use https://.',
+      {
+        details: { field: 'baseUrl' },
+      },
+    );
   }
   if (url.username || url.password) throw invalid('baseUrl', 'The base URL cannot contain a user name or password.');
   if (url.search || url.hash) throw invalid('baseUrl', 'The base URL cannot contain a query or fragment.');

@@ -47,7 +47,9 @@ function fromRow(r: AuditRow): AuditEntry {
 
 export function insertAudit(store: Store, e: NewAuditEntry): number {
   const r = store.db
-    .prepare('INSERT INTO audit (at, profile_id, profile_name, action, target, outcome, error_code) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    .prepare(
+      'INSERT INTO audit (at, profile_id, profile_name, action, target, outcome, error_code) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    )
     .run(e.at, e.profileId, e.profileName, e.action, e.target, e.outcome, e.errorCode);
   return Number(r.lastInsertRowid);
 }
@@ -88,7 +90,12 @@ function whereOf(f: AuditFilter): { sql: string; params: (string | number)[] } {
   return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
 }
 
-export function queryAudit(store: Store, f: AuditFilter, limit: number, offset: number): { rows: AuditEntry[]; total: number } {
+export function queryAudit(
+  store: Store,
+  f: AuditFilter,
+  limit: number,
+  offset: number,
+): { rows: AuditEntry[]; total: number } {
   const { sql, params } = whereOf(f);
   const total = (store.db.prepare(`SELECT count(*) AS n FROM audit ${sql}`).get(...params) as { n: number }).n;
   const rows = store.db
@@ -106,5 +113,7 @@ export function* iterateAudit(store: Store, f: AuditFilter): Generator<AuditEntr
 
 /** The distinct actions recorded so far, sorted (the Audit screen's action filter). */
 export function auditActions(store: Store): string[] {
-  return (store.db.prepare('SELECT DISTINCT action FROM audit ORDER BY action').all() as { action: string }[]).map((r) => r.action);
+  return (store.db.prepare('SELECT DISTINCT action FROM audit ORDER BY action').all() as { action: string }[]).map(
+    (r) => r.action,
+  );
 }

@@ -53,7 +53,9 @@ function migrate(db: DatabaseSync, migrations: readonly Migration[], target: num
       db.exec('COMMIT');
     } catch (error) {
       db.exec('ROLLBACK');
-      throw new AppError('internal', `Upgrading the local store to schema ${String(step.version)} failed.`, { cause: error });
+      throw new AppError('internal', `Upgrading the local store to schema ${String(step.version)} failed.`, {
+        cause: error,
+      });
     }
   }
 }
@@ -61,10 +63,14 @@ function migrate(db: DatabaseSync, migrations: readonly Migration[], target: num
 /** SQLITE_BUSY after the busy timeout: another process (a second window, the CLI) holds the write lock. */
 function mapBusy(error: unknown): unknown {
   if (error instanceof Error && !(error instanceof AppError) && /database is locked|SQLITE_BUSY/i.test(error.message)) {
-    return new AppError('conflict', 'The local store is busy (another IAMPASS Admin window or the CLI is writing to it). Try again.', {
-      retryable: true,
-      cause: error,
-    });
+    return new AppError(
+      'conflict',
+      'The local store is busy (another IAMPASS Admin window or the CLI is writing to it). Try again.',
+      {
+        retryable: true,
+        cause: error,
+      },
+    );
   }
   return error;
 }

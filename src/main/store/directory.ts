@@ -87,7 +87,12 @@ export interface InsertOptions {
  * were added. A duplicate user ID (unless `skipExisting`) or IAMPASS ID
  * within the profile is a `conflict` and nothing is written.
  */
-export function insertUsers(store: Store, profileId: string, users: readonly NewDirectoryUser[], options: InsertOptions = {}): number {
+export function insertUsers(
+  store: Store,
+  profileId: string,
+  users: readonly NewDirectoryUser[],
+  options: InsertOptions = {},
+): number {
   const now = options.now ?? Date.now();
   const stmt = store.db.prepare(
     `INSERT INTO users (profile_id, user_id, display_name, notes, iampass_id, added_at, updated_at)
@@ -98,13 +103,17 @@ export function insertUsers(store: Store, profileId: string, users: readonly New
       let inserted = 0;
       for (const u of users) {
         const iampassId = u.iampassId ?? (options.sendOwnIds ? u.userId : newOpaqueId());
-        inserted += Number(stmt.run(profileId, u.userId, u.displayName ?? '', u.notes ?? '', iampassId, now, now).changes);
+        inserted += Number(
+          stmt.run(profileId, u.userId, u.displayName ?? '', u.notes ?? '', iampassId, now, now).changes,
+        );
       }
       return inserted;
     });
   } catch (error) {
     if (error instanceof Error && /UNIQUE constraint failed/.test(error.message)) {
-      throw new AppError('conflict', 'A user with the same user ID or IAMPASS ID already exists in this application.', { cause: error });
+      throw new AppError('conflict', 'A user with the same user ID or IAMPASS ID already exists in this application.', {
+        cause: error,
+      });
     }
     if (error instanceof Error && /FOREIGN KEY constraint failed/.test(error.message)) {
       throw new AppError('missing', 'The application profile does not exist.', { cause: error });
@@ -138,7 +147,9 @@ export function importUsers(
 }
 
 export function getUser(store: Store, profileId: string, userId: string): DirectoryUser | null {
-  const row = store.db.prepare('SELECT * FROM users WHERE profile_id = ? AND user_id = ?').get(profileId, userId) as unknown as UserRow | undefined;
+  const row = store.db
+    .prepare('SELECT * FROM users WHERE profile_id = ? AND user_id = ?')
+    .get(profileId, userId) as unknown as UserRow | undefined;
   return row ? fromRow(row) : null;
 }
 
@@ -153,7 +164,9 @@ export function setDeviceStates(
   states: readonly { userId: string; state: DeviceState }[],
   now = Date.now(),
 ): number {
-  const stmt = store.db.prepare('UPDATE users SET device_state = ?, device_checked_at = ? WHERE profile_id = ? AND user_id = ?');
+  const stmt = store.db.prepare(
+    'UPDATE users SET device_state = ?, device_checked_at = ? WHERE profile_id = ? AND user_id = ?',
+  );
   return store.transaction(() => {
     let n = 0;
     for (const s of states) n += Number(stmt.run(s.state, now, profileId, s.userId).changes);
@@ -177,7 +190,13 @@ export function updateUserDetails(
 }
 
 export function setLastAuth(store: Store, profileId: string, userId: string, at = Date.now()): boolean {
-  return Number(store.db.prepare('UPDATE users SET last_auth_at = ? WHERE profile_id = ? AND user_id = ?').run(at, profileId, userId).changes) > 0;
+  return (
+    Number(
+      store.db
+        .prepare('UPDATE users SET last_auth_at = ? WHERE profile_id = ? AND user_id = ?')
+        .run(at, profileId, userId).changes,
+    ) > 0
+  );
 }
 
 export function deleteUsers(store: Store, profileId: string, userIds: readonly string[]): number {
@@ -239,7 +258,8 @@ export function pageUsers(store: Store, profileId: string, q: PageQuery = {}): U
   const dir = q.descending ? 'DESC' : 'ASC';
   const order = `${SORT_SQL[q.sort ?? 'user_id']} ${dir}, id ${dir}`;
   const whereSql = where.join(' AND ');
-  const total = (store.db.prepare(`SELECT count(*) AS n FROM users WHERE ${whereSql}`).get(...params) as { n: number }).n;
+  const total = (store.db.prepare(`SELECT count(*) AS n FROM users WHERE ${whereSql}`).get(...params) as { n: number })
+    .n;
   const rows = store.db
     .prepare(`SELECT * FROM users WHERE ${whereSql} ORDER BY ${order} LIMIT ? OFFSET ?`)
     .all(...params, limit, offset) as unknown as UserRow[];
@@ -264,7 +284,9 @@ export function directorySnapshot(store: Store, profileId: string): DirectorySna
   const stmt = store.db.prepare(
     'SELECT id, user_id, display_name, device_state, device_checked_at FROM users WHERE profile_id = ? ORDER BY user_id COLLATE NOCASE, id',
   );
-  for (const r of stmt.iterate(profileId) as Iterable<Pick<UserRow, 'id' | 'user_id' | 'display_name' | 'device_state' | 'device_checked_at'>>) {
+  for (const r of stmt.iterate(profileId) as Iterable<
+    Pick<UserRow, 'id' | 'user_id' | 'display_name' | 'device_state' | 'device_checked_at'>
+  >) {
     snap.rowIds.push(r.id);
     snap.userIds.push(r.user_id);
     snap.displayNames.push(r.display_name);
@@ -374,6 +396,7 @@ export function getUsers(store: Store, profileId: string, userIds: readonly stri
 export function userIdMap(store: Store, profileId: string): Map<string, string> {
   const map = new Map<string, string>();
   const stmt = store.db.prepare('SELECT user_id, iampass_id FROM users WHERE profile_id = ?');
-  for (const r of stmt.iterate(profileId) as Iterable<{ user_id: string; iampass_id: string }>) map.set(r.user_id, r.iampass_id);
+  for (const r of stmt.iterate(profileId) as Iterable<{ user_id: string; iampass_id: string }>)
+    map.set(r.user_id, r.iampass_id);
   return map;
 }

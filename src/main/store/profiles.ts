@@ -46,7 +46,9 @@ function fromRow(r: ProfileRow): Profile {
 }
 
 export function listProfiles(store: Store): Profile[] {
-  return (store.db.prepare('SELECT * FROM profiles ORDER BY name COLLATE NOCASE').all() as unknown as ProfileRow[]).map(fromRow);
+  return (store.db.prepare('SELECT * FROM profiles ORDER BY name COLLATE NOCASE').all() as unknown as ProfileRow[]).map(
+    fromRow,
+  );
 }
 
 export function getProfile(store: Store, id: string): Profile | null {
@@ -65,7 +67,17 @@ export function insertProfile(store: Store, p: Profile): void {
       `INSERT INTO profiles (id, name, flavour, base_url, application_id, concurrency, send_own_ids, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .run(p.id, p.name, p.flavour, p.baseUrl, p.applicationId, p.concurrency, p.sendOwnIds ? 1 : 0, p.createdAt, p.updatedAt);
+    .run(
+      p.id,
+      p.name,
+      p.flavour,
+      p.baseUrl,
+      p.applicationId,
+      p.concurrency,
+      p.sendOwnIds ? 1 : 0,
+      p.createdAt,
+      p.updatedAt,
+    );
 }
 
 export function updateProfile(store: Store, p: Profile): void {
@@ -89,7 +101,10 @@ export function getSetting(store: Store, key: string): string | null {
 
 export function setSetting(store: Store, key: string, value: string | null): void {
   if (value === null) store.db.prepare('DELETE FROM settings WHERE key = ?').run(key);
-  else store.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  else
+    store.db
+      .prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
+      .run(key, value);
 }
 
 export const ACTIVE_PROFILE_KEY = 'active_profile_id';

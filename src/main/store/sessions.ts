@@ -104,8 +104,7 @@ export function getSession(store: Store, id: string): SessionRecord | null {
 /** Decrypts the stored session secret (main-side only). */
 export function sessionSecret(store: Store, dataKey: Uint8Array, id: string): string | null {
   const row = store.db.prepare('SELECT session_secret_enc FROM sessions WHERE id = ?').get(id) as
-    | { session_secret_enc: Uint8Array | null }
-    | undefined;
+    { session_secret_enc: Uint8Array | null } | undefined;
   if (!row?.session_secret_enc) return null;
   return open(dataKey, row.session_secret_enc, `session:${id}`);
 }
@@ -113,18 +112,23 @@ export function sessionSecret(store: Store, dataKey: Uint8Array, id: string): st
 /** Appends a status change to the timeline (one transaction). */
 export function updateSessionStatus(store: Store, id: string, status: string, at = Date.now()): boolean {
   return store.transaction(() => {
-    const row = store.db.prepare('SELECT timeline FROM sessions WHERE id = ?').get(id) as { timeline: string } | undefined;
+    const row = store.db.prepare('SELECT timeline FROM sessions WHERE id = ?').get(id) as
+      { timeline: string } | undefined;
     if (!row) return false;
     const timeline = JSON.parse(row.timeline) as TimelineEntry[];
     timeline.push({ at, status });
-    store.db.prepare('UPDATE sessions SET status = ?, updated_at = ?, timeline = ? WHERE id = ?').run(status, at, JSON.stringify(timeline), id);
+    store.db
+      .prepare('UPDATE sessions SET status = ?, updated_at = ?, timeline = ? WHERE id = ?')
+      .run(status, at, JSON.stringify(timeline), id);
     return true;
   });
 }
 
 export function listSessions(store: Store, profileId: string, limit = 200): SessionRecord[] {
   return (
-    store.db.prepare('SELECT * FROM sessions WHERE profile_id = ? ORDER BY started_at DESC LIMIT ?').all(profileId, limit) as unknown as SessionRow[]
+    store.db
+      .prepare('SELECT * FROM sessions WHERE profile_id = ? ORDER BY started_at DESC LIMIT ?')
+      .all(profileId, limit) as unknown as SessionRow[]
   ).map(fromRow);
 }
 
@@ -132,7 +136,11 @@ export function listSessions(store: Store, profileId: string, limit = 200): Sess
 export function sessionsWithStatus(store: Store, statuses: readonly string[]): SessionRecord[] {
   if (statuses.length === 0) return [];
   const marks = statuses.map(() => '?').join(', ');
-  return (store.db.prepare(`SELECT * FROM sessions WHERE status IN (${marks}) ORDER BY started_at`).all(...statuses) as unknown as SessionRow[]).map(fromRow);
+  return (
+    store.db
+      .prepare(`SELECT * FROM sessions WHERE status IN (${marks}) ORDER BY started_at`)
+      .all(...statuses) as unknown as SessionRow[]
+  ).map(fromRow);
 }
 
 export interface SessionQuery {
@@ -156,12 +164,16 @@ export function querySessions(store: Store, profileId: string, q: SessionQuery =
   }
   args.push(Math.min(Math.max(1, Math.trunc(q.limit ?? 200)), 1000));
   return (
-    store.db.prepare(`SELECT * FROM sessions WHERE ${where.join(' AND ')} ORDER BY started_at DESC, id LIMIT ?`).all(...args) as unknown as SessionRow[]
+    store.db
+      .prepare(`SELECT * FROM sessions WHERE ${where.join(' AND ')} ORDER BY started_at DESC, id LIMIT ?`)
+      .all(...args) as unknown as SessionRow[]
   ).map(fromRow);
 }
 
 /** Number of a profile's sessions per status. */
 export function countSessionsByStatus(store: Store, profileId: string): Record<string, number> {
-  const rows = store.db.prepare('SELECT status, count(*) AS n FROM sessions WHERE profile_id = ? GROUP BY status').all(profileId) as unknown as { status: string; n: number }[];
+  const rows = store.db
+    .prepare('SELECT status, count(*) AS n FROM sessions WHERE profile_id = ? GROUP BY status')
+    .all(profileId) as unknown as { status: string; n: number }[];
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }

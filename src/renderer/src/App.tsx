@@ -21,7 +21,12 @@ const SCREEN_VIEWS: Partial<Record<ScreenId, () => React.JSX.Element>> = {
 
 function StatusBar() {
   const info = useShell((s) => s.info);
-  if (info.status === 'loading') return <footer className="status" aria-live="polite">Connecting to the console…</footer>;
+  if (info.status === 'loading')
+    return (
+      <footer className="status" aria-live="polite">
+        Connecting to the console…
+      </footer>
+    );
   if (info.status === 'error') {
     return (
       <footer className="status status--error" role="alert" data-testid="status-error">

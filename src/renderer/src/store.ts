@@ -7,7 +7,11 @@ import { invoke } from './bridge.ts';
 export const SCREENS = [
   { id: 'users', label: 'Users', blurb: 'Add users, send registration QR codes, handle lost devices.' },
   { id: 'sessions', label: 'Sessions', blurb: 'Watch authentication sessions live and end them.' },
-  { id: 'applications', label: 'Applications', blurb: 'Application profiles, credentials in the OS keychain, connection tests.' },
+  {
+    id: 'applications',
+    label: 'Applications',
+    blurb: 'Application profiles, credentials in the OS keychain, connection tests.',
+  },
   { id: 'audit', label: 'Audit', blurb: 'Every administrative action, searchable and exportable.' },
 ] as const;
 
@@ -39,7 +43,10 @@ export const useShell = create<ShellState>((set) => ({
     set({ info: { status: 'loading' } });
     const result = await invoke('app.info', {});
     if (result.ok) set({ info: { status: 'ready', info: result.value } });
-    else set({ info: { status: 'error', error: { code: result.code, message: result.message, retryable: result.retryable } } });
+    else
+      set({
+        info: { status: 'error', error: { code: result.code, message: result.message, retryable: result.retryable } },
+      });
   },
 }));
 

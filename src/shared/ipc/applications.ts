@@ -93,7 +93,9 @@ export const applicationsRequests = {
       .strict(),
   ).returns<ApplicationView>(),
   /** `confirmName` must repeat the profile's name exactly (the UI's typed confirmation). */
-  'applications.remove': request(z.object({ id, confirmName: z.string().max(200) }).strict()).returns<{ removed: true }>(),
+  'applications.remove': request(z.object({ id, confirmName: z.string().max(200) }).strict()).returns<{
+    removed: true;
+  }>(),
   'applications.setActive': request(z.object({ id }).strict()).returns<ApplicationView>(),
   'applications.getActive': request(z.object({}).strict()).returns<ApplicationView | null>(),
   'applications.test': request(z.object({ id }).strict()).returns<ConnectionTestResult>(),

@@ -58,7 +58,9 @@ export const auditRequests = {
       })
       .strict(),
   ).returns<AuditPage>(),
-  'audit.export': request(z.object({ format: z.enum(['csv', 'json']), filter: auditFilterSchema.default({}) }).strict()).returns<AuditExportResult>(),
+  'audit.export': request(
+    z.object({ format: z.enum(['csv', 'json']), filter: auditFilterSchema.default({}) }).strict(),
+  ).returns<AuditExportResult>(),
 };
 
 export const auditEvents = {};

@@ -20,7 +20,17 @@ export type JobKind = (typeof JOB_KINDS)[number];
  * - registered / not_registered: status refresh
  * - cancelled: not processed because the job was cancelled
  */
-export const ROW_RESULTS = ['created', 'existing', 'invalid', 'failed', 'deleted', 'missing', 'registered', 'not_registered', 'cancelled'] as const;
+export const ROW_RESULTS = [
+  'created',
+  'existing',
+  'invalid',
+  'failed',
+  'deleted',
+  'missing',
+  'registered',
+  'not_registered',
+  'cancelled',
+] as const;
 export type RowResult = (typeof ROW_RESULTS)[number];
 
 export interface JobRow {

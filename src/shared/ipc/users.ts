@@ -131,7 +131,12 @@ const userId = z.string().max(INPUT_TEXT_MAX_UNITS); // shape only: the service 
 const userIds = z.array(userId).min(1).max(200_000);
 const handle = z.string().min(1).max(64);
 const csvText = z.string().max(64 * 1024 * 1024);
-const mapping = z.object({ userId: z.number().int().min(0).max(1000), displayName: z.number().int().min(0).max(1000).nullable().optional() }).strict();
+const mapping = z
+  .object({
+    userId: z.number().int().min(0).max(1000),
+    displayName: z.number().int().min(0).max(1000).nullable().optional(),
+  })
+  .strict();
 
 export const MAX_CONFIRM_FREE_DELETE = 10;
 
@@ -139,16 +144,34 @@ export const usersRequests = {
   'users.snapshot': request(z.object({}).strict()).returns<UsersSnapshot>(),
   /** One or many users (single add, pasted list). Starts a job; per-row results in job.finished. */
   'users.add': request(
-    z.object({ users: z.array(z.object({ userId, displayName: z.string().max(INPUT_TEXT_MAX_UNITS).optional() }).strict()).min(1).max(200_000) }).strict(),
+    z
+      .object({
+        users: z
+          .array(z.object({ userId, displayName: z.string().max(INPUT_TEXT_MAX_UNITS).optional() }).strict())
+          .min(1)
+          .max(200_000),
+      })
+      .strict(),
   ).returns<{ jobId: string }>(),
   /** Parses and validates a CSV (text read by the renderer from a file input / drop); nothing is written. */
   'users.csvPreview': request(
-    z.object({ text: csvText, mapping: mapping.optional(), hasHeader: z.boolean().optional(), previewRows: z.number().int().min(0).max(500).optional() }).strict(),
+    z
+      .object({
+        text: csvText,
+        mapping: mapping.optional(),
+        hasHeader: z.boolean().optional(),
+        previewRows: z.number().int().min(0).max(500).optional(),
+      })
+      .strict(),
   ).returns<CsvPreview>(),
   /** Imports a CSV with a mapping (as previewed). Starts a job. */
-  'users.importCsv': request(z.object({ text: csvText, mapping, hasHeader: z.boolean().optional() }).strict()).returns<{ jobId: string }>(),
+  'users.importCsv': request(z.object({ text: csvText, mapping, hasHeader: z.boolean().optional() }).strict()).returns<{
+    jobId: string;
+  }>(),
   /** More than MAX_CONFIRM_FREE_DELETE users: `confirmCount` must equal userIds.length. Starts a job. */
-  'users.delete': request(z.object({ userIds, confirmCount: z.number().int().optional() }).strict()).returns<{ jobId: string }>(),
+  'users.delete': request(z.object({ userIds, confirmCount: z.number().int().optional() }).strict()).returns<{
+    jobId: string;
+  }>(),
   /** Checks has_registered_mobile_device for a selection or everyone, bounded by the profile's concurrency. Starts a job. */
   'users.refreshStatus': request(
     z.union([z.object({ userIds }).strict(), z.object({ all: z.literal(true) }).strict()]),
@@ -160,12 +183,20 @@ export const usersRequests = {
 
   /** Gets a registration link for the user and answers its QR; watches has_registered_mobile_device while open. */
   'onboarding.show': request(
-    z.object({ userId, displayName: z.string().max(INPUT_TEXT_MAX_UNITS).optional(), ttlSeconds: z.number().int().min(10).max(3600).optional() }).strict(),
+    z
+      .object({
+        userId,
+        displayName: z.string().max(INPUT_TEXT_MAX_UNITS).optional(),
+        ttlSeconds: z.number().int().min(10).max(3600).optional(),
+      })
+      .strict(),
   ).returns<OnboardingView>(),
   /** main writes the link to the clipboard. */
   'onboarding.copyLink': request(z.object({ handle }).strict()).returns<{ copied: true }>(),
   /** main renders the QR (PNG or SVG) and asks where to save it; saved=false when the admin cancelled. */
-  'onboarding.export': request(z.object({ handle, format: z.enum(['png', 'svg']) }).strict()).returns<{ saved: boolean }>(),
+  'onboarding.export': request(z.object({ handle, format: z.enum(['png', 'svg']) }).strict()).returns<{
+    saved: boolean;
+  }>(),
   /** Forgets the link and stops watching. Closing an unknown / expired handle is fine. */
   'onboarding.close': request(z.object({ handle }).strict()).returns<{ closed: boolean }>(),
 };

@@ -261,28 +261,65 @@ function noSecrets(r: Ran): void {
 describe('usage', () => {
   it('unknown flags, secrets as arguments, unknown or missing commands and bad values exit 2 with a clear message', async () => {
     const elevenIds = Array.from({ length: 11 }, (_, i) => `u${String(i)}`);
-    const [unknown, secret, secretSplit, cmd, sub, none, badMethod, badDuration, badFormat, many, unconfirmed, noTarget, missingArg, extraArg, badState, pasted, noFile, stdinBoth] =
-      await Promise.all([
-        cli(['apps', 'list', '--bogus']),
-        cli(['apps', 'add', 'X', '--app-id', sandbox.applicationId, `--secret=${sandbox.applicationSecret}`]),
-        cli(['apps', 'test', '--app-secret', sandbox.applicationSecret]),
-        cli(['frobnicate']),
-        cli(['users', '--json']),
-        cli([]),
-        cli(['auth', 'start', 'alice', '--methods', 'telepathy']),
-        cli(['auth', 'start', 'alice', '--duration', '0']),
-        cli(['audit', 'export', '--format', 'xml']),
-        cli(['users', 'delete', ...elevenIds]),
-        cli(['apps', 'remove', 'Other']),
-        cli(['sessions', 'logout']),
-        cli(['users', 'add']),
-        cli(['users', 'list', 'extra']),
-        cli(['users', 'list', '--state', 'lost']),
-        cli(['apps', 'test', 'Lab', sandbox.applicationSecret]),
-        cli(['users', 'import', join(data, 'no-such.csv')]),
-        cli(['users', 'import', '-', '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId], { stdin: 'x\n' }),
-      ]);
-    for (const r of [unknown, secret, secretSplit, cmd, sub, none, badMethod, badDuration, badFormat, many, unconfirmed, noTarget, missingArg, extraArg, badState, pasted, noFile, stdinBoth])
+    const [
+      unknown,
+      secret,
+      secretSplit,
+      cmd,
+      sub,
+      none,
+      badMethod,
+      badDuration,
+      badFormat,
+      many,
+      unconfirmed,
+      noTarget,
+      missingArg,
+      extraArg,
+      badState,
+      pasted,
+      noFile,
+      stdinBoth,
+    ] = await Promise.all([
+      cli(['apps', 'list', '--bogus']),
+      cli(['apps', 'add', 'X', '--app-id', sandbox.applicationId, `--secret=${sandbox.applicationSecret}`]),
+      cli(['apps', 'test', '--app-secret', sandbox.applicationSecret]),
+      cli(['frobnicate']),
+      cli(['users', '--json']),
+      cli([]),
+      cli(['auth', 'start', 'alice', '--methods', 'telepathy']),
+      cli(['auth', 'start', 'alice', '--duration', '0']),
+      cli(['audit', 'export', '--format', 'xml']),
+      cli(['users', 'delete', ...elevenIds]),
+      cli(['apps', 'remove', 'Other']),
+      cli(['sessions', 'logout']),
+      cli(['users', 'add']),
+      cli(['users', 'list', 'extra']),
+      cli(['users', 'list', '--state', 'lost']),
+      cli(['apps', 'test', 'Lab', sandbox.applicationSecret]),
+      cli(['users', 'import', join(data, 'no-such.csv')]),
+      cli(['users', 'import', '-', '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId], { stdin: 'x\n' }),
+    ]);
+    for (const r of [
+      unknown,
+      secret,
+      secretSplit,
+      cmd,
+      sub,
+      none,
+      badMethod,
+      badDuration,
+      badFormat,
+      many,
+      unconfirmed,
+      noTarget,
+      missingArg,
+      extraArg,
+      badState,
+      pasted,
+      noFile,
+      stdinBoth,
+    ])
       expect(r.code, `${r.args.join(' ')}: ${r.stderr}`).toBe(2);
 
     expect(unknown.stderr).toContain("Unknown option '--bogus'");
@@ -311,7 +348,9 @@ describe('usage', () => {
     expect(pasted.stderr).toContain('unexpected argument (a long key-like value, not shown)');
     noSecrets(pasted);
     expect(noFile.stderr).toContain(`cannot read ${join(data, 'no-such.csv')}: no such file`);
-    expect(stdinBoth.stderr).toContain('with "-" standard input carries the CSV: give the secret in IAMPASS_APP_SECRET');
+    expect(stdinBoth.stderr).toContain(
+      'with "-" standard input carries the CSV: give the secret in IAMPASS_APP_SECRET',
+    );
     expect(badState.stderr).toContain('--state must be registered, not_registered or unknown');
     // refused before anything was opened: not even the store exists yet
     expect(existsSync(join(data, STORE_FILE))).toBe(false);
@@ -319,7 +358,11 @@ describe('usage', () => {
 
   it('--help for every command prints its usage and exits 0', async () => {
     const { COMMANDS, run } = await import('../../../src/cli/run.ts');
-    const [top, one, group] = await Promise.all([cli(['--help']), cli(['users', 'link', '--help']), cli(['sessions', '--help'])]);
+    const [top, one, group] = await Promise.all([
+      cli(['--help']),
+      cli(['users', 'link', '--help']),
+      cli(['sessions', '--help']),
+    ]);
     expect(top.code).toBe(0);
     for (const c of COMMANDS) expect(top.stdout).toContain(c.name);
     expect(one.code).toBe(0);
@@ -330,14 +373,19 @@ describe('usage', () => {
     for (const c of COMMANDS) {
       let stdout = '';
       const sink = { write: (s: string) => ((stdout += s), true), isTTY: false } as unknown as NodeJS.WritableStream;
-      const code = await run([...c.name.split(' '), '--help'], { stdout: sink, stderr: sink, stdin: process.stdin, env: {} });
+      const code = await run([...c.name.split(' '), '--help'], {
+        stdout: sink,
+        stderr: sink,
+        stdin: process.stdin,
+        env: {},
+      });
       expect(code, c.name).toBe(0);
       expect(stdout, c.name).toContain(`usage: iampass-admin ${c.name}`);
       expect(stdout, c.name).toContain('Exit codes');
     }
   });
 
-  it('the bin runs under the machine\'s older Node through the provisioned Node 24, says so when Node 24 cannot be had, and npm run cli works', async () => {
+  it("the bin runs under the machine's older Node through the provisioned Node 24, says so when Node 24 cannot be had, and npm run cli works", async () => {
     // The first `node` on PATH that is not this project's provisioned one (Node 20 on the build machines).
     const machineNode = (process.env.PATH ?? '')
       .split(delimiter)
@@ -345,7 +393,11 @@ describe('usage', () => {
       .map((d) => join(d, 'node'))
       .find((p) => existsSync(p));
     expect(machineNode).toBeDefined();
-    const machineMajor = Number(execFileSync(machineNode ?? '', ['-p', 'process.versions.node.split(".")[0]']).toString().trim());
+    const machineMajor = Number(
+      execFileSync(machineNode ?? '', ['-p', 'process.versions.node.split(".")[0]'])
+        .toString()
+        .trim(),
+    );
     const dir = mkdtempSync(join(tmpdir(), 'iampass-cli-bin-'));
     try {
       // A copy of the launcher with no .cache/ and no npm on PATH: Node 24 cannot be provisioned.
@@ -361,7 +413,12 @@ describe('usage', () => {
             npm_config_update_notifier: 'false', // no registry call from npm itself
           }),
         ),
-        slot(() => spawnRun(machineNode ?? '', [join(dir, 'bin', 'iampass-admin.mjs'), '--help'], { PATH: join(dir, 'empty'), HOME: dir })),
+        slot(() =>
+          spawnRun(machineNode ?? '', [join(dir, 'bin', 'iampass-admin.mjs'), '--help'], {
+            PATH: join(dir, 'empty'),
+            HOME: dir,
+          }),
+        ),
       ]);
       expect(viaMachine.code, viaMachine.stderr).toBe(0);
       expect(json(z.array(AppJson), viaMachine.stdout)).toEqual([]);
@@ -386,13 +443,28 @@ it('apps add on a terminal asks for the secret at a prompt that does not echo it
   const secret = 'C0FFEE'.repeat(8);
   try {
     const quote = (v: string) => `'${v}'`;
-    const command = [process.execPath, BIN, '--data', dir, 'apps', 'add', 'Typed', '--app-id', 'B'.repeat(32), '--base-url', 'https://main.iam-api.com']
+    const command = [
+      process.execPath,
+      BIN,
+      '--data',
+      dir,
+      'apps',
+      'add',
+      'Typed',
+      '--app-id',
+      'B'.repeat(32),
+      '--base-url',
+      'https://main.iam-api.com',
+    ]
       .map(quote)
       .join(' ');
     const ran = await slot(
       () =>
         new Promise<Ran>((done, fail) => {
-          const child = spawn('script', ['-qec', command, '/dev/null'], { env: testEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+          const child = spawn('script', ['-qec', command, '/dev/null'], {
+            env: testEnv(),
+            stdio: ['pipe', 'pipe', 'pipe'],
+          });
           let stdout = '';
           let typed = false;
           child.stdout.on('data', (c: Buffer) => {
@@ -430,18 +502,25 @@ describe('against the sandbox', () => {
   let iampassId = '';
 
   it('apps add (secret on stdin) / list / use / test / remove; wrong secret and clock skew exit 3 and say so; unreachable exits 4', async () => {
-    const add = await cli(['apps', 'add', 'Lab', '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId, '--use', '--json'], {
-      stdin: `${sandbox.applicationSecret}\n`,
-    });
+    const add = await cli(
+      ['apps', 'add', 'Lab', '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId, '--use', '--json'],
+      {
+        stdin: `${sandbox.applicationSecret}\n`,
+      },
+    );
     expect(add.code, add.stderr).toBe(0);
     expect(json(AppJson, add.stdout)).toMatchObject({ name: 'Lab', flavour: 'Sandbox', active: true, hasSecret: true });
     expect((await keytar.findCredentials(SERVICE)).some((c) => c.password === sandbox.applicationSecret)).toBe(true);
 
     const [other, ok, okJson, wrong, closed, missing, noSecret, late] = await Promise.all([
-      cli(['apps', 'add', 'Other', '--base-url', sandbox.baseUrl, '--app-id', 'A'.repeat(32)], { env: { IAMPASS_APP_SECRET: WRONG } }),
+      cli(['apps', 'add', 'Other', '--base-url', sandbox.baseUrl, '--app-id', 'A'.repeat(32)], {
+        env: { IAMPASS_APP_SECRET: WRONG },
+      }),
       cli(['apps', 'test', 'Lab']),
       cli(['apps', 'test', '--profile', 'Lab', '--json']),
-      cli(['apps', 'test', '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId], { env: { IAMPASS_APP_SECRET: WRONG } }),
+      cli(['apps', 'test', '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId], {
+        env: { IAMPASS_APP_SECRET: WRONG },
+      }),
       cli(['apps', 'test', '--base-url', 'http://127.0.0.1:9', '--app-id', sandbox.applicationId, '--json'], {
         env: { IAMPASS_APP_SECRET: sandbox.applicationSecret },
       }),
@@ -449,7 +528,10 @@ describe('against the sandbox', () => {
       cli(['apps', 'test', '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId]),
       // A pipe that stays open with nothing in it: the CLI says what it waits for.
       cli(['apps', 'test', '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId], {
-        stdinAfter: { when: 'waiting for the application secret on standard input', write: `${sandbox.applicationSecret}\n` },
+        stdinAfter: {
+          when: 'waiting for the application secret on standard input',
+          write: `${sandbox.applicationSecret}\n`,
+        },
       }),
     ]);
     expect(other.code, other.stderr).toBe(0);
@@ -467,7 +549,9 @@ describe('against the sandbox', () => {
     expect(noSecret.code).toBe(2);
     expect(noSecret.stderr).toContain('no application secret: set IAMPASS_APP_SECRET or pass it on standard input');
     expect(late.code, late.stderr).toBe(0);
-    expect(late.stderr).toBe('iampass-admin: waiting for the application secret on standard input (or set IAMPASS_APP_SECRET)...\n');
+    expect(late.stderr).toBe(
+      'iampass-admin: waiting for the application secret on standard input (or set IAMPASS_APP_SECRET)...\n',
+    );
     expect(late.stdout).toMatch(/Connection to http:\/\/127\.0\.0\.1:\d+ OK/);
     for (const r of [other, wrong, closed]) noSecrets(r);
 
@@ -480,7 +564,9 @@ describe('against the sandbox', () => {
       await phone.clearFaults();
     }
     expect(skewed.code).toBe(3);
-    expect(skewed.stderr).toMatch(/this computer's clock is off by (599|600|601) seconds \(behind the service\).*\[unauthorized\]/);
+    expect(skewed.stderr).toMatch(
+      /this computer's clock is off by (599|600|601) seconds \(behind the service\).*\[unauthorized\]/,
+    );
 
     const list = await cli(['apps', 'list', '--json']);
     expect(list.code).toBe(0);
@@ -492,9 +578,14 @@ describe('against the sandbox', () => {
     noSecrets(list);
     const human = await cli(['apps', 'use', 'Other']);
     expect(human.stdout).toContain('"Other" is now the active application');
-    expect(json(z.array(AppJson), (await cli(['apps', 'list', '--json'])).stdout).find((a) => a.active)?.name).toBe('Other');
+    expect(json(z.array(AppJson), (await cli(['apps', 'list', '--json'])).stdout).find((a) => a.active)?.name).toBe(
+      'Other',
+    );
 
-    const [back, removed] = await Promise.all([cli(['apps', 'use', 'Lab', '--json']), cli(['apps', 'remove', 'Other', '--yes', '--json'])]);
+    const [back, removed] = await Promise.all([
+      cli(['apps', 'use', 'Lab', '--json']),
+      cli(['apps', 'remove', 'Other', '--yes', '--json']),
+    ]);
     expect(back.code, back.stderr).toBe(0);
     expect(JSON.parse(back.stdout)).toEqual({ active: 'Lab', id: apps[0]?.id });
     expect(removed.code, removed.stderr).toBe(0);
@@ -516,11 +607,17 @@ describe('against the sandbox', () => {
     writeFileSync(csv, 'email,display name\ncarol@example.com,Carol C\ndave@example.com,Dave D\nbob,Bob again\n');
     const [imp, piped, tty, bad, down] = await Promise.all([
       cli(['users', 'import', csv, '--json']),
-      cli(['users', 'import', '-', '--no-header', '--user-column', '2', '--name-column', '1'], { stdin: 'Frank F,frank\n' }),
+      cli(['users', 'import', '-', '--no-header', '--user-column', '2', '--name-column', '1'], {
+        stdin: 'Frank F,frank\n',
+      }),
       onTerminal(['users', 'add', 'tty1', 'tty2']),
-      cli(['users', 'add', 'zed', '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId, '--json'], { env: { IAMPASS_APP_SECRET: WRONG } }),
+      cli(['users', 'add', 'zed', '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId, '--json'], {
+        env: { IAMPASS_APP_SECRET: WRONG },
+      }),
       // Another base URL is another profile (its own directory), created without storing the secret.
-      cli(['users', 'add', 'zed', '--base-url', 'http://127.0.0.1:9', '--app-id', sandbox.applicationId], { env: { IAMPASS_APP_SECRET: sandbox.applicationSecret } }),
+      cli(['users', 'add', 'zed', '--base-url', 'http://127.0.0.1:9', '--app-id', sandbox.applicationId], {
+        env: { IAMPASS_APP_SECRET: sandbox.applicationSecret },
+      }),
     ]);
     expect(imp.code, imp.stderr).toBe(0);
     const result = json(JobJson, imp.stdout);
@@ -537,7 +634,9 @@ describe('against the sandbox', () => {
     expect(tty.stdout).toContain('\r\x1b[2Kusers add 2/2'); // the progress line, rewritten in place
     expect(tty.stdout).toMatch(/tty1\s+created/);
     expect(bad.code).toBe(3);
-    expect(json(JobJson, bad.stdout)).toMatchObject({ rows: [{ userId: 'zed', result: 'failed', code: 'unauthorized' }] });
+    expect(json(JobJson, bad.stdout)).toMatchObject({
+      rows: [{ userId: 'zed', result: 'failed', code: 'unauthorized' }],
+    });
     noSecrets(bad);
     expect(down.code).toBe(4);
     expect(down.stdout).toMatch(/zed\s+failed\s+The connection to 127\.0\.0\.1:9 was refused/);
@@ -610,7 +709,11 @@ describe('against the sandbox', () => {
     expect(waited.code, waited.stderr).toBe(0);
     const lines = waited.stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
-    expect(z.strictObject({ userId: z.string(), registered: z.boolean(), outcome: z.string(), at: isoTime }).parse(JSON.parse(lines[1] ?? ''))).toMatchObject({
+    expect(
+      z
+        .strictObject({ userId: z.string(), registered: z.boolean(), outcome: z.string(), at: isoTime })
+        .parse(JSON.parse(lines[1] ?? '')),
+    ).toMatchObject({
       userId: 'alice',
       registered: true,
       outcome: 'registered',
@@ -648,11 +751,25 @@ describe('against the sandbox', () => {
   });
 
   it('auth start --watch follows to active after the phone approves; sessions list / logout; refused without a phone', async () => {
-    const watching = cli(['auth', 'start', 'alice', '--methods', 'acceptance', '--duration', '300', '--watch', '--interval', '0.1', '--json']);
+    const watching = cli([
+      'auth',
+      'start',
+      'alice',
+      '--methods',
+      'acceptance',
+      '--duration',
+      '300',
+      '--watch',
+      '--interval',
+      '0.1',
+      '--json',
+    ]);
     const refused = cli(['auth', 'start', 'bob']);
     let requestId: string | undefined;
     await expect
-      .poll(async () => (requestId = (await phone.pending(sandbox.applicationId, iampassId))[0]?.id), { timeout: 15_000 })
+      .poll(async () => (requestId = (await phone.pending(sandbox.applicationId, iampassId))[0]?.id), {
+        timeout: 15_000,
+      })
       .toBeDefined();
     await phone.approve(requestId ?? '');
     const watched = await watching;
@@ -688,13 +805,23 @@ describe('against the sandbox', () => {
     const s1 = json(SessionJson, first.stdout);
     expect(s1.status).toBe('pending');
     let watchOut = '';
-    const watching = cli(['sessions', 'watch', '--until-idle', '--interval', '0.1', '--json'], { onStdout: (text) => (watchOut = text) });
-    const watchLines = () => watchOut.split('\n').filter(Boolean).map((l) => json(SessionJson, l));
-    await expect.poll(() => watchLines().some((v) => v.id === s1.id && v.status === 'pending'), { timeout: 15_000 }).toBe(true);
+    const watching = cli(['sessions', 'watch', '--until-idle', '--interval', '0.1', '--json'], {
+      onStdout: (text) => (watchOut = text),
+    });
+    const watchLines = () =>
+      watchOut
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => json(SessionJson, l));
+    await expect
+      .poll(() => watchLines().some((v) => v.id === s1.id && v.status === 'pending'), { timeout: 15_000 })
+      .toBe(true);
 
     // A second session, started and followed by another process after the watch began.
     let secondOut = '';
-    const second = cli(['auth', 'start', 'alice', '--methods', 'acceptance', '--watch', '--interval', '0.1'], { onStdout: (text) => (secondOut = text) });
+    const second = cli(['auth', 'start', 'alice', '--methods', 'acceptance', '--watch', '--interval', '0.1'], {
+      onStdout: (text) => (secondOut = text),
+    });
     const secondId = () => /^\S+\s+(\S+)\s+alice\s+pending$/m.exec(secondOut)?.[1];
     await expect.poll(secondId, { timeout: 15_000 }).toBeDefined();
     const s2 = secondId() ?? '';
@@ -705,7 +832,9 @@ describe('against the sandbox', () => {
     expect(approved.code, approved.stderr).toBe(0);
     expect(approved.stdout).toMatch(/alice\s+pending\n.*alice\s+active\n$/s);
     await phone.deny(requests.find((r) => r.methods?.join() === 'device')?.id ?? '');
-    await expect.poll(() => watchLines().some((v) => v.id === s1.id && v.status === 'cancelled'), { timeout: 15_000 }).toBe(true);
+    await expect
+      .poll(() => watchLines().some((v) => v.id === s1.id && v.status === 'cancelled'), { timeout: 15_000 })
+      .toBe(true);
 
     // Logged out by another process, which writes "closed" to the store first: the watch still prints it, then exits.
     const byUser = await cli(['sessions', 'logout', '--user', 'alice', '--json']);
@@ -713,14 +842,20 @@ describe('against the sandbox', () => {
     expect(JSON.parse(byUser.stdout)).toEqual({ loggedOut: 1, failed: 0 });
     const watched = await watching;
     expect(watched.code, watched.stderr).toBe(0);
-    const statuses = (id: string) => watchLines().filter((v) => v.id === id).map((v) => v.status);
+    const statuses = (id: string) =>
+      watchLines()
+        .filter((v) => v.id === id)
+        .map((v) => v.status);
     expect(statuses(s1.id)).toEqual(['pending', 'cancelled']);
     expect(statuses(s2).at(-1)).toBe('closed');
     expect(statuses(s2)).toContain('active');
   });
 
   it('users lost-device prints a fresh link, users delete removes, audit export writes CSV and JSON', async () => {
-    const [lost, del] = await Promise.all([cli(['users', 'lost-device', 'alice', '--json']), cli(['users', 'delete', 'dave@example.com', 'ghost'])]);
+    const [lost, del] = await Promise.all([
+      cli(['users', 'lost-device', 'alice', '--json']),
+      cli(['users', 'delete', 'dave@example.com', 'ghost']),
+    ]);
     expect(lost.code, lost.stderr).toBe(0);
     const fresh = json(LinkJson, lost.stdout);
     expect(fresh.userId).toBe('alice');
@@ -740,7 +875,18 @@ describe('against the sandbox', () => {
     const entries = JSON.parse(readFileSync(file, 'utf8')) as { action: string; target: string | null }[];
     expect(JSON.parse(jsonOut.stdout)).toEqual({ file, entries: entries.length, format: 'json' });
     const actions = new Set(entries.map((e) => e.action));
-    for (const a of ['application.add', 'application.remove', 'application.test', 'users.add', 'users.import', 'user.registration_link', 'user.lost_device', 'session.start', 'session.logout', 'users.delete'])
+    for (const a of [
+      'application.add',
+      'application.remove',
+      'application.test',
+      'users.add',
+      'users.import',
+      'user.registration_link',
+      'user.lost_device',
+      'session.start',
+      'session.logout',
+      'users.delete',
+    ])
       expect(actions, a).toContain(a);
     const text = readFileSync(file, 'utf8');
     expect(text).not.toContain('/register/');

@@ -35,7 +35,10 @@ export function createFakeElectron(options: { lock?: boolean; packaged?: boolean
   /** What the save dialog answers next, and the options it was shown with. */
   /** Texts written to the clipboard. */
   const clipboard: string[] = [];
-  const saveDialog = { answer: { canceled: true, filePath: '' } as { canceled: boolean; filePath: string }, calls: [] as unknown[] };
+  const saveDialog = {
+    answer: { canceled: true, filePath: '' } as { canceled: boolean; filePath: string },
+    calls: [] as unknown[],
+  };
 
   class FakeBrowserWindow extends EventEmitter {
     options: unknown;
@@ -120,7 +123,8 @@ export function createFakeElectron(options: { lock?: boolean; packaged?: boolean
     },
     session: { defaultSession: session },
     protocol: {
-      registerSchemesAsPrivileged: (schemes: unknown) => void protocol.privileged.push({ schemes, afterReady: isReady }),
+      registerSchemesAsPrivileged: (schemes: unknown) =>
+        void protocol.privileged.push({ schemes, afterReady: isReady }),
       handle: (scheme: string, h: (request: Request) => Promise<Response>) => {
         if (!isReady) throw new Error('protocol.handle before the app is ready');
         protocol.handlers.set(scheme, h);
@@ -129,7 +133,10 @@ export function createFakeElectron(options: { lock?: boolean; packaged?: boolean
     Notification: FakeNotification,
     clipboard: { writeText: (text: string) => void clipboard.push(text) },
     dialog: {
-      showSaveDialog: (_window: unknown, opts: unknown) => (saveDialog.calls.push(opts), Promise.resolve(saveDialog.answer)),
+      showSaveDialog: (_window: unknown, opts: unknown) => (
+        saveDialog.calls.push(opts),
+        Promise.resolve(saveDialog.answer)
+      ),
     },
   };
 

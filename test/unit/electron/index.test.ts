@@ -21,17 +21,25 @@ vi.mock('../../../src/main/electron/protocol.ts', async (importOriginal) => {
   const real = await importOriginal<typeof ProtocolModule>();
   return {
     ...real,
-    createAppProtocolHandler: (o: ProtocolModule.AppProtocolOptions) => (protocolRoots.push(o.root), real.createAppProtocolHandler(o)),
+    createAppProtocolHandler: (o: ProtocolModule.AppProtocolOptions) => (
+      protocolRoots.push(o.root),
+      real.createAppProtocolHandler(o)
+    ),
   };
 });
 // The real openServices on a temp userData, with a test-only keychain service name.
 vi.mock('../../../src/main/services/index.ts', async (importOriginal) => {
   const real = await importOriginal<typeof ServicesModule>();
-  return { ...real, openServices: (o: ServicesModule.ServicesOptions) => real.openServices({ ...o, secrets: new Keychain({ service: keychainService }) }) };
+  return {
+    ...real,
+    openServices: (o: ServicesModule.ServicesOptions) =>
+      real.openServices({ ...o, secrets: new Keychain({ service: keychainService }) }),
+  };
 });
 
 afterAll(async () => {
-  for (const c of await keytar.findCredentials(keychainService)) await keytar.deletePassword(keychainService, c.account);
+  for (const c of await keytar.findCredentials(keychainService))
+    await keytar.deletePassword(keychainService, c.account);
   rmSync(userData, { recursive: true, force: true });
 });
 
@@ -53,7 +61,9 @@ describe('src/main/index.ts', () => {
     const served = await fake.protocol.handlers.get('app')!(new Request('app://iampass/..%2f..%2fpackage.json'));
     expect(served.status).toBe(403);
     // The first-run step ran on the userData folder: the Sandbox secret is in the (test) keychain.
-    expect((await keytar.findCredentials(keychainService)).map((c) => c.account)).toEqual(expect.arrayContaining([expect.stringMatching(/^profile:/)]));
+    expect((await keytar.findCredentials(keychainService)).map((c) => c.account)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^profile:/)]),
+    );
     fake.appEvents.emit('will-quit', { preventDefault: () => undefined });
     await vi.waitFor(() => expect(fake.calls.quit).toBe(1));
   });

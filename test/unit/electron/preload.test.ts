@@ -11,10 +11,17 @@ const listeners = new Map<string, ((...a: unknown[]) => void)[]>();
 vi.mock('electron', () => ({
   contextBridge: { exposeInMainWorld: (key: string, api: unknown) => void exposed.set(key, api) },
   ipcRenderer: {
-    invoke: (channel: string, payload: unknown) => (invoked.push([channel, payload]), Promise.resolve({ ok: true, value: 'pong' })),
-    on: (channel: string, l: (...a: unknown[]) => void) => void listeners.set(channel, [...(listeners.get(channel) ?? []), l]),
+    invoke: (channel: string, payload: unknown) => (
+      invoked.push([channel, payload]),
+      Promise.resolve({ ok: true, value: 'pong' })
+    ),
+    on: (channel: string, l: (...a: unknown[]) => void) =>
+      void listeners.set(channel, [...(listeners.get(channel) ?? []), l]),
     removeListener: (channel: string, l: (...a: unknown[]) => void) =>
-      void listeners.set(channel, (listeners.get(channel) ?? []).filter((x) => x !== l)),
+      void listeners.set(
+        channel,
+        (listeners.get(channel) ?? []).filter((x) => x !== l),
+      ),
   },
 }));
 
@@ -65,9 +72,16 @@ describe('built renderer (out/renderer/index.html)', () => {
 
   it('carries the strict CSP as a meta tag and has no inline script, handler or style', () => {
     const html = readFileSync(join(RENDERER_DIR, 'index.html'), 'utf8');
-    const metas = [...html.matchAll(/<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"/gi)].map((m) => m[1]!);
+    const metas = [...html.matchAll(/<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"/gi)].map(
+      (m) => m[1]!,
+    );
     expect(metas).toHaveLength(1);
-    const directives = (policy: string) => policy.split(';').map((d) => d.trim()).filter(Boolean).sort();
+    const directives = (policy: string) =>
+      policy
+        .split(';')
+        .map((d) => d.trim())
+        .filter(Boolean)
+        .sort();
     // A meta policy cannot carry frame-ancestors; every other directive is the one main sends as a header.
     expect(directives(metas[0]!)).toEqual(directives(CSP).filter((d) => !d.startsWith('frame-ancestors')));
     expect(metas[0]).not.toMatch(/unsafe-(eval|inline|hashes)|'nonce-|'sha(256|384|512)-|\*/);

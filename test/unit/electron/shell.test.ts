@@ -7,7 +7,13 @@ import { REQUEST_CHANNELS } from '../../../src/shared/ipc/contract.ts';
 import { start } from '../../../src/main/electron/app.ts';
 import { FOREIGN_SENDER, registerIpc } from '../../../src/main/electron/ipc.ts';
 import { APP_INDEX_URL } from '../../../src/main/electron/protocol.ts';
-import { createMainWindow, CSP, hardenWebContents, isAppUrl, isTrustedFrame } from '../../../src/main/electron/security.ts';
+import {
+  createMainWindow,
+  CSP,
+  hardenWebContents,
+  isAppUrl,
+  isTrustedFrame,
+} from '../../../src/main/electron/security.ts';
 import { createEventBus, createRouter, type Router } from '../../../src/main/ipc/router.ts';
 import type { SandboxLauncher } from '../../../src/main/services/first-run.ts';
 import { openTestServices, type TestServices } from '../../support/services.ts';
@@ -31,14 +37,25 @@ afterAll(async () => {
   rmSync(RENDERER, { recursive: true, force: true });
 });
 
-async function boot(opts: { lock?: boolean; packaged?: boolean; dev?: string; launcher?: SandboxLauncher; beforeStart?: (t: TestServices) => void } = {}) {
+async function boot(
+  opts: {
+    lock?: boolean;
+    packaged?: boolean;
+    dev?: string;
+    launcher?: SandboxLauncher;
+    beforeStart?: (t: TestServices) => void;
+  } = {},
+) {
   const fake = createFakeElectron(opts);
   const t = await openTestServices(opts.launcher ? { launcher: opts.launcher } : {});
   opened.push(t);
   opts.beforeStart?.(t);
   const dataDirs: string[] = [];
   const started = start({
-    electron: fake.electron as unknown as Pick<typeof Electron, 'app' | 'BrowserWindow' | 'ipcMain' | 'protocol' | 'session'>,
+    electron: fake.electron as unknown as Pick<
+      typeof Electron,
+      'app' | 'BrowserWindow' | 'ipcMain' | 'protocol' | 'session'
+    >,
     preloadPath: '/opt/iampass/out/preload/index.cjs',
     rendererDir: RENDERER,
     devServerUrl: opts.dev,
@@ -125,7 +142,10 @@ describe('start()', () => {
   it('answers app.info through ipcMain for the own frame, with Electron facts', async () => {
     const { fake } = await boot();
     const result = await fake.handlers.get('app.info')!(invokeEvent(`${APP_URL}#/users`) as never, {} as never);
-    expect(result).toEqual({ ok: true, value: { version: '3.2.1', platform: process.platform, dataDir: '/fake/userData' } });
+    expect(result).toEqual({
+      ok: true,
+      value: { version: '3.2.1', platform: process.platform, dataDir: '/fake/userData' },
+    });
   });
 
   it('refuses a foreign URL and a sub-frame, without reaching the router', async () => {
@@ -135,7 +155,13 @@ describe('start()', () => {
     expect(await handler(invokeEvent('https://evil.example/index.html') as never, {} as never)).toEqual(FOREIGN_SENDER);
     expect(await handler(invokeEvent('file:///tmp/other.html') as never, {} as never)).toEqual(FOREIGN_SENDER);
     // The renderer's former file:// location, other app:// hosts and pages, another custom scheme.
-    for (const url of [FILE_URL, 'app://evil/index.html', 'app://iampass/other.html', 'evil://iampass/index.html', 'app://u@iampass/index.html']) {
+    for (const url of [
+      FILE_URL,
+      'app://evil/index.html',
+      'app://iampass/other.html',
+      'evil://iampass/index.html',
+      'app://u@iampass/index.html',
+    ]) {
       expect(await handler(invokeEvent(url) as never, {} as never)).toEqual(FOREIGN_SENDER);
     }
     expect(await handler(invokeEvent(APP_URL, frame(APP_URL)) as never, {} as never)).toEqual(FOREIGN_SENDER);
@@ -150,15 +176,24 @@ describe('start()', () => {
     vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     expect(await handler(invokeEvent('http://localhost:5174/') as never, {} as never)).toEqual(FOREIGN_SENDER);
     let headers: unknown;
-    fake.session.headersHandler!({ responseHeaders: { 'X-A': ['1'] } } as never, ((r: { responseHeaders: unknown }) => (headers = r.responseHeaders)) as never);
-    expect(headers).toMatchObject({ 'X-A': ['1'], 'Content-Security-Policy': [expect.stringContaining("default-src 'none'")] });
+    fake.session.headersHandler!(
+      { responseHeaders: { 'X-A': ['1'] } } as never,
+      ((r: { responseHeaders: unknown }) => (headers = r.responseHeaders)) as never,
+    );
+    expect(headers).toMatchObject({
+      'X-A': ['1'],
+      'Content-Security-Policy': [expect.stringContaining("default-src 'none'")],
+    });
   });
 
   it('a packaged app ignores a dev server URL', async () => {
     const { fake } = await boot({ packaged: true, dev: 'http://localhost:5173' });
     expect(fake.windows[0]!.loaded).toBe(APP_URL);
     let headers: { 'Content-Security-Policy'?: string[] } = {};
-    fake.session.headersHandler!({ responseHeaders: {} } as never, ((r: { responseHeaders: typeof headers }) => (headers = r.responseHeaders)) as never);
+    fake.session.headersHandler!(
+      { responseHeaders: {} } as never,
+      ((r: { responseHeaders: typeof headers }) => (headers = r.responseHeaders)) as never,
+    );
     expect(headers['Content-Security-Policy']).toEqual([CSP]);
   });
 
@@ -166,7 +201,11 @@ describe('start()', () => {
     const { fake } = await boot();
     for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal']) {
       let granted: boolean | undefined;
-      fake.session.permissionRequestHandler!(null as never, permission as never, ((g: boolean) => (granted = g)) as never);
+      fake.session.permissionRequestHandler!(
+        null as never,
+        permission as never,
+        ((g: boolean) => (granted = g)) as never,
+      );
       expect(granted).toBe(false);
       expect(fake.session.permissionCheckHandler!(null as never, permission as never)).toBe(false);
     }
@@ -201,7 +240,9 @@ describe('start(): the app:// scheme', () => {
     expect(fake.protocol.privileged).toHaveLength(1);
     expect(fake.protocol.privileged[0]).toMatchObject({
       afterReady: false,
-      schemes: [{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true, bypassCSP: false } }],
+      schemes: [
+        { scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true, bypassCSP: false } },
+      ],
     });
     const handle = fake.protocol.handlers.get('app')!;
     const index = await handle(new Request(APP_URL));
@@ -211,7 +252,11 @@ describe('start(): the app:// scheme', () => {
     expect(await index.text()).toContain('<title>IAMPASS Admin</title>');
     const script = await handle(new Request('app://iampass/assets/index-abc.js'));
     expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-    for (const url of ['app://x/../../etc/passwd', 'app://iampass/%2e%2e/%2e%2e/etc/passwd', 'app://iampass/..%2f..%2fetc%2fpasswd']) {
+    for (const url of [
+      'app://x/../../etc/passwd',
+      'app://iampass/%2e%2e/%2e%2e/etc/passwd',
+      'app://iampass/..%2f..%2fetc%2fpasswd',
+    ]) {
       const refused = await handle(new Request(url));
       expect([403, 404], url).toContain(refused.status);
       expect(await refused.text()).not.toMatch(/root:/);
@@ -263,18 +308,27 @@ describe('start(): services', () => {
     fake.saveDialog.answer = { canceled: false, filePath: target };
     const result = await fake.handlers.get('audit.export')!(invokeEvent(APP_URL) as never, { format: 'json' } as never);
     expect(result).toMatchObject({ ok: true, value: { path: target } });
-    expect((fake.saveDialog.calls.at(-1) as { defaultPath: string }).defaultPath).toMatch(/^\/fake\/documents\/iampass-audit-.*\.json$/);
+    expect((fake.saveDialog.calls.at(-1) as { defaultPath: string }).defaultPath).toMatch(
+      /^\/fake\/documents\/iampass-audit-.*\.json$/,
+    );
     const { readFileSync, statSync, existsSync } = await import('node:fs');
-    expect((JSON.parse(readFileSync(target, 'utf8')) as { action: string }[]).map((r) => r.action)).toContain('sandbox.create');
+    expect((JSON.parse(readFileSync(target, 'utf8')) as { action: string }[]).map((r) => r.action)).toContain(
+      'sandbox.create',
+    );
     expect(statSync(target).mode & 0o777).toBe(0o600);
     fake.saveDialog.answer = { canceled: true, filePath: '' };
-    expect(await fake.handlers.get('audit.export')!(invokeEvent(APP_URL) as never, { format: 'csv' } as never)).toEqual({ ok: true, value: { path: null, count: 0 } });
+    expect(await fake.handlers.get('audit.export')!(invokeEvent(APP_URL) as never, { format: 'csv' } as never)).toEqual(
+      { ok: true, value: { path: null, count: 0 } },
+    );
     expect(existsSync(`${t.dataDir}/export.csv`)).toBe(false);
   });
 
   it('firstRun.status reports the sandbox step to the renderer', async () => {
     const { fake } = await boot();
-    const r = (await fake.handlers.get('firstRun.status')!(invokeEvent(APP_URL) as never, {} as never)) as { ok: true; value: { phase: string; firstRun: boolean; sandbox: { baseUrl: string } } };
+    const r = (await fake.handlers.get('firstRun.status')!(invokeEvent(APP_URL) as never, {} as never)) as {
+      ok: true;
+      value: { phase: string; firstRun: boolean; sandbox: { baseUrl: string } };
+    };
     expect(r.value).toMatchObject({ phase: 'ready', firstRun: true, dismissed: false });
     expect(r.value.sandbox.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
@@ -330,7 +384,9 @@ describe('sender checks', () => {
     const seen: string[] = [];
     const t = await openTestServices();
     opened.push(t);
-    const inner = createRouter(createHandlers({ app: { version: 'v', dataDir: '/d' }, services: t.services, bus: createEventBus() }));
+    const inner = createRouter(
+      createHandlers({ app: { version: 'v', dataDir: '/d' }, services: t.services, bus: createEventBus() }),
+    );
     const router: Router = { handle: (c, p, s) => (seen.push(s.url), inner.handle(c, p, s)) };
     const dispose = registerIpc(ipcMain as unknown as Electron.IpcMain, router, () => APP_URL);
     await handlers.get('app.info')!(invokeEvent(APP_URL), {});
@@ -349,17 +405,31 @@ describe('sender checks', () => {
     const reached: string[] = [];
     const refused: string[] = [];
     const router: Router = { handle: (c) => (reached.push(c), Promise.resolve({ ok: true, value: null }) as never) };
-    registerIpc(ipcMain as unknown as Electron.IpcMain, router, () => APP_URL, (c) => refused.push(c));
+    registerIpc(
+      ipcMain as unknown as Electron.IpcMain,
+      router,
+      () => APP_URL,
+      (c) => refused.push(c),
+    );
     expect([...handlers.keys()].sort()).toEqual([...REQUEST_CHANNELS].sort());
     for (const channel of REQUEST_CHANNELS) {
       const handler = handlers.get(channel)!;
-      for (const event of [invokeEvent('https://evil.example/'), invokeEvent(APP_URL, frame(APP_URL)), { senderFrame: null, sender: { id: 9 } }]) {
+      for (const event of [
+        invokeEvent('https://evil.example/'),
+        invokeEvent(APP_URL, frame(APP_URL)),
+        { senderFrame: null, sender: { id: 9 } },
+      ]) {
         expect(await handler(event, {})).toEqual(FOREIGN_SENDER);
       }
     }
     expect(reached).toEqual([]);
     expect(refused).toHaveLength(REQUEST_CHANNELS.length * 3);
-    expect(FOREIGN_SENDER).toEqual({ ok: false, code: 'forbidden', message: 'Request refused: it did not come from the console window.', retryable: false });
+    expect(FOREIGN_SENDER).toEqual({
+      ok: false,
+      code: 'forbidden',
+      message: 'Request refused: it did not come from the console window.',
+      retryable: false,
+    });
     for (const channel of REQUEST_CHANNELS) await handlers.get(channel)!(invokeEvent(APP_URL), {});
     expect(reached.sort()).toEqual([...REQUEST_CHANNELS].sort());
   });

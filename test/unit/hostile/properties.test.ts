@@ -23,16 +23,50 @@ const BOUND_MS = 250;
 /** Any UTF-16 unit, lone surrogates included. */
 const unit16 = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
 const FRAGMENTS = [
-  '\u001b[2J', '\u001b]0;PWNED\u0007', '\u009b31m', '\u202e', '\r', '\n', '\r\n', '\t', '\u0000', '"', '""', ',', ';',
-  '=', '+', '-', '@', '=1+1', 'https://x.example/reg/abc', 'a://', 'a.', ' ', '\uFEFF', '\uFFFD', '\ud800', '\udc00',
-  'E8D28A79023C39C200661FCCD268A29A0D347301EF56E64D', 'zoë', '李', '😀', '%', '+', '/',
+  '\u001b[2J',
+  '\u001b]0;PWNED\u0007',
+  '\u009b31m',
+  '\u202e',
+  '\r',
+  '\n',
+  '\r\n',
+  '\t',
+  '\u0000',
+  '"',
+  '""',
+  ',',
+  ';',
+  '=',
+  '+',
+  '-',
+  '@',
+  '=1+1',
+  'https://x.example/reg/abc',
+  'a://',
+  'a.',
+  ' ',
+  '\uFEFF',
+  '\uFFFD',
+  '\ud800',
+  '\udc00',
+  'E8D28A79023C39C200661FCCD268A29A0D347301EF56E64D',
+  'zoë',
+  '李',
+  '😀',
+  '%',
+  '+',
+  '/',
 ];
 const fragment = fc.constantFrom(...FRAGMENTS);
 /** Short mixes of hostile fragments and arbitrary units, plus long runs of one fragment (up to ~300 KiB). */
 const hostile: fc.Arbitrary<string> = fc.oneof(
   fc.string({ unit: unit16, maxLength: 64 }),
-  fc.array(fc.oneof(fragment, fc.string({ unit: unit16, maxLength: 8 })), { maxLength: 40 }).map((parts) => parts.join('')),
-  fc.tuple(fc.oneof(fragment, fc.constantFrom('a', 'ab', 'a.', ' ', 'A0')), fc.integer({ min: 1_000, max: 150_000 })).map(([f, n]) => f.repeat(n)),
+  fc
+    .array(fc.oneof(fragment, fc.string({ unit: unit16, maxLength: 8 })), { maxLength: 40 })
+    .map((parts) => parts.join('')),
+  fc
+    .tuple(fc.oneof(fragment, fc.constantFrom('a', 'ab', 'a.', ' ', 'A0')), fc.integer({ min: 1_000, max: 150_000 }))
+    .map(([f, n]) => f.repeat(n)),
 );
 
 function timed<T>(fn: () => T): { value: T; ms: number } {
@@ -105,7 +139,9 @@ describe('pure functions on hostile strings', () => {
   it('previewCsv: a typed invalid_input or a consistent preview; accepted rows are clean and echoes bounded', () => {
     const csvText = fc.oneof(
       hostile,
-      fc.array(fc.array(fc.oneof(hostile, fragment), { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 6 }).map((rows) => rows.map((r) => r.join(',')).join('\n')),
+      fc
+        .array(fc.array(fc.oneof(hostile, fragment), { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 6 })
+        .map((rows) => rows.map((r) => r.join(',')).join('\n')),
     );
     fc.assert(
       fc.property(csvText, (text) => {
@@ -166,7 +202,10 @@ describe('pure functions on hostile strings', () => {
   });
 
   it('toCsv: every cell reads back as written, formula-like cells prefixed with a quote, whatever follows them', () => {
-    const cell = fc.oneof(hostile.map((s) => s.slice(0, 500)), fc.tuple(fc.constantFrom('=', '+', '-', '@', '\t', '\r', '＝'), hostile).map(([p, s]) => p + s.slice(0, 200)));
+    const cell = fc.oneof(
+      hostile.map((s) => s.slice(0, 500)),
+      fc.tuple(fc.constantFrom('=', '+', '-', '@', '\t', '\r', '＝'), hostile).map(([p, s]) => p + s.slice(0, 200)),
+    );
     fc.assert(
       fc.property(fc.array(fc.tuple(cell, cell), { minLength: 1, maxLength: 5 }), (rows) => {
         const wellFormed = rows.map((r) => r.map((c) => c.toWellFormed()) as [string, string]);
@@ -192,11 +231,15 @@ describe('the sandbox routes on hostile user IDs (loopback)', () => {
   });
   afterAll(() => h.close());
 
-  const users = async (): Promise<number> => ((await (await fetch(`${h.sandbox.baseUrl}/sandbox/stats`)).json()) as { users: number }).users;
+  const users = async (): Promise<number> =>
+    ((await (await fetch(`${h.sandbox.baseUrl}/sandbox/stats`)).json()) as { users: number }).users;
   const clean = (s: string) => s.length >= 1 && s.length <= 512 && s.isWellFormed() && !C0_C1.test(s);
 
   it('add_users stores a user only when it is clean text; anything else is a 400 that changes nothing; lookups never fail with a 5xx', async () => {
-    const id = fc.oneof(hostile.map((s) => s.slice(0, 600)), fragment);
+    const id = fc.oneof(
+      hostile.map((s) => s.slice(0, 600)),
+      fragment,
+    );
     await fc.assert(
       fc.asyncProperty(fc.array(id, { minLength: 1, maxLength: 4 }), async (ids) => {
         const before = await users();
@@ -238,21 +281,34 @@ describe('UsersService.add on hostile rows (real sandbox, SQLite, keychain)', ()
   afterAll(() => f.close());
 
   it('one result per row; refused rows change nothing at IAMPASS or in the directory; created rows are exactly the clean new ones', async () => {
-    const stats = async () => ((await (await fetch(`${f.sandbox.baseUrl}/sandbox/stats`)).json()) as { users: number }).users;
+    const stats = async () =>
+      ((await (await fetch(`${f.sandbox.baseUrl}/sandbox/stats`)).json()) as { users: number }).users;
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.record({ userId: hostile.map((s) => s.slice(0, 400)), displayName: fc.option(hostile.map((s) => s.slice(0, 300)), { nil: undefined }) }), { minLength: 1, maxLength: 6 }), async (inputs) => {
-        const beforeDir = f.services.users.snapshot().count;
-        const beforeRemote = await stats();
-        const done = await f.finished(f.services.users.add(inputs));
-        expect(done.rows).toHaveLength(inputs.length);
-        const created = done.rows.filter((r) => r.result === 'created').length;
-        expect(f.services.users.snapshot().count).toBe(beforeDir + created);
-        expect(await stats()).toBe(beforeRemote + created);
-        for (const r of done.rows) {
-          expect(r.userId.length).toBeLessThanOrEqual(2 * 256 + 1);
-          if (r.result === 'invalid') expect(r.reason).toBeTruthy();
-        }
-      }),
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            userId: hostile.map((s) => s.slice(0, 400)),
+            displayName: fc.option(
+              hostile.map((s) => s.slice(0, 300)),
+              { nil: undefined },
+            ),
+          }),
+          { minLength: 1, maxLength: 6 },
+        ),
+        async (inputs) => {
+          const beforeDir = f.services.users.snapshot().count;
+          const beforeRemote = await stats();
+          const done = await f.finished(f.services.users.add(inputs));
+          expect(done.rows).toHaveLength(inputs.length);
+          const created = done.rows.filter((r) => r.result === 'created').length;
+          expect(f.services.users.snapshot().count).toBe(beforeDir + created);
+          expect(await stats()).toBe(beforeRemote + created);
+          for (const r of done.rows) {
+            expect(r.userId.length).toBeLessThanOrEqual(2 * 256 + 1);
+            if (r.result === 'invalid') expect(r.reason).toBeTruthy();
+          }
+        },
+      ),
       { numRuns: 25 },
     );
   });

@@ -37,7 +37,11 @@ interface Ran {
   stderr: string;
 }
 
-function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; stdin?: string | Buffer } = {}): Promise<Ran> {
+function run(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; stdin?: string | Buffer } = {},
+): Promise<Ran> {
   return new Promise((done, fail) => {
     const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -63,7 +67,11 @@ async function sandboxUsers(baseUrl: string): Promise<number> {
 describe('1. no quadratic pattern: bounded time on huge text', () => {
   it('redact: 10 MiB in under 50 ms; no link or secret survives, even one cut by the window', () => {
     const secret = randomBytes(24).toString('hex');
-    for (const huge of ['a'.repeat(10 * 1024 * 1024), `${'a.'.repeat(5 * 1024 * 1024)}`, `x ${'ab'.repeat(5 * 1024 * 1024)}://`]) {
+    for (const huge of [
+      'a'.repeat(10 * 1024 * 1024),
+      `${'a.'.repeat(5 * 1024 * 1024)}`,
+      `x ${'ab'.repeat(5 * 1024 * 1024)}://`,
+    ]) {
       const { value, ms } = timed(() => redact(huge));
       expect(ms).toBeLessThan(50);
       expect(value!.length).toBeLessThanOrEqual(500);
@@ -80,7 +88,9 @@ describe('1. no quadratic pattern: bounded time on huge text', () => {
       expect(ms).toBeLessThan(50);
       expect(value.length).toBeLessThanOrEqual(301);
     }
-    expect(cleanReason('bad\u001b[2J https://x.example/l SECRETSECRET', ['SECRETSECRET'])).toBe('bad [2J [link removed] [redacted]');
+    expect(cleanReason('bad\u001b[2J https://x.example/l SECRETSECRET', ['SECRETSECRET'])).toBe(
+      'bad [2J [link removed] [redacted]',
+    );
   });
 
   it('a CSV with a 200 KB field and a 10 MiB field: the preview is quick, the row is invalid and its echo clipped', () => {
@@ -115,10 +125,15 @@ describe('through the service on the sandbox', () => {
     expect(entry.target!.length).toBeLessThanOrEqual(500);
   });
 
-  it("7. a pasted secret is refused as a user ID or display name, never echoed, stored, audited or sent", async () => {
+  it('7. a pasted secret is refused as a user ID or display name, never echoed, stored, audited or sent', async () => {
     const secret = f.sandbox.applicationSecret;
     const done = await f.finished(
-      f.services.users.add([{ userId: secret }, { userId: ` ${secret} ` }, { userId: 'carol', displayName: `key ${secret}` }, { userId: 'dave' }]),
+      f.services.users.add([
+        { userId: secret },
+        { userId: ` ${secret} ` },
+        { userId: 'carol', displayName: `key ${secret}` },
+        { userId: 'dave' },
+      ]),
     );
     expect(done.rows.map((r) => r.result)).toEqual(['invalid', 'invalid', 'invalid', 'created']);
     for (const r of done.rows.slice(0, 3)) {
@@ -142,7 +157,10 @@ describe('through the service on the sandbox', () => {
     const targets = parsed.slice(1).map((r) => r[3] ?? '');
     expect(targets.some((t) => t.startsWith("'=1+1\nX"))).toBe(true);
     for (const row of parsed.slice(1)) for (const cell of row) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
-    const back = Papa.parse<string[]>(toCsv(['a'], [['@SUM(A1)\nx'], ['-2+3'], ['\tcmd'], ['＝1+1'], ['plain'], ['a=b']]), { newline: '\r\n' }).data;
+    const back = Papa.parse<string[]>(
+      toCsv(['a'], [['@SUM(A1)\nx'], ['-2+3'], ['\tcmd'], ['＝1+1'], ['plain'], ['a=b']]),
+      { newline: '\r\n' },
+    ).data;
     expect(back.map((r) => r[0])).toEqual(['a', "'@SUM(A1)\nx", "'-2+3", "'\tcmd", "'＝1+1", 'plain', 'a=b']);
   });
 });
@@ -152,7 +170,9 @@ describe('2-4. CSV bytes: encodings, binary content, parser warnings', () => {
     for (let i = 0; i < 8; i++) {
       expect(() => decodeCsvBytes(randomBytes(64 * 1024))).toThrow(expect.objectContaining({ code: 'invalid_input' }));
     }
-    expect(() => decodeCsvBytes(Buffer.from('alice\nb\u00e9b\n', 'latin1'))).toThrow(/not UTF-8 text \(byte 0xE9 on line 2\)/);
+    expect(() => decodeCsvBytes(Buffer.from('alice\nb\u00e9b\n', 'latin1'))).toThrow(
+      /not UTF-8 text \(byte 0xE9 on line 2\)/,
+    );
     expect(() => decodeCsvBytes(Buffer.from('alice\0bob\n'))).toThrow(/binary/);
   });
 
@@ -176,7 +196,7 @@ describe('2-4. CSV bytes: encodings, binary content, parser warnings', () => {
     }
   });
 
-  it('4. a broken quote is every affected row\'s result, naming the swallowed lines', () => {
+  it("4. a broken quote is every affected row's result, naming the swallowed lines", () => {
     const preview = previewCsv('user,name\nalice,"Alice\nbob,Bob\ncarol,Carol\n');
     expect(preview.totalRows).toBe(1);
     expect(preview.invalidRows).toBe(1);
@@ -199,7 +219,12 @@ describe('2-4. CSV bytes: encodings, binary content, parser warnings', () => {
     expect(forTerminal('a\r\nb\rc\n')).toBe('a\r\nb\\rc\n');
     expect(table(['ID'], [['a\nb']])).toBe('ID\na\\nb');
     // 140,000 rows: no Math.max(...spread) stack overflow.
-    expect(table(['ROW'], Array.from({ length: 140_000 }, (_, i) => [String(i)])).split('\n')).toHaveLength(140_001);
+    expect(
+      table(
+        ['ROW'],
+        Array.from({ length: 140_000 }, (_, i) => [String(i)]),
+      ).split('\n'),
+    ).toHaveLength(140_001);
   });
 });
 
@@ -214,10 +239,14 @@ describe('the CLI on the sandbox (subprocess, ad-hoc credentials)', () => {
     ...extra,
   });
   const cli = (args: string[], options: { stdin?: string | Buffer; env?: NodeJS.ProcessEnv } = {}) =>
-    run(process.execPath, [BIN, '--data', join(tmp.dir, 'data'), '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId, ...args], {
-      env: options.env ?? env(),
-      ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
-    });
+    run(
+      process.execPath,
+      [BIN, '--data', join(tmp.dir, 'data'), '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId, ...args],
+      {
+        env: options.env ?? env(),
+        ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
+      },
+    );
 
   beforeAll(async () => {
     sandbox = await startSandbox({});
@@ -256,12 +285,17 @@ describe('the CLI on the sandbox (subprocess, ad-hoc credentials)', () => {
     const out = join(tmp.dir, 'audit.csv');
     writeFileSync(out, 'old\n', { mode: 0o644 });
     chmodSync(out, 0o644);
-    const r = await run(process.execPath, [BIN, '--data', join(tmp.dir, 'data'), 'audit', 'export', '--format', 'csv', '--out', out], { env: env() });
+    const r = await run(
+      process.execPath,
+      [BIN, '--data', join(tmp.dir, 'data'), 'audit', 'export', '--format', 'csv', '--out', out],
+      { env: env() },
+    );
     expect(r.code).toBe(0);
     expect(statSync(out).mode & 0o777).toBe(0o600);
     expect(readFileSync(out, 'utf8')).toMatch(/^time,application,action/);
     expect(statSync(join(tmp.dir, 'data')).mode & 0o777).toBe(0o700);
-    for (const f of readdirSync(join(tmp.dir, 'data'))) expect([f, statSync(join(tmp.dir, 'data', f)).mode & 0o777]).toEqual([f, 0o600]);
+    for (const f of readdirSync(join(tmp.dir, 'data')))
+      expect([f, statSync(join(tmp.dir, 'data', f)).mode & 0o777]).toEqual([f, 0o600]);
   });
 });
 
@@ -281,7 +315,8 @@ describe('6. permissions of a reused data folder', () => {
       const again = openServices({ dataDir: dir, secrets: kc.keychain, resumeSessions: false });
       try {
         expect(statSync(dir).mode & 0o777).toBe(0o700);
-        for (const f of [STORE_FILE, `${STORE_FILE}-wal`, `${STORE_FILE}-shm`]) expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600);
+        for (const f of [STORE_FILE, `${STORE_FILE}-wal`, `${STORE_FILE}-shm`])
+          expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600);
       } finally {
         await again.close();
       }
@@ -300,24 +335,39 @@ describe('6. permissions of a reused data folder', () => {
 
 describe('8. real vendor credential shapes', () => {
   const shapes = [
-    { what: '47 hex (leading zero dropped)', id: 'A1B2C3D4E5F60718293A4B5C6D7E8F90', secret: '8f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1' },
-    { what: "the example app's lower-case ID and 32 letters-and-digits secret", id: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', secret: 'Zk3Pq9Xw2Lm7Nr4Tb8Vc1Hd6Jf5Gs0Ya' },
+    {
+      what: '47 hex (leading zero dropped)',
+      id: 'A1B2C3D4E5F60718293A4B5C6D7E8F90',
+      secret: '8f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1',
+    },
+    {
+      what: "the example app's lower-case ID and 32 letters-and-digits secret",
+      id: 'a1b2c3d4e5f60718293a4b5c6d7e8f90',
+      secret: 'Zk3Pq9Xw2Lm7Nr4Tb8Vc1Hd6Jf5Gs0Ya',
+    },
   ];
 
-  it.each(shapes)('the sandbox starts with $what, keeps the case, and answers signed calls to the ID as given', async ({ id, secret }) => {
-    expect(secretWarning(secret)).toMatch(/not the usual 48 hexadecimal/);
-    const h = new Harness(await startSandbox({ application: { id, secret } }));
-    try {
-      expect(h.sandbox.applicationId).toBe(id);
-      expect(h.sandbox.applicationSecret).toBe(secret);
-      expect((await h.addUsers(['alice'])).status).toBe(201);
-      expect(await h.hasDevice('alice')).toBe(false);
-      const upper = await signed('GET', h.mgmt('has_registered_mobile_device', 'alice').replace(id, id.toUpperCase()), { clientId: id.toUpperCase(), secret });
-      if (id !== id.toUpperCase()) expect(upper.status).toBe(404);
-    } finally {
-      await h.close();
-    }
-  });
+  it.each(shapes)(
+    'the sandbox starts with $what, keeps the case, and answers signed calls to the ID as given',
+    async ({ id, secret }) => {
+      expect(secretWarning(secret)).toMatch(/not the usual 48 hexadecimal/);
+      const h = new Harness(await startSandbox({ application: { id, secret } }));
+      try {
+        expect(h.sandbox.applicationId).toBe(id);
+        expect(h.sandbox.applicationSecret).toBe(secret);
+        expect((await h.addUsers(['alice'])).status).toBe(201);
+        expect(await h.hasDevice('alice')).toBe(false);
+        const upper = await signed(
+          'GET',
+          h.mgmt('has_registered_mobile_device', 'alice').replace(id, id.toUpperCase()),
+          { clientId: id.toUpperCase(), secret },
+        );
+        if (id !== id.toUpperCase()) expect(upper.status).toBe(404);
+      } finally {
+        await h.close();
+      }
+    },
+  );
 
   it('the CLI adds a profile and imports users with a 47-hex secret (a note, not a refusal); the standalone sandbox takes them from the environment or stdin', async () => {
     const { id, secret } = shapes[0]!;
@@ -326,7 +376,11 @@ describe('8. real vendor credential shapes', () => {
     const kc = testKeychain();
     try {
       const env = { ...process.env, IAMPASS_KEYCHAIN_SERVICE: kc.keychain.service, IAMPASS_APP_SECRET: secret };
-      const add = await run(process.execPath, [BIN, '--data', tmp.dir, 'apps', 'add', 'Vendor', '--base-url', sandbox.baseUrl, '--app-id', id, '--use'], { env });
+      const add = await run(
+        process.execPath,
+        [BIN, '--data', tmp.dir, 'apps', 'add', 'Vendor', '--base-url', sandbox.baseUrl, '--app-id', id, '--use'],
+        { env },
+      );
       expect(add.code).toBe(0);
       expect(add.stderr).toMatch(/not the usual 48 hexadecimal/);
       expect(add.stderr).not.toContain(secret);
@@ -342,7 +396,14 @@ describe('8. real vendor credential shapes', () => {
     // Standalone: the secret from the environment, or stdin with "--app-secret -"; never in the process list.
     for (const how of ['env', 'stdin'] as const) {
       const { id: lowerId, secret: alnum } = shapes[1]!;
-      const args = [SANDBOX_MAIN, '--port', '0', '--app-id', lowerId, ...(how === 'stdin' ? ['--app-secret', '-'] : [])];
+      const args = [
+        SANDBOX_MAIN,
+        '--port',
+        '0',
+        '--app-id',
+        lowerId,
+        ...(how === 'stdin' ? ['--app-secret', '-'] : []),
+      ];
       const child = spawn(process.execPath, args, {
         env: { ...process.env, ...(how === 'env' ? { IAMPASS_SANDBOX_APP_SECRET: alnum } : {}) },
         stdio: ['pipe', 'pipe', 'pipe'],
@@ -357,7 +418,12 @@ describe('8. real vendor credential shapes', () => {
           if (out.includes('\n')) done(out.split('\n')[0]!);
         });
       });
-      const ready = JSON.parse(line) as { applicationId: string; applicationSecret: string; baseUrl: string; phoneUrl: string };
+      const ready = JSON.parse(line) as {
+        applicationId: string;
+        applicationSecret: string;
+        baseUrl: string;
+        phoneUrl: string;
+      };
       expect(ready).toMatchObject({ applicationId: lowerId, applicationSecret: alnum });
       expect(readFileSync(`/proc/${child.pid}/cmdline`, 'utf8')).not.toContain(alnum);
       const h = new Harness({ ...ready, close: () => Promise.resolve() });
@@ -396,7 +462,9 @@ describe('9. the sandbox is strict and durable', () => {
       const badName = await signed('GET', h.mgmt('device_registration_link', 'x', `?display_name=${name}`), h.app);
       expect(badName.status).toBe(400);
     }
-    expect((await signed('GET', h.mgmt('device_registration_link', 'x', '?display_name=%ED%A0%80'), h.app)).status).toBe(400);
+    expect(
+      (await signed('GET', h.mgmt('device_registration_link', 'x', '?display_name=%ED%A0%80'), h.app)).status,
+    ).toBe(400);
   });
 
   it('acknowledges only what is written: users added just before a SIGKILL are there after a restart', async () => {
@@ -404,7 +472,9 @@ describe('9. the sandbox is strict and durable', () => {
     try {
       const dataFile = join(tmp.dir, 'sandbox.json');
       const start = async () => {
-        const child = spawn(process.execPath, [SANDBOX_MAIN, '--port', '0', '--data', dataFile], { stdio: ['ignore', 'pipe', 'ignore'] });
+        const child = spawn(process.execPath, [SANDBOX_MAIN, '--port', '0', '--data', dataFile], {
+          stdio: ['ignore', 'pipe', 'ignore'],
+        });
         const line = await new Promise<string>((done) => {
           let out = '';
           child.stdout.on('data', (c: Buffer) => {
@@ -412,11 +482,24 @@ describe('9. the sandbox is strict and durable', () => {
             if (out.includes('\n')) done(out.split('\n')[0]!);
           });
         });
-        return { child, harness: new Harness({ ...(JSON.parse(line) as { applicationId: string; applicationSecret: string; baseUrl: string; phoneUrl: string }), close: () => Promise.resolve() }) };
+        return {
+          child,
+          harness: new Harness({
+            ...(JSON.parse(line) as {
+              applicationId: string;
+              applicationSecret: string;
+              baseUrl: string;
+              phoneUrl: string;
+            }),
+            close: () => Promise.resolve(),
+          }),
+        };
       };
       const first = await start();
       const users = Array.from({ length: 1500 }, (_, i) => `user${i}`);
-      const answers = await Promise.all([0, 1, 2].map((k) => first.harness.addUsers(users.slice(k * 500, (k + 1) * 500))));
+      const answers = await Promise.all(
+        [0, 1, 2].map((k) => first.harness.addUsers(users.slice(k * 500, (k + 1) * 500))),
+      );
       expect(answers.map((a) => a.status)).toEqual([201, 201, 201]);
       const killed = new Promise((done) => first.child.once('exit', done));
       first.child.kill('SIGKILL');

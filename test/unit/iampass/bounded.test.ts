@@ -26,10 +26,19 @@ describe('bounded concurrency', () => {
         else json(res, 200, { status: true, device_registered: req.url.endsWith('7') });
       }, 15);
     });
-    client = new IampassClient({ flavour: 'Sandbox', baseUrl: server.baseUrl, applicationId: APP_ID, secret: SECRET, concurrency: 4 });
+    client = new IampassClient({
+      flavour: 'Sandbox',
+      baseUrl: server.baseUrl,
+      applicationId: APP_ID,
+      secret: SECRET,
+      concurrency: 4,
+    });
     const ids = Array.from({ length: 30 }, (_, i) => (i === 5 ? 'missing' : `u${i}`));
     const progress: number[] = [];
-    const results = await mapBounded(ids, (id, signal) => client!.hasRegisteredDevice(id, { signal }), { concurrency: client.concurrency, onProgress: (done) => progress.push(done) });
+    const results = await mapBounded(ids, (id, signal) => client!.hasRegisteredDevice(id, { signal }), {
+      concurrency: client.concurrency,
+      onProgress: (done) => progress.push(done),
+    });
     expect(peak).toBe(4);
     expect(server.requests).toHaveLength(30);
     expect(results.map((r) => r.item)).toEqual(ids);
@@ -41,7 +50,7 @@ describe('bounded concurrency', () => {
     expect(server.connections()).toBeLessThanOrEqual(4);
   });
 
-  it('defaults to 16 in flight; a per-run concurrency overrides the profile\'s', async () => {
+  it("defaults to 16 in flight; a per-run concurrency overrides the profile's", async () => {
     let inFlight = 0;
     let peak = 0;
     server = await startServer((_req, res) => {
@@ -54,7 +63,9 @@ describe('bounded concurrency', () => {
     client = new IampassClient({ flavour: 'Sandbox', baseUrl: server.baseUrl, applicationId: APP_ID, secret: SECRET });
     expect(client.concurrency).toBe(16);
     const ids = Array.from({ length: 48 }, (_, i) => `u${i}`);
-    await mapBounded(ids, (id, signal) => client!.hasRegisteredDevice(id, { signal }), { concurrency: client.concurrency });
+    await mapBounded(ids, (id, signal) => client!.hasRegisteredDevice(id, { signal }), {
+      concurrency: client.concurrency,
+    });
     expect(peak).toBe(16);
     peak = 0;
     await mapBounded(ids, (id, signal) => client!.hasRegisteredDevice(id, { signal }), { concurrency: 3 });
@@ -62,11 +73,20 @@ describe('bounded concurrency', () => {
   });
 
   it('on abort, stops starting items and reports the rest as cancelled', async () => {
-    server = await startServer((_req, res) => setTimeout(() => json(res, 200, { status: true, device_registered: false }), 20));
-    client = new IampassClient({ flavour: 'Sandbox', baseUrl: server.baseUrl, applicationId: APP_ID, secret: SECRET, concurrency: 2 });
+    server = await startServer((_req, res) =>
+      setTimeout(() => json(res, 200, { status: true, device_registered: false }), 20),
+    );
+    client = new IampassClient({
+      flavour: 'Sandbox',
+      baseUrl: server.baseUrl,
+      applicationId: APP_ID,
+      secret: SECRET,
+      concurrency: 2,
+    });
     const controller = new AbortController();
     const ids = Array.from({ length: 40 }, (_, i) => `u${i}`);
-    const results = await mapBounded(ids, (id, signal) => client!.hasRegisteredDevice(id, { signal }), { concurrency: client.concurrency,
+    const results = await mapBounded(ids, (id, signal) => client!.hasRegisteredDevice(id, { signal }), {
+      concurrency: client.concurrency,
       signal: controller.signal,
       onProgress: (done) => {
         if (done === 4) controller.abort();
@@ -83,7 +103,14 @@ describe('bounded concurrency', () => {
       const users = (JSON.parse(req.body) as { users: string[] }).users;
       setTimeout(() => json(res, 201, { status: true, users: { created: users, existing: [] } }), 30);
     });
-    client = new IampassClient({ flavour: 'Sandbox', baseUrl: server.baseUrl, applicationId: APP_ID, secret: SECRET, concurrency: 2, batchSize: 10 });
+    client = new IampassClient({
+      flavour: 'Sandbox',
+      baseUrl: server.baseUrl,
+      applicationId: APP_ID,
+      secret: SECRET,
+      concurrency: 2,
+      batchSize: 10,
+    });
     const controller = new AbortController();
     const ids = Array.from({ length: 100 }, (_, i) => `u${i}`);
     const result = await client.addUsers(ids, {

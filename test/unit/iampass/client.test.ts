@@ -15,7 +15,14 @@ afterEach(async () => {
 });
 
 function makeClient(s: TestServer, extra: Partial<ClientConfig> = {}): IampassClient {
-  client = new IampassClient({ flavour: 'Sandbox', baseUrl: s.baseUrl, applicationId: APP_ID, secret: SECRET, retryBaseDelayMs: 5, ...extra });
+  client = new IampassClient({
+    flavour: 'Sandbox',
+    baseUrl: s.baseUrl,
+    applicationId: APP_ID,
+    secret: SECRET,
+    retryBaseDelayMs: 5,
+    ...extra,
+  });
   return client;
 }
 
@@ -39,7 +46,12 @@ describe('configuration', () => {
   });
 
   it('accepts https:// anywhere and http:// on loopback', () => {
-    for (const baseUrl of ['https://main.iam-api.com', 'http://127.0.0.1:8765', 'http://localhost:1', 'http://[::1]:9']) {
+    for (const baseUrl of [
+      'https://main.iam-api.com',
+      'http://127.0.0.1:8765',
+      'http://localhost:1',
+      'http://[::1]:9',
+    ]) {
       const c = new IampassClient({ ...base, baseUrl });
       expect(c.baseUrl).toBe(new URL(baseUrl).origin);
       c.close();
@@ -89,14 +101,21 @@ describe('management calls', () => {
       json(res, 201, { status: true, users: { created, existing } });
     });
     const progress: [number, number][] = [];
-    const result = await makeClient(server, { batchSize: 2, concurrency: 1 }).addUsers(['u1', 'u2', 'u3', 'u1', 'u4', 'u5'], {
-      onBatch: (done, total) => progress.push([done, total]),
-    });
+    const result = await makeClient(server, { batchSize: 2, concurrency: 1 }).addUsers(
+      ['u1', 'u2', 'u3', 'u1', 'u4', 'u5'],
+      {
+        onBatch: (done, total) => progress.push([done, total]),
+      },
+    );
     expect(result.created.sort()).toEqual(['u1', 'u3', 'u4', 'u5']);
     expect(result.existing).toEqual(['u2']);
     expect(result.failed).toEqual([]);
     expect(server.requests).toHaveLength(3); // 5 distinct users, batches of 2
-    expect(progress).toEqual([[2, 5], [4, 5], [5, 5]]);
+    expect(progress).toEqual([
+      [2, 5],
+      [4, 5],
+      [5, 5],
+    ]);
     for (const r of server.requests) {
       expect(r.method).toBe('POST');
       expect(r.url).toBe(`/management/add_users/${APP_ID}`);
@@ -115,13 +134,18 @@ describe('management calls', () => {
     server = await startServer((req, res) => {
       const users = (JSON.parse(req.body) as { users: string[] }).users;
       if (users.includes('user-1100')) return json(res, 200, { status: false, reason: 'Too many users for this plan' });
-      json(res, 201, { status: true, users: { created: users.filter((u) => !known.has(u)), existing: users.filter((u) => known.has(u)) } });
+      json(res, 201, {
+        status: true,
+        users: { created: users.filter((u) => !known.has(u)), existing: users.filter((u) => known.has(u)) },
+      });
     });
     const c = makeClient(server);
     expect(c.batchSize).toBe(500);
     const ids = Array.from({ length: 1201 }, (_, i) => `user-${String(i).padStart(4, '0')}`);
     const result = await c.addUsers(ids);
-    const sizes = server.requests.map((r) => (JSON.parse(r.body) as { users: string[] }).users.length).sort((a, b) => b - a);
+    const sizes = server.requests
+      .map((r) => (JSON.parse(r.body) as { users: string[] }).users.length)
+      .sort((a, b) => b - a);
     expect(sizes).toEqual([500, 500, 201]);
     expect(result.existing.sort()).toEqual(['user-0007', 'user-0777']);
     expect(result.created).toHaveLength(1000 - 2);
@@ -164,7 +188,13 @@ describe('management calls', () => {
     server = await startServer((_req, res) => json(res, 201, { status: true, users: { created: [], existing: [] } }));
     const c = makeClient(server);
     expect(await c.addUsers([])).toEqual({ created: [], existing: [], failed: [] });
-    for (const ids of [[''], ['ok', 'x\u0000y'], ['\ud800'], [42 as unknown as string], 'nope' as unknown as string[]]) {
+    for (const ids of [
+      [''],
+      ['ok', 'x\u0000y'],
+      ['\ud800'],
+      [42 as unknown as string],
+      'nope' as unknown as string[],
+    ]) {
       await expect(c.addUsers(ids)).rejects.toMatchObject({ code: 'invalid_input' });
     }
     expect(server.requests).toHaveLength(0);
@@ -176,7 +206,10 @@ describe('management calls', () => {
     const c = makeClient(server);
     for (const id of ids) await c.registrationLink(id, { displayName: `${id} @app` });
     expect(server.requests.map((r) => r.url)).toEqual(
-      ids.map((id) => `/management/device_registration_link/${APP_ID}/${quotePlus(id)}?display_name=${quotePlus(`${id} @app`)}`),
+      ids.map(
+        (id) =>
+          `/management/device_registration_link/${APP_ID}/${quotePlus(id)}?display_name=${quotePlus(`${id} @app`)}`,
+      ),
     );
     expect(server.requests[0]?.url).toBe(
       `/management/device_registration_link/${APP_ID}/a+b%2Fc%3Fd%26e%3Df%2Bg%25h%27i%28j%29k%2Al%21m%40n?display_name=a+b%2Fc%3Fd%26e%3Df%2Bg%25h%27i%28j%29k%2Al%21m%40n+%40app`,
@@ -190,8 +223,10 @@ describe('management calls', () => {
 
   it('reads has-device, registration link and lost device answers', async () => {
     server = await startServer((req, res) => {
-      if (req.url.startsWith('/management/has_registered_mobile_device/')) json(res, 200, { status: true, device_registered: req.url.endsWith('/yes') });
-      else if (req.url.startsWith('/management/lost_user_mobile_device/')) json(res, 200, { status: true, register_url: 'https://reg.example/new' });
+      if (req.url.startsWith('/management/has_registered_mobile_device/'))
+        json(res, 200, { status: true, device_registered: req.url.endsWith('/yes') });
+      else if (req.url.startsWith('/management/lost_user_mobile_device/'))
+        json(res, 200, { status: true, register_url: 'https://reg.example/new' });
       else json(res, 200, { status: true, register_url: 'https://reg.example/first' });
     });
     const c = makeClient(server);
@@ -211,7 +246,9 @@ describe('management calls', () => {
     expect(r.url).toBe(`/api/management/has_registered_mobile_device/${APP_ID}/u`);
     expect(r.signatureOk).toBe(true);
     expect(r.headers['x-activeconnect-authentication-version']).toBe('1');
-    expect(r.headers['x-activeconnect-authentiaction-timestamp']).toBe(r.headers['x-activeconnect-authentication-timestamp']);
+    expect(r.headers['x-activeconnect-authentiaction-timestamp']).toBe(
+      r.headers['x-activeconnect-authentication-timestamp'],
+    );
     expect(r.headers['x-iampass-authentication-version']).toBeUndefined();
   });
 
@@ -259,11 +296,16 @@ describe('authentication calls', () => {
     server = await sessionServer('wrapped');
     server.secrets.set('TOK', 'SESSIONSECRET0123456789');
     const c = makeClient(server);
-    const started = await c.authenticateUser('alice@example.com', { methods: ['acceptance', 'device'], durationSeconds: 3600 });
+    const started = await c.authenticateUser('alice@example.com', {
+      methods: ['acceptance', 'device'],
+      durationSeconds: 3600,
+    });
     expect(started.started).toBe(true);
     if (!started.started) return;
     expect(started.status).toBe('pending');
-    expect(server.requests[0]?.url).toBe(`/authentication/authenticate_user/${APP_ID}/alice%40example.com?methods=acceptance,device&duration_seconds=3600`);
+    expect(server.requests[0]?.url).toBe(
+      `/authentication/authenticate_user/${APP_ID}/alice%40example.com?methods=acceptance,device&duration_seconds=3600`,
+    );
     expect(server.requests[0]?.body).toBe('{}');
     expect(await c.sessionStatus(started.session)).toEqual({ authenticated: true, status: 'active' });
     expect(await c.logout(started.session)).toBe(true);
@@ -288,16 +330,26 @@ describe('authentication calls', () => {
 
   it('reports an authentication that did not start with its reason', async () => {
     server = await sessionServer('wrapped');
-    expect(await makeClient(server).authenticateUser('nodevice')).toEqual({ started: false, reason: 'User has no registered device' });
+    expect(await makeClient(server).authenticateUser('nodevice')).toEqual({
+      started: false,
+      reason: 'User has no registered device',
+    });
   });
 
   it('refuses status/logout URLs on another origin than the profile, before sending anything there', async () => {
-    const elsewhere = await startServer((_req, res) => json(res, 200, { authenticated: true, session_status: 'active' }));
+    const elsewhere = await startServer((_req, res) =>
+      json(res, 200, { authenticated: true, session_status: 'active' }),
+    );
     try {
       server = await sessionServer('wrapped', elsewhere.baseUrl);
       const c = makeClient(server);
       await expect(c.authenticateUser('carol')).rejects.toMatchObject({ code: 'insecure_url' });
-      const forged = { statusUrl: `${elsewhere.baseUrl}/authentication/status/TOK`, logoutUrl: `${elsewhere.baseUrl}/x`, sessionToken: 'TOK', sessionSecret: 'S3CRET-SESSION' };
+      const forged = {
+        statusUrl: `${elsewhere.baseUrl}/authentication/status/TOK`,
+        logoutUrl: `${elsewhere.baseUrl}/x`,
+        sessionToken: 'TOK',
+        sessionSecret: 'S3CRET-SESSION',
+      };
       await expect(c.sessionStatus(forged)).rejects.toMatchObject({ code: 'insecure_url' });
       await expect(c.logout(forged)).rejects.toMatchObject({ code: 'insecure_url' });
       expect(elsewhere.requests).toHaveLength(0);
@@ -309,7 +361,9 @@ describe('authentication calls', () => {
   it('rejects bad methods and durations before sending', async () => {
     server = await sessionServer('wrapped');
     const c = makeClient(server);
-    await expect(c.authenticateUser('u', { methods: ['voice' as never] })).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(c.authenticateUser('u', { methods: ['voice' as never] })).rejects.toMatchObject({
+      code: 'invalid_input',
+    });
     await expect(c.authenticateUser('u', { durationSeconds: 0 })).rejects.toMatchObject({ code: 'invalid_input' });
     await expect(c.authenticateUser('u', { durationSeconds: 1.5 })).rejects.toMatchObject({ code: 'invalid_input' });
     expect(server.requests).toHaveLength(0);

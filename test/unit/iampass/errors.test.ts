@@ -26,12 +26,24 @@ afterEach(async () => {
 
 async function setup(handler: Handler, extra: Partial<ClientConfig> = {}): Promise<IampassClient> {
   server = await startServer(handler);
-  client = new IampassClient({ flavour: 'IAMPASS', baseUrl: server.baseUrl, applicationId: APP_ID, secret: SECRET, retryBaseDelayMs: 5, ...extra });
+  client = new IampassClient({
+    flavour: 'IAMPASS',
+    baseUrl: server.baseUrl,
+    applicationId: APP_ID,
+    secret: SECRET,
+    retryBaseDelayMs: 5,
+    ...extra,
+  });
   return client;
 }
 
 function session(s: TestServer): SessionHandle {
-  return { statusUrl: `${s.baseUrl}/authentication/status/T1`, logoutUrl: `${s.baseUrl}/authentication/logout/T1`, sessionToken: 'T1', sessionSecret: SESSION_SECRET };
+  return {
+    statusUrl: `${s.baseUrl}/authentication/status/T1`,
+    logoutUrl: `${s.baseUrl}/authentication/logout/T1`,
+    sessionToken: 'T1',
+    sessionSecret: SESSION_SECRET,
+  };
 }
 
 async function failure(promise: Promise<unknown>, code: ErrorCode): Promise<AppError> {
@@ -42,8 +54,11 @@ async function failure(promise: Promise<unknown>, code: ErrorCode): Promise<AppE
     const e = error as AppError;
     expect(e.code, e.message).toBe(code);
     // No secret, session secret or registration link anywhere in what the error carries.
-    const everything = [e.message, JSON.stringify(e.details ?? {}), JSON.stringify(e.toInfo()), String(e.stack)].join('\n');
-    for (const forbidden of [SECRET, SESSION_SECRET, LINK, 'abc123-BEARER-LINK']) expect(everything).not.toContain(forbidden);
+    const everything = [e.message, JSON.stringify(e.details ?? {}), JSON.stringify(e.toInfo()), String(e.stack)].join(
+      '\n',
+    );
+    for (const forbidden of [SECRET, SESSION_SECRET, LINK, 'abc123-BEARER-LINK'])
+      expect(everything).not.toContain(forbidden);
     return e;
   }
   throw new Error(`expected ${code}, but the call succeeded`);
@@ -54,7 +69,9 @@ const LEAKY_REASON = `bad thing; secret=${SECRET} session=${SESSION_SECRET} link
 
 describe('typed errors', () => {
   it('unauthorized: 401 names the credentials, is not retried', async () => {
-    const c = await setup((_r, res) => json(res, 401, { status: false, reason: LEAKY_REASON }, { Date: new Date().toUTCString() }));
+    const c = await setup((_r, res) =>
+      json(res, 401, { status: false, reason: LEAKY_REASON }, { Date: new Date().toUTCString() }),
+    );
     const e = await failure(c.hasRegisteredDevice('u'), 'unauthorized');
     expect(e.message).toMatch(/Application ID and Application Secret/);
     expect(Math.abs(Number(e.details?.clockSkewSeconds))).toBeLessThanOrEqual(2);
@@ -63,7 +80,14 @@ describe('typed errors', () => {
   });
 
   it('unauthorized: says the clock is off, and by how much, when the Date header differs by > 60 s', async () => {
-    const c = await setup((_r, res) => json(res, 401, { status: false, reason: 'Timestamp outside window' }, { Date: new Date(Date.now() - 400_000).toUTCString() }));
+    const c = await setup((_r, res) =>
+      json(
+        res,
+        401,
+        { status: false, reason: 'Timestamp outside window' },
+        { Date: new Date(Date.now() - 400_000).toUTCString() },
+      ),
+    );
     const e = await failure(c.registrationLink('u'), 'unauthorized');
     const skew = Number(e.details?.clockSkewSeconds);
     expect(skew).toBeGreaterThanOrEqual(399);
@@ -72,8 +96,12 @@ describe('typed errors', () => {
     expect(e.message).toContain('ahead of');
     c.close();
     await server!.close();
-    const behind = await setup((_r, res) => json(res, 401, { status: false }, { Date: new Date(Date.now() + 120_000).toUTCString() }));
-    expect((await failure(behind.hasRegisteredDevice('u'), 'unauthorized')).message).toMatch(/clock is off by 1[12]\d seconds \(behind/);
+    const behind = await setup((_r, res) =>
+      json(res, 401, { status: false }, { Date: new Date(Date.now() + 120_000).toUTCString() }),
+    );
+    expect((await failure(behind.hasRegisteredDevice('u'), 'unauthorized')).message).toMatch(
+      /clock is off by 1[12]\d seconds \(behind/,
+    );
   });
 
   it('unauthorized on a session call points at the session', async () => {
@@ -84,11 +112,19 @@ describe('typed errors', () => {
   });
 
   it('not_found: says whether the application or the user is unknown, not retried', async () => {
-    const c = await setup((req, res) => text(res, 404, req.url.includes('/nobody') ? 'Unknown user' : 'Unknown application'));
+    const c = await setup((req, res) =>
+      text(res, 404, req.url.includes('/nobody') ? 'Unknown user' : 'Unknown application'),
+    );
     const user = await failure(c.hasRegisteredDevice('nobody'), 'not_found');
     expect(user.details?.what).toBe('user');
     expect(user.message).toContain('user "nobody"');
-    const app = await failure(c.addUsers(['x']).then((r) => { if (r.failed[0]) throw new AppError(r.failed[0].error.code, r.failed[0].error.message, { details: r.failed[0].error.details }); }), 'not_found');
+    const app = await failure(
+      c.addUsers(['x']).then((r) => {
+        if (r.failed[0])
+          throw new AppError(r.failed[0].error.code, r.failed[0].error.message, { details: r.failed[0].error.details });
+      }),
+      'not_found',
+    );
     expect(app.details?.what).toBe('application');
     expect(app.message).toContain(APP_ID);
     expect(server!.requests).toHaveLength(2);
@@ -105,7 +141,8 @@ describe('typed errors', () => {
 
   it('refused: a management-style refusal of authenticate_user; not_found on a session names the session', async () => {
     const c = await setup((req, res) => {
-      if (req.url.startsWith('/authentication/authenticate_user/')) json(res, 200, { status: false, reason: `Application disabled ${LINK}` });
+      if (req.url.startsWith('/authentication/authenticate_user/'))
+        json(res, 200, { status: false, reason: `Application disabled ${LINK}` });
       else text(res, 404, 'Not Found: unknown session');
     });
     const refused = await failure(c.authenticateUser('u'), 'refused');
@@ -131,7 +168,8 @@ describe('typed errors', () => {
 
   it('protocol: a registration link answer without register_url, add_users with 200 instead of 201', async () => {
     const c = await setup((req, res) => {
-      if (req.url.startsWith('/management/add_users')) json(res, 200, { status: true, users: { created: ['a'], existing: [] } });
+      if (req.url.startsWith('/management/add_users'))
+        json(res, 200, { status: true, users: { created: ['a'], existing: [] } });
       else json(res, 200, { status: true, register_url: 'javascript:alert(1)' });
     });
     await failure(c.registrationLink('u'), 'protocol');
@@ -141,13 +179,21 @@ describe('typed errors', () => {
   });
 
   it('protocol: an unknown session status is not accepted', async () => {
-    const c = await setup((_r, res) => json(res, 200, { authentication_status: { authenticated: true, session_status: 'bogus' } }));
+    const c = await setup((_r, res) =>
+      json(res, 200, { authentication_status: { authenticated: true, session_status: 'bogus' } }),
+    );
     await failure(c.sessionStatus(session(server!)), 'protocol');
   });
 
   it('network: connection refused, retried with backoff then reported', async () => {
     const port = await closedPort();
-    client = new IampassClient({ flavour: 'Sandbox', baseUrl: `http://127.0.0.1:${port}`, applicationId: APP_ID, secret: SECRET, retryBaseDelayMs: 5 });
+    client = new IampassClient({
+      flavour: 'Sandbox',
+      baseUrl: `http://127.0.0.1:${port}`,
+      applicationId: APP_ID,
+      secret: SECRET,
+      retryBaseDelayMs: 5,
+    });
     const e = await failure(client.hasRegisteredDevice('u'), 'network');
     expect(e.message).toContain('refused');
     expect(e.details?.errno).toBe('ECONNREFUSED');
@@ -169,11 +215,22 @@ describe('typed errors', () => {
       const lookup: LookupFunction = (hostname, options, callback) => {
         resolver.resolve4(hostname, (error, addresses) => {
           if (error) return callback(error, '', 4);
-          if (options.all) return (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, addresses.map((address) => ({ address, family: 4 })));
+          if (options.all)
+            return (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(
+              null,
+              addresses.map((address) => ({ address, family: 4 })),
+            );
           callback(null, addresses[0] ?? '', 4);
         });
       };
-      client = new IampassClient({ flavour: 'IAMPASS', baseUrl: 'https://no-such-host.invalid', applicationId: APP_ID, secret: SECRET, maxRetries: 0, lookup });
+      client = new IampassClient({
+        flavour: 'IAMPASS',
+        baseUrl: 'https://no-such-host.invalid',
+        applicationId: APP_ID,
+        secret: SECRET,
+        maxRetries: 0,
+        lookup,
+      });
       const e = await failure(client.hasRegisteredDevice('u'), 'network');
       expect(e.message).toMatch(/could not be resolved/);
       expect(dnsServer.questions).toContain('no-such-host.invalid');
@@ -255,7 +312,12 @@ describe('typed errors', () => {
   it('insecure_url: plain http to a non-loopback host never reaches the network', () => {
     let error: unknown;
     try {
-      new IampassClient({ flavour: 'IAMPASS', baseUrl: 'http://main.iam-api.com', applicationId: APP_ID, secret: SECRET });
+      new IampassClient({
+        flavour: 'IAMPASS',
+        baseUrl: 'http://main.iam-api.com',
+        applicationId: APP_ID,
+        secret: SECRET,
+      });
     } catch (e) {
       error = e;
     }

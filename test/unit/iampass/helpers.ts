@@ -35,13 +35,23 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function json(
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 
-export function text(res: http.ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+export function text(
+  res: http.ServerResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body), ...headers });
   res.end(body);
 }
@@ -55,12 +65,17 @@ export async function startServer(handler: Handler): Promise<TestServer> {
     req.on('end', () => {
       const url = req.url ?? '';
       const auth = parseAuthenticationHeader(req.headers.authentication as string | undefined);
-      const ts = Number(req.headers['x-iampass-authentication-timestamp'] ?? req.headers['x-activeconnect-authentication-timestamp']);
+      const ts = Number(
+        req.headers['x-iampass-authentication-timestamp'] ?? req.headers['x-activeconnect-authentication-timestamp'],
+      );
       const secret = auth ? secrets.get(auth.clientId) : undefined;
       const signatureOk =
         auth !== null &&
         secret !== undefined &&
-        verifySignature({ secret, url: `http://${req.headers.host ?? ''}${url}`, nonce: auth.nonce, timestamp: ts }, auth.signature);
+        verifySignature(
+          { secret, url: `http://${req.headers.host ?? ''}${url}`, nonce: auth.nonce, timestamp: ts },
+          auth.signature,
+        );
       const record: Recorded = {
         method: req.method ?? '',
         url,

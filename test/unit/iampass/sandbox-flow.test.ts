@@ -17,7 +17,13 @@ let client: IampassClient;
 beforeAll(async () => {
   sandbox = await startSandbox();
   phone = new VirtualPhone(sandbox.baseUrl);
-  client = new IampassClient({ flavour: 'Sandbox', baseUrl: sandbox.baseUrl, applicationId: sandbox.applicationId, secret: sandbox.applicationSecret, retryBaseDelayMs: 5 });
+  client = new IampassClient({
+    flavour: 'Sandbox',
+    baseUrl: sandbox.baseUrl,
+    applicationId: sandbox.applicationId,
+    secret: sandbox.applicationSecret,
+    retryBaseDelayMs: 5,
+  });
 });
 afterAll(async () => {
   client.close();
@@ -63,16 +69,38 @@ describe('client against the sandbox', () => {
 
     const deleted = await client.deleteUsers([ALICE, ZOE, 'bob']);
     expect(deleted.deleted.sort()).toEqual([ALICE, 'bob', ZOE].sort());
-    await expect(client.hasRegisteredDevice(ALICE)).rejects.toMatchObject({ code: 'not_found', details: { what: 'user' } });
+    await expect(client.hasRegisteredDevice(ALICE)).rejects.toMatchObject({
+      code: 'not_found',
+      details: { what: 'user' },
+    });
   });
 
   it('not_found says whether the application, the user or the endpoint is unknown', async () => {
-    const stranger = new IampassClient({ flavour: 'Sandbox', baseUrl: sandbox.baseUrl, applicationId: 'A'.repeat(32), secret: sandbox.applicationSecret });
-    const wrongPath = new IampassClient({ flavour: 'Sandbox', baseUrl: `${sandbox.baseUrl}/v9`, applicationId: sandbox.applicationId, secret: sandbox.applicationSecret });
+    const stranger = new IampassClient({
+      flavour: 'Sandbox',
+      baseUrl: sandbox.baseUrl,
+      applicationId: 'A'.repeat(32),
+      secret: sandbox.applicationSecret,
+    });
+    const wrongPath = new IampassClient({
+      flavour: 'Sandbox',
+      baseUrl: `${sandbox.baseUrl}/v9`,
+      applicationId: sandbox.applicationId,
+      secret: sandbox.applicationSecret,
+    });
     try {
-      await expect(stranger.hasRegisteredDevice('x')).rejects.toMatchObject({ code: 'not_found', details: { what: 'application' } });
-      await expect(client.hasRegisteredDevice('nobody-here')).rejects.toMatchObject({ code: 'not_found', details: { what: 'user' } });
-      await expect(wrongPath.hasRegisteredDevice('x')).rejects.toMatchObject({ code: 'not_found', details: { what: 'endpoint' } });
+      await expect(stranger.hasRegisteredDevice('x')).rejects.toMatchObject({
+        code: 'not_found',
+        details: { what: 'application' },
+      });
+      await expect(client.hasRegisteredDevice('nobody-here')).rejects.toMatchObject({
+        code: 'not_found',
+        details: { what: 'user' },
+      });
+      await expect(wrongPath.hasRegisteredDevice('x')).rejects.toMatchObject({
+        code: 'not_found',
+        details: { what: 'endpoint' },
+      });
     } finally {
       stranger.close();
       wrongPath.close();
@@ -93,7 +121,12 @@ describe('client against the sandbox', () => {
   });
 
   it('a wrong secret is unauthorized; a skewed server clock is reported with its size', async () => {
-    const wrong = new IampassClient({ flavour: 'Sandbox', baseUrl: sandbox.baseUrl, applicationId: sandbox.applicationId, secret: '0'.repeat(48) });
+    const wrong = new IampassClient({
+      flavour: 'Sandbox',
+      baseUrl: sandbox.baseUrl,
+      applicationId: sandbox.applicationId,
+      secret: '0'.repeat(48),
+    });
     try {
       const e = await wrong.hasRegisteredDevice('carol').catch((error: unknown) => error);
       expect(e).toBeInstanceOf(AppError);
@@ -117,7 +150,11 @@ describe('client against the sandbox', () => {
     await phone.setFaults([{ route: 'has_registered_mobile_device', kind: 'error', status: 503, rate: 0.5 }]);
     try {
       // With retries each call gets up to four tries; the sandbox's PRNG is seeded.
-      const results = await mapBounded(['carol', 'carol', 'carol', 'carol'], (u, signal) => client.hasRegisteredDevice(u, { signal }), { concurrency: 1 });
+      const results = await mapBounded(
+        ['carol', 'carol', 'carol', 'carol'],
+        (u, signal) => client.hasRegisteredDevice(u, { signal }),
+        { concurrency: 1 },
+      );
       expect(results.filter((r) => r.ok).length).toBeGreaterThanOrEqual(3);
       await phone.setFaults([{ route: 'authenticate_user', kind: 'error', status: 503, rate: 1 }]);
       await expect(client.authenticateUser('carol')).rejects.toMatchObject({ code: 'server' });

@@ -48,7 +48,12 @@ beforeAll(async () => {
       app: { version: 'v', dataDir: t.dataDir },
       services: t.services,
       bus,
-      startup: () => ({ phase: 'ready', firstRun: first.firstRun, sandbox: { baseUrl: sandboxUrl, profileId: first.profile!.id }, error: null }),
+      startup: () => ({
+        phase: 'ready',
+        firstRun: first.firstRun,
+        sandbox: { baseUrl: sandboxUrl, profileId: first.profile!.id },
+        error: null,
+      }),
       saveFile: ({ suggestedName, content }) => {
         if (saveResult === 'cancel') return Promise.resolve(null);
         if (saveResult === 'fail') return Promise.reject(new Error('EACCES /secret/place'));
@@ -69,12 +74,35 @@ describe('applications.* handlers', () => {
   it('first run: the Sandbox profile is listed and active, with its secret in the keychain; firstRun.status until dismissed', async () => {
     const list = await ok<ApplicationView[]>('applications.list', {});
     expect(list).toHaveLength(1);
-    expect(list[0]).toMatchObject({ name: 'Sandbox', flavour: 'Sandbox', active: true, hasSecret: true, baseUrl: sandboxUrl });
+    expect(list[0]).toMatchObject({
+      name: 'Sandbox',
+      flavour: 'Sandbox',
+      active: true,
+      hasSecret: true,
+      baseUrl: sandboxUrl,
+    });
     expect(Object.keys(list[0]!).sort()).toEqual(
-      ['active', 'applicationId', 'baseUrl', 'concurrency', 'createdAt', 'flavour', 'hasSecret', 'id', 'name', 'sendOwnIds', 'updatedAt'].sort(),
+      [
+        'active',
+        'applicationId',
+        'baseUrl',
+        'concurrency',
+        'createdAt',
+        'flavour',
+        'hasSecret',
+        'id',
+        'name',
+        'sendOwnIds',
+        'updatedAt',
+      ].sort(),
     );
     const status = await ok<FirstRunStatus>('firstRun.status', {});
-    expect(status).toMatchObject({ phase: 'ready', firstRun: true, dismissed: false, sandbox: { baseUrl: sandboxUrl } });
+    expect(status).toMatchObject({
+      phase: 'ready',
+      firstRun: true,
+      dismissed: false,
+      sandbox: { baseUrl: sandboxUrl },
+    });
     expect((await ok<FirstRunStatus>('firstRun.dismiss', {})).dismissed).toBe(true);
     expect((await ok<FirstRunStatus>('firstRun.status', {})).dismissed).toBe(true);
   });
@@ -102,7 +130,10 @@ describe('applications.* handlers', () => {
     expect(events).toContainEqual(['applications.changed', { activeId: added.id, reason: 'activate' }]);
 
     const wrong = 'AB'.repeat(24);
-    const edited = await ok<ApplicationView>('applications.edit', { id: added.id, patch: { name: 'Second app (renamed)', secret: wrong } });
+    const edited = await ok<ApplicationView>('applications.edit', {
+      id: added.id,
+      patch: { name: 'Second app (renamed)', secret: wrong },
+    });
     expect(edited.name).toBe('Second app (renamed)');
     const bad = await ok<{ ok: false; error: { code: string } }>('applications.test', { id: added.id });
     expect(bad).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
@@ -110,10 +141,14 @@ describe('applications.* handlers', () => {
     const refused = await call('applications.remove', { id: added.id, confirmName: 'Second app' });
     expect(refused).toMatchObject({ ok: false, code: 'invalid_input' });
     expect(await t.accounts()).toContain(`profile:${added.id}`);
-    expect(await ok('applications.remove', { id: added.id, confirmName: 'Second app (renamed)' })).toEqual({ removed: true });
+    expect(await ok('applications.remove', { id: added.id, confirmName: 'Second app (renamed)' })).toEqual({
+      removed: true,
+    });
     expect(await t.accounts()).not.toContain(`profile:${added.id}`);
     expect((await ok<ApplicationView[]>('applications.list', {})).map((v) => v.name)).toEqual(['Sandbox']);
-    expect(events.filter(([e]) => e === 'applications.changed').map(([, p]) => (p as { reason: string }).reason)).toEqual(['add', 'activate', 'edit', 'remove']);
+    expect(
+      events.filter(([e]) => e === 'applications.changed').map(([, p]) => (p as { reason: string }).reason),
+    ).toEqual(['add', 'activate', 'edit', 'remove']);
   });
 
   it('bad input: a typed invalid_input naming the field, nothing written, the secret never echoed', async () => {
@@ -121,10 +156,32 @@ describe('applications.* handlers', () => {
     const before = await ok<ApplicationView[]>('applications.list', {});
     const cases: [unknown, string][] = [
       [{ name: 'X', flavour: 'Sandbox', baseUrl: sandboxUrl, applicationId: second.id, secret }, 'secret'],
-      [{ name: 'X', flavour: 'Sandbox', baseUrl: 'ftp://example.com', applicationId: second.id, secret: second.secret }, 'baseUrl'],
-      [{ name: 'X', flavour: 'Sandbox', baseUrl: sandboxUrl, applicationId: 'short', secret: second.secret }, 'applicationId'],
+      [
+        {
+          name: 'X',
+          flavour: 'Sandbox',
+          baseUrl: 'ftp://example.com',
+          applicationId: second.id,
+          secret: second.secret,
+        },
+        'baseUrl',
+      ],
+      [
+        { name: 'X', flavour: 'Sandbox', baseUrl: sandboxUrl, applicationId: 'short', secret: second.secret },
+        'applicationId',
+      ],
       [{ name: '', flavour: 'Sandbox', baseUrl: sandboxUrl, applicationId: second.id, secret: second.secret }, 'name'],
-      [{ name: 'X', flavour: 'Sandbox', baseUrl: sandboxUrl, applicationId: second.id, secret: second.secret, concurrency: 500 }, 'concurrency'],
+      [
+        {
+          name: 'X',
+          flavour: 'Sandbox',
+          baseUrl: sandboxUrl,
+          applicationId: second.id,
+          secret: second.secret,
+          concurrency: 500,
+        },
+        'concurrency',
+      ],
     ];
     for (const [payload, field] of cases) {
       const r = await call('applications.add', payload);
@@ -136,15 +193,27 @@ describe('applications.* handlers', () => {
       expect(JSON.stringify(r)).not.toContain(second.secret);
     }
     // Shape errors stop at the router: unknown fields, wrong types.
-    expect(await call('applications.add', { name: 'X', flavour: 'Nope', applicationId: 'a', secret })).toMatchObject({ ok: false, code: 'invalid_input' });
-    expect(await call('applications.edit', { id: before[0]!.id, patch: { secretValue: secret } })).toMatchObject({ ok: false, code: 'invalid_input' });
+    expect(await call('applications.add', { name: 'X', flavour: 'Nope', applicationId: 'a', secret })).toMatchObject({
+      ok: false,
+      code: 'invalid_input',
+    });
+    expect(await call('applications.edit', { id: before[0]!.id, patch: { secretValue: secret } })).toMatchObject({
+      ok: false,
+      code: 'invalid_input',
+    });
     expect(await call('applications.setActive', { id: 'no-such-id' })).toMatchObject({ ok: false, code: 'missing' });
     expect(await ok<ApplicationView[]>('applications.list', {})).toEqual(before);
   });
 
   it('a duplicate name is a conflict and leaves no keychain entry behind', async () => {
     const accounts = await t.accounts();
-    const r = await call('applications.add', { name: 'sandbox', flavour: 'Sandbox', baseUrl: sandboxUrl, applicationId: second.id, secret: second.secret });
+    const r = await call('applications.add', {
+      name: 'sandbox',
+      flavour: 'Sandbox',
+      baseUrl: sandboxUrl,
+      applicationId: second.id,
+      secret: second.secret,
+    });
     expect(r).toMatchObject({ ok: false, code: 'conflict' });
     expect(await t.accounts()).toEqual(accounts);
   });
@@ -155,7 +224,9 @@ describe('audit.* handlers', () => {
     const all = await ok<AuditPage>('audit.query', {});
     expect(all.total).toBeGreaterThanOrEqual(6);
     expect(all.rows.map((r) => r.at)).toEqual([...all.rows.map((r) => r.at)].sort((a, b) => b - a));
-    expect(all.actions).toEqual(expect.arrayContaining(['application.add', 'application.remove', 'application.test', 'sandbox.create']));
+    expect(all.actions).toEqual(
+      expect.arrayContaining(['application.add', 'application.remove', 'application.test', 'sandbox.create']),
+    );
     const adds = await ok<AuditPage>('audit.query', { filter: { action: 'application.add' } });
     expect(adds.rows.every((r) => r.action === 'application.add')).toBe(true);
     expect(adds.rows.some((r) => r.outcome === 'error')).toBe(true);
@@ -165,12 +236,18 @@ describe('audit.* handlers', () => {
     expect(future.total).toBe(0);
     const paged = await ok<AuditPage>('audit.query', { offset: 1, limit: 2 });
     expect(paged.rows.map((r) => r.id)).toEqual(all.rows.slice(1, 3).map((r) => r.id));
-    expect(await call('audit.query', { filter: { from: 10, to: 5 } })).toMatchObject({ ok: false, code: 'invalid_input' });
+    expect(await call('audit.query', { filter: { from: 10, to: 5 } })).toMatchObject({
+      ok: false,
+      code: 'invalid_input',
+    });
     expect(await call('audit.query', { limit: 5000 })).toMatchObject({ ok: false, code: 'invalid_input' });
   });
 
   it('export writes CSV and JSON through saveFile, records the export; cancel and failure are handled', async () => {
-    const csv = await ok<{ path: string; count: number }>('audit.export', { format: 'csv', filter: { action: 'application.remove' } });
+    const csv = await ok<{ path: string; count: number }>('audit.export', {
+      format: 'csv',
+      filter: { action: 'application.remove' },
+    });
     const text = readFileSync(csv.path, 'utf8');
     expect(text.split('\r\n')[0]).toBe('time,application,action,target,outcome,errorCode');
     expect(text.split('\r\n').slice(1).filter(Boolean)).toHaveLength(csv.count);

@@ -9,7 +9,12 @@ const sender = { id: 'test', url: 'file:///app/index.html' };
 let t: TestServices;
 beforeAll(async () => (t = await openTestServices()));
 afterAll(() => t.cleanup());
-const handlers = (): Handlers => createHandlers({ app: { version: '1.2.3', dataDir: '/data/dir', platform: 'linux' }, services: t.services, bus: createEventBus() });
+const handlers = (): Handlers =>
+  createHandlers({
+    app: { version: '1.2.3', dataDir: '/data/dir', platform: 'linux' },
+    services: t.services,
+    bus: createEventBus(),
+  });
 /** A table where only app.info is implemented (the router must still type-check and dispatch it). */
 const only = (h: Partial<Handlers>): Handlers => ({ ...handlers(), ...h });
 
@@ -23,7 +28,9 @@ describe('router', () => {
   });
 
   it('defaults platform to the process platform', async () => {
-    const router = createRouter(createHandlers({ app: { version: 'v', dataDir: '/d' }, services: t.services, bus: createEventBus() }));
+    const router = createRouter(
+      createHandlers({ app: { version: 'v', dataDir: '/d' }, services: t.services, bus: createEventBus() }),
+    );
     const result = await router.handle('app.info', {}, sender);
     expect(result.ok && (result.value as { platform: string }).platform).toBe(process.platform);
   });
@@ -64,7 +71,12 @@ describe('router', () => {
         },
       }),
     );
-    expect(await appError.handle('app.info', {}, sender)).toEqual({ ok: false, code: 'keychain', message: 'The keychain is locked.', retryable: false });
+    expect(await appError.handle('app.info', {}, sender)).toEqual({
+      ok: false,
+      code: 'keychain',
+      message: 'The keychain is locked.',
+      retryable: false,
+    });
 
     const seen: unknown[] = [];
     const crash = createRouter(

@@ -18,8 +18,12 @@ async function lintAs(fixture: string, asPath: string) {
   const [result] = await eslint.lintText(code, { filePath: resolve(ROOT, asPath) });
   const messages = result!.messages;
   return {
-    restricted: messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => ({ line: m.line, message: m.message })),
-    syntax: messages.filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => ({ line: m.line, message: m.message })),
+    restricted: messages
+      .filter((m) => m.ruleId === 'no-restricted-imports')
+      .map((m) => ({ line: m.line, message: m.message })),
+    syntax: messages
+      .filter((m) => m.ruleId === 'no-restricted-syntax')
+      .map((m) => ({ line: m.line, message: m.message })),
     errors: messages.filter((m) => m.severity === 2),
   };
 }
@@ -57,15 +61,21 @@ describe('lint boundaries (eslint.config.js)', () => {
     const { restricted } = await lintAs('main-imports-sandbox.ts.txt', 'src/main/services/__lint_fixture__.ts');
     expect(restricted.map((r) => r.line)).toEqual([1, 2]);
     for (const r of restricted) expect(r.message).toContain('composition roots');
-    expect((await lintAs('main-imports-sandbox.ts.txt', 'src/main/store/__lint_fixture__.ts')).restricted).toHaveLength(2);
-    expect((await lintAs('main-imports-sandbox.ts.txt', 'src/main/electron/__lint_fixture__.ts')).restricted).toEqual([]);
+    expect((await lintAs('main-imports-sandbox.ts.txt', 'src/main/store/__lint_fixture__.ts')).restricted).toHaveLength(
+      2,
+    );
+    expect((await lintAs('main-imports-sandbox.ts.txt', 'src/main/electron/__lint_fixture__.ts')).restricted).toEqual(
+      [],
+    );
   });
 
   it('an IPC handler calling the store or the client directly fails lint; a type import and the same code in a service pass', async () => {
     const { restricted } = await lintAs('handler-imports-store.ts.txt', 'src/main/ipc/handlers/__lint_fixture__.ts');
     expect(restricted.map((r) => r.line)).toEqual([1, 2]);
     for (const r of restricted) expect(r.message).toContain('go through the services');
-    expect((await lintAs('handler-imports-store.ts.txt', 'src/main/services/__lint_fixture__.ts')).restricted).toEqual([]);
+    expect((await lintAs('handler-imports-store.ts.txt', 'src/main/services/__lint_fixture__.ts')).restricted).toEqual(
+      [],
+    );
   });
 
   it('a CLI command importing the store fails lint (types pass); the CLI context, its composition root, may', async () => {

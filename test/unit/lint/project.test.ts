@@ -14,9 +14,17 @@ const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string
 const readme = read('README.md');
 const ci = read('.ci/run');
 /** Every command line inside the README's ```sh blocks. */
-const readmeCommands = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split('\n').map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean));
+const readmeCommands = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) =>
+  m[1]!
+    .split('\n')
+    .map((l) => l.replace(/#.*$/, '').trim())
+    .filter(Boolean),
+);
 /** The commands .ci/run executes (not comments, not shell plumbing). */
-const ciCommands = ci.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+const ciCommands = ci
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith('#'));
 
 describe('README and CI', () => {
   it('the README gives the two set-up commands and the test command', () => {
@@ -32,15 +40,20 @@ describe('README and CI', () => {
     const npmCi = ciCommands.findIndex((l) => l.startsWith('node scripts/node24.mjs npm ci'));
     expect(npmCi).toBeGreaterThanOrEqual(0);
     expect(npmCi).toBeLessThan(ciCommands.indexOf(testLine!));
-    for (const p of ['libsecret-1-dev', 'gnome-keyring', 'dbus', 'chromium']) expect(ci).toMatch(new RegExp(`packages=\\([^)]*\\b${p}\\b`));
+    for (const p of ['libsecret-1-dev', 'gnome-keyring', 'dbus', 'chromium'])
+      expect(ci).toMatch(new RegExp(`packages=\\([^)]*\\b${p}\\b`));
   });
 
-  it('the README\'s scripts work: npm run sandbox and npm run cli answer --help through the provisioned Node', () => {
+  it("the README's scripts work: npm run sandbox and npm run cli answer --help through the provisioned Node", () => {
     for (const [script, expected] of [
       ['sandbox', /usage: npm run sandbox/],
       ['cli', /iampass-admin/],
     ] as const) {
-      const r = spawnSync('npm', ['run', '-s', script, '--', '--help'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync('npm', ['run', '-s', script, '--', '--help'], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       expect(r.status, `${script}: ${r.stderr}`).toBe(0);
       expect(r.stdout).toMatch(expected);
     }
@@ -53,13 +66,24 @@ describe('README and CI', () => {
     expect(min).not.toBeNull();
     const nvmrc = Number(read('.nvmrc').trim());
     expect(nvmrc).toBeGreaterThanOrEqual(Number(min![1]));
-    const v = spawnSync(process.execPath, [resolve(root, 'scripts/node24.mjs'), 'node', '--version'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    const v = spawnSync(process.execPath, [resolve(root, 'scripts/node24.mjs'), 'node', '--version'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(v.stdout.trim()).toMatch(new RegExp(`^v${nvmrc}\\.`));
   });
 
   it('npm test runs typecheck, lint, build, Electronegativity, unit and E2E tests, in that order', () => {
     const script = read('scripts/test.mjs');
-    const order = ["name: 'typecheck'", "name: 'lint'", "name: 'build'", "name: 'Electronegativity'", "name: 'unit tests'", "name: 'E2E tests'"].map((s) => script.indexOf(s));
+    const order = [
+      "name: 'typecheck'",
+      "name: 'lint'",
+      "name: 'build'",
+      "name: 'Electronegativity'",
+      "name: 'unit tests'",
+      "name: 'E2E tests'",
+    ].map((s) => script.indexOf(s));
     expect(order.every((i) => i >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
   });

@@ -11,9 +11,15 @@ import { computeSignature, hmacSha256, newNonce } from '../../../src/node/signer
 describe('hmacSha256', () => {
   it('equals createHmac for any key (empty, short, block-sized, longer) and any message', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 0, maxLength: 150 }), fc.string({ unit: 'grapheme', maxLength: 200 }), (key, message) => {
-        expect(hmacSha256(key, message).toString('hex')).toBe(createHmac('sha256', key).update(message, 'utf8').digest('hex'));
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 150 }),
+        fc.string({ unit: 'grapheme', maxLength: 200 }),
+        (key, message) => {
+          expect(hmacSha256(key, message).toString('hex')).toBe(
+            createHmac('sha256', key).update(message, 'utf8').digest('hex'),
+          );
+        },
+      ),
       { numRuns: 500 },
     );
     for (const size of [0, 16, 63, 64, 65, 200]) {
@@ -24,13 +30,26 @@ describe('hmacSha256', () => {
 
   it('the signature is the spec formula with createHmac, for any nonce, secret, URL and timestamp', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.stringMatching(/^[0-9A-F]{48}$/), fc.webUrl(), fc.nat(), (n, secret, url, ts) => {
-        const nonce = n.toString();
-        const tokenKey = createHash('sha256').update(nonce + secret, 'utf8').digest().subarray(0, 16);
-        const canonical = url.replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//, '');
-        const expected = createHmac('sha256', tokenKey).update(nonce + canonical + String(ts), 'utf8').digest().subarray(0, 16).toString('base64');
-        expect(computeSignature({ secret, url, nonce, timestamp: ts })).toBe(expected);
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+        fc.stringMatching(/^[0-9A-F]{48}$/),
+        fc.webUrl(),
+        fc.nat(),
+        (n, secret, url, ts) => {
+          const nonce = n.toString();
+          const tokenKey = createHash('sha256')
+            .update(nonce + secret, 'utf8')
+            .digest()
+            .subarray(0, 16);
+          const canonical = url.replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//, '');
+          const expected = createHmac('sha256', tokenKey)
+            .update(nonce + canonical + String(ts), 'utf8')
+            .digest()
+            .subarray(0, 16)
+            .toString('base64');
+          expect(computeSignature({ secret, url, nonce, timestamp: ts })).toBe(expected);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -92,7 +92,13 @@ describe('HMAC v1 signer', () => {
   it('parses what it writes, for any client id and nonce', () => {
     fc.assert(
       fc.property(fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), (id, n) => {
-        const header = authenticationHeader({ clientId: id, secret: 'x', url: 'http://h/p', nonce: n.toString(), timestamp: 1 });
+        const header = authenticationHeader({
+          clientId: id,
+          secret: 'x',
+          url: 'http://h/p',
+          nonce: n.toString(),
+          timestamp: 1,
+        });
         const parsed = parseAuthenticationHeader(header);
         expect(parsed?.clientId).toBe(id);
         expect(parsed?.nonce).toBe(n.toString());
@@ -101,7 +107,15 @@ describe('HMAC v1 signer', () => {
   });
 
   it('rejects malformed authentication headers', () => {
-    for (const bad of [undefined, '', 'hmac', 'Bearer x', 'hmac a:b:c', 'hmac a:1:short==', 'hmac a:99999999999999999999:AAAAAAAAAAAAAAAAAAAAAA==']) {
+    for (const bad of [
+      undefined,
+      '',
+      'hmac',
+      'Bearer x',
+      'hmac a:b:c',
+      'hmac a:1:short==',
+      'hmac a:99999999999999999999:AAAAAAAAAAAAAAAAAAAAAA==',
+    ]) {
       expect(parseAuthenticationHeader(bad)).toBeNull();
     }
   });

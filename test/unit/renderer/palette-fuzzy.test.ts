@@ -35,7 +35,10 @@ it('ranks the best few of many candidates, best first, stable on ties', () => {
 });
 
 it('over a 100,000-user directory: the IDs containing the query first, then scattered matches', () => {
-  const users = Array.from({ length: 100_000 }, (_, i) => [fold(`user-${String(i).padStart(6, '0')}`), fold(`Person ${String(i)}`)]);
+  const users = Array.from({ length: 100_000 }, (_, i) => [
+    fold(`user-${String(i).padStart(6, '0')}`),
+    fold(`Person ${String(i)}`),
+  ]);
   const top = rankIndexes('user-09999', users.length, (i) => users[i]!, 50);
   expect(top.slice(0, 10)).toEqual([99_990, 99_991, 99_992, 99_993, 99_994, 99_995, 99_996, 99_997, 99_998, 99_999]);
   expect(rankIndexes('person 4242', users.length, (i) => users[i]!, 3)[0]).toBe(4242);

@@ -4,7 +4,15 @@
 // sequences of typing, Backspace, filter and sort changes and change events.
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { applyChange, fromSnapshot, visibleRows, type DeviceFilter, type Directory, type SortColumn, type SortSpec } from '../../../src/renderer/src/screens/users/model.ts';
+import {
+  applyChange,
+  fromSnapshot,
+  visibleRows,
+  type DeviceFilter,
+  type Directory,
+  type SortColumn,
+  type SortSpec,
+} from '../../../src/renderer/src/screens/users/model.ts';
 import type { DeviceState, UserRow, UsersSnapshot } from '../../../src/shared/ipc/users.ts';
 
 const STATES: DeviceState[] = ['registered', 'not_registered', 'unknown'];
@@ -50,7 +58,9 @@ function reference(users: User[], sort: SortSpec, query: string, filter: DeviceF
 function snapshot(users: User[]): UsersSnapshot {
   // main sends the rows ordered by SQLite's NOCASE user ID: ASCII-only folding, so not always the renderer's order.
   const nocase = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
-  const sorted = [...users].sort((a, b) => (nocase(a.userId) < nocase(b.userId) ? -1 : nocase(a.userId) > nocase(b.userId) ? 1 : 0));
+  const sorted = [...users].sort((a, b) =>
+    nocase(a.userId) < nocase(b.userId) ? -1 : nocase(a.userId) > nocase(b.userId) ? 1 : 0,
+  );
   return {
     profileId: 'p',
     profileName: 'P',
@@ -72,7 +82,8 @@ function snapshot(users: User[]): UsersSnapshot {
 const shown = (d: Directory, rows: Int32Array) => Array.from(rows, (i) => d.userIds[i]!);
 
 // Small alphabets so that queries match often and values tie often.
-const text = (chars: string, max: number) => fc.array(fc.constantFrom(...chars), { maxLength: max }).map((a) => a.join(''));
+const text = (chars: string, max: number) =>
+  fc.array(fc.constantFrom(...chars), { maxLength: max }).map((a) => a.join(''));
 const userArb = fc.record({
   userId: text('abAB É1-é ', 6).map((s) => `u${s}`),
   displayName: text('abAB Éé', 4),
@@ -95,11 +106,21 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 5, arbitrary: fc.constantFrom(...'abÉé1 0'.split('')).map((ch): Step => ({ kind: 'type', ch })) },
   { weight: 3, arbitrary: fc.constant<Step>({ kind: 'backspace' }) },
   { weight: 1, arbitrary: fc.constantFrom(...FILTERS).map((filter): Step => ({ kind: 'filter', filter })) },
-  { weight: 2, arbitrary: fc.record({ column: fc.constantFrom(...COLUMNS), desc: fc.boolean() }).map((s): Step => ({ kind: 'sort', ...s })) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({ column: fc.constantFrom(...COLUMNS), desc: fc.boolean() })
+      .map((s): Step => ({ kind: 'sort', ...s })),
+  },
   {
     weight: 1,
     arbitrary: fc
-      .record({ pick: fc.nat(), displayName: text('abÉ', 3), deviceState: fc.constantFrom(...STATES), remove: fc.boolean() })
+      .record({
+        pick: fc.nat(),
+        displayName: text('abÉ', 3),
+        deviceState: fc.constantFrom(...STATES),
+        remove: fc.boolean(),
+      })
       .map((c): Step => ({ kind: 'change', ...c })),
   },
 );
@@ -127,7 +148,17 @@ it('search and sort answer the reference rows through any sequence of keystrokes
           } else {
             target.displayName = step.displayName;
             target.deviceState = step.deviceState;
-            const row: UserRow = { rowId: 0, userId: target.userId, displayName: target.displayName, iampassId: target.iampassId, deviceState: target.deviceState, deviceCheckedAt: null, addedAt: target.addedAt, lastAuthAt: target.lastAuthAt, statusError: null };
+            const row: UserRow = {
+              rowId: 0,
+              userId: target.userId,
+              displayName: target.displayName,
+              iampassId: target.iampassId,
+              deviceState: target.deviceState,
+              deviceCheckedAt: null,
+              addedAt: target.addedAt,
+              lastAuthAt: target.lastAuthAt,
+              statusError: null,
+            };
             dir = applyChange(dir, { profileId: 'p', revision, upserts: [row], removed: [], reset: false });
           }
         }
@@ -139,7 +170,14 @@ it('search and sort answer the reference rows through any sequence of keystrokes
 });
 
 it('a repeated query answers the same rows object (a cache hit: React memo keys stay stable)', () => {
-  const users: User[] = Array.from({ length: 50 }, (_, i) => ({ userId: `user${i}`, displayName: i % 2 ? 'Ann' : 'Bob', iampassId: `id${i}`, deviceState: STATES[i % 3]!, addedAt: i, lastAuthAt: null }));
+  const users: User[] = Array.from({ length: 50 }, (_, i) => ({
+    userId: `user${i}`,
+    displayName: i % 2 ? 'Ann' : 'Bob',
+    iampassId: `id${i}`,
+    deviceState: STATES[i % 3]!,
+    addedAt: i,
+    lastAuthAt: null,
+  }));
   const dir = fromSnapshot(snapshot(users));
   const sort: SortSpec = { column: 'addedAt', desc: true };
   const first = visibleRows(dir, sort, 'ann', 'all');

@@ -16,7 +16,7 @@ describe('sandbox: strict request authentication', () => {
     await h.close();
   });
 
-  const reason = (json: unknown) => (json as { status: boolean; reason: string });
+  const reason = (json: unknown) => json as { status: boolean; reason: string };
 
   it('accepts a correctly signed request', async () => {
     const a = await signed('GET', url, h.app);
@@ -54,31 +54,59 @@ describe('sandbox: strict request authentication', () => {
   });
 
   it.each([
-    ['a tampered signature', (hd: Record<string, string>) => {
-      const sig = hd.Authentication!.slice(-24);
-      const flipped = (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1);
-      hd.Authentication = hd.Authentication!.slice(0, -24) + flipped;
-    }, 'signature mismatch'],
-    ['a tampered nonce', (hd: Record<string, string>) => {
-      hd.Authentication = hd.Authentication!.replace(/:(\d+):/, (_m, n: string) => `:${BigInt(n) ^ 1n}:`);
-    }, 'signature mismatch'],
-    ['a tampered timestamp', (hd: Record<string, string>) => {
-      const ts = String(Number(hd['X-IAMPASS-Authentication-Timestamp']) - 1);
-      for (const k of Object.keys(hd)) if (k.endsWith('Timestamp')) hd[k] = ts;
-    }, 'signature mismatch'],
-    ['a missing Authentication header', (hd: Record<string, string>) => {
-      delete hd.Authentication;
-    }, 'Authentication'],
-    ['Authorization instead of Authentication', (hd: Record<string, string>) => {
-      hd.Authorization = hd.Authentication!;
-      delete hd.Authentication;
-    }, 'Authentication'],
-    ['a wrong version', (hd: Record<string, string>) => {
-      for (const k of Object.keys(hd)) if (k.endsWith('Version')) hd[k] = '2';
-    }, 'version'],
-    ['a missing timestamp', (hd: Record<string, string>) => {
-      for (const k of Object.keys(hd)) if (k.endsWith('Timestamp')) delete hd[k];
-    }, 'timestamp'],
+    [
+      'a tampered signature',
+      (hd: Record<string, string>) => {
+        const sig = hd.Authentication!.slice(-24);
+        const flipped = (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1);
+        hd.Authentication = hd.Authentication!.slice(0, -24) + flipped;
+      },
+      'signature mismatch',
+    ],
+    [
+      'a tampered nonce',
+      (hd: Record<string, string>) => {
+        hd.Authentication = hd.Authentication!.replace(/:(\d+):/, (_m, n: string) => `:${BigInt(n) ^ 1n}:`);
+      },
+      'signature mismatch',
+    ],
+    [
+      'a tampered timestamp',
+      (hd: Record<string, string>) => {
+        const ts = String(Number(hd['X-IAMPASS-Authentication-Timestamp']) - 1);
+        for (const k of Object.keys(hd)) if (k.endsWith('Timestamp')) hd[k] = ts;
+      },
+      'signature mismatch',
+    ],
+    [
+      'a missing Authentication header',
+      (hd: Record<string, string>) => {
+        delete hd.Authentication;
+      },
+      'Authentication',
+    ],
+    [
+      'Authorization instead of Authentication',
+      (hd: Record<string, string>) => {
+        hd.Authorization = hd.Authentication!;
+        delete hd.Authentication;
+      },
+      'Authentication',
+    ],
+    [
+      'a wrong version',
+      (hd: Record<string, string>) => {
+        for (const k of Object.keys(hd)) if (k.endsWith('Version')) hd[k] = '2';
+      },
+      'version',
+    ],
+    [
+      'a missing timestamp',
+      (hd: Record<string, string>) => {
+        for (const k of Object.keys(hd)) if (k.endsWith('Timestamp')) delete hd[k];
+      },
+      'timestamp',
+    ],
   ])('rejects %s with 401 and a JSON reason', async (_name, tamper, why) => {
     const a = await signed('GET', url, h.app, { tamper });
     expect(a.status).toBe(401);
@@ -128,7 +156,12 @@ describe('sandbox: strict request authentication', () => {
     const resigned = await signed('GET', url, h.app, { nonce, timestamp: ts - 1 });
     expect(resigned.status).toBe(401);
     // The same nonce is fine for another client (per-client cache).
-    const other = await signed('GET', session.statusUrl, { clientId: session.token, secret: session.secret }, { nonce, timestamp: ts });
+    const other = await signed(
+      'GET',
+      session.statusUrl,
+      { clientId: session.token, secret: session.secret },
+      { nonce, timestamp: ts },
+    );
     expect(other.status).toBe(200);
   });
 

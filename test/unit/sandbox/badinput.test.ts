@@ -59,10 +59,14 @@ describe('sandbox: bad input gets the right 4xx and changes nothing', () => {
 
   it('a chunked body over 1 MiB (no Content-Length) -> 413', async () => {
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request(h.mgmt('add_users'), { method: 'POST', headers: { 'Content-Type': 'application/json' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = request(
+        h.mgmt('add_users'),
+        { method: 'POST', headers: { 'Content-Type': 'application/json' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       const chunk = Buffer.alloc(64 * 1024, 0x20);
       for (let i = 0; i < 18; i++) req.write(chunk);
@@ -73,7 +77,16 @@ describe('sandbox: bad input gets the right 4xx and changes nothing', () => {
 
   it('authenticate with bad methods / duration / body -> 400, no session', async () => {
     const before = await snapshot();
-    for (const q of ['?methods=retina', '?methods=', '?methods=device,device', '?duration_seconds=0', '?duration_seconds=abc', '?duration_seconds=86401', '?bogus=1', '?methods=a&methods=b']) {
+    for (const q of [
+      '?methods=retina',
+      '?methods=',
+      '?methods=device,device',
+      '?duration_seconds=0',
+      '?duration_seconds=abc',
+      '?duration_seconds=86401',
+      '?bogus=1',
+      '?methods=a&methods=b',
+    ]) {
       const { answer } = await h.authenticate('alice', q);
       expect(answer.status, q).toBe(400);
     }
@@ -90,7 +103,14 @@ describe('sandbox: bad input gets the right 4xx and changes nothing', () => {
   });
 
   it('unknown routes -> 404 plain text; wrong methods -> 405 with Allow', async () => {
-    for (const path of ['/', '/management/nope/x', '/authentication/nope', '/management/status/x', '/sandbox/nope', '/management']) {
+    for (const path of [
+      '/',
+      '/management/nope/x',
+      '/authentication/nope',
+      '/management/status/x',
+      '/sandbox/nope',
+      '/management',
+    ]) {
       const res = await fetch(h.sandbox.baseUrl + path);
       expect(res.status, path).toBe(404);
       expect(res.headers.get('content-type'), path).toMatch(/^text\/plain/);
@@ -102,7 +122,11 @@ describe('sandbox: bad input gets the right 4xx and changes nothing', () => {
     const b = await signed('POST', h.mgmt('has_registered_mobile_device', 'alice'), h.app, { body: '{}' });
     expect(b.status).toBe(405);
     expect(b.headers.get('allow')).toBe('GET');
-    const c = await fetch(`${h.sandbox.baseUrl}/sandbox/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    const c = await fetch(`${h.sandbox.baseUrl}/sandbox/faults`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
     expect(c.status).toBe(405);
   });
 
@@ -113,9 +137,17 @@ describe('sandbox: bad input gets the right 4xx and changes nothing', () => {
 
   it('sandbox API: bad JSON, wrong Content-Type, foreign Origin or Host are refused', async () => {
     const base = `${h.sandbox.baseUrl}/sandbox`;
-    const bad = await fetch(`${base}/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{nope' });
+    const bad = await fetch(`${base}/register`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{nope',
+    });
     expect(bad.status).toBe(400);
-    const text = await fetch(`${base}/register`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: '{"link":"x"}' });
+    const text = await fetch(`${base}/register`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain' },
+      body: '{"link":"x"}',
+    });
     expect(text.status).toBe(415);
     const origin = await fetch(`${base}/faults`, { method: 'DELETE', headers: { Origin: 'http://evil.example' } });
     expect(origin.status).toBe(403);
@@ -128,7 +160,11 @@ describe('sandbox: bad input gets the right 4xx and changes nothing', () => {
       req.end();
     });
     expect(host).toBe(403);
-    const fault = await fetch(`${base}/faults`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: '{"faults":[{"route":"*","kind":"error","status":418}]}' });
+    const fault = await fetch(`${base}/faults`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"faults":[{"route":"*","kind":"error","status":418}]}',
+    });
     expect(fault.status).toBe(400);
     expect(await h.phone.faults()).toEqual([]);
     await expect(h.phone.register('https://example.com/not-a-link')).rejects.toMatchObject({ code: 'invalid_input' });

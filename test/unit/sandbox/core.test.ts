@@ -62,7 +62,10 @@ describe('sandbox core: management, authentication, virtual phone', () => {
     expect(a.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(a.json).toBeNull();
     const otherId = 'A'.repeat(32);
-    const b = await signed('GET', `${h.sandbox.baseUrl}/management/has_registered_mobile_device/${otherId}/bob`, { clientId: otherId, secret: 'B'.repeat(48) });
+    const b = await signed('GET', `${h.sandbox.baseUrl}/management/has_registered_mobile_device/${otherId}/bob`, {
+      clientId: otherId,
+      secret: 'B'.repeat(48),
+    });
     expect(b.status).toBe(404);
     expect(b.headers.get('content-type')).toMatch(/^text\/plain/);
   });
@@ -72,7 +75,9 @@ describe('sandbox core: management, authentication, virtual phone', () => {
     const { answer, session } = await h.authenticate('nodevice');
     expect(session).toBeNull();
     expect(answer.status).toBe(200);
-    expect(answer.json).toEqual({ authentication_status: { authenticated: false, reason: expect.any(String) as string } });
+    expect(answer.json).toEqual({
+      authentication_status: { authenticated: false, reason: expect.any(String) as string },
+    });
   });
 
   it('authenticate -> phone approves -> active -> logout -> closed (and stays closed)', async () => {
@@ -85,7 +90,11 @@ describe('sandbox core: management, authentication, virtual phone', () => {
     expect(await h.status(session!)).toBe('pending');
     const pending = await h.phone.pending(h.app.clientId, 'dave');
     expect(pending).toHaveLength(1);
-    expect(pending[0]).toMatchObject({ id: session!.token, methods: ['acceptance', 'device'], sessionStatus: 'pending' });
+    expect(pending[0]).toMatchObject({
+      id: session!.token,
+      methods: ['acceptance', 'device'],
+      sessionStatus: 'pending',
+    });
     await h.phone.identify(session!.token);
     expect(await h.status(session!)).toBe('identifying');
     await h.phone.approve(session!.token);
@@ -115,7 +124,10 @@ describe('sandbox core: management, authentication, virtual phone', () => {
     const a = await signed('GET', h.mgmt('lost_user_mobile_device', 'erin'), h.app);
     expect(a.status).toBe(200);
     const url = (a.json as { register_url: string }).register_url;
-    expect(a.json).toEqual({ status: true, register_url: expect.stringMatching(/\/sandbox\/phone\/register\//) as string });
+    expect(a.json).toEqual({
+      status: true,
+      register_url: expect.stringMatching(/\/sandbox\/phone\/register\//) as string,
+    });
     expect(await h.hasDevice('erin')).toBe(false);
     expect(await h.status(live)).toBe('closed');
     expect(await h.status(waiting)).toBe('failed');
@@ -128,7 +140,9 @@ describe('sandbox core: management, authentication, virtual phone', () => {
   it('delete_users: 200, user gone (404 afterwards), sessions ended', async () => {
     await h.enrol('frank');
     const s = (await h.authenticate('frank')).session!;
-    const a = await signed('POST', h.mgmt('delete_users'), h.app, { body: JSON.stringify({ users: ['frank', 'never-existed'] }) });
+    const a = await signed('POST', h.mgmt('delete_users'), h.app, {
+      body: JSON.stringify({ users: ['frank', 'never-existed'] }),
+    });
     expect(a.status).toBe(200);
     expect(a.json).toEqual({ status: true });
     expect((await signed('GET', h.mgmt('has_registered_mobile_device', 'frank'), h.app)).status).toBe(404);
@@ -149,7 +163,13 @@ describe('sandbox core: management, authentication, virtual phone', () => {
 
   it('stats: sizes and memory of the sandbox process', async () => {
     const res = await fetch(`${h.sandbox.baseUrl}/sandbox/stats`);
-    const body = (await res.json()) as { nonces: number; sessions: number; applications: number; rss: number; heapUsed: number };
+    const body = (await res.json()) as {
+      nonces: number;
+      sessions: number;
+      applications: number;
+      rss: number;
+      heapUsed: number;
+    };
     expect(res.status).toBe(200);
     expect(body.nonces).toBeGreaterThan(10);
     expect(body.sessions).toBeGreaterThan(3);

@@ -33,7 +33,8 @@ describe('NonceCache (bounded replay protection)', () => {
 
   it('memory stays bounded under a flood from one client', () => {
     const c = new NonceCache({ perClient: 1000 });
-    for (let i = 0; i < 20_000; i++) c.check('a', String(i), 1000 + Math.floor(i / 100), 1000 + Math.floor(i / 100), 300);
+    for (let i = 0; i < 20_000; i++)
+      c.check('a', String(i), 1000 + Math.floor(i / 100), 1000 + Math.floor(i / 100), 300);
     expect(c.size()).toBeLessThanOrEqual(1000);
     // Every nonce ever accepted is refused when replayed.
     for (let i = 0; i < 20_000; i += 997) {

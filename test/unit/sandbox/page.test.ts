@@ -7,7 +7,10 @@ describe('phone web page in a real browser tab', () => {
   let browser: Browser;
   beforeAll(async () => {
     h = await Harness.start();
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
   });
   afterAll(async () => {
     await browser.close();

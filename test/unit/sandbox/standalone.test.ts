@@ -38,18 +38,38 @@ describe('standalone entry (npm run sandbox)', () => {
     const dataFile = join(dir, 'data.json');
     const appId = 'ABCDEF0123456789ABCDEF0123456789';
     const secret = 'ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789';
-    const child = run(['--port', '0', '--app-id', appId, '--app-secret', secret, '--data', dataFile, '--pending-timeout', '5', '--window', '60', '--fault', 'delete_users:error:status=503']);
+    const child = run([
+      '--port',
+      '0',
+      '--app-id',
+      appId,
+      '--app-secret',
+      secret,
+      '--data',
+      dataFile,
+      '--pending-timeout',
+      '5',
+      '--window',
+      '60',
+      '--fault',
+      'delete_users:error:status=503',
+    ]);
     const exited = exitCode(child);
     const ready = JSON.parse(await firstLine(child)) as Record<string, string>;
     expect(Object.keys(ready).sort()).toEqual(['applicationId', 'applicationSecret', 'baseUrl', 'phoneUrl']);
     expect(ready.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(ready.applicationId).toBe(appId);
     expect(ready.applicationSecret).toBe(secret);
-    const h = new Harness({ ...(ready as { baseUrl: string; phoneUrl: string; applicationId: string; applicationSecret: string }), close: () => Promise.resolve() });
+    const h = new Harness({
+      ...(ready as { baseUrl: string; phoneUrl: string; applicationId: string; applicationSecret: string }),
+      close: () => Promise.resolve(),
+    });
     expect((await h.addUsers(['alice'])).status).toBe(201);
     const del = await signed('POST', h.mgmt('delete_users'), h.app, { body: '{"users":["alice"]}' });
     expect(del.status).toBe(503); // the --fault flag is in force
-    const stale = await signed('GET', h.mgmt('has_registered_mobile_device', 'alice'), h.app, { timestamp: Math.floor(Date.now() / 1000) - 90 });
+    const stale = await signed('GET', h.mgmt('has_registered_mobile_device', 'alice'), h.app, {
+      timestamp: Math.floor(Date.now() / 1000) - 90,
+    });
     expect(stale.status).toBe(401); // --window 60
     child.kill('SIGTERM');
     const { code, stderr } = await exited;
@@ -59,7 +79,12 @@ describe('standalone entry (npm run sandbox)', () => {
     // Restart on the same data: alice is still there.
     const again = run(['--data', dataFile]);
     const exited2 = exitCode(again);
-    const ready2 = JSON.parse(await firstLine(again)) as { baseUrl: string; phoneUrl: string; applicationId: string; applicationSecret: string };
+    const ready2 = JSON.parse(await firstLine(again)) as {
+      baseUrl: string;
+      phoneUrl: string;
+      applicationId: string;
+      applicationSecret: string;
+    };
     expect(ready2.applicationId).toBe(appId);
     const h2 = new Harness({ ...ready2, close: () => Promise.resolve() });
     expect(await h2.hasDevice('alice')).toBe(false);

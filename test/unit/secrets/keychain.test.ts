@@ -39,14 +39,30 @@ describe('normalizeSecret', () => {
     expect(normalizeSecret(OTHER)).toBe(OTHER);
   });
 
-  it('accepts every shape of the spec\'s decision as given: 47 hex (leading zero dropped), 32 letters and digits, 16 and 128 characters', () => {
-    for (const good of [SECRET.slice(0, 47), 'aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF', `${SECRET.slice(0, 47)}G`, 'x'.repeat(16), '~'.repeat(128)]) {
+  it("accepts every shape of the spec's decision as given: 47 hex (leading zero dropped), 32 letters and digits, 16 and 128 characters", () => {
+    for (const good of [
+      SECRET.slice(0, 47),
+      'aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF',
+      `${SECRET.slice(0, 47)}G`,
+      'x'.repeat(16),
+      '~'.repeat(128),
+    ]) {
       expect(normalizeSecret(good)).toBe(good);
     }
   });
 
   it('rejects anything else with invalid_input and never echoes the value', () => {
-    for (const bad of ['', 'hunter2', 'x'.repeat(15), 'x'.repeat(129), `${SECRET.slice(0, 20)} ${SECRET.slice(20)}`, `${SECRET}é`, `${SECRET}\u0007`, 42, null]) {
+    for (const bad of [
+      '',
+      'hunter2',
+      'x'.repeat(15),
+      'x'.repeat(129),
+      `${SECRET.slice(0, 20)} ${SECRET.slice(20)}`,
+      `${SECRET}é`,
+      `${SECRET}\u0007`,
+      42,
+      null,
+    ]) {
       const e = errorOf(() => normalizeSecret(bad));
       expect(e.code).toBe('invalid_input');
       expect(e.details).toMatchObject({ field: 'secret' });

@@ -17,10 +17,18 @@ for (const op of [
     await op();
     results.push({ code: 'no-error', message: '' });
   } catch (error) {
-    results.push(error instanceof AppError ? { code: error.code, message: error.message } : { code: 'raw', message: String(error) });
+    results.push(
+      error instanceof AppError
+        ? { code: error.code, message: error.message }
+        : { code: 'raw', message: String(error) },
+    );
   }
 }
 const codes = new Set(results.map((r) => r.code));
 process.stdout.write(
-  JSON.stringify({ code: codes.size === 1 ? results[0]!.code : [...codes].join(','), message: results[0]!.message, ms: Date.now() - started }),
+  JSON.stringify({
+    code: codes.size === 1 ? results[0]!.code : [...codes].join(','),
+    message: results[0]!.message,
+    ms: Date.now() - started,
+  }),
 );

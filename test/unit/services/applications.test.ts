@@ -50,7 +50,14 @@ function auditRows() {
 describe('add', () => {
   it('writes the row and the keychain entry, returns no secret, and audits', async () => {
     const view = await apps.add({ ...prod, secret: `  ${SECRET} ` });
-    expect(view).toMatchObject({ name: 'Production', flavour: 'IAMPASS', baseUrl: 'https://main.iam-api.com', concurrency: 16, sendOwnIds: false, hasSecret: true });
+    expect(view).toMatchObject({
+      name: 'Production',
+      flavour: 'IAMPASS',
+      baseUrl: 'https://main.iam-api.com',
+      concurrency: 16,
+      sendOwnIds: false,
+      hasSecret: true,
+    });
     expect(await keychain.get(view.id)).toBe(SECRET);
     const list = await apps.list();
     expect(list.map((p) => [p.name, p.hasSecret, p.active])).toEqual([['Production', true, false]]);
@@ -89,7 +96,12 @@ describe('add', () => {
   it('allows http:// only for loopback and normalises the base URL', async () => {
     const a = await apps.add({ ...prod, name: 'Local', flavour: 'Sandbox', baseUrl: 'http://127.0.0.1:8765/' });
     expect(a.baseUrl).toBe('http://127.0.0.1:8765');
-    const b = await apps.add({ ...prod, name: 'Staging', flavour: 'Activeconnect', baseUrl: 'https://staging.example.com/api/' });
+    const b = await apps.add({
+      ...prod,
+      name: 'Staging',
+      flavour: 'Activeconnect',
+      baseUrl: 'https://staging.example.com/api/',
+    });
     expect(b.baseUrl).toBe('https://staging.example.com/api');
     const c = await apps.add({ ...prod, name: 'AC', flavour: 'Activeconnect' });
     expect(c.baseUrl).toBe('https://activeapi.ninja');
@@ -123,7 +135,11 @@ describe('add', () => {
 
   it('leaves no profile behind when the keychain is unreachable', async () => {
     const child = join(import.meta.dirname, 'add-unreachable-child.ts');
-    const env: NodeJS.ProcessEnv = { ...process.env, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/iampass-dead-bus', DISPLAY: '' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/iampass-dead-bus',
+      DISPLAY: '',
+    };
     const dbPath = join(tmp.dir, 'child.sqlite');
     const { stdout } = await promisify(execFile)(process.execPath, [child, dbPath], { env, timeout: 20_000 });
     const [first, second] = stdout.split('\n');
@@ -134,7 +150,9 @@ describe('add', () => {
     const s = openStore(dbPath);
     try {
       expect(s.db.prepare("SELECT count(*) AS n FROM profiles WHERE id <> 'listed'").get()).toEqual({ n: 0 });
-      expect(s.db.prepare('SELECT action, outcome, error_code FROM audit').all()).toEqual([{ action: 'application.add', outcome: 'error', error_code: 'keychain' }]);
+      expect(s.db.prepare('SELECT action, outcome, error_code FROM audit').all()).toEqual([
+        { action: 'application.add', outcome: 'error', error_code: 'keychain' },
+      ]);
     } finally {
       s.close();
     }
@@ -150,7 +168,12 @@ describe('edit', () => {
     expect(await keychain.get(id)).toBe(SECRET);
     await apps.edit(id, { secret: SECRET2 });
     expect(await keychain.get(id)).toBe(SECRET2);
-    expect(auditRows().map((r) => r[0])).toEqual(['application.secret.replace', 'application.edit', 'application.edit', 'application.add']);
+    expect(auditRows().map((r) => r[0])).toEqual([
+      'application.secret.replace',
+      'application.edit',
+      'application.edit',
+      'application.add',
+    ]);
   });
 
   it('rejects a bad edit and changes neither the row nor the secret', async () => {
@@ -208,7 +231,13 @@ describe('test connection (real signed call over loopback)', () => {
     const server = await strictServer({ id: APP_ID, secret: SECRET });
     try {
       const good = await apps.add({ ...prod, name: 'Good', flavour: 'Sandbox', baseUrl: server.baseUrl });
-      const bad = await apps.add({ ...prod, name: 'Bad', flavour: 'Sandbox', baseUrl: server.baseUrl, secret: SECRET2 });
+      const bad = await apps.add({
+        ...prod,
+        name: 'Bad',
+        flavour: 'Sandbox',
+        baseUrl: server.baseUrl,
+        secret: SECRET2,
+      });
       const ok = await apps.testConnection(good.id);
       expect(ok.ok).toBe(true);
       expect(ok.latencyMs).toBeGreaterThanOrEqual(0);
@@ -221,7 +250,11 @@ describe('test connection (real signed call over loopback)', () => {
     }
     const down = await apps.add({ ...prod, name: 'Down', flavour: 'Sandbox', baseUrl: 'http://127.0.0.1:9' });
     expect(await apps.testConnection(down.id)).toMatchObject({ ok: false, error: { code: 'network' } });
-    expect(auditRows().filter((r) => r[0] === 'application.test').map((r) => [r[1], r[2]])).toEqual([
+    expect(
+      auditRows()
+        .filter((r) => r[0] === 'application.test')
+        .map((r) => [r[1], r[2]]),
+    ).toEqual([
       ['error', 'network'],
       ['error', 'unauthorized'],
       ['ok', null],
@@ -237,10 +270,10 @@ describe('secret hygiene', () => {
     );
     const writes = [process.stdout, process.stderr].map((stream) => {
       const original = stream.write.bind(stream);
-      return vi.spyOn(stream, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
+      return vi.spyOn(stream, 'write').mockImplementation((chunk: unknown, ...rest: unknown[]) => {
         logged.push(String(chunk));
         return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
-      }));
+      });
     });
     const outputs: unknown[] = [];
     const a = await apps.add(prod);

@@ -28,7 +28,13 @@ function seed() {
   const day = 86_400_000;
   audit.record({ action: 'application.add', profile: prod, target: 'Prod', outcome: 'ok' });
   clock += day;
-  audit.record({ action: 'application.test', profile: prod, target: 'Prod', outcome: 'error', errorCode: 'unauthorized' });
+  audit.record({
+    action: 'application.test',
+    profile: prod,
+    target: 'Prod',
+    outcome: 'error',
+    errorCode: 'unauthorized',
+  });
   clock += day;
   audit.record({ action: 'user.add', profile: stage, target: 'alice@example.com', outcome: 'ok' });
   clock += day;
@@ -39,17 +45,32 @@ it('filters by action, outcome, profile and date range, newest first, with pagin
   seed();
   const start = Date.UTC(2026, 0, 1);
   expect(audit.query({ action: 'application.test' }).rows.map((r) => r.profileName)).toEqual(['Stage', 'Prod']);
-  expect(audit.query({ outcome: 'error' }).rows.map((r) => [r.action, r.errorCode])).toEqual([['application.test', 'unauthorized']]);
+  expect(audit.query({ outcome: 'error' }).rows.map((r) => [r.action, r.errorCode])).toEqual([
+    ['application.test', 'unauthorized'],
+  ]);
   expect(audit.query({ profileId: 'p2' }).total).toBe(2);
-  expect(audit.query({ from: start + 86_400_000, to: start + 3 * 86_400_000 }).rows.map((r) => r.action)).toEqual(['user.add', 'application.test']);
+  expect(audit.query({ from: start + 86_400_000, to: start + 3 * 86_400_000 }).rows.map((r) => r.action)).toEqual([
+    'user.add',
+    'application.test',
+  ]);
   const page1 = audit.query({}, { limit: 3 });
   const page2 = audit.query({}, { limit: 3, offset: 3 });
   expect(page1.total).toBe(4);
-  expect([...page1.rows, ...page2.rows].map((r) => r.action)).toEqual(['application.test', 'user.add', 'application.test', 'application.add']);
+  expect([...page1.rows, ...page2.rows].map((r) => r.action)).toEqual([
+    'application.test',
+    'user.add',
+    'application.test',
+    'application.add',
+  ]);
 });
 
 it('only ever stores an error code, and redacts links and secret-shaped values from targets', () => {
-  audit.record({ action: 'user.onboard', profile: prod, target: `alice https://main.iam-api.com/register/x?t=1 ${SECRET}`, outcome: 'ok' });
+  audit.record({
+    action: 'user.onboard',
+    profile: prod,
+    target: `alice https://main.iam-api.com/register/x?t=1 ${SECRET}`,
+    outcome: 'ok',
+  });
   audit.record({ action: 'user.onboard', profile: prod, target: 'bob', outcome: 'error' });
   const rows = audit.query().rows;
   expect(rows.map((r) => [r.target, r.errorCode])).toEqual([
@@ -57,7 +78,9 @@ it('only ever stores an error code, and redacts links and secret-shaped values f
     [`alice ${REDACTED} ${REDACTED}`, null],
   ]);
   expect(redact(`${SECRET.toLowerCase()}`)).toBe(REDACTED);
-  expect(() => audit.record({ action: 'Drop Table' as 'user.add', outcome: 'ok' })).toThrow(expect.objectContaining({ code: 'invalid_input' }) as Error);
+  expect(() => audit.record({ action: 'Drop Table' as 'user.add', outcome: 'ok' })).toThrow(
+    expect.objectContaining({ code: 'invalid_input' }) as Error,
+  );
 });
 
 it('exports CSV that round-trips through a CSV parser (quotes, commas, newlines, formulas)', () => {
@@ -74,5 +97,14 @@ it('exports CSV that round-trips through a CSV parser (quotes, commas, newlines,
 it('exports JSON honouring the same filter', () => {
   seed();
   const json = JSON.parse(audit.exportJson({ outcome: 'ok', profileId: 'p1' })) as Record<string, unknown>[];
-  expect(json).toEqual([{ time: new Date(Date.UTC(2026, 0, 1)).toISOString(), application: 'Prod', action: 'application.add', target: 'Prod', outcome: 'ok', errorCode: null }]);
+  expect(json).toEqual([
+    {
+      time: new Date(Date.UTC(2026, 0, 1)).toISOString(),
+      application: 'Prod',
+      action: 'application.add',
+      target: 'Prod',
+      outcome: 'ok',
+      errorCode: null,
+    },
+  ]);
 });

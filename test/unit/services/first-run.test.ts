@@ -48,7 +48,11 @@ it('creates, starts and activates a working Sandbox profile on a fresh store, an
   expect(await kc.keychain.get(first.profile!.id)).toBe(started[0]!.application.secret);
   expect(JSON.stringify(first.profile)).not.toContain(started[0]!.application.secret);
 
-  const apps = new ApplicationsService({ store, secrets: kc.keychain, tester: makeConnectionTester(probeClient, 3000) });
+  const apps = new ApplicationsService({
+    store,
+    secrets: kc.keychain,
+    tester: makeConnectionTester(probeClient, 3000),
+  });
   expect(apps.getActive()?.id).toBe(first.profile!.id);
   expect(await apps.testConnection(first.profile!.id)).toMatchObject({ ok: true });
   await first.sandbox!.close();
@@ -62,7 +66,11 @@ it('creates, starts and activates a working Sandbox profile on a fresh store, an
   expect(second.profile!.id).toBe(first.profile!.id);
   expect(started[1]).toEqual(started[0]);
   expect(second.profile!.baseUrl).toBe(second.sandbox!.baseUrl);
-  const apps2 = new ApplicationsService({ store, secrets: kc.keychain, tester: makeConnectionTester(probeClient, 3000) });
+  const apps2 = new ApplicationsService({
+    store,
+    secrets: kc.keychain,
+    tester: makeConnectionTester(probeClient, 3000),
+  });
   expect(apps2.get(first.profile!.id).baseUrl).toBe(second.sandbox!.baseUrl);
   expect(await apps2.testConnection(first.profile!.id)).toMatchObject({ ok: true });
   expect(apps2.audit.query().rows.map((r) => [r.action, r.outcome])).toEqual([
@@ -86,7 +94,9 @@ it('does not recreate a Sandbox profile the admin removed', async () => {
 });
 
 it('leaves nothing behind when the sandbox cannot start, and tries again next time', async () => {
-  await expect(ensureSandboxProfile({ store, secrets: kc.keychain, launcher: failing, dataDir: tmp.dir })).rejects.toMatchObject({ code: 'internal' });
+  await expect(
+    ensureSandboxProfile({ store, secrets: kc.keychain, launcher: failing, dataDir: tmp.dir }),
+  ).rejects.toMatchObject({ code: 'internal' });
   expect(await kc.accounts()).toEqual([]);
   expect(store.db.prepare('SELECT count(*) AS n FROM profiles').get()).toEqual({ n: 0 });
   const retry = await ensureSandboxProfile({ store, secrets: kc.keychain, launcher, dataDir: tmp.dir });
@@ -96,14 +106,25 @@ it('leaves nothing behind when the sandbox cannot start, and tries again next ti
 it('picks a free name when "Sandbox" is taken', async () => {
   const apps = new ApplicationsService({ store, secrets: kc.keychain });
   // A profile the admin created before the first-run step ever ran (e.g. through the CLI).
-  await apps.add({ name: 'sandbox', flavour: 'Sandbox', baseUrl: 'http://127.0.0.1:1', applicationId: '10FB9102F29A422EB14AB2F2D0F0CC02', secret: 'E8D28A79023C39C200661FCCD268A29A0D347301EF56E64D' });
+  await apps.add({
+    name: 'sandbox',
+    flavour: 'Sandbox',
+    baseUrl: 'http://127.0.0.1:1',
+    applicationId: '10FB9102F29A422EB14AB2F2D0F0CC02',
+    secret: 'E8D28A79023C39C200661FCCD268A29A0D347301EF56E64D',
+  });
   const first = await ensureSandboxProfile({ store, secrets: kc.keychain, launcher, dataDir: tmp.dir });
   expect(first.profile!.name).toBe('Sandbox 2');
 });
 
 it('openServices wires store, keychain and sandbox in the data folder, and close() stops the sandbox', async () => {
   const dataDir = join(tmp.dir, 'userData');
-  const services = openServices({ dataDir, secrets: kc.keychain, launcher, tester: makeConnectionTester(probeClient, 3000) });
+  const services = openServices({
+    dataDir,
+    secrets: kc.keychain,
+    launcher,
+    tester: makeConnectionTester(probeClient, 3000),
+  });
   const first = await services.ensureSandbox();
   expect(first.firstRun).toBe(true);
   expect(services.store.path).toBe(join(dataDir, STORE_FILE));

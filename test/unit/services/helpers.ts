@@ -22,7 +22,11 @@ export function tempDir(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export function testKeychain(): { keychain: Keychain; accounts: () => Promise<string[]>; cleanup: () => Promise<void> } {
+export function testKeychain(): {
+  keychain: Keychain;
+  accounts: () => Promise<string[]>;
+  cleanup: () => Promise<void>;
+} {
   const service = `iampass-admin-test-${randomUUID()}`;
   const keychain = new Keychain({ service });
   const accounts = async () => (await keytar.findCredentials(service)).map((c) => c.account).sort();
@@ -44,7 +48,10 @@ export function filesContain(dir: string, needle: string): string[] {
 }
 
 /** A strict signature-checking loopback server answering has_registered_mobile_device with 404 (unknown user). */
-export async function strictServer(app: { id: string; secret: string }): Promise<{ baseUrl: string; requests: () => number; close: () => Promise<void> }> {
+export async function strictServer(app: {
+  id: string;
+  secret: string;
+}): Promise<{ baseUrl: string; requests: () => number; close: () => Promise<void> }> {
   let count = 0;
   const server: Server = createServer((req, res) => {
     count++;
@@ -58,7 +65,9 @@ export async function strictServer(app: { id: string; secret: string }): Promise
       Math.abs(skew) <= 300 &&
       verifySignature({ secret: app.secret, url, nonce: auth.nonce, timestamp: ts }, auth.signature);
     if (!ok) {
-      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ status: false, reason: 'authentication failed' }));
+      res
+        .writeHead(401, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: false, reason: 'authentication failed' }));
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('unknown user');

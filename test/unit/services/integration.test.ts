@@ -50,14 +50,47 @@ it('first run gives a working Sandbox profile; test connection: right secret ok,
 
   const base = first.sandbox!.baseUrl;
   const secret0 = (await kc.keychain.get(sandboxId))!;
-  const wrongSecret = await s.applications.add({ name: 'Wrong secret', flavour: 'Sandbox', baseUrl: base, applicationId: first.profile!.applicationId, secret: SECRET });
-  const wrongApp = await s.applications.add({ name: 'Wrong app', flavour: 'Sandbox', baseUrl: base, applicationId: APP_ID, secret: SECRET });
-  const wrongPath = await s.applications.add({ name: 'Wrong path', flavour: 'Sandbox', baseUrl: `${base}/not-the-api`, applicationId: first.profile!.applicationId, secret: secret0 });
-  const down = await s.applications.add({ name: 'Down', flavour: 'Sandbox', baseUrl: 'http://127.0.0.1:9', applicationId: APP_ID, secret: SECRET });
-  expect(await s.applications.testConnection(wrongSecret.id)).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
-  expect(await s.applications.testConnection(wrongApp.id)).toMatchObject({ ok: false, error: { code: 'not_found', details: { what: 'application' } } });
+  const wrongSecret = await s.applications.add({
+    name: 'Wrong secret',
+    flavour: 'Sandbox',
+    baseUrl: base,
+    applicationId: first.profile!.applicationId,
+    secret: SECRET,
+  });
+  const wrongApp = await s.applications.add({
+    name: 'Wrong app',
+    flavour: 'Sandbox',
+    baseUrl: base,
+    applicationId: APP_ID,
+    secret: SECRET,
+  });
+  const wrongPath = await s.applications.add({
+    name: 'Wrong path',
+    flavour: 'Sandbox',
+    baseUrl: `${base}/not-the-api`,
+    applicationId: first.profile!.applicationId,
+    secret: secret0,
+  });
+  const down = await s.applications.add({
+    name: 'Down',
+    flavour: 'Sandbox',
+    baseUrl: 'http://127.0.0.1:9',
+    applicationId: APP_ID,
+    secret: SECRET,
+  });
+  expect(await s.applications.testConnection(wrongSecret.id)).toMatchObject({
+    ok: false,
+    error: { code: 'unauthorized' },
+  });
+  expect(await s.applications.testConnection(wrongApp.id)).toMatchObject({
+    ok: false,
+    error: { code: 'not_found', details: { what: 'application' } },
+  });
   // A 404 about the endpoint (wrong base URL path) is a failure, not the probe user's "unknown".
-  expect(await s.applications.testConnection(wrongPath.id)).toMatchObject({ ok: false, error: { code: 'not_found', details: { what: 'endpoint' } } });
+  expect(await s.applications.testConnection(wrongPath.id)).toMatchObject({
+    ok: false,
+    error: { code: 'not_found', details: { what: 'endpoint' } },
+  });
   expect(await s.applications.testConnection(down.id)).toMatchObject({ ok: false, error: { code: 'network' } });
 
   const secret = await kc.keychain.get(sandboxId);
@@ -71,7 +104,13 @@ it('restarts the sandbox on a free port with the same credentials, and its users
   let s = open();
   const first = await s.ensureSandbox();
   const secret = (await kc.keychain.get(first.profile!.id))!;
-  const client = new IampassClient({ flavour: 'Sandbox', baseUrl: first.sandbox!.baseUrl, applicationId: first.profile!.applicationId, secret, maxRetries: 0 });
+  const client = new IampassClient({
+    flavour: 'Sandbox',
+    baseUrl: first.sandbox!.baseUrl,
+    applicationId: first.profile!.applicationId,
+    secret,
+    maxRetries: 0,
+  });
   await client.addUsers(['persisted@example.com']);
   expect(await client.hasRegisteredDevice('persisted@example.com')).toBe(false);
   await s.close();
@@ -82,7 +121,13 @@ it('restarts the sandbox on a free port with the same credentials, and its users
   expect(second.profile!.id).toBe(first.profile!.id);
   expect(s.applications.getActive()?.baseUrl).toBe(second.sandbox!.baseUrl);
   expect(await s.applications.testConnection(second.profile!.id)).toMatchObject({ ok: true });
-  const again = new IampassClient({ flavour: 'Sandbox', baseUrl: second.sandbox!.baseUrl, applicationId: second.profile!.applicationId, secret, maxRetries: 0 });
+  const again = new IampassClient({
+    flavour: 'Sandbox',
+    baseUrl: second.sandbox!.baseUrl,
+    applicationId: second.profile!.applicationId,
+    secret,
+    maxRetries: 0,
+  });
   // A user the sandbox did not keep would be a 404 (not_found), not `false`.
   expect(await again.hasRegisteredDevice('persisted@example.com')).toBe(false);
 });
@@ -103,8 +148,12 @@ it('the console launcher seals the sandbox secrets: no file of the data folder h
   await services.close();
   services = null;
 
-  for (const needle of [secret, secret.toLowerCase(), started.session.sessionSecret]) expect(filesContain(tmp.dir, needle)).toEqual([]);
-  const data = JSON.parse(readFileSync(join(tmp.dir, SANDBOX_DATA_FILE), 'utf8')) as { applications: { secret?: string; sealedSecret?: string }[]; sessions: { secret?: string; sealedSecret?: string }[] };
+  for (const needle of [secret, secret.toLowerCase(), started.session.sessionSecret])
+    expect(filesContain(tmp.dir, needle)).toEqual([]);
+  const data = JSON.parse(readFileSync(join(tmp.dir, SANDBOX_DATA_FILE), 'utf8')) as {
+    applications: { secret?: string; sealedSecret?: string }[];
+    sessions: { secret?: string; sealedSecret?: string }[];
+  };
   for (const item of [...data.applications, ...data.sessions]) {
     expect(item.secret).toBeUndefined();
     expect(item.sealedSecret).toMatch(/^[A-Za-z0-9+/]+=*$/);
@@ -116,7 +165,11 @@ it('the console launcher seals the sandbox secrets: no file of the data folder h
   const again = new IampassClient({ ...config, baseUrl: base });
   try {
     expect(await again.hasRegisteredDevice('kept@example.com')).toBe(true);
-    const session = { ...started.session, statusUrl: `${base}/authentication/status/${started.session.sessionToken}`, logoutUrl: `${base}/authentication/logout/${started.session.sessionToken}` };
+    const session = {
+      ...started.session,
+      statusUrl: `${base}/authentication/status/${started.session.sessionToken}`,
+      logoutUrl: `${base}/authentication/logout/${started.session.sessionToken}`,
+    };
     expect(await again.sessionStatus(session)).toEqual({ authenticated: true, status: 'active' });
   } finally {
     again.close();

@@ -10,7 +10,11 @@ import { VirtualPhone } from '../../../src/sandbox/phone.ts';
 import { startSandbox } from '../../../src/sandbox/server.ts';
 import { tempDir, testKeychain } from '../services/helpers.ts';
 
-export const FAST: SessionsOptions = { intervals: { waitingMs: 40, liveMs: 80, jitter: 0.1, backoffBaseMs: 40, backoffMaxMs: 320 }, timeoutMs: 3000, profileTtlMs: 50 };
+export const FAST: SessionsOptions = {
+  intervals: { waitingMs: 40, liveMs: 80, jitter: 0.1, backoffBaseMs: 40, backoffMaxMs: 320 },
+  timeoutMs: 3000,
+  profileTtlMs: 50,
+};
 
 export interface Fixture {
   dir: string;
@@ -30,14 +34,25 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function sessionsFixture(options: { users?: { userId: string; displayName?: string; phone?: boolean }[]; pendingTimeoutSeconds?: number; sessions?: SessionsOptions } = {}): Promise<Fixture> {
+export async function sessionsFixture(
+  options: {
+    users?: { userId: string; displayName?: string; phone?: boolean }[];
+    pendingTimeoutSeconds?: number;
+    sessions?: SessionsOptions;
+  } = {},
+): Promise<Fixture> {
   const tmp = tempDir();
   const kc = testKeychain();
   const sandbox = await startSandbox({ pendingTimeoutSeconds: options.pendingTimeoutSeconds ?? 60 });
   const events: SessionEvent[] = [];
   const notifications: DesktopNotification[] = [];
   const open = (): Services => {
-    const s = openServices({ dataDir: tmp.dir, secrets: kc.keychain, notifier: { notify: (n) => notifications.push(n) }, sessions: options.sessions ?? FAST });
+    const s = openServices({
+      dataDir: tmp.dir,
+      secrets: kc.keychain,
+      notifier: { notify: (n) => notifications.push(n) },
+      sessions: options.sessions ?? FAST,
+    });
     s.sessions.on((e) => events.push(e));
     return s;
   };
@@ -51,8 +66,18 @@ export async function sessionsFixture(options: { users?: { userId: string; displ
   });
   services.applications.setActive(profile.id);
   const users = options.users ?? [{ userId: 'alice', displayName: 'Alice Liddell' }];
-  insertUsers(services.store, profile.id, users.map((u) => ({ userId: u.userId, ...(u.displayName ? { displayName: u.displayName } : {}) })));
-  const client = new IampassClient({ flavour: 'Sandbox', baseUrl: sandbox.baseUrl, applicationId: sandbox.applicationId, secret: sandbox.applicationSecret, retryBaseDelayMs: 5 });
+  insertUsers(
+    services.store,
+    profile.id,
+    users.map((u) => ({ userId: u.userId, ...(u.displayName ? { displayName: u.displayName } : {}) })),
+  );
+  const client = new IampassClient({
+    flavour: 'Sandbox',
+    baseUrl: sandbox.baseUrl,
+    applicationId: sandbox.applicationId,
+    secret: sandbox.applicationSecret,
+    retryBaseDelayMs: 5,
+  });
   const phone = new VirtualPhone(sandbox.baseUrl);
   const iampassId = (userId: string): string => getUser(services.store, profile.id, userId)!.iampassId;
   await client.addUsers(users.map((u) => iampassId(u.userId)));

@@ -5,7 +5,12 @@ import type { SessionStatus } from '../../../src/shared/iampass.ts';
 import { SessionMonitor, type MonitorClock, type MonitorTarget } from '../../../src/main/services/monitor.ts';
 
 /** A manual clock: `advance` fires due timers in order; it records how many timers were ever armed at once. */
-function manualClock(): MonitorClock & { advance(ms: number): Promise<void>; armed: number; maxArmed: number; created: number } {
+function manualClock(): MonitorClock & {
+  advance(ms: number): Promise<void>;
+  armed: number;
+  maxArmed: number;
+  created: number;
+} {
   let now = 1_000_000;
   let nextId = 0;
   const timers = new Map<number, { at: number; fn: () => void }>();
@@ -65,7 +70,8 @@ describe('SessionMonitor', () => {
       onStatus: () => undefined,
       onError: () => undefined,
     });
-    for (let i = 0; i < 500; i++) monitor.track({ id: `s${String(i)}`, group: 'p', status: i % 2 ? 'pending' : 'active' });
+    for (let i = 0; i < 500; i++)
+      monitor.track({ id: `s${String(i)}`, group: 'p', status: i % 2 ? 'pending' : 'active' });
     expect(clock.armed).toBe(1);
     await clock.advance(10_000);
     expect(clock.maxArmed).toBe(1);
@@ -117,7 +123,15 @@ describe('SessionMonitor', () => {
 
   it('reports changes, stops at a final status, backs off on errors and reports recovery', async () => {
     const clock = manualClock();
-    const script: (SessionStatus | Error)[] = ['pending', 'active', new AppError('server', 'HTTP 500'), new AppError('protocol', 'garbage'), new AppError('unauthorized', '401'), 'walkaway', 'closed'];
+    const script: (SessionStatus | Error)[] = [
+      'pending',
+      'active',
+      new AppError('server', 'HTTP 500'),
+      new AppError('protocol', 'garbage'),
+      new AppError('unauthorized', '401'),
+      'walkaway',
+      'closed',
+    ];
     const pollTimes: number[] = [];
     const events: string[] = [];
     const monitor = new SessionMonitor({
@@ -130,8 +144,10 @@ describe('SessionMonitor', () => {
         if (next instanceof Error) return Promise.reject(next);
         return Promise.resolve(next);
       },
-      onStatus: (id, status, info) => events.push(`${id}:${status}${info.changed ? '' : ' (same)'}${info.recovered ? ' recovered' : ''}`),
-      onError: (id, error, info) => events.push(`${id}:error ${error.code} #${String(info.failures)} retry ${String(info.retryInMs)}`),
+      onStatus: (id, status, info) =>
+        events.push(`${id}:${status}${info.changed ? '' : ' (same)'}${info.recovered ? ' recovered' : ''}`),
+      onError: (id, error, info) =>
+        events.push(`${id}:error ${error.code} #${String(info.failures)} retry ${String(info.retryInMs)}`),
     });
     const target: MonitorTarget = { id: 's', group: 'p', status: 'pending' };
     monitor.track(target);

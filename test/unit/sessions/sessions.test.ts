@@ -17,7 +17,11 @@ function statusOf(f: Fixture, id: string): SessionStatus {
   return f.services.sessions.get(id).status;
 }
 
-async function startFor(f: Fixture, userId = 'alice', methods: ('acceptance' | 'device' | 'facial')[] = ['acceptance']): Promise<string> {
+async function startFor(
+  f: Fixture,
+  userId = 'alice',
+  methods: ('acceptance' | 'device' | 'facial')[] = ['acceptance'],
+): Promise<string> {
   const r = await f.services.sessions.start({ userId, methods, durationSeconds: 600 });
   if (!r.started) throw new Error(`did not start: ${r.reason}`);
   return r.session.id;
@@ -27,7 +31,14 @@ it('push, approve -> active; walk away -> walkaway + alert + notification; come 
   const f = (fx = await sessionsFixture());
   const s = f.services.sessions;
   const id = await startFor(f);
-  expect(s.get(id)).toMatchObject({ userId: 'alice', displayName: 'Alice Liddell', status: 'pending', methods: ['acceptance'], monitored: true, over: false });
+  expect(s.get(id)).toMatchObject({
+    userId: 'alice',
+    displayName: 'Alice Liddell',
+    status: 'pending',
+    methods: ['acceptance'],
+    monitored: true,
+    over: false,
+  });
 
   const [req] = await f.phone.pending(f.sandbox.applicationId, f.iampassId('alice'));
   await f.phone.approve(req!.id);
@@ -38,7 +49,9 @@ it('push, approve -> active; walk away -> walkaway + alert + notification; come 
   await expect.poll(() => f.events.filter((e) => e.type === 'alert').length).toBe(1);
   const alert = f.events.find((e) => e.type === 'alert')!;
   expect(alert.payload).toMatchObject({ sessionId: id, kind: 'walkaway', userId: 'alice' });
-  expect(f.notifications).toEqual([{ title: 'User walked away', body: expect.stringContaining('Alice Liddell') as string }]);
+  expect(f.notifications).toEqual([
+    { title: 'User walked away', body: expect.stringContaining('Alice Liddell') as string },
+  ]);
 
   await f.phone.comeBack(req!.id);
   await expect.poll(() => statusOf(f, id)).toBe('active');
@@ -47,12 +60,23 @@ it('push, approve -> active; walk away -> walkaway + alert + notification; come 
   expect(after).toMatchObject({ status: 'closed', over: true, monitored: false });
   expect((await f.phone.session(req!.id)).sessionStatus).toBe('closed');
   // (identifying is brief: a poll may or may not catch it)
-  expect(after.timeline.map((t) => t.status).filter((x) => x !== 'identifying')).toEqual(['pending', 'active', 'walkaway', 'active', 'closed']);
-  for (let i = 1; i < after.timeline.length; i++) expect(after.timeline[i]!.at).toBeGreaterThanOrEqual(after.timeline[i - 1]!.at);
+  expect(after.timeline.map((t) => t.status).filter((x) => x !== 'identifying')).toEqual([
+    'pending',
+    'active',
+    'walkaway',
+    'active',
+    'closed',
+  ]);
+  for (let i = 1; i < after.timeline.length; i++)
+    expect(after.timeline[i]!.at).toBeGreaterThanOrEqual(after.timeline[i - 1]!.at);
 
   // Events carry status changes with timestamps and never a secret, token or URL.
-  const changed = f.events.filter((e) => e.type === 'changed').map((e) => e.payload as { session: { status: string }; previous: string | null; at: number });
-  expect(changed.map((c) => c.session.status)).toEqual(expect.arrayContaining(['pending', 'active', 'walkaway', 'closed']));
+  const changed = f.events
+    .filter((e) => e.type === 'changed')
+    .map((e) => e.payload as { session: { status: string }; previous: string | null; at: number });
+  expect(changed.map((c) => c.session.status)).toEqual(
+    expect.arrayContaining(['pending', 'active', 'walkaway', 'closed']),
+  );
   const secret = sessionSecret(f.services.store, await f.services.secrets.dataKey(), id)!;
   const wire = JSON.stringify(f.events) + JSON.stringify(s.list()) + JSON.stringify(s.get(id));
   expect(wire).not.toContain(secret);
@@ -77,7 +101,8 @@ it('push, approve -> active; walk away -> walkaway + alert + notification; come 
 it('deny -> cancelled; fail -> failed with an alert; ignore -> timeout; unanswered -> timeout after the pending timeout', async () => {
   const f = (fx = await sessionsFixture({ pendingTimeoutSeconds: 1 }));
   const s = f.services.sessions;
-  const token = async (): Promise<string> => (await f.phone.pending(f.sandbox.applicationId, f.iampassId('alice')))[0]!.id;
+  const token = async (): Promise<string> =>
+    (await f.phone.pending(f.sandbox.applicationId, f.iampassId('alice')))[0]!.id;
 
   const denied = await startFor(f);
   await f.phone.deny(await token());
@@ -86,7 +111,11 @@ it('deny -> cancelled; fail -> failed with an alert; ignore -> timeout; unanswer
   const failed = await startFor(f);
   await f.phone.fail(await token());
   await expect.poll(() => statusOf(f, failed)).toBe('failed');
-  await expect.poll(() => f.events.some((e) => e.type === 'alert' && e.payload.kind === 'failed' && e.payload.sessionId === failed)).toBe(true);
+  await expect
+    .poll(() =>
+      f.events.some((e) => e.type === 'alert' && e.payload.kind === 'failed' && e.payload.sessionId === failed),
+    )
+    .toBe(true);
   expect(f.notifications.map((n) => n.title)).toEqual(['Authentication failed']);
 
   const ignored = await startFor(f);
@@ -107,7 +136,9 @@ it('a user without a registered device: a typed refusal with the service reason,
   expect(r.started).toBe(false);
   expect(r.started ? '' : r.reason).toMatch(/device/i);
   expect(f.services.sessions.list().sessions).toEqual([]);
-  expect(f.services.audit.query({}).rows.map((x) => `${x.action}:${x.outcome}:${x.errorCode ?? ''}`)).toContain('session.start:error:refused');
+  expect(f.services.audit.query({}).rows.map((x) => `${x.action}:${x.outcome}:${x.errorCode ?? ''}`)).toContain(
+    'session.start:error:refused',
+  );
   await expect(f.services.sessions.start({ userId: 'nobody' })).rejects.toMatchObject({ code: 'missing' });
   await expect(f.services.sessions.logout('no-such-session')).rejects.toMatchObject({ code: 'missing' });
 });
@@ -126,7 +157,9 @@ it('restart of main mid-session: live sessions resume from the store (secret dec
   await expect.poll(() => s2.sessions.get(id).status).toBe('walkaway');
   await f.phone.close(tok); // remote logout from the phone side
   await expect.poll(() => s2.sessions.get(id).status).toBe('closed');
-  expect(s2.sessions.get(id).timeline.map((t) => t.status)).toEqual(expect.arrayContaining(['pending', 'active', 'walkaway', 'closed']));
+  expect(s2.sessions.get(id).timeline.map((t) => t.status)).toEqual(
+    expect.arrayContaining(['pending', 'active', 'walkaway', 'closed']),
+  );
   expect(s2.sessions.monitor.stats().tracked).toBe(0);
 });
 
@@ -198,7 +231,9 @@ it('faults: 5xx, garbage, 401 and 404 mark the session "unknown (error)" keeping
   await expect.poll(() => s.get('crafted-origin').error?.code).toBe('insecure_url');
   await expect(s.logout('crafted-origin')).rejects.toMatchObject({ code: 'insecure_url' });
   expect(s.get('crafted-origin')).toMatchObject({ status: 'active', monitored: true });
-  expect(f.services.audit.query({}).rows.map((x) => `${x.action}:${x.outcome}:${x.errorCode ?? ''}`)).toContain('session.logout:error:insecure_url');
+  expect(f.services.audit.query({}).rows.map((x) => `${x.action}:${x.outcome}:${x.errorCode ?? ''}`)).toContain(
+    'session.logout:error:insecure_url',
+  );
   // Never a crash: the good session is still followed.
   expect(s.get(id)).toMatchObject({ status: 'active', error: null, monitored: true });
 });
@@ -220,7 +255,7 @@ it('an edit of the profile reaches the monitor: a moved base URL is polled there
   await expect.poll(() => statusOf(f, id)).toBe('walkaway');
 });
 
-it('log out all of a user\'s live sessions', async () => {
+it("log out all of a user's live sessions", async () => {
   const f = (fx = await sessionsFixture({ users: [{ userId: 'alice' }, { userId: 'carol' }] }));
   const s = f.services.sessions;
   const a1 = await startFor(f);
@@ -238,9 +273,15 @@ it('log out all of a user\'s live sessions', async () => {
 it('a Sandbox profile moves stored loopback URLs onto its current port; nothing else is rebased', async () => {
   const { rebaseSandboxUrl } = await import('../../../src/main/services/sessions.ts');
   const sandbox = { flavour: 'Sandbox' as const, baseUrl: 'http://127.0.0.1:4000' };
-  expect(rebaseSandboxUrl(sandbox, 'http://127.0.0.1:3999/authentication/status/T')).toBe('http://127.0.0.1:4000/authentication/status/T');
-  expect(rebaseSandboxUrl(sandbox, 'https://evil.example/authentication/status/T')).toBe('https://evil.example/authentication/status/T');
-  expect(rebaseSandboxUrl({ flavour: 'IAMPASS', baseUrl: 'http://127.0.0.1:4000' }, 'http://127.0.0.1:3999/x')).toBe('http://127.0.0.1:3999/x');
+  expect(rebaseSandboxUrl(sandbox, 'http://127.0.0.1:3999/authentication/status/T')).toBe(
+    'http://127.0.0.1:4000/authentication/status/T',
+  );
+  expect(rebaseSandboxUrl(sandbox, 'https://evil.example/authentication/status/T')).toBe(
+    'https://evil.example/authentication/status/T',
+  );
+  expect(rebaseSandboxUrl({ flavour: 'IAMPASS', baseUrl: 'http://127.0.0.1:4000' }, 'http://127.0.0.1:3999/x')).toBe(
+    'http://127.0.0.1:3999/x',
+  );
 });
 
 it('a keychain that cannot give the data key refuses the start before any request reaches the phone', async () => {

@@ -19,7 +19,8 @@ describe('quote_plus encoding', () => {
   });
 
   it('round-trips any string', () => {
-    fc.assert(fc.property(fc.string({ unit: 'grapheme' }), (s) => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), (s) => {
         expect(unquotePlus(quotePlus(s))).toBe(s);
       }),
     );

@@ -7,14 +7,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openStore, type Store } from '../../../src/main/store/db.ts';
-import { deleteUsers, directoryColumns, insertUsers, setDeviceStates, setLastAuth } from '../../../src/main/store/directory.ts';
+import {
+  deleteUsers,
+  directoryColumns,
+  insertUsers,
+  setDeviceStates,
+  setLastAuth,
+} from '../../../src/main/store/directory.ts';
 import { insertProfile } from '../../../src/main/store/profiles.ts';
 import { testProfile } from './fixture.ts';
 
 let dir: string;
 let store: Store;
 let other: Store;
-
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'iampass-columns-'));

@@ -52,14 +52,18 @@ it('SIGKILL in the middle of a 100,000-row import leaves every acknowledged batc
   const store = openStore(path);
   try {
     expect(store.db.prepare('PRAGMA integrity_check').all()).toEqual([{ integrity_check: 'ok' }]);
-    const count = (store.db.prepare("SELECT count(*) AS n FROM users WHERE profile_id = 'crash'").get() as { n: number }).n;
+    const count = (
+      store.db.prepare("SELECT count(*) AS n FROM users WHERE profile_id = 'crash'").get() as { n: number }
+    ).n;
     // Every acknowledged batch is there; at most the batch in flight at the
     // kill (committed but not yet acknowledged) is there too, and only whole.
     expect(count).toBeGreaterThanOrEqual(lastAcked);
     expect(count).toBeLessThanOrEqual(lastAcked + BATCH);
     expect(count % BATCH).toBe(0);
     // The rows are exactly the first `count` users, with no gaps.
-    const range = store.db.prepare("SELECT min(user_id) AS lo, max(user_id) AS hi FROM users WHERE profile_id = 'crash'").get() as { lo: string; hi: string };
+    const range = store.db
+      .prepare("SELECT min(user_id) AS lo, max(user_id) AS hi FROM users WHERE profile_id = 'crash'")
+      .get() as { lo: string; hi: string };
     expect(range).toEqual({ lo: 'u000000', hi: `u${String(count - 1).padStart(6, '0')}` });
   } finally {
     store.close();

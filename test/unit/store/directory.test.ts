@@ -24,7 +24,6 @@ let dir: string;
 let store: Store;
 const BIG = 100_000;
 
-
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'iampass-dir-'));
   store = openStore(join(dir, 'admin.sqlite'));
@@ -33,7 +32,10 @@ beforeAll(() => {
   insertProfile(store, testProfile('own'));
   const users: NewDirectoryUser[] = [];
   for (let i = 0; i < BIG; i++) {
-    users.push({ userId: `user${String(i).padStart(6, '0')}@example.com`, displayName: `Person ${String(BIG - i).padStart(6, '0')}` });
+    users.push({
+      userId: `user${String(i).padStart(6, '0')}@example.com`,
+      displayName: `Person ${String(BIG - i).padStart(6, '0')}`,
+    });
   }
   importUsers(store, 'big', users, { batchSize: 5000, now: 1000 });
 });
@@ -45,12 +47,20 @@ afterAll(() => {
 describe('user directory', () => {
   it('holds 100,000 users in one profile with unique random opaque IAMPASS IDs', () => {
     expect(countUsers(store, 'big')).toBe(BIG);
-    const distinct = store.db.prepare("SELECT count(DISTINCT iampass_id) AS n FROM users WHERE profile_id = 'big'").get() as { n: number };
+    const distinct = store.db
+      .prepare("SELECT count(DISTINCT iampass_id) AS n FROM users WHERE profile_id = 'big'")
+      .get() as { n: number };
     expect(distinct.n).toBe(BIG);
     const u = getUser(store, 'big', 'user000042@example.com')!;
     expect(u.iampassId).toMatch(/^[0-9a-f]{32}$/);
     expect(u.iampassId).not.toContain('user');
-    expect(u).toMatchObject({ displayName: 'Person 099958', deviceState: 'unknown', deviceCheckedAt: null, addedAt: 1000, updatedAt: 1000 });
+    expect(u).toMatchObject({
+      displayName: 'Person 099958',
+      deviceState: 'unknown',
+      deviceCheckedAt: null,
+      addedAt: 1000,
+      updatedAt: 1000,
+    });
   });
 
   it('sends the admin own IDs only when the profile asks for it', () => {
@@ -76,20 +86,28 @@ describe('user directory', () => {
 
   it('can re-run an import, skipping user IDs already present', () => {
     insertUsers(store, 'small', [{ userId: 'r1', displayName: 'first' }]);
-    expect(insertUsers(store, 'small', [{ userId: 'r1', displayName: 'second' }, { userId: 'r2' }], { skipExisting: true })).toBe(1);
+    expect(
+      insertUsers(store, 'small', [{ userId: 'r1', displayName: 'second' }, { userId: 'r2' }], { skipExisting: true }),
+    ).toBe(1);
     expect(getUser(store, 'small', 'r1')!.displayName).toBe('first');
     expect(getUser(store, 'small', 'r2')).not.toBeNull();
     deleteUsers(store, 'small', ['r1', 'r2']);
   });
 
   it('rejects users for a profile that does not exist', () => {
-    expect(() => insertUsers(store, 'nope', [{ userId: 'x' }])).toThrow(expect.objectContaining({ code: 'missing' }) as Error);
+    expect(() => insertUsers(store, 'nope', [{ userId: 'x' }])).toThrow(
+      expect.objectContaining({ code: 'missing' }) as Error,
+    );
   });
 
   it('pages in ID order with a total, and sorts by display name both ways', () => {
     const first = pageUsers(store, 'big', { limit: 3 });
     expect(first.total).toBe(BIG);
-    expect(first.rows.map((r) => r.userId)).toEqual(['user000000@example.com', 'user000001@example.com', 'user000002@example.com']);
+    expect(first.rows.map((r) => r.userId)).toEqual([
+      'user000000@example.com',
+      'user000001@example.com',
+      'user000002@example.com',
+    ]);
     const deep = pageUsers(store, 'big', { offset: 99_998, limit: 10 });
     expect(deep.rows.map((r) => r.userId)).toEqual(['user099998@example.com', 'user099999@example.com']);
     const byName = pageUsers(store, 'big', { sort: 'display_name', limit: 2 });
@@ -101,7 +119,9 @@ describe('user directory', () => {
 
   it('searches user ID, display name and IAMPASS ID case-insensitively, with LIKE wildcards taken literally', () => {
     expect(pageUsers(store, 'big', { search: 'USER01234' }).total).toBe(10);
-    expect(pageUsers(store, 'big', { search: 'person 000007' }).rows.map((r) => r.userId)).toEqual(['user099993@example.com']);
+    expect(pageUsers(store, 'big', { search: 'person 000007' }).rows.map((r) => r.userId)).toEqual([
+      'user099993@example.com',
+    ]);
     const u = getUser(store, 'big', 'user000500@example.com')!;
     expect(pageUsers(store, 'big', { search: u.iampassId }).rows.map((r) => r.userId)).toEqual([u.userId]);
     expect(pageUsers(store, 'big', { search: '%' }).total).toBe(0);
@@ -120,9 +140,16 @@ describe('user directory', () => {
       5000,
     );
     expect(n).toBe(2);
-    expect(getUser(store, 'big', 'user000001@example.com')).toMatchObject({ deviceState: 'registered', deviceCheckedAt: 5000 });
-    expect(pageUsers(store, 'big', { state: 'registered' }).rows.map((r) => r.userId)).toEqual(['user000001@example.com']);
-    expect(() => setDeviceStates(store, 'big', [{ userId: 'user000003@example.com', state: 'bogus' as 'registered' }])).toThrow(/CHECK/);
+    expect(getUser(store, 'big', 'user000001@example.com')).toMatchObject({
+      deviceState: 'registered',
+      deviceCheckedAt: 5000,
+    });
+    expect(pageUsers(store, 'big', { state: 'registered' }).rows.map((r) => r.userId)).toEqual([
+      'user000001@example.com',
+    ]);
+    expect(() =>
+      setDeviceStates(store, 'big', [{ userId: 'user000003@example.com', state: 'bogus' as 'registered' }]),
+    ).toThrow(/CHECK/);
   });
 
   it('updates details and last authentication, and deletes users', () => {
@@ -147,9 +174,15 @@ describe('user directory', () => {
 
   it('uses indexes for profile-scoped ordering, not a full sort', () => {
     const plan = (sql: string) =>
-      (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('big') as { detail: string }[]).map((r) => r.detail).join(' | ');
-    expect(plan('SELECT * FROM users WHERE profile_id = ? ORDER BY display_name COLLATE NOCASE, id LIMIT 10')).not.toMatch(/TEMP B-TREE/);
-    expect(plan('SELECT * FROM users WHERE profile_id = ? ORDER BY user_id COLLATE NOCASE, id LIMIT 10')).not.toMatch(/TEMP B-TREE/);
+      (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('big') as { detail: string }[])
+        .map((r) => r.detail)
+        .join(' | ');
+    expect(
+      plan('SELECT * FROM users WHERE profile_id = ? ORDER BY display_name COLLATE NOCASE, id LIMIT 10'),
+    ).not.toMatch(/TEMP B-TREE/);
+    expect(plan('SELECT * FROM users WHERE profile_id = ? ORDER BY user_id COLLATE NOCASE, id LIMIT 10')).not.toMatch(
+      /TEMP B-TREE/,
+    );
   });
 
   it('removing a profile removes its directory', () => {

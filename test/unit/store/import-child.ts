@@ -11,7 +11,8 @@ const batchSize = Number(batchArg ?? '500');
 const store = openStore(path);
 insertProfile(store, testProfile('crash', { name: 'Crash' }));
 const users: NewDirectoryUser[] = [];
-for (let i = 0; i < 100_000; i++) users.push({ userId: `u${String(i).padStart(6, '0')}`, displayName: `User ${String(i)}`, notes: 'x'.repeat(64) });
+for (let i = 0; i < 100_000; i++)
+  users.push({ userId: `u${String(i).padStart(6, '0')}`, displayName: `User ${String(i)}`, notes: 'x'.repeat(64) });
 process.stdout.write('READY\n');
 importUsers(store, 'crash', users, {
   batchSize,

@@ -44,7 +44,9 @@ describe('openStore', () => {
     expect((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode).toBe('wal');
     expect((db.prepare('PRAGMA foreign_keys').get() as { foreign_keys: number }).foreign_keys).toBe(1);
     expect((db.prepare('PRAGMA busy_timeout').get() as { timeout: number }).timeout).toBe(5000);
-    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    const tables = (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]
+    ).map((r) => r.name);
     expect(tables).toEqual(['audit', 'profiles', 'sessions', 'settings', 'users']);
   });
 
@@ -54,7 +56,9 @@ describe('openStore', () => {
     expect(userVersion(v1.db)).toBe(1);
     // A version-1 file has no send_own_ids column and no audit table.
     v1.db
-      .prepare('INSERT INTO profiles (id, name, flavour, base_url, application_id, concurrency, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)')
+      .prepare(
+        'INSERT INTO profiles (id, name, flavour, base_url, application_id, concurrency, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)',
+      )
       .run('old', 'Legacy', 'Activeconnect', 'https://activeapi.ninja', 'EF86DCFAEA21818B904CE6087413E3B2', 4, 10, 10);
     expect(() => v1.db.prepare('SELECT count(*) FROM audit').get()).toThrow(/no such table/);
     v1.close();
@@ -72,7 +76,15 @@ describe('openStore', () => {
       createdAt: 10,
       updatedAt: 10,
     });
-    insertAudit(store, { at: 1, profileId: 'old', profileName: 'Legacy', action: 'application.add', target: 'Legacy', outcome: 'ok', errorCode: null });
+    insertAudit(store, {
+      at: 1,
+      profileId: 'old',
+      profileName: 'Legacy',
+      action: 'application.add',
+      target: 'Legacy',
+      outcome: 'ok',
+      errorCode: null,
+    });
   });
 
   it('rolls back a failing migration step and leaves the version where it was', () => {
@@ -137,7 +149,15 @@ describe('audit table', () => {
   it('is append-only: UPDATE and DELETE abort, even in raw SQL', () => {
     store = openStore(join(dir, 'audit.sqlite'));
     const db = store.db;
-    insertAudit(store, { at: 5, profileId: null, profileName: null, action: 'application.add', target: 'X', outcome: 'ok', errorCode: null });
+    insertAudit(store, {
+      at: 5,
+      profileId: null,
+      profileName: null,
+      action: 'application.add',
+      target: 'X',
+      outcome: 'ok',
+      errorCode: null,
+    });
     expect(() => db.exec("UPDATE audit SET outcome = 'error'")).toThrow(/append-only/);
     expect(() => db.exec('DELETE FROM audit')).toThrow(/append-only/);
     expect(db.prepare('SELECT count(*) AS n, max(outcome) AS o FROM audit').get()).toEqual({ n: 1, o: 'ok' });
@@ -146,10 +166,23 @@ describe('audit table', () => {
   it('refuses links and secret-shaped values at insert, whoever writes', () => {
     store = openStore(join(dir, 'audit2.sqlite'));
     const s = store;
-    const base = { at: 5, profileId: null, profileName: null, action: 'user.onboard', outcome: 'ok' as const, errorCode: null };
-    expect(() => insertAudit(s, { ...base, target: 'https://main.iam-api.com/register/abc' })).toThrow(/links or secrets/);
-    expect(() => insertAudit(s, { ...base, target: 'secret E8D28A79023C39C200661FCCD268A29A0D347301EF56E64D' })).toThrow(/links or secrets/);
-    expect(() => insertAudit(s, { ...base, target: 'ok', profileName: '54977656CF2D133187C8DF95247F2866028DE71159B42B4E' })).toThrow(/links or secrets/);
+    const base = {
+      at: 5,
+      profileId: null,
+      profileName: null,
+      action: 'user.onboard',
+      outcome: 'ok' as const,
+      errorCode: null,
+    };
+    expect(() => insertAudit(s, { ...base, target: 'https://main.iam-api.com/register/abc' })).toThrow(
+      /links or secrets/,
+    );
+    expect(() =>
+      insertAudit(s, { ...base, target: 'secret E8D28A79023C39C200661FCCD268A29A0D347301EF56E64D' }),
+    ).toThrow(/links or secrets/);
+    expect(() =>
+      insertAudit(s, { ...base, target: 'ok', profileName: '54977656CF2D133187C8DF95247F2866028DE71159B42B4E' }),
+    ).toThrow(/links or secrets/);
     expect(s.db.prepare('SELECT count(*) AS n FROM audit').get()).toEqual({ n: 0 });
     // An ordinary 32-hex application ID is fine.
     insertAudit(s, { ...base, target: '10FB9102F29A422EB14AB2F2D0F0CC02' });

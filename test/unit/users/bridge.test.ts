@@ -78,14 +78,19 @@ async function setup(): Promise<{
     wire.push({ event: `response:${channel}`, payload: r });
     return r;
   };
-  const call = async <T,>(channel: string, payload: unknown): Promise<T> => {
+  const call = async <T>(channel: string, payload: unknown): Promise<T> => {
     const r = (await raw(channel, payload)) as { ok: boolean; value?: T; code?: string; message?: string };
     if (!r.ok) throw new Error(`${channel}: ${r.code ?? ''} ${r.message ?? ''}`);
     return r.value as T;
   };
   const finished = async (jobId: string): Promise<JobFinished> => {
-    await expect.poll(() => wire.some((w) => w.event === 'job.finished' && (w.payload as JobFinished).jobId === jobId), { timeout: 10_000 }).toBe(true);
-    return wire.find((w) => w.event === 'job.finished' && (w.payload as JobFinished).jobId === jobId)!.payload as JobFinished;
+    await expect
+      .poll(() => wire.some((w) => w.event === 'job.finished' && (w.payload as JobFinished).jobId === jobId), {
+        timeout: 10_000,
+      })
+      .toBe(true);
+    return wire.find((w) => w.event === 'job.finished' && (w.payload as JobFinished).jobId === jobId)!
+      .payload as JobFinished;
   };
   return { f, call, raw, wire, clipboard, saved, finished };
 }
@@ -96,7 +101,11 @@ it('QR onboarding: the matrix decodes to the link the sandbox issued, the phone 
   expect((await finished(jobId)).rows).toEqual([{ row: 1, userId: 'Zoë Ångström 🦄', result: 'created' }]);
 
   const view = await call<OnboardingView>('onboarding.show', { userId: 'Zoë Ångström 🦄' });
-  expect(view).toMatchObject({ userId: 'Zoë Ångström 🦄', displayName: 'Zoë Ångström 🦄@Sandbox', deviceState: 'unknown' });
+  expect(view).toMatchObject({
+    userId: 'Zoë Ångström 🦄',
+    displayName: 'Zoë Ångström 🦄@Sandbox',
+    deviceState: 'unknown',
+  });
   expect(view.expiresAt).toBeGreaterThan(Date.now() + 290_000);
   expect(view.qr.modules).toHaveLength(view.qr.size * view.qr.size);
   const link = decode(view.qr);
@@ -111,14 +120,23 @@ it('QR onboarding: the matrix decodes to the link the sandbox issued, the phone 
     ['Zoë_Ångström_-registration.svg', 'svg'],
   ]);
   // The PNG is exactly the code of the link (same renderer, same options); the SVG draws it.
-  expect(Buffer.from(saved[0]!.data as Uint8Array).equals(await QRCode.toBuffer(link, { type: 'png', errorCorrectionLevel: 'M', margin: 4, width: 1024 }))).toBe(true);
+  expect(
+    Buffer.from(saved[0]!.data as Uint8Array).equals(
+      await QRCode.toBuffer(link, { type: 'png', errorCorrectionLevel: 'M', margin: 4, width: 1024 }),
+    ),
+  ).toBe(true);
   expect(saved[1]!.data).toBe(await QRCode.toString(link, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 }));
 
   // The phone opens the link: the watch sees it and says so.
   await f.phone.register(link);
   await expect.poll(() => wire.some((w) => w.event === 'onboarding.registered'), { timeout: 5000 }).toBe(true);
-  expect(wire.find((w) => w.event === 'onboarding.registered')!.payload).toEqual({ handle: view.handle, userId: 'Zoë Ångström 🦄' });
-  const changed = wire.filter((w) => w.event === 'users.changed').map((w) => w.payload as { upserts: { userId: string; deviceState: string }[] });
+  expect(wire.find((w) => w.event === 'onboarding.registered')!.payload).toEqual({
+    handle: view.handle,
+    userId: 'Zoë Ångström 🦄',
+  });
+  const changed = wire
+    .filter((w) => w.event === 'users.changed')
+    .map((w) => w.payload as { upserts: { userId: string; deviceState: string }[] });
   expect(changed.at(-1)!.upserts).toMatchObject([{ userId: 'Zoë Ångström 🦄', deviceState: 'registered' }]);
   expect(getUser(f.services.store, f.profileId, 'Zoë Ångström 🦄')?.deviceState).toBe('registered');
   // Used link: the handle is gone.
@@ -132,18 +150,27 @@ it('QR onboarding: the matrix decodes to the link the sandbox issued, the phone 
   expect(everything).not.toContain(token);
   expect(filesContain(f.dir, token)).toEqual([]);
   expect(f.services.audit.query({}, { limit: 100 }).rows.map((a) => a.action)).toEqual(
-    expect.arrayContaining(['user.registration_link', 'user.registration_link_copy', 'user.registration_qr_export', 'user.device_registered']),
+    expect.arrayContaining([
+      'user.registration_link',
+      'user.registration_link_copy',
+      'user.registration_qr_export',
+      'user.device_registered',
+    ]),
   );
 });
 
 it('lost device: a new code decoding to a new link, the old device is disabled, the row not registered, re-registration works; audited', async () => {
   const { f, call, wire, finished } = await setup();
-  await finished((await call<{ jobId: string }>('users.add', { users: [{ userId: 'bob', displayName: 'Bob Builder' }] })).jobId);
+  await finished(
+    (await call<{ jobId: string }>('users.add', { users: [{ userId: 'bob', displayName: 'Bob Builder' }] })).jobId,
+  );
   const first = await call<OnboardingView>('onboarding.show', { userId: 'bob' });
   expect(first.displayName).toBe('bob@Sandbox');
   const firstLink = decode(first.qr);
   await f.phone.register(firstLink);
-  await expect.poll(() => getUser(f.services.store, f.profileId, 'bob')?.deviceState, { timeout: 5000 }).toBe('registered');
+  await expect
+    .poll(() => getUser(f.services.store, f.profileId, 'bob')?.deviceState, { timeout: 5000 })
+    .toBe('registered');
 
   const lost = await call<OnboardingView>('users.lostDevice', { userId: 'bob' });
   expect(lost).toMatchObject({ userId: 'bob', deviceState: 'not_registered' });
@@ -169,29 +196,60 @@ it('lost device: a new code decoding to a new link, the old device is disabled, 
 it('handles expire (event, link forgotten), close is idempotent, and bad input is a typed error that changes nothing', async () => {
   const { f, call, raw } = await setup();
   await f.services.users.jobs.wait(f.services.users.add([{ userId: 'carol' }]));
-  const view = await call<OnboardingView>('onboarding.show', { userId: 'carol', displayName: 'Help desk: Carol', ttlSeconds: 10 });
+  const view = await call<OnboardingView>('onboarding.show', {
+    userId: 'carol',
+    displayName: 'Help desk: Carol',
+    ttlSeconds: 10,
+  });
   expect(view.displayName).toBe('Help desk: Carol');
   expect(view.expiresAt - Date.now()).toBeLessThanOrEqual(10_000);
   expect(await call('onboarding.close', { handle: view.handle })).toEqual({ closed: true });
   expect(await call('onboarding.close', { handle: view.handle })).toEqual({ closed: false });
-  expect(await raw('onboarding.export', { handle: view.handle, format: 'png' })).toMatchObject({ ok: false, code: 'missing' });
+  expect(await raw('onboarding.export', { handle: view.handle, format: 'png' })).toMatchObject({
+    ok: false,
+    code: 'missing',
+  });
 
   // Expiry (a short TTL on the service).
   // Its own events reach the bus through the handlers, like the real one's.
-  const short = new (f.services.onboarding.constructor as new (u: unknown, o: unknown) => typeof f.services.onboarding)(f.services.users, { ttlMs: 80, pollMs: 10_000 });
+  const short = new (f.services.onboarding.constructor as new (u: unknown, o: unknown) => typeof f.services.onboarding)(
+    f.services.users,
+    { ttlMs: 80, pollMs: 10_000 },
+  );
   const shortBus = createEventBus();
   const shortWire: { event: string; payload: unknown }[] = [];
   shortBus.subscribe((event, payload) => shortWire.push({ event, payload }));
-  createHandlers({ app: { version: 't', dataDir: f.dir }, services: { ...f.services, onboarding: short }, bus: shortBus });
+  createHandlers({
+    app: { version: 't', dataDir: f.dir },
+    services: { ...f.services, onboarding: short },
+    bus: shortBus,
+  });
   const v2 = await short.show('carol');
-  await expect.poll(() => shortWire.some((w) => w.event === 'onboarding.expired' && (w.payload as { handle: string }).handle === v2.handle), { timeout: 3000 }).toBe(true);
+  await expect
+    .poll(
+      () =>
+        shortWire.some(
+          (w) => w.event === 'onboarding.expired' && (w.payload as { handle: string }).handle === v2.handle,
+        ),
+      { timeout: 3000 },
+    )
+    .toBe(true);
   await expect(short.copyLink(v2.handle, { writeText: () => undefined })).rejects.toMatchObject({ code: 'missing' });
 
   expect(await raw('onboarding.show', { userId: 'nobody' })).toMatchObject({ ok: false, code: 'missing' });
-  expect(await raw('onboarding.show', { userId: 'carol', ttlSeconds: 1 })).toMatchObject({ ok: false, code: 'invalid_input' });
-  expect(await raw('onboarding.export', { handle: 'x', format: 'gif' })).toMatchObject({ ok: false, code: 'invalid_input' });
+  expect(await raw('onboarding.show', { userId: 'carol', ttlSeconds: 1 })).toMatchObject({
+    ok: false,
+    code: 'invalid_input',
+  });
+  expect(await raw('onboarding.export', { handle: 'x', format: 'gif' })).toMatchObject({
+    ok: false,
+    code: 'invalid_input',
+  });
   expect(await raw('users.add', { users: [] })).toMatchObject({ ok: false, code: 'invalid_input' });
-  expect(await raw('users.delete', { userIds: Array.from({ length: 11 }, (_, i) => `u${i}`) })).toMatchObject({ ok: false, code: 'invalid_input' });
+  expect(await raw('users.delete', { userIds: Array.from({ length: 11 }, (_, i) => `u${i}`) })).toMatchObject({
+    ok: false,
+    code: 'invalid_input',
+  });
   expect(await raw('users.refreshStatus', { all: false })).toMatchObject({ ok: false, code: 'invalid_input' });
   expect(await raw('jobs.cancel', { jobId: 'nope' })).toEqual({ ok: true, value: { cancelled: false } });
   expect(await raw('users.lostDevice', { userId: 'nobody' })).toMatchObject({ ok: false, code: 'missing' });
@@ -201,18 +259,35 @@ it('handles expire (event, link forgotten), close is idempotent, and bad input i
 it('bridge jobs: csvPreview/importCsv, refresh, delete with typed count, cancel; events carry per-row results and the snapshot stays in step', async () => {
   const { call, wire, finished } = await setup();
   const csv = 'login,name\nann,Ann\nbob,Bob\n,blank\nann,dup\n';
-  const preview = await call<{ mapping: { userId: number; displayName: number | null }; validRows: number; invalidRows: number }>('users.csvPreview', { text: csv });
+  const preview = await call<{
+    mapping: { userId: number; displayName: number | null };
+    validRows: number;
+    invalidRows: number;
+  }>('users.csvPreview', { text: csv });
   expect(preview).toMatchObject({ mapping: { userId: 0, displayName: 1 }, validRows: 2, invalidRows: 2 });
-  const imp = await finished((await call<{ jobId: string }>('users.importCsv', { text: csv, mapping: preview.mapping })).jobId);
+  const imp = await finished(
+    (await call<{ jobId: string }>('users.importCsv', { text: csv, mapping: preview.mapping })).jobId,
+  );
   expect(imp.counts).toEqual({ created: 2, invalid: 2 });
   const snap = await call<UsersSnapshot>('users.snapshot', {});
-  expect(snap).toMatchObject({ count: 2, userIds: ['ann', 'bob'], displayNames: ['Ann', 'Bob'], deviceStates: ['unknown', 'unknown'] });
+  expect(snap).toMatchObject({
+    count: 2,
+    userIds: ['ann', 'bob'],
+    displayNames: ['Ann', 'Bob'],
+    deviceStates: ['unknown', 'unknown'],
+  });
   const refresh = await finished((await call<{ jobId: string }>('users.refreshStatus', { all: true })).jobId);
   expect(refresh.counts).toEqual({ not_registered: 2 });
-  expect(await call('users.checkStatus', { userId: 'ann' })).toMatchObject({ userId: 'ann', deviceState: 'not_registered', statusError: null });
+  expect(await call('users.checkStatus', { userId: 'ann' })).toMatchObject({
+    userId: 'ann',
+    deviceState: 'not_registered',
+    statusError: null,
+  });
   const many = Array.from({ length: 15 }, (_, i) => ({ userId: `m${i}` }));
   await finished((await call<{ jobId: string }>('users.add', { users: many })).jobId);
-  const del = await finished((await call<{ jobId: string }>('users.delete', { userIds: many.map((m) => m.userId), confirmCount: 15 })).jobId);
+  const del = await finished(
+    (await call<{ jobId: string }>('users.delete', { userIds: many.map((m) => m.userId), confirmCount: 15 })).jobId,
+  );
   expect(del.counts).toEqual({ deleted: 15 });
   const after = await call<UsersSnapshot>('users.snapshot', {});
   expect(after.userIds).toEqual(['ann', 'bob']);

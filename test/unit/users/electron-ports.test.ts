@@ -27,7 +27,9 @@ function decode(qr: QrMatrix): string {
     if (qr.modules[i] !== '1') continue;
     const x = (i % qr.size) + 4;
     const y = Math.floor(i / qr.size) + 4;
-    for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) px.fill(0, ((y * scale + dy) * side + x * scale + dx) * 4, ((y * scale + dy) * side + x * scale + dx) * 4 + 3);
+    for (let dy = 0; dy < scale; dy++)
+      for (let dx = 0; dx < scale; dx++)
+        px.fill(0, ((y * scale + dy) * side + x * scale + dx) * 4, ((y * scale + dy) * side + x * scale + dx) * 4 + 3);
   }
   const code = jsQR(px, side, side);
   if (!code) throw new Error('no QR');
@@ -39,15 +41,21 @@ it('copy link goes to electron.clipboard, PNG/SVG through the save dialog (0600)
   const t = await openTestServices();
   opened.push(t);
   const started = start({
-    electron: fake.electron as unknown as Pick<typeof Electron, 'app' | 'BrowserWindow' | 'ipcMain' | 'protocol' | 'session'>,
+    electron: fake.electron as unknown as Pick<
+      typeof Electron,
+      'app' | 'BrowserWindow' | 'ipcMain' | 'protocol' | 'session'
+    >,
     preloadPath: '/opt/iampass/out/preload/index.cjs',
     rendererDir: '/opt/iampass/out/renderer',
     openServices: () => t.services,
   });
   await fake.ready();
   await started.ready;
-  const invoke = async <T,>(channel: string, payload: unknown): Promise<{ ok: boolean; value: T }> =>
-    (await fake.handlers.get(channel)!({ senderFrame: { url: APP_URL, parent: null }, sender: { id: 7 } } as never, payload as never)) as { ok: boolean; value: T };
+  const invoke = async <T>(channel: string, payload: unknown): Promise<{ ok: boolean; value: T }> =>
+    (await fake.handlers.get(channel)!(
+      { senderFrame: { url: APP_URL, parent: null }, sender: { id: 7 } } as never,
+      payload as never,
+    )) as { ok: boolean; value: T };
   const answers: unknown[] = [];
 
   // The first-run Sandbox profile is active: add a user, open its QR.
@@ -65,17 +73,23 @@ it('copy link goes to electron.clipboard, PNG/SVG through the save dialog (0600)
   fake.saveDialog.answer = { canceled: false, filePath: png };
   answers.push(await invoke('onboarding.export', { handle: shown.value.handle, format: 'png' }));
   expect(answers.at(-1)).toEqual({ ok: true, value: { saved: true } });
-  expect((fake.saveDialog.calls.at(-1) as { defaultPath: string; filters: { extensions: string[] }[] })).toMatchObject({
+  expect(fake.saveDialog.calls.at(-1) as { defaultPath: string; filters: { extensions: string[] }[] }).toMatchObject({
     defaultPath: '/fake/documents/help_desk_ünïcode-registration.png',
     filters: [{ extensions: ['png'] }],
   });
-  expect(readFileSync(png).equals(await QRCode.toBuffer(link, { type: 'png', errorCorrectionLevel: 'M', margin: 4, width: 1024 }))).toBe(true);
+  expect(
+    readFileSync(png).equals(
+      await QRCode.toBuffer(link, { type: 'png', errorCorrectionLevel: 'M', margin: 4, width: 1024 }),
+    ),
+  ).toBe(true);
   expect(statSync(png).mode & 0o777).toBe(0o600);
 
   const svg = `${t.dataDir}/code.svg`;
   fake.saveDialog.answer = { canceled: false, filePath: svg };
   answers.push(await invoke('onboarding.export', { handle: shown.value.handle, format: 'svg' }));
-  expect(readFileSync(svg, 'utf8')).toBe(await QRCode.toString(link, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 }));
+  expect(readFileSync(svg, 'utf8')).toBe(
+    await QRCode.toString(link, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 }),
+  );
 
   fake.saveDialog.answer = { canceled: true, filePath: '' };
   const dialogs = fake.saveDialog.calls.length;
@@ -89,5 +103,8 @@ it('copy link goes to electron.clipboard, PNG/SVG through the save dialog (0600)
   // Nothing the renderer received or was sent carries the link.
   const sent = fake.windows.flatMap((w) => w.webContents.sent);
   expect(JSON.stringify([answers, sent])).not.toContain(link);
-  expect(await invoke('onboarding.close', { handle: shown.value.handle })).toEqual({ ok: true, value: { closed: true } });
+  expect(await invoke('onboarding.close', { handle: shown.value.handle })).toEqual({
+    ok: true,
+    value: { closed: true },
+  });
 });

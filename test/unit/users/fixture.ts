@@ -25,11 +25,22 @@ export interface UsersFixture {
   close(): Promise<void>;
 }
 
-export async function usersFixture(options: { concurrency?: number; sendOwnIds?: boolean; batchSize?: number; pollMs?: number } = {}): Promise<UsersFixture> {
+export async function usersFixture(
+  options: { concurrency?: number; sendOwnIds?: boolean; batchSize?: number; pollMs?: number } = {},
+): Promise<UsersFixture> {
   const tmp = tempDir();
   const kc = testKeychain();
   const sandbox = await startSandbox({});
-  const services = openServices({ dataDir: tmp.dir, secrets: kc.keychain, onboarding: { pollMs: options.pollMs ?? 50 }, users: { batchSize: options.batchSize ?? 500 }, sessions: { intervals: { waitingMs: 40, liveMs: 80, jitter: 0.1, backoffBaseMs: 40, backoffMaxMs: 320 }, timeoutMs: 3000 } });
+  const services = openServices({
+    dataDir: tmp.dir,
+    secrets: kc.keychain,
+    onboarding: { pollMs: options.pollMs ?? 50 },
+    users: { batchSize: options.batchSize ?? 500 },
+    sessions: {
+      intervals: { waitingMs: 40, liveMs: 80, jitter: 0.1, backoffBaseMs: 40, backoffMaxMs: 320 },
+      timeoutMs: 3000,
+    },
+  });
   const events: (UsersEvent | JobEvent)[] = [];
   services.users.on((e) => events.push(e));
   services.users.jobs.on((e) => events.push(e));
@@ -43,7 +54,13 @@ export async function usersFixture(options: { concurrency?: number; sendOwnIds?:
     ...(options.sendOwnIds === undefined ? {} : { sendOwnIds: options.sendOwnIds }),
   });
   services.applications.setActive(profile.id);
-  const client = new IampassClient({ flavour: 'Sandbox', baseUrl: sandbox.baseUrl, applicationId: sandbox.applicationId, secret: sandbox.applicationSecret, retryBaseDelayMs: 5 });
+  const client = new IampassClient({
+    flavour: 'Sandbox',
+    baseUrl: sandbox.baseUrl,
+    applicationId: sandbox.applicationId,
+    secret: sandbox.applicationSecret,
+    retryBaseDelayMs: 5,
+  });
   const phone = new VirtualPhone(sandbox.baseUrl);
   return {
     dir: tmp.dir,

@@ -14,12 +14,27 @@ afterEach(async () => {
   fx = null;
 });
 
-const WEIRD = ['with space', 'a/b/c', '100% sure', 'c++ dev', 'Zoë Ångström', 'façade', '🦄 unicorn', 'x?y=1&z=#2', '日本語ユーザー'];
+const WEIRD = [
+  'with space',
+  'a/b/c',
+  '100% sure',
+  'c++ dev',
+  'Zoë Ångström',
+  'façade',
+  '🦄 unicorn',
+  'x?y=1&z=#2',
+  '日本語ユーザー',
+];
 
 it('adds one user and a list: created, already existed, invalid rows with their reasons; only valid rows reach IAMPASS and the directory', async () => {
   const f = (fx = await usersFixture());
   const one = await f.finished(f.services.users.add([{ userId: 'alice', displayName: 'Alice Liddell' }]));
-  expect(one).toMatchObject({ kind: 'users.add', outcome: 'completed', rows: [{ row: 1, userId: 'alice', result: 'created' }], counts: { created: 1 } });
+  expect(one).toMatchObject({
+    kind: 'users.add',
+    outcome: 'completed',
+    rows: [{ row: 1, userId: 'alice', result: 'created' }],
+    counts: { created: 1 },
+  });
   const alice = getUser(f.services.store, f.profileId, 'alice')!;
   expect(alice.displayName).toBe('Alice Liddell');
   // Opaque by default: 32 hex, not the user ID; IAMPASS knows it.
@@ -57,11 +72,18 @@ it('adds one user and a list: created, already existed, invalid rows with their 
 
   // Events: progress then one finished per job; users.changed carries the new rows with rising revisions.
   const changed = f.events.filter((e) => e.type === 'changed').map((e) => e.payload);
-  expect(changed.flatMap((c) => c.upserts.map((u) => u.userId)).sort()).toEqual(['alice', 'bob', 'carol', 'y'.repeat(256)]);
+  expect(changed.flatMap((c) => c.upserts.map((u) => u.userId)).sort()).toEqual([
+    'alice',
+    'bob',
+    'carol',
+    'y'.repeat(256),
+  ]);
   expect(changed.map((c) => c.revision)).toEqual([...changed.map((c) => c.revision)].sort((a, b) => a - b));
   expect(f.events.filter((e) => e.type === 'finished')).toHaveLength(2);
   const audit = queryAudit(f.services.store, { action: 'users.add' }, 100, 0).rows;
-  expect(audit.map((a) => a.target)).toEqual(expect.arrayContaining(['alice (created)', expect.stringContaining('9 users: ')]));
+  expect(audit.map((a) => a.target)).toEqual(
+    expect.arrayContaining(['alice (created)', expect.stringContaining('9 users: ')]),
+  );
 
   // The snapshot has every column, sorted by user ID, and the current revision.
   const snap = f.services.users.snapshot();
@@ -91,7 +113,9 @@ it('IDs with spaces, /, %, +, accents and emoji round-trip: add, status, delete'
   await f.phone.register(link);
   const refreshed = await f.finished(f.services.users.refreshStatus({ all: true }));
   expect(refreshed.outcome).toBe('completed');
-  expect(Object.fromEntries(refreshed.rows.map((r) => [r.userId, r.result]))).toEqual(Object.fromEntries(WEIRD.map((id) => [id, id === '🦄 unicorn' ? 'registered' : 'not_registered'])));
+  expect(Object.fromEntries(refreshed.rows.map((r) => [r.userId, r.result]))).toEqual(
+    Object.fromEntries(WEIRD.map((id) => [id, id === '🦄 unicorn' ? 'registered' : 'not_registered'])),
+  );
   expect(getUser(f.services.store, f.profileId, '🦄 unicorn')?.deviceState).toBe('registered');
   const deleted = await f.finished(f.services.users.delete(WEIRD.slice(0, 5)));
   expect(deleted.rows.map((r) => r.result)).toEqual(['deleted', 'deleted', 'deleted', 'deleted', 'deleted']);
@@ -119,7 +143,10 @@ it('writes only what IAMPASS confirmed: batches refused by the server are failed
   for (const x of failed) expect(getUser(f.services.store, f.profileId, x.userId)).toBeNull();
   for (const x of created) expect(await f.client.hasRegisteredDevice(f.iampassId(x.userId)!)).toBe(false);
   expect(countUsers(f.services.store, f.profileId)).toBe(created.length);
-  expect(queryAudit(f.services.store, { action: 'users.add' }, 100, 0).rows[0]).toMatchObject({ outcome: 'error', errorCode: 'rate_limited' });
+  expect(queryAudit(f.services.store, { action: 'users.add' }, 100, 0).rows[0]).toMatchObject({
+    outcome: 'error',
+    errorCode: 'rate_limited',
+  });
 
   // Re-running the failed rows now succeeds.
   const retry = await f.finished(f.services.users.add(failed.map((x) => ({ userId: x.userId }))));
@@ -133,7 +160,9 @@ it('cancel mid-job: the job ends "cancelled", confirmed batches stay, the rest a
   const ids = Array.from({ length: 200 }, (_, i) => `c${i}`);
   const jobId = f.services.users.add(ids.map((userId) => ({ userId })));
   expect(f.services.users.jobs.list()).toMatchObject([{ jobId, kind: 'users.add', total: 200 }]);
-  await expect.poll(() => countUsers(f.services.store, f.profileId), { timeout: 5000, interval: 20 }).toBeGreaterThanOrEqual(20);
+  await expect
+    .poll(() => countUsers(f.services.store, f.profileId), { timeout: 5000, interval: 20 })
+    .toBeGreaterThanOrEqual(20);
   expect(f.services.users.jobs.cancel(jobId)).toBe(true);
   const r = await f.finished(jobId);
   await f.phone.clearFaults();
@@ -154,7 +183,8 @@ it('cancel mid-job: the job ends "cancelled", confirmed batches stay, the rest a
 
 it('CSV: header guess, mapping, preview with per-row problems, import through a job', async () => {
   const f = (fx = await usersFixture());
-  const csv = '\uFEFFEmail,Full name,Team\r\nann@example.com,Ann,ops\r\n"b,o""b@example.com",Bob,dev\r\n,Nobody,x\r\nann@example.com,Ann again,ops\r\n"Zoë 🦄",Zoë,design\r\n';
+  const csv =
+    '\uFEFFEmail,Full name,Team\r\nann@example.com,Ann,ops\r\n"b,o""b@example.com",Bob,dev\r\n,Nobody,x\r\nann@example.com,Ann again,ops\r\n"Zoë 🦄",Zoë,design\r\n';
   const guess = previewCsv(csv);
   expect(guess).toMatchObject({
     columns: ['Email', 'Full name', 'Team'],
@@ -202,9 +232,11 @@ it('delete: confirmation over 10 users, missing users, directory + IAMPASS + aud
   expect(countUsers(f.services.store, f.profileId)).toBe(0);
   // The server forgot them: adding the same IAMPASS IDs creates them anew.
   expect((await f.client.addUsers(iampass)).created.sort()).toEqual([...iampass].sort());
-  const removed = f.events.filter((e) => e.type === 'changed').flatMap((e) => (e.payload).removed);
+  const removed = f.events.filter((e) => e.type === 'changed').flatMap((e) => e.payload.removed);
   expect(removed.sort()).toEqual([...ids].sort());
-  expect(queryAudit(f.services.store, { action: 'users.delete' }, 100, 0).rows.map((a) => a.target)).toEqual(expect.arrayContaining(['11 users: 11 deleted']));
+  expect(queryAudit(f.services.store, { action: 'users.delete' }, 100, 0).rows.map((a) => a.target)).toEqual(
+    expect.arrayContaining(['11 users: 11 deleted']),
+  );
 });
 
 it('status refresh with bounded concurrency: one failing user does not stop the job; its error is kept on the row until a good check', async () => {
@@ -227,7 +259,11 @@ it('status refresh with bounded concurrency: one failing user does not stop the 
   await expect(f.services.users.checkStatus('s13')).rejects.toMatchObject({ code: 'not_found' });
   await expect(f.services.users.checkStatus('ghost')).rejects.toMatchObject({ code: 'missing' });
   await f.client.addUsers([f.iampassId('s13')!]);
-  expect(await f.services.users.checkStatus('s13')).toMatchObject({ userId: 's13', deviceState: 'not_registered', statusError: null });
+  expect(await f.services.users.checkStatus('s13')).toMatchObject({
+    userId: 's13',
+    deviceState: 'not_registered',
+    statusError: null,
+  });
   expect(f.services.users.snapshot().statusErrors).toEqual({});
   // A selection: missing users are reported, not fatal.
   const sel = await f.finished(f.services.users.refreshStatus({ userIds: ['s7', 'nobody'] }));
@@ -236,7 +272,15 @@ it('status refresh with bounded concurrency: one failing user does not stop the 
 
 it('validateRows: blank, too long (by characters, not UTF-16 units), control characters, duplicates', () => {
   const emoji = '🦄'.repeat(256);
-  const rows = validateRows([{ userId: emoji }, { userId: `${emoji}x` }, { userId: 'a\u0000' }, { userId: 'a\u007f' }, { userId: '' }, { userId: 'ok' }, { userId: ' ok ' }]);
+  const rows = validateRows([
+    { userId: emoji },
+    { userId: `${emoji}x` },
+    { userId: 'a\u0000' },
+    { userId: 'a\u007f' },
+    { userId: '' },
+    { userId: 'ok' },
+    { userId: ' ok ' },
+  ]);
   expect(rows.map((r) => r.problem)).toEqual([
     null,
     'The user ID is longer than 256 characters.',
@@ -265,7 +309,13 @@ it('a session turning active sets last authentication and the Users table hears 
   const [pending] = await f.phone.pending(f.sandbox.applicationId, f.iampassId('alice')!);
   await f.phone.approve(pending!.id);
   await expect
-    .poll(() => f.events.some((e) => e.type === 'changed' && e.payload.upserts.some((u) => u.userId === 'alice' && u.lastAuthAt !== null)), { timeout: 5000 })
+    .poll(
+      () =>
+        f.events.some(
+          (e) => e.type === 'changed' && e.payload.upserts.some((u) => u.userId === 'alice' && u.lastAuthAt !== null),
+        ),
+      { timeout: 5000 },
+    )
     .toBe(true);
   expect(f.services.users.snapshot().lastAuthAt[0]).toEqual(expect.any(Number));
 });

@@ -9,7 +9,6 @@ import type { ApplicationsService } from '../../services/applications.ts';
 import type { Services } from '../../services/index.ts';
 import type { EventBus, Handler } from '../router.ts';
 
-
 export interface ApplicationsHandlerDeps {
   services: Services;
   bus: EventBus;
@@ -56,7 +55,8 @@ async function viewOf(apps: ApplicationsService, id: string): Promise<Applicatio
 
 export function applicationsHandlers(deps: ApplicationsHandlerDeps): { [C in Channels]: Handler<C> } {
   const apps = deps.services.applications;
-  const changed = (reason: 'add' | 'edit' | 'remove' | 'activate') => deps.bus.emit('applications.changed', { activeId: apps.getActive()?.id ?? null, reason });
+  const changed = (reason: 'add' | 'edit' | 'remove' | 'activate') =>
+    deps.bus.emit('applications.changed', { activeId: apps.getActive()?.id ?? null, reason });
   const firstRun = (): FirstRunStatus => {
     const s = deps.startup?.() ?? READY;
     return {

@@ -13,7 +13,11 @@ import type { Handler } from '../router.ts';
  * Writes an export: asks where (or decides), writes `content`, resolves with
  * the absolute path, or null when the admin cancelled.
  */
-export type SaveFile = (file: { suggestedName: string; content: string; format: 'csv' | 'json' }) => Promise<string | null>;
+export type SaveFile = (file: {
+  suggestedName: string;
+  content: string;
+  format: 'csv' | 'json';
+}) => Promise<string | null>;
 
 export interface AuditHandlerDeps {
   services: Services;
@@ -22,17 +26,37 @@ export interface AuditHandlerDeps {
 }
 
 function toView(e: AuditEntry): AuditEntryView {
-  return { id: e.id, at: e.at, profileId: e.profileId, profileName: e.profileName, action: e.action, target: e.target, outcome: e.outcome, errorCode: e.errorCode };
+  return {
+    id: e.id,
+    at: e.at,
+    profileId: e.profileId,
+    profileName: e.profileName,
+    action: e.action,
+    target: e.target,
+    outcome: e.outcome,
+    errorCode: e.errorCode,
+  };
 }
 
-function cleanFilter(f: { action?: string | undefined; outcome?: 'ok' | 'error' | undefined; profileId?: string | undefined; from?: number | undefined; to?: number | undefined }): AuditFilter {
+function cleanFilter(f: {
+  action?: string | undefined;
+  outcome?: 'ok' | 'error' | undefined;
+  profileId?: string | undefined;
+  from?: number | undefined;
+  to?: number | undefined;
+}): AuditFilter {
   if (f.from !== undefined && f.to !== undefined && f.from >= f.to) {
-    throw new AppError('invalid_input', 'The start of the date range must be before its end.', { details: { field: 'from' } });
+    throw new AppError('invalid_input', 'The start of the date range must be before its end.', {
+      details: { field: 'from' },
+    });
   }
   return Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined));
 }
 
-export function auditHandlers(deps: AuditHandlerDeps): { 'audit.query': Handler<'audit.query'>; 'audit.export': Handler<'audit.export'> } {
+export function auditHandlers(deps: AuditHandlerDeps): {
+  'audit.query': Handler<'audit.query'>;
+  'audit.export': Handler<'audit.export'>;
+} {
   const { audit } = deps.services;
   const now = deps.now ?? Date.now;
   return {
@@ -48,7 +72,8 @@ export function auditHandlers(deps: AuditHandlerDeps): { 'audit.query': Handler<
       const stamp = new Date(now()).toISOString().slice(0, 19).replace(/[:T]/g, '-');
       try {
         const path = await deps.saveFile({ suggestedName: `iampass-audit-${stamp}.${format}`, content, format });
-        if (path !== null) audit.record({ action: 'audit.export', target: `${format} (${String(total)} entries)`, outcome: 'ok' });
+        if (path !== null)
+          audit.record({ action: 'audit.export', target: `${format} (${String(total)} entries)`, outcome: 'ok' });
         return { path, count: path === null ? 0 : total };
       } catch (error) {
         audit.record({ action: 'audit.export', target: format, outcome: 'error', errorCode: toErrorInfo(error).code });

@@ -2,7 +2,10 @@
 import type { Services } from '../../services/index.ts';
 import type { EventBus, Handler } from '../router.ts';
 
-export function jobsHandlers(deps: { services: Services; bus: EventBus }): { 'jobs.cancel': Handler<'jobs.cancel'>; 'jobs.list': Handler<'jobs.list'> } {
+export function jobsHandlers(deps: { services: Services; bus: EventBus }): {
+  'jobs.cancel': Handler<'jobs.cancel'>;
+  'jobs.list': Handler<'jobs.list'>;
+} {
   const jobs = deps.services.users.jobs;
   jobs.on((event) => {
     if (event.type === 'progress') deps.bus.emit('job.progress', event.payload);

@@ -18,7 +18,13 @@ type Channels = 'sessions.start' | 'sessions.list' | 'sessions.get' | 'sessions.
 
 function errorView(e: SessionView['error']): SessionView['error'] {
   if (!e) return null;
-  const info: ErrorInfo & { since: number; failures: number } = { code: e.code, message: e.message, retryable: e.retryable, since: e.since, failures: e.failures };
+  const info: ErrorInfo & { since: number; failures: number } = {
+    code: e.code,
+    message: e.message,
+    retryable: e.retryable,
+    since: e.since,
+    failures: e.failures,
+  };
   return info;
 }
 
@@ -42,22 +48,42 @@ export function sessionDetail(v: SessionDetail): SessionDetail {
 }
 
 function alertView(a: SessionAlert): SessionAlert {
-  return { sessionId: a.sessionId, userId: a.userId, displayName: a.displayName, kind: a.kind, at: a.at, message: a.message };
+  return {
+    sessionId: a.sessionId,
+    userId: a.userId,
+    displayName: a.displayName,
+    kind: a.kind,
+    at: a.at,
+    message: a.message,
+  };
 }
 
 export function sessionsHandlers(deps: SessionsHandlerDeps): { [C in Channels]: Handler<C> } {
   const sessions = deps.services.sessions;
   sessions.on((e) => {
-    if (e.type === 'changed') deps.bus.emit('sessions.changed', { session: sessionView(e.payload.session), previous: e.payload.previous, at: e.payload.at });
+    if (e.type === 'changed')
+      deps.bus.emit('sessions.changed', {
+        session: sessionView(e.payload.session),
+        previous: e.payload.previous,
+        at: e.payload.at,
+      });
     else deps.bus.emit('sessions.alert', alertView(e.payload));
   });
   return {
     'sessions.start': async (p) => {
-      const r = await sessions.start({ userId: p.userId, methods: p.methods, ...(p.durationSeconds !== undefined ? { durationSeconds: p.durationSeconds } : {}) });
+      const r = await sessions.start({
+        userId: p.userId,
+        methods: p.methods,
+        ...(p.durationSeconds !== undefined ? { durationSeconds: p.durationSeconds } : {}),
+      });
       return r.started ? { started: true, session: sessionDetail(r.session) } : { started: false, reason: r.reason };
     },
     'sessions.list': (p) => {
-      const r = sessions.list({ filter: p.filter, limit: p.limit, ...(p.userId !== undefined ? { userId: p.userId } : {}) });
+      const r = sessions.list({
+        filter: p.filter,
+        limit: p.limit,
+        ...(p.userId !== undefined ? { userId: p.userId } : {}),
+      });
       return { sessions: r.sessions.map(sessionView), counts: { ...r.counts }, errors: r.errors };
     },
     'sessions.get': (p) => sessionDetail(sessions.get(p.sessionId)),

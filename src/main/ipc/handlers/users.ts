@@ -43,7 +43,8 @@ export function usersHandlers(deps: UsersHandlerDeps): { [C in UsersChannels]: H
   return {
     'users.snapshot': () => users.snapshot(),
     'users.add': ({ users: rows }) => ({ jobId: users.add(rows) }),
-    'users.csvPreview': ({ text, mapping, hasHeader, previewRows }) => users.previewCsv(text, { mapping, hasHeader, previewRows }),
+    'users.csvPreview': ({ text, mapping, hasHeader, previewRows }) =>
+      users.previewCsv(text, { mapping, hasHeader, previewRows }),
     'users.importCsv': ({ text, mapping, hasHeader }) => ({ jobId: users.importCsv(text, mapping, hasHeader) }),
     'users.delete': ({ userIds, confirmCount }) => ({ jobId: users.delete(userIds, confirmCount) }),
     'users.refreshStatus': (target) => ({ jobId: users.refreshStatus(target) }),

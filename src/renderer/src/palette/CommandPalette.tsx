@@ -49,12 +49,28 @@ const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigat
 export const PALETTE_SHORTCUT = isMac ? '⌘K' : 'Ctrl K';
 
 const PICKER: Record<Exclude<PaletteMode, 'root'>, { crumb: string; placeholder: string; label: string }> = {
-  authenticate: { crumb: 'Authenticate', placeholder: 'Search users by ID or name…', label: 'Search users to authenticate' },
-  logout: { crumb: 'Log out all sessions', placeholder: 'Search users with live sessions…', label: 'Search users with live sessions to log out' },
-  application: { crumb: 'Switch application', placeholder: 'Search applications…', label: 'Search applications to switch to' },
+  authenticate: {
+    crumb: 'Authenticate',
+    placeholder: 'Search users by ID or name…',
+    label: 'Search users to authenticate',
+  },
+  logout: {
+    crumb: 'Log out all sessions',
+    placeholder: 'Search users with live sessions…',
+    label: 'Search users with live sessions to log out',
+  },
+  application: {
+    crumb: 'Switch application',
+    placeholder: 'Search applications…',
+    label: 'Search applications to switch to',
+  },
 };
 
-const DEVICE_HINT = { registered: 'Registered device', not_registered: 'No registered device', unknown: 'Device status unknown' } as const;
+const DEVICE_HINT = {
+  registered: 'Registered device',
+  not_registered: 'No registered device',
+  unknown: 'Device status unknown',
+} as const;
 
 function IconGlyph({ icon }: { icon: Icon }) {
   const paths: Record<Icon, ReactNode> = {
@@ -111,9 +127,27 @@ function rootGroups(current: ScreenId): Group[] {
     {
       label: 'Actions',
       items: [
-        { key: 'authenticate', label: 'Authenticate user…', icon: 'user', keywords: 'push request phone session start login', run: () => setMode('authenticate') },
-        { key: 'logout', label: 'Log out all sessions of a user…', icon: 'logout', keywords: 'sign out end close remote', run: () => setMode('logout') },
-        { key: 'application', label: 'Switch application…', icon: 'app', keywords: 'profile change active', run: () => setMode('application') },
+        {
+          key: 'authenticate',
+          label: 'Authenticate user…',
+          icon: 'user',
+          keywords: 'push request phone session start login',
+          run: () => setMode('authenticate'),
+        },
+        {
+          key: 'logout',
+          label: 'Log out all sessions of a user…',
+          icon: 'logout',
+          keywords: 'sign out end close remote',
+          run: () => setMode('logout'),
+        },
+        {
+          key: 'application',
+          label: 'Switch application…',
+          icon: 'app',
+          keywords: 'profile change active',
+          run: () => setMode('application'),
+        },
         {
           key: 'walkaway',
           label: 'Show walked-away sessions',
@@ -224,7 +258,9 @@ function PaletteBody({ mode }: { mode: PaletteMode }) {
         const index = users.value;
         const top = searchUsers(index, query, 5);
         const q = fold(query).trim();
-        const best = top.length ? Math.max(...index.folded[top[0]!]!.map((h) => scoreFolded(q, h) ?? -Infinity)) : -Infinity;
+        const best = top.length
+          ? Math.max(...index.folded[top[0]!]!.map((h) => scoreFolded(q, h) ?? -Infinity))
+          : -Infinity;
         const items = userItems(index, top, authenticate).map((it) => ({ ...it, label: `Authenticate ${it.label}` }));
         ranked.push({ label: 'Users', items, best });
       }
@@ -234,41 +270,44 @@ function PaletteBody({ mode }: { mode: PaletteMode }) {
         .map(({ label, items }): Group => ({ label, items }));
     }
     if (mode === 'authenticate') {
-      return users.status === 'ready' ? [{ label: users.value.profileName ? `Users of ${users.value.profileName}` : 'Users', items: userItems(users.value, searchUsers(users.value, query, 50), authenticate) }] : [];
+      return users.status === 'ready'
+        ? [
+            {
+              label: users.value.profileName ? `Users of ${users.value.profileName}` : 'Users',
+              items: userItems(users.value, searchUsers(users.value, query, 50), authenticate),
+            },
+          ]
+        : [];
     }
     if (mode === 'logout') {
       if (live.status !== 'ready') return [];
-      const items = live.value.map(
-        (u): Item => ({
-          key: `logout:${u.userId}`,
-          label: u.displayName ?? u.userId,
-          ...(u.displayName ? { detail: u.userId } : {}),
-          hint: `${String(u.live)} live session${u.live === 1 ? '' : 's'}`,
-          icon: 'logout',
-          run: () =>
-            afterClose(() => {
-              useShell.getState().setScreen('sessions');
-              void useSessions.getState().logoutUser(u.userId);
-            }),
-        }),
-      );
+      const items = live.value.map((u): Item => ({
+        key: `logout:${u.userId}`,
+        label: u.displayName ?? u.userId,
+        ...(u.displayName ? { detail: u.userId } : {}),
+        hint: `${String(u.live)} live session${u.live === 1 ? '' : 's'}`,
+        icon: 'logout',
+        run: () =>
+          afterClose(() => {
+            useShell.getState().setScreen('sessions');
+            void useSessions.getState().logoutUser(u.userId);
+          }),
+      }));
       return [{ label: 'Users with live sessions', items: filterItems(items, query) }];
     }
-    const items = apps.map(
-      (a): Item => ({
-        key: `app:${a.id}`,
-        label: a.name,
-        detail: a.flavour,
-        ...(a.active ? { hint: 'Active' } : {}),
-        icon: 'app',
-        run: async () => {
-          const err = await useApplications.getState().setActive(a.id);
-          if (err) return err.message;
-          hide();
-          return null;
-        },
-      }),
-    );
+    const items = apps.map((a): Item => ({
+      key: `app:${a.id}`,
+      label: a.name,
+      detail: a.flavour,
+      ...(a.active ? { hint: 'Active' } : {}),
+      icon: 'app',
+      run: async () => {
+        const err = await useApplications.getState().setActive(a.id);
+        if (err) return err.message;
+        hide();
+        return null;
+      },
+    }));
     return [{ label: 'Applications', items: filterItems(items, query) }];
   }, [mode, query, current, users, live, apps, hide]);
 
@@ -354,7 +393,14 @@ function PaletteBody({ mode }: { mode: PaletteMode }) {
   return (
     <div className="palette__body">
       <div className="palette__search">
-        <svg className="palette__search-icon" viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false">
+        <svg
+          className="palette__search-icon"
+          viewBox="0 0 24 24"
+          width="18"
+          height="18"
+          aria-hidden="true"
+          focusable="false"
+        >
           <circle cx="11" cy="11" r="6.5" />
           <path d="M16 16l4 4" />
         </svg>
@@ -387,7 +433,12 @@ function PaletteBody({ mode }: { mode: PaletteMode }) {
       </div>
       <div className="palette__results">
         {flat.length > 0 && (
-          <div id={listId} role="listbox" className="palette__list" aria-label={picker?.label.replace(/^Search /, '') ?? 'Commands'}>
+          <div
+            id={listId}
+            role="listbox"
+            className="palette__list"
+            aria-label={picker?.label.replace(/^Search /, '') ?? 'Commands'}
+          >
             {groups.map((g, gi) => {
               const start = starts[gi]!;
               const headingId = `${id}-group-${String(start)}`;
@@ -514,7 +565,13 @@ export function CommandPalette() {
 export function CommandPaletteButton() {
   const show = usePalette((s) => s.show);
   return (
-    <button type="button" className="palette-trigger" onClick={() => show()} aria-keyshortcuts="Control+K Meta+K" data-testid="palette-trigger">
+    <button
+      type="button"
+      className="palette-trigger"
+      onClick={() => show()}
+      aria-keyshortcuts="Control+K Meta+K"
+      data-testid="palette-trigger"
+    >
       <svg viewBox="0 0 24 24" width="15" height="15" aria-hidden="true" focusable="false">
         <circle cx="11" cy="11" r="6.5" />
         <path d="M16 16l4 4" />

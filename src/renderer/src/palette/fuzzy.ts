@@ -56,7 +56,12 @@ export function fuzzyScore(query: string, text: string): number | null {
  * candidates' order). `haystacks(i)` gives the folded texts of candidate i;
  * its score is the best of them.
  */
-export function rankIndexes(query: string, count: number, haystacks: (i: number) => readonly string[], limit: number): number[] {
+export function rankIndexes(
+  query: string,
+  count: number,
+  haystacks: (i: number) => readonly string[],
+  limit: number,
+): number[] {
   const q = fold(query).trim();
   if (q.length === 0) return Array.from({ length: Math.min(count, limit) }, (_, i) => i);
   const hits: { i: number; s: number }[] = [];

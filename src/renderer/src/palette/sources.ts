@@ -48,8 +48,20 @@ export function loadUsers(activeProfileId: string | null): Promise<Result<UserIn
       if (loading === mine) loading = null;
       if (!r.ok) return r;
       const s = r.value;
-      const folded = s.userIds.map((u, i): [string, string, string] => [fold(u), fold(s.displayNames[i] ?? ''), fold(s.iampassIds[i] ?? '')]);
-      const index: UserIndex = { profileId: s.profileId, profileName: s.profileName, count: s.count, userIds: s.userIds, displayNames: s.displayNames, deviceStates: s.deviceStates, folded };
+      const folded = s.userIds.map((u, i): [string, string, string] => [
+        fold(u),
+        fold(s.displayNames[i] ?? ''),
+        fold(s.iampassIds[i] ?? ''),
+      ]);
+      const index: UserIndex = {
+        profileId: s.profileId,
+        profileName: s.profileName,
+        count: s.count,
+        userIds: s.userIds,
+        displayNames: s.displayNames,
+        deviceStates: s.deviceStates,
+        folded,
+      };
       cached = index;
       return { ok: true, value: index };
     }),

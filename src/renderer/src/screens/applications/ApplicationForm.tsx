@@ -51,7 +51,9 @@ export function ApplicationForm({
   // The spec accepts any 16-128 printable characters; an unusual (but valid) shape gets a warning, never a refusal.
   const typedSecret = secret.trim();
   const unusualSecret =
-    typedSecret.length >= CREDENTIAL_MIN_CHARS && typedSecret.length <= CREDENTIAL_MAX_CHARS ? secretWarning(typedSecret) : null;
+    typedSecret.length >= CREDENTIAL_MIN_CHARS && typedSecret.length <= CREDENTIAL_MAX_CHARS
+      ? secretWarning(typedSecret)
+      : null;
   const [concurrency, setConcurrency] = useState(String(editing?.concurrency ?? CLIENT_DEFAULTS.concurrency));
   const [sendOwnIds, setSendOwnIds] = useState(editing?.sendOwnIds ?? false);
   const [error, setError] = useState<ErrorInfo | null>(null);

@@ -12,7 +12,11 @@ import { useApplications } from '../applications/state.ts';
 import { METHOD_LABEL } from './format.ts';
 import { useSessions } from './store.ts';
 
-const DEVICE_TEXT = { registered: 'Registered device', not_registered: 'No registered device: the service will refuse', unknown: 'Device status not checked' } as const;
+const DEVICE_TEXT = {
+  registered: 'Registered device',
+  not_registered: 'No registered device: the service will refuse',
+  unknown: 'Device status not checked',
+} as const;
 
 /** The directory of the active application, for suggestions and the chosen user's name and device. */
 function useDirectory(open: boolean): UserIndex | null {
@@ -50,7 +54,10 @@ export function AuthenticateDialog() {
   const [error, setError] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
   const directory = useDirectory(dialog.open);
-  const suggestions = useMemo(() => (directory && userId.trim() ? searchUsers(directory, userId, 8) : []), [directory, userId]);
+  const suggestions = useMemo(
+    () => (directory && userId.trim() ? searchUsers(directory, userId, 8) : []),
+    [directory, userId],
+  );
   const chosen = useMemo(() => {
     if (!directory) return null;
     const i = directory.userIds.indexOf(userId.trim());
@@ -96,12 +103,19 @@ export function AuthenticateDialog() {
   }
 
   return (
-    <dialog ref={ref} className="sx-dialog" aria-labelledby={`${id}-title`} onClose={() => !ref.current?.open && useSessions.getState().dialog.open && close()}>
+    <dialog
+      ref={ref}
+      className="sx-dialog"
+      aria-labelledby={`${id}-title`}
+      onClose={() => !ref.current?.open && useSessions.getState().dialog.open && close()}
+    >
       <form onSubmit={(e) => void submit(e)} className="sx-dialog__form">
         <h2 id={`${id}-title`} className="sx-dialog__title">
           Authenticate a user
         </h2>
-        <p className="sx-muted sx-dialog__lead">Sends a request to the user’s registered phone. The session is then followed live.</p>
+        <p className="sx-muted sx-dialog__lead">
+          Sends a request to the user’s registered phone. The session is then followed live.
+        </p>
         <div className="sx-field">
           <label className="sx-field__label" htmlFor={`${id}-user`}>
             User ID
@@ -143,7 +157,11 @@ export function AuthenticateDialog() {
               </label>
             ))}
           </div>
-          <span className="sx-hint">{methods.length === 0 ? 'None selected: the service chooses.' : `The phone asks for: ${methods.map((m) => METHOD_LABEL[m]).join(', ')}.`}</span>
+          <span className="sx-hint">
+            {methods.length === 0
+              ? 'None selected: the service chooses.'
+              : `The phone asks for: ${methods.map((m) => METHOD_LABEL[m]).join(', ')}.`}
+          </span>
         </fieldset>
         <label className="sx-field">
           <span className="sx-field__label">Maximum duration</span>

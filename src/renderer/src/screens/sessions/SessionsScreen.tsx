@@ -59,12 +59,22 @@ export function SessionAlerts() {
   return (
     <div className="sx-alerts" aria-label="Session alerts">
       {alerts.map((a) => (
-        <div key={`${a.sessionId}:${String(a.at)}`} className={`sx-alert sx-alert--${a.kind}`} role="alert" data-testid="session-alert">
+        <div
+          key={`${a.sessionId}:${String(a.at)}`}
+          className={`sx-alert sx-alert--${a.kind}`}
+          role="alert"
+          data-testid="session-alert"
+        >
           <div className="sx-alert__body">
             <strong>{a.kind === 'walkaway' ? 'User walked away' : 'Authentication failed'}</strong>
             <span>{a.message}</span>
           </div>
-          <button type="button" className="btn btn--ghost btn--sm" onClick={() => dismiss(a.at, a.sessionId)} aria-label="Dismiss alert">
+          <button
+            type="button"
+            className="btn btn--ghost btn--sm"
+            onClick={() => dismiss(a.at, a.sessionId)}
+            aria-label="Dismiss alert"
+          >
             Dismiss
           </button>
         </div>
@@ -87,7 +97,12 @@ export function SessionAlertToasts({ onView }: { onView: () => void }) {
   return (
     <section className="sx sx-toasts" aria-label="Session alerts">
       {alerts.slice(0, 3).map((a) => (
-        <div key={`${a.sessionId}:${String(a.at)}`} className={`sx-alert sx-alert--${a.kind} sx-toast`} role="alert" data-testid="session-toast">
+        <div
+          key={`${a.sessionId}:${String(a.at)}`}
+          className={`sx-alert sx-alert--${a.kind} sx-toast`}
+          role="alert"
+          data-testid="session-toast"
+        >
           <div className="sx-alert__body">
             <strong>{a.kind === 'walkaway' ? 'User walked away' : 'Authentication failed'}</strong>
             <span>{a.message}</span>
@@ -103,7 +118,12 @@ export function SessionAlertToasts({ onView }: { onView: () => void }) {
             >
               View
             </button>
-            <button type="button" className="btn btn--ghost btn--sm" onClick={() => dismiss(a.at, a.sessionId)} aria-label="Dismiss alert">
+            <button
+              type="button"
+              className="btn btn--ghost btn--sm"
+              onClick={() => dismiss(a.at, a.sessionId)}
+              aria-label="Dismiss alert"
+            >
               Dismiss
             </button>
           </div>
@@ -143,7 +163,12 @@ function Detail({ now }: { now: number }) {
           <h2 className="sx-detail__title">{detail.displayName ?? detail.userId}</h2>
           {detail.displayName && <div className="sx-muted sx-mono">{detail.userId}</div>}
         </div>
-        <button type="button" className="btn btn--ghost btn--sm" onClick={() => void select(null)} aria-label="Close details">
+        <button
+          type="button"
+          className="btn btn--ghost btn--sm"
+          onClick={() => void select(null)}
+          aria-label="Close details"
+        >
           Close
         </button>
       </div>
@@ -161,14 +186,17 @@ function Detail({ now }: { now: number }) {
       </dl>
       {detail.error && (
         <div className="sx-callout sx-callout--error" role="status">
-          <strong>Status unknown</strong> — {detail.error.message} Retrying ({String(detail.error.failures)} failed checks since {formatTime(detail.error.since, now)}). Last known status:{' '}
-          {STATUS_LABEL[detail.status]}.
+          <strong>Status unknown</strong> — {detail.error.message} Retrying ({String(detail.error.failures)} failed
+          checks since {formatTime(detail.error.since, now)}). Last known status: {STATUS_LABEL[detail.status]}.
         </div>
       )}
       <h3 className="sx-section">Timeline</h3>
       <ol className="sx-timeline" data-testid="timeline">
         {timeline.map((t, i) => (
-          <li key={`${String(t.at)}:${t.status}:${String(i)}`} className={`sx-timeline__item sx-timeline__item--${t.status}`}>
+          <li
+            key={`${String(t.at)}:${t.status}:${String(i)}`}
+            className={`sx-timeline__item sx-timeline__item--${t.status}`}
+          >
             <span className="sx-timeline__dot" aria-hidden="true" />
             <span className="sx-timeline__status">{STATUS_LABEL[t.status]}</span>
             <time className="sx-timeline__time" dateTime={new Date(t.at).toISOString()}>
@@ -179,11 +207,21 @@ function Detail({ now }: { now: number }) {
       </ol>
       <div className="sx-detail__actions">
         {!detail.over && (
-          <button type="button" className="btn btn--danger btn--sm" disabled={busy[detail.id]} onClick={() => void logout(detail.id)}>
+          <button
+            type="button"
+            className="btn btn--danger btn--sm"
+            disabled={busy[detail.id]}
+            onClick={() => void logout(detail.id)}
+          >
             {busy[detail.id] ? 'Logging out…' : 'Log out'}
           </button>
         )}
-        <button type="button" className="btn btn--sm" disabled={busy[`user:${detail.userId}`]} onClick={() => void logoutUser(detail.userId)}>
+        <button
+          type="button"
+          className="btn btn--sm"
+          disabled={busy[`user:${detail.userId}`]}
+          onClick={() => void logoutUser(detail.userId)}
+        >
           Log out all of this user’s sessions
         </button>
       </div>
@@ -244,7 +282,12 @@ export function SessionsScreen() {
       {notice && (
         <div className={`sx-notice sx-notice--${notice.kind}`} role="status">
           <span>{notice.text}</span>
-          <button type="button" className="btn btn--ghost btn--sm" onClick={() => setNotice(null)} aria-label="Dismiss message">
+          <button
+            type="button"
+            className="btn btn--ghost btn--sm"
+            onClick={() => setNotice(null)}
+            aria-label="Dismiss message"
+          >
             Dismiss
           </button>
         </div>
@@ -257,7 +300,13 @@ export function SessionsScreen() {
 
       <div className="sx-filters" role="group" aria-label="Filter sessions">
         {FILTERS.map((f) => (
-          <button key={f.id} type="button" className={f.id === filter ? 'sx-chip sx-chip--on' : 'sx-chip'} aria-pressed={f.id === filter} onClick={() => setFilter(f.id)}>
+          <button
+            key={f.id}
+            type="button"
+            className={f.id === filter ? 'sx-chip sx-chip--on' : 'sx-chip'}
+            aria-pressed={f.id === filter}
+            onClick={() => setFilter(f.id)}
+          >
             {f.label}
           </button>
         ))}
@@ -280,9 +329,19 @@ export function SessionsScreen() {
             </thead>
             <tbody>
               {sessions.map((s) => (
-                <tr key={s.id} className={s.id === selectedId ? 'sx-row sx-row--selected' : 'sx-row'} data-testid="session-row" data-status={s.status}>
+                <tr
+                  key={s.id}
+                  className={s.id === selectedId ? 'sx-row sx-row--selected' : 'sx-row'}
+                  data-testid="session-row"
+                  data-status={s.status}
+                >
                   <td>
-                    <button type="button" className="sx-link" onClick={() => void select(s.id)} aria-pressed={s.id === selectedId}>
+                    <button
+                      type="button"
+                      className="sx-link"
+                      onClick={() => void select(s.id)}
+                      aria-pressed={s.id === selectedId}
+                    >
                       <span className="sx-user">{s.displayName ?? s.userId}</span>
                       {s.displayName && <span className="sx-muted sx-mono sx-small">{s.userId}</span>}
                     </button>
@@ -292,10 +351,18 @@ export function SessionsScreen() {
                     <StatusBadge session={s} />
                   </td>
                   <td className="sx-nowrap sx-num">{formatElapsed(now - s.statusSince)}</td>
-                  <td className="sx-muted">{s.methods.length ? s.methods.map((m) => METHOD_LABEL[m]).join(', ') : 'Any'}</td>
+                  <td className="sx-muted">
+                    {s.methods.length ? s.methods.map((m) => METHOD_LABEL[m]).join(', ') : 'Any'}
+                  </td>
                   <td className="sx-actions">
                     {!s.over && (
-                      <button type="button" className="btn btn--sm" disabled={busy[s.id]} onClick={() => void logout(s.id)} aria-label={`Log out the session of ${s.userId}`}>
+                      <button
+                        type="button"
+                        className="btn btn--sm"
+                        disabled={busy[s.id]}
+                        onClick={() => void logout(s.id)}
+                        aria-label={`Log out the session of ${s.userId}`}
+                      >
                         Log out
                       </button>
                     )}

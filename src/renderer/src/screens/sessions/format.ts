@@ -29,5 +29,7 @@ const dateFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numer
 
 export function formatTime(at: number, now = Date.now()): string {
   const d = new Date(at);
-  return new Date(now).toDateString() === d.toDateString() ? timeFmt.format(d) : `${dateFmt.format(d)} ${timeFmt.format(d)}`;
+  return new Date(now).toDateString() === d.toDateString()
+    ? timeFmt.format(d)
+    : `${dateFmt.format(d)} ${timeFmt.format(d)}`;
 }

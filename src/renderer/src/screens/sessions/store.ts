@@ -34,7 +34,11 @@ interface SessionsState {
   setNotice: (notice: SessionsState['notice']) => void;
 }
 
-const plain = (r: { code: ErrorInfo['code']; message: string; retryable: boolean }): ErrorInfo => ({ code: r.code, message: r.message, retryable: r.retryable });
+const plain = (r: { code: ErrorInfo['code']; message: string; retryable: boolean }): ErrorInfo => ({
+  code: r.code,
+  message: r.message,
+  retryable: r.retryable,
+});
 
 export const useSessions = create<SessionsState>((set, get) => ({
   filter: 'all',
@@ -64,7 +68,10 @@ export const useSessions = create<SessionsState>((set, get) => ({
   async logout(id) {
     set({ busy: { ...get().busy, [id]: true } });
     const r = await invoke('sessions.logout', { sessionId: id });
-    set({ busy: { ...get().busy, [id]: false }, notice: r.ok ? { kind: 'ok', text: 'Session logged out.' } : { kind: 'error', text: r.message } });
+    set({
+      busy: { ...get().busy, [id]: false },
+      notice: r.ok ? { kind: 'ok', text: 'Session logged out.' } : { kind: 'error', text: r.message },
+    });
     await get().load();
     if (get().selectedId === id) await get().select(id);
   },
@@ -75,7 +82,10 @@ export const useSessions = create<SessionsState>((set, get) => ({
     set({
       busy: { ...get().busy, [key]: false },
       notice: r.ok
-        ? { kind: r.value.failed ? 'error' : 'ok', text: `Logged out ${String(r.value.loggedOut)} session(s) of ${userId}${r.value.failed ? `; ${String(r.value.failed)} failed` : ''}.` }
+        ? {
+            kind: r.value.failed ? 'error' : 'ok',
+            text: `Logged out ${String(r.value.loggedOut)} session(s) of ${userId}${r.value.failed ? `; ${String(r.value.failed)} failed` : ''}.`,
+          }
         : { kind: 'error', text: r.message },
     });
     await get().load();

@@ -269,14 +269,13 @@ function CsvForm(props: { onImport: (text: string, mapping: CsvMapping, hasHeade
         }}
       >
         <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22">
-          <path
-            d="M12 3l5 5h-3.5v6h-3V8H7l5-5Zm-7 13h2v3h10v-3h2v5H5v-5Z"
-            fill="currentColor"
-          />
+          <path d="M12 3l5 5h-3.5v6h-3V8H7l5-5Zm-7 13h2v3h10v-3h2v5H5v-5Z" fill="currentColor" />
         </svg>
         <span className="ux-drop__title">{fileName ? fileName : 'Choose a CSV file or drop it here'}</span>
         <span className="ux-muted ux-small">
-          {fileName ? 'Choose another file to replace it.' : 'A header row is detected; you pick the columns next. Nothing is added before Import.'}
+          {fileName
+            ? 'Choose another file to replace it.'
+            : 'A header row is detected; you pick the columns next. Nothing is added before Import.'}
         </span>
         <input
           id={`${id}-f`}

@@ -15,11 +15,7 @@ export function JobBar(props: { job: JobState; label: string }) {
       </div>
       <progress max={100} value={pct} aria-label={props.label} />
       {!job.finished ? (
-        <button
-          type="button"
-          className="btn btn--sm"
-          onClick={() => void invoke('jobs.cancel', { jobId: job.jobId })}
-        >
+        <button type="button" className="btn btn--sm" onClick={() => void invoke('jobs.cancel', { jobId: job.jobId })}>
           Cancel
         </button>
       ) : null}

@@ -190,7 +190,11 @@ export function UsersScreen() {
     const t = e.target as HTMLElement;
     const row = t.closest<HTMLElement>('[role="row"][aria-rowindex]');
     if (!row || t.tagName === 'SELECT') return;
-    const control = t.classList.contains('ux-userlink') ? '.ux-userlink' : t.classList.contains('ux-more') ? '.ux-more' : 'input[type="checkbox"]';
+    const control = t.classList.contains('ux-userlink')
+      ? '.ux-userlink'
+      : t.classList.contains('ux-more')
+        ? '.ux-more'
+        : 'input[type="checkbox"]';
     const from = Number(row.getAttribute('aria-rowindex')) - 2;
     const to = Math.max(0, Math.min(rows.length - 1, from + step));
     e.preventDefault();
@@ -230,7 +234,8 @@ export function UsersScreen() {
   useEffect(() => {
     if (sessionsNotice === seenSessionsNotice.current) return;
     seenSessionsNotice.current = sessionsNotice;
-    if (sessionsNotice?.kind === 'ok') useUsers.getState().setNotice({ tone: 'ok', text: sessionsNotice.text, sessions: true });
+    if (sessionsNotice?.kind === 'ok')
+      useUsers.getState().setNotice({ tone: 'ok', text: sessionsNotice.text, sessions: true });
   }, [sessionsNotice]);
   useEffect(() => {
     if (!refreshJob?.finished) return;
@@ -337,11 +342,7 @@ export function UsersScreen() {
           >
             Delete
           </button>
-          <button
-            type="button"
-            className="btn btn--sm btn--ghost"
-            onClick={() => s.setSelected(new Set(), null)}
-          >
+          <button type="button" className="btn btn--sm btn--ghost" onClick={() => s.setSelected(new Set(), null)}>
             Clear
           </button>
         </div>
