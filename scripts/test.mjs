@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: every check CI runs, in order, stopping at the first failure.
-//   typecheck -> lint -> build -> Electronegativity (on the build) -> unit tests -> E2E tests
+//   typecheck -> lint -> format -> build -> Electronegativity (on the build) -> unit tests -> E2E tests
 // The build comes before Electronegativity and the tests because both inspect
 // it (the built preload bundle, the built renderer in Chromium); the tests are
 // told not to build again (IAMPASS_BUILT=1).
@@ -17,6 +17,7 @@ const steps = [
   { name: 'typecheck', cmd: ['tsc', '-p', 'tsconfig.json'] },
   { name: 'typecheck (renderer)', cmd: ['tsc', '-p', 'tsconfig.web.json'] },
   { name: 'lint', cmd: ['eslint', '.', '--max-warnings', '0'] },
+  { name: 'format', cmd: ['prettier', '--check', '.'] },
   { name: 'build', cmd: ['electron-vite', 'build'] },
   { name: 'Electronegativity', cmd: [process.execPath, 'scripts/electronegativity.mjs'] },
   {

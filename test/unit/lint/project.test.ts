@@ -74,7 +74,7 @@ describe('README and CI', () => {
     expect(v.stdout.trim()).toMatch(new RegExp(`^v${nvmrc}\\.`));
   });
 
-  it('npm test runs typecheck, lint, build, Electronegativity, unit and E2E tests, in that order', () => {
+  it('npm test runs typecheck, lint, format, build, Electronegativity, unit and E2E tests, in that order', () => {
     const script = read('scripts/test.mjs');
     const order = [
       "name: 'typecheck'",
