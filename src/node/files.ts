@@ -6,17 +6,7 @@
  * before anything is written to it. On Windows the modes are not POSIX and
  * these calls only create.
  */
-import {
-  chmodSync,
-  closeSync,
-  existsSync,
-  fchmodSync,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { chmodSync, closeSync, fchmodSync, fstatSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 export const PRIVATE_DIR_MODE = 0o700;
@@ -39,9 +29,14 @@ export function ensurePrivateDir(dir: string): void {
 
 /** Tightens an existing file of ours to 0600 (a no-op when it does not exist). */
 export function tightenFile(path: string): void {
-  if (!posix || !existsSync(path)) return;
-  const st = statSync(path);
-  if ((st.mode & 0o077) !== 0 && ownedByUs(st.uid)) chmodSync(path, PRIVATE_FILE_MODE);
+  if (!posix) return;
+  try {
+    const st = statSync(path);
+    if ((st.mode & 0o077) !== 0 && ownedByUs(st.uid)) chmodSync(path, PRIVATE_FILE_MODE);
+  } catch (error) {
+    // Gone in between (another process closed the database and SQLite removed its -wal/-shm): nothing to tighten.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
 }
 
 /**
