@@ -8,9 +8,23 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { clip, hasControlChars, matchWindow, replaceLinks } from '../../shared/text.ts';
+import { hasControlChars } from '../../shared/text.ts';
+import { httpError, parseJson, protocolError, registerUrl, type CallContext } from './answers.ts';
+import {
+  cleanReason,
+  intInRange,
+  invalid,
+  isObject,
+  isStringArray,
+  MAX_DISPLAY_NAME_LENGTH,
+  nonEmptyString,
+  validateUserId,
+  validateUserIds,
+  type Json,
+} from './checks.ts';
+
+export { cleanReason } from './checks.ts';
 import { chunk, mapBounded } from '../../node/bounded.ts';
-import { DISPLAY_NAME_MAX_UNITS, USER_ID_MAX_UNITS } from '../../shared/limits.ts';
 import { AppError, type ErrorInfo } from '../../shared/errors.ts';
 import { quotePlus } from '../../shared/encoding.ts';
 import {
@@ -26,7 +40,7 @@ import {
   type ProfileFlavour,
   type SessionStatus,
 } from '../../shared/iampass.ts';
-import { backoffMs, exchange, parseRetryAfter, sleep, type RawResponse, type Target } from './transport.ts';
+import { backoffMs, exchange, sleep, type RawResponse, type Target } from './transport.ts';
 
 export type { AuthMethod, ProfileFlavour, SessionStatus } from '../../shared/iampass.ts';
 
@@ -83,16 +97,6 @@ export type BatchOptions = CallOptions & { onBatch?: (done: number, total: numbe
 export type AuthenticateResult =
   { started: true; session: SessionHandle; status: SessionStatus } | { started: false; reason: string };
 
-/** What a request is about, for error messages. */
-interface CallContext {
-  /** e.g. "add users" */
-  action: string;
-  kind: 'management' | 'session';
-  userId?: string;
-  /** Strings that must never appear in an error (secret, session secret). */
-  secrets: string[];
-}
-
 interface CallSpec {
   method: 'GET' | 'POST';
   target: Target;
@@ -102,86 +106,6 @@ interface CallSpec {
   retry: boolean;
   context: CallContext;
   signal?: AbortSignal | undefined;
-}
-
-type Json = Record<string, unknown>;
-
-const MAX_USER_ID_LENGTH = USER_ID_MAX_UNITS;
-const MAX_DISPLAY_NAME_LENGTH = DISPLAY_NAME_MAX_UNITS;
-
-function invalid(message: string, field: string): AppError {
-  return new AppError('invalid_input', message, { details: { field } });
-}
-
-/** True when the text contains a C0 control character or DEL. */
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((v) => typeof v === 'string');
-}
-
-function nonEmptyString(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0;
-}
-
-/**
- * A server-supplied reason, made safe to show: control characters dropped,
- * anything URL-shaped removed (a registration link is a bearer credential),
- * known secrets and long opaque tokens redacted, length bounded.
- */
-export function cleanReason(reason: unknown, secrets: readonly string[]): string {
-  if (typeof reason !== 'string') return 'no reason given';
-  // Cut before matching: the server's text may be megabytes; every step below is linear on a bounded window.
-  // eslint-disable-next-line no-control-regex
-  let text = matchWindow(reason, REASON_WINDOW).replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
-  text = replaceLinks(text, '[link removed]');
-  for (const secret of secrets) if (secret.length >= 4) text = text.split(secret).join('[redacted]');
-  // Secrets we do not know (another session's): any long opaque token. An
-  // Application ID (32 hex) stays readable; a 192-bit secret (48 hex) does not.
-  text = text.replace(OPAQUE_TOKEN_RE, '[redacted]');
-  text = text.trim();
-  if (text === '') return 'no reason given';
-  return text.length > 300 ? clip(text, 300) : text;
-}
-
-const REASON_WINDOW = 2048;
-/** 40 or more token characters in a row (the look-behind starts a match only at a run's start: linear). */
-const OPAQUE_TOKEN_RE = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/=_-]{40,}/g;
-
-function validateUserId(value: unknown, field = 'userId'): string {
-  if (typeof value !== 'string' || value.length === 0) throw invalid('A user ID must be a non-empty string.', field);
-  if (value.length > MAX_USER_ID_LENGTH)
-    throw invalid(`A user ID must be at most ${MAX_USER_ID_LENGTH} characters.`, field);
-  if (!value.isWellFormed())
-    throw invalid('A user ID must be valid Unicode text (it contains a broken surrogate pair).', field);
-  if (hasControlChars(value)) throw invalid('A user ID must not contain control characters.', field);
-  return value;
-}
-
-/** Validates and de-duplicates (first occurrence wins) a list of user IDs. */
-function validateUserIds(value: unknown): string[] {
-  if (!Array.isArray(value)) throw invalid('The user IDs must be a list of strings.', 'ids');
-  const seen = new Set<string>();
-  const out: string[] = [];
-  value.forEach((id, index) => {
-    validateUserId(id, `ids[${index}]`);
-    const s = id as string;
-    if (!seen.has(s)) {
-      seen.add(s);
-      out.push(s);
-    }
-  });
-  return out;
-}
-
-function intInRange(value: unknown, fallback: number, min: number, max: number, field: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalid(`${field} must be a whole number from ${min} to ${max}.`, field);
-  }
-  return value;
 }
 
 /**
@@ -313,7 +237,7 @@ export class IampassClient {
           !isStringArray(usersField.created) ||
           !isStringArray(usersField.existing)
         ) {
-          throw this.protocolError('add users', 'the answer lacks the created/existing lists');
+          throw protocolError('add users', 'the answer lacks the created/existing lists');
         }
         result.created.push(...usersField.created);
         result.existing.push(...usersField.existing);
@@ -338,7 +262,7 @@ export class IampassClient {
           JSON.stringify({ users: batch }),
           200,
         );
-        if (json.status !== true) throw this.protocolError('delete users', 'the answer lacks "status": true');
+        if (json.status !== true) throw protocolError('delete users', 'the answer lacks "status": true');
         result.deleted.push(...batch);
       },
       result.failed,
@@ -372,7 +296,7 @@ export class IampassClient {
       { action: 'get a registration link', userId, retry: true },
       opts.signal,
     );
-    return this.registerUrl(json, 'get a registration link');
+    return registerUrl(json, 'get a registration link');
   }
 
   async hasRegisteredDevice(userId: string, opts: CallOptions = {}): Promise<boolean> {
@@ -385,7 +309,7 @@ export class IampassClient {
       opts.signal,
     );
     if (json.status !== true || typeof json.device_registered !== 'boolean') {
-      throw this.protocolError('check for a registered device', 'the answer lacks "device_registered"');
+      throw protocolError('check for a registered device', 'the answer lacks "device_registered"');
     }
     return json.device_registered;
   }
@@ -400,7 +324,7 @@ export class IampassClient {
       { action: 'report a lost device', userId, retry: false },
       opts.signal,
     );
-    return this.registerUrl(json, 'report a lost device');
+    return registerUrl(json, 'report a lost device');
   }
 
   // ------------------------------------------------------------ authentication
@@ -439,7 +363,7 @@ export class IampassClient {
       context,
       signal: opts.signal,
     });
-    const json = this.parseJson(res, context);
+    const json = parseJson(res, context);
     const status = json.authentication_status;
     if (res.status === 202 && isObject(status) && status.authenticated === true) {
       const { session_status, status_url, logout_url, session_token, session_secret } = status;
@@ -450,7 +374,7 @@ export class IampassClient {
         !nonEmptyString(session_token) ||
         !nonEmptyString(session_secret)
       ) {
-        throw this.protocolError(context.action, 'the answer lacks session fields or has an unknown session status');
+        throw protocolError(context.action, 'the answer lacks session fields or has an unknown session status');
       }
       const session: SessionHandle = {
         statusUrl: status_url,
@@ -473,7 +397,7 @@ export class IampassClient {
         details: { reason },
       });
     }
-    throw this.protocolError(context.action, `unexpected answer (HTTP ${res.status})`);
+    throw protocolError(context.action, `unexpected answer (HTTP ${res.status})`);
   }
 
   async sessionStatus(
@@ -482,11 +406,11 @@ export class IampassClient {
   ): Promise<{ authenticated: boolean; status: SessionStatus }> {
     const { target, credentials, context } = this.sessionCall(session, 'statusUrl', 'check the session status');
     const res = await this.send({ method: 'GET', target, credentials, retry: true, context, signal: opts.signal });
-    const json = this.parseJson(res, context);
+    const json = parseJson(res, context);
     // Decision (spec section 5): accept the wrapped and the bare shape.
     const body = isObject(json.authentication_status) ? json.authentication_status : json;
     if (res.status !== 200 || typeof body.authenticated !== 'boolean' || !isSessionStatus(body.session_status)) {
-      throw this.protocolError(context.action, 'the answer lacks "authenticated" or a known "session_status"');
+      throw protocolError(context.action, 'the answer lacks "authenticated" or a known "session_status"');
     }
     return { authenticated: body.authenticated, status: body.session_status };
   }
@@ -502,9 +426,9 @@ export class IampassClient {
       context,
       signal: opts.signal,
     });
-    const json = this.parseJson(res, context);
+    const json = parseJson(res, context);
     if (res.status !== 200 || typeof json.status !== 'boolean')
-      throw this.protocolError(context.action, 'the answer lacks "status"');
+      throw protocolError(context.action, 'the answer lacks "status"');
     return json.status;
   }
 
@@ -606,7 +530,7 @@ export class IampassClient {
     };
     if (body !== undefined) spec.body = body;
     const res = await this.send(spec);
-    const json = this.parseJson(res, context);
+    const json = parseJson(res, context);
     if (json.status === false) {
       throw new AppError(
         'refused',
@@ -617,37 +541,8 @@ export class IampassClient {
         },
       );
     }
-    if (res.status !== expected) throw this.protocolError(ctx.action, `unexpected HTTP status ${res.status}`);
+    if (res.status !== expected) throw protocolError(ctx.action, `unexpected HTTP status ${res.status}`);
     return json;
-  }
-
-  private registerUrl(json: Json, action: string): string {
-    const link = json.register_url;
-    if (json.status !== true || typeof link !== 'string' || !/^https?:\/\/\S+$/i.test(link) || !URL.canParse(link)) {
-      throw this.protocolError(action, 'the answer lacks a valid "register_url"');
-    }
-    return link;
-  }
-
-  private protocolError(action: string, what: string): AppError {
-    return new AppError(
-      'protocol',
-      `Unexpected answer from the service when trying to ${action}: ${what}. Nothing was treated as success.`,
-      {
-        retryable: false,
-      },
-    );
-  }
-
-  private parseJson(res: RawResponse, context: CallContext): Json {
-    let value: unknown;
-    try {
-      value = JSON.parse(res.body);
-    } catch {
-      throw this.protocolError(context.action, `the body is not JSON (HTTP ${res.status})`);
-    }
-    if (!isObject(value)) throw this.protocolError(context.action, 'the body is not a JSON object');
-    return value;
   }
 
   /** One call with retries; resolves only with a 2xx answer. */
@@ -665,7 +560,7 @@ export class IampassClient {
           agent: this.agent,
         });
         if (res.status >= 200 && res.status < 300) return res;
-        throw this.httpError(res, spec.context);
+        throw httpError(res, spec.context, this);
       } catch (error) {
         if (!(error instanceof AppError)) throw error;
         if (!spec.retry || !error.retryable || error.code === 'cancelled' || attempt >= this.maxRetries) throw error;
@@ -680,88 +575,5 @@ export class IampassClient {
         await sleep(wait, spec.signal);
       }
     }
-  }
-
-  private httpError(res: RawResponse, context: CallContext): AppError {
-    const status = res.status;
-    const reasonText = (): string | null => {
-      try {
-        const json: unknown = JSON.parse(res.body);
-        if (isObject(json) && typeof json.reason === 'string') return cleanReason(json.reason, context.secrets);
-      } catch {
-        // plain-text bodies are fine
-      }
-      return null;
-    };
-    if (status === 401) {
-      const details: Record<string, number | string> = { status };
-      const serverDate = typeof res.headers.date === 'string' ? Date.parse(res.headers.date) : Number.NaN;
-      const reason = reasonText();
-      if (reason !== null) details.reason = reason;
-      if (!Number.isNaN(serverDate)) {
-        // Positive: this computer's clock is ahead of the service's.
-        const skew = Math.round((Date.now() - serverDate) / 1000);
-        details.clockSkewSeconds = skew;
-        if (Math.abs(skew) > 60) {
-          return new AppError(
-            'unauthorized',
-            `The service rejected the request because this computer's clock is off by ${Math.abs(skew)} seconds (${skew > 0 ? 'ahead of' : 'behind'} the service). Correct the system clock and try again.`,
-            { retryable: false, details },
-          );
-        }
-      }
-      const message =
-        context.kind === 'session'
-          ? `The service rejected the session's signature when trying to ${context.action}: the session may be unknown or expired.`
-          : `The service rejected the request signature when trying to ${context.action}. Check this profile's Application ID and Application Secret.`;
-      return new AppError('unauthorized', message, { retryable: false, details });
-    }
-    if (status === 404) {
-      const text = res.body.toLowerCase();
-      let what: 'application' | 'user' | 'session' | 'endpoint' | 'unknown';
-      if (context.kind === 'session') what = 'session';
-      else if (text.includes('route') || text.includes('endpoint')) what = 'endpoint';
-      else if (text.includes('application')) what = 'application';
-      else if (text.includes('user')) what = 'user';
-      else what = context.userId === undefined ? 'application' : 'unknown';
-      const message =
-        what === 'application'
-          ? `The service does not know application ${this.applicationId}. Check this profile's Application ID and base URL.`
-          : what === 'user'
-            ? `The service does not know user "${context.userId ?? ''}" in this application. Add the user first.`
-            : what === 'session'
-              ? 'The service does not know this session (it may have expired).'
-              : what === 'endpoint'
-                ? `The service at ${this.baseUrl} has no such endpoint. Check this profile's base URL.`
-                : `The service does not know application ${this.applicationId} or user "${context.userId ?? ''}".`;
-      return new AppError('not_found', message, { retryable: false, details: { status, what } });
-    }
-    if (status === 429) {
-      const after = parseRetryAfter(
-        typeof res.headers['retry-after'] === 'string' ? res.headers['retry-after'] : undefined,
-      );
-      const details: Record<string, number> = { status };
-      if (after !== null) details.retryAfterSeconds = after;
-      return new AppError(
-        'rate_limited',
-        `The service is rate limiting this application${after !== null ? `; try again in ${after} s` : '; try again later'}.`,
-        { details },
-      );
-    }
-    if (status >= 500 && status <= 599) {
-      return new AppError(
-        'server',
-        `The service failed with HTTP ${status} when trying to ${context.action}. Try again later.`,
-        { details: { status } },
-      );
-    }
-    return new AppError(
-      'protocol',
-      `Unexpected answer from the service when trying to ${context.action}: HTTP ${status}. Nothing was treated as success.`,
-      {
-        retryable: false,
-        details: { status },
-      },
-    );
   }
 }
