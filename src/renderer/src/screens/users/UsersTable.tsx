@@ -1,0 +1,207 @@
+/** The Users table's rows and cells: the row view, the device cell, the row menu's actions, the empty state and selection helpers. */
+import { memo, type MouseEvent } from 'react';
+import { invoke } from '../../bridge.ts';
+import { openAuthenticateDialog } from '../sessions/index.ts';
+import { ago, DEVICE_LABEL, day, dateTime } from './format.ts';
+import { type Directory } from './model.ts';
+import { type MenuItem } from './RowMenu.tsx';
+import { useUsers } from './store.ts';
+
+export function everySelected(dir: Directory, rows: Int32Array, selected: Set<string>): boolean {
+  for (let k = 0; k < rows.length; k++) if (!selected.has(dir.userIds[rows[k]!]!)) return false;
+  return true;
+}
+
+export function indexOfUser(dir: Directory, rows: Int32Array, userId: string): number {
+  const i = dir.index.get(userId);
+  if (i === undefined) return -1;
+  return rows.indexOf(i);
+}
+
+export function EmptyState(props: {
+  loading: boolean;
+  error: string | null;
+  noProfile: boolean;
+  total: number;
+  onAdd: () => void;
+}) {
+  if (props.loading) return <p className="ux-empty ux-muted">Loading the directory…</p>;
+  if (props.error)
+    return (
+      <div className="ux-empty" role="alert">
+        <h2>The directory could not be loaded</h2>
+        <p>{props.error}</p>
+      </div>
+    );
+  if (props.noProfile)
+    return (
+      <div className="ux-empty" data-testid="users-empty">
+        <h2>No application selected</h2>
+        <p>Add or pick an application profile in Applications; its users are listed here.</p>
+      </div>
+    );
+  if (props.total === 0)
+    return (
+      <div className="ux-empty" data-testid="users-empty">
+        <h2>No users yet</h2>
+        <p>Add one user, paste a list, or import a CSV file. Each user then registers a phone by scanning a QR code.</p>
+        <button type="button" className="btn btn--primary" onClick={props.onAdd}>
+          Add users
+        </button>
+      </div>
+    );
+  return (
+    <div className="ux-empty" data-testid="users-empty">
+      <h2>No users match</h2>
+      <p>Try another search or device status filter.</p>
+    </div>
+  );
+}
+
+/** The device badge, then when it was checked or, after a failed check, the error (short in a row, whole in the panel). */
+export function DeviceCell(props: { dir: Directory; i: number; now: number; full?: boolean }) {
+  const { dir, i, now } = props;
+  const state = dir.deviceStates[i]!;
+  const checked = dir.deviceCheckedAt[i] ?? null;
+  const err = dir.statusErrors.get(dir.userIds[i]!);
+  return (
+    <span className="ux-device">
+      <span
+        className={`ux-badge ux-badge--${state}`}
+        title={checked === null ? 'Not checked yet' : `Checked ${dateTime(checked)}`}
+        data-testid="device-state"
+        data-state={state}
+      >
+        {state === 'registered' ? '✓ ' : ''}
+        {DEVICE_LABEL[state]}
+      </span>
+      {err ? (
+        <span className="ux-row-error" title={err.message} data-testid="row-error">
+          {props.full ? (
+            `⚠ Last check failed: ${err.message}`
+          ) : (
+            <>
+              ⚠ Check failed<span className="visually-hidden">: {err.message}</span>
+            </>
+          )}
+        </span>
+      ) : checked !== null ? (
+        <span className="ux-muted ux-small" title={dateTime(checked)}>
+          checked {ago(checked, now)}
+        </span>
+      ) : null}
+    </span>
+  );
+}
+
+export const UserRowView = memo(function UserRowView(props: {
+  dir: Directory;
+  version: number;
+  i: number;
+  position: number;
+  top: number;
+  selected: boolean;
+  active: boolean;
+  now: number;
+  onToggle: (userId: string, position: number, shift: boolean) => void;
+  menuOpen: boolean;
+  onMenu: (userId: string, anchor: HTMLElement) => void;
+}) {
+  const { dir, i, position } = props;
+  const userId = dir.userIds[i]!;
+  const name = dir.displayNames[i]!;
+  const lastAuth = dir.lastAuthAt[i] ?? null;
+  const st = useUsers.getState;
+  return (
+    <div
+      role="row"
+      aria-rowindex={position + 2}
+      aria-selected={props.selected}
+      className={`ux-row${props.selected ? ' ux-row--selected' : ''}${props.active ? ' ux-row--active' : ''}`}
+      style={{ transform: `translateY(${props.top}px)` }}
+      data-testid="user-row"
+      data-user-id={userId}
+    >
+      <div role="cell" className="ux-cell ux-cell--select">
+        <input
+          type="checkbox"
+          aria-label={`Select ${userId}`}
+          checked={props.selected}
+          onChange={() => undefined}
+          onClick={(e: MouseEvent<HTMLInputElement>) => props.onToggle(userId, position, e.shiftKey)}
+        />
+      </div>
+      <div role="cell" className="ux-cell ux-cell--userId">
+        <button type="button" className="ux-userlink" onClick={() => st().openPanel(userId)} title={userId}>
+          {userId}
+        </button>
+      </div>
+      <div role="cell" className="ux-cell ux-cell--displayName" title={name}>
+        {name || <span className="ux-muted">—</span>}
+      </div>
+      <div role="cell" className="ux-cell ux-cell--deviceState">
+        <DeviceCell dir={dir} i={i} now={props.now} />
+      </div>
+      <div role="cell" className="ux-cell ux-cell--addedAt" title={dateTime(dir.addedAt[i]!)}>
+        {day(dir.addedAt[i]!)}
+      </div>
+      <div role="cell" className="ux-cell ux-cell--lastAuthAt">
+        {lastAuth === null ? (
+          <span className="ux-muted">Never</span>
+        ) : (
+          <span title={dateTime(lastAuth)}>{ago(lastAuth, props.now)}</span>
+        )}
+      </div>
+      <div role="cell" className="ux-cell ux-cell--actions">
+        {/* A registered user gets no new code (the service refuses it): "Lost device…" is in the menu. */}
+        {dir.deviceStates[i] === 'registered' ? null : (
+          <button
+            type="button"
+            className="btn btn--sm btn--ghost"
+            aria-label={`Show registration QR for ${userId}`}
+            onClick={() => st().openDialog({ kind: 'qr', userId, mode: 'show' })}
+          >
+            QR
+          </button>
+        )}
+        <button
+          type="button"
+          className="icon-button ux-more"
+          aria-label={`More actions for ${userId}`}
+          aria-haspopup="menu"
+          aria-expanded={props.menuOpen}
+          onClick={(e) => props.onMenu(userId, e.currentTarget)}
+          data-testid="row-more"
+        >
+          <svg aria-hidden="true" viewBox="0 0 16 16" width="14" height="14">
+            <circle cx="3" cy="8" r="1.5" fill="currentColor" />
+            <circle cx="8" cy="8" r="1.5" fill="currentColor" />
+            <circle cx="13" cy="8" r="1.5" fill="currentColor" />
+          </svg>
+        </button>
+      </div>
+    </div>
+  );
+});
+
+/** The row menu's actions (also the panel's, in the same order). */
+export function rowActions(dir: Directory, userId: string): MenuItem[] {
+  const st = useUsers.getState();
+  const i = dir.index.get(userId);
+  const registered = i !== undefined && dir.deviceStates[i] === 'registered';
+  return [
+    { label: 'Details', run: () => st.openPanel(userId) },
+    registered
+      ? { label: 'Lost device…', run: () => st.openDialog({ kind: 'qr', userId, mode: 'lost' }) }
+      : { label: 'Show registration QR', run: () => st.openDialog({ kind: 'qr', userId, mode: 'show' }) },
+    { label: 'Check device status', run: () => void checkOne(userId) },
+    { label: 'Authenticate…', run: () => openAuthenticateDialog(userId) },
+    ...(registered ? [] : [{ label: 'Lost device…', run: () => st.openDialog({ kind: 'qr', userId, mode: 'lost' }) }]),
+    { label: 'Delete…', danger: true, run: () => st.openDialog({ kind: 'delete', userIds: [userId] }) },
+  ];
+}
+
+export async function checkOne(userId: string) {
+  const r = await invoke('users.checkStatus', { userId });
+  if (!r.ok) useUsers.getState().setNotice({ tone: 'error', text: `${userId}: ${r.message}` });
+}
