@@ -15,6 +15,8 @@ export const ERROR_CODES = [
   'refused',
   /** An answer that is not what the protocol says: never treated as success. */
   'protocol',
+  /** The call was sent and its answer was lost: it may have taken effect; it is recorded and will be checked (never retry blindly). */
+  'uncertain',
   /** Connection refused, reset, DNS failure. */
   'network',
   /** No answer within the request timeout. */

@@ -70,7 +70,7 @@ async function finishJob(ctx: Context, services: Services, jobId: string, label:
     );
   }
   if (finished.outcome === 'cancelled') return EXIT.failed;
-  const failed = finished.rows.filter((r) => r.result === 'failed');
+  const failed = finished.rows.filter((r) => r.result === 'failed' || r.result === 'unknown');
   return exitCodeForRows(
     failed.map((r) => r.code),
     finished.rows.some((r) => r.result === 'invalid' || r.result === 'missing'),

@@ -23,22 +23,22 @@ import { IampassClient, type ClientConfig } from '../iampass/client.ts';
 import type { SecretStore } from '../secrets/keychain.ts';
 import type { Store } from '../store/db.ts';
 import {
-  deleteUsers as deleteDirectoryUsers,
   directoryColumns,
   getUser,
   getUsers,
-  insertUsers,
-  newOpaqueId,
   setDeviceStates,
   userIdMap,
   type DeviceState,
   type DirectoryUser,
 } from '../store/directory.ts';
-import type { Profile } from '../store/profiles.ts';
+import { countIntents, type AddClaimInput, type Intent } from '../store/intents.ts';
+import { getProfile, type Profile } from '../store/profiles.ts';
 import type { AuditService } from './audit.ts';
 import { parseCsv, previewCsv } from './csv.ts';
 import { Emitter } from './events.ts';
-import { JobRunner } from './jobs.ts';
+import { JobRunner, type JobContext } from './jobs.ts';
+import { ownerAlive, PROCESS_OWNER } from './owner.ts';
+import { addBatch, deleteBatch, failedRow, reconcileIntents, type Writer } from './writes.ts';
 import { ProfileScope } from './profile-scope.ts';
 import { validateRows, type InputRules, type UserInput } from './user-input.ts';
 
@@ -73,11 +73,6 @@ export interface UsersDeps {
 export const MAX_UPSERTS_PER_EVENT = 5000;
 
 // ------------------------------------------------------------------- service
-
-function failedRow(row: number, userId: string, error: ErrorInfo): JobRow {
-  if (error.code === 'cancelled') return { row, userId, result: 'cancelled' };
-  return { row, userId, result: 'failed', code: error.code, reason: error.message };
-}
 
 /**
  * Reads the active profile's directory once, on the next turn of the event
@@ -115,12 +110,21 @@ export class UsersService {
   readonly #batchSize: number;
   readonly #timeoutMs: number | undefined;
   readonly #events = new Emitter<UsersEvent>();
+  /** The intent-first writes (writes.ts) with this service's store, clock and events. */
+  readonly #writer: Writer = {
+    store: null as unknown as Store,
+    now: () => this.#now(),
+    changed: (profileId, upserted, removed) => this.#changed(profileId, upserted, removed),
+    canTakeOver: (intent) => this.#canTakeOver(intent),
+    forgetStatusError: (profileId, userId) => this.#statusErrors.get(profileId)?.delete(userId),
+  };
   /** profileId -> userId -> last failed status check (memory only). */
   readonly #statusErrors = new Map<string, Map<string, StatusError>>();
   #revision = 0;
 
   constructor(deps: UsersDeps) {
     this.#store = deps.store;
+    this.#writer.store = deps.store;
     this.scope =
       deps.scope ?? new ProfileScope({ store: deps.store, secrets: deps.secrets, profileId: deps.profileId });
     this.#audit = deps.audit;
@@ -229,6 +233,35 @@ export class UsersService {
     return this.jobs.start('users.refreshStatus', ids.length, (ctx) => this.#refreshRows(profile, ids, ctx));
   }
 
+  /**
+   * Settles the profile's intents that no live job holds (a crash, a lost
+   * answer, a cancel mid-call left them) as a job: adds are completed with
+   * their recorded IAMPASS IDs (add_users reports existing ones), deletes
+   * sent again (safe to repeat), lost devices checked. One row per intent.
+   */
+  reconcile(profileId?: string): string {
+    const profile = profileId === undefined ? this.scope.current() : this.#profile(profileId);
+    return this.jobs.start('users.reconcile', 0, async (ctx) => {
+      this.#jobStarted(profile, 'users.reconcile', ctx.jobId, 0);
+      const rows = await reconcileIntents(
+        this.#writer,
+        profile,
+        () => this.clientFor(profile),
+        ctx,
+        profile.concurrency,
+        this.#batchSize,
+      );
+      this.#summary(profile, 'users.reconcile', rows, ctx.jobId);
+      return rows;
+    });
+  }
+
+  /** How many of the profile's changes are recorded and not yet settled, by kind. */
+  pendingIntents(profileId?: string): Partial<Record<Intent['kind'], number>> {
+    const profile = profileId === undefined ? this.scope.currentOrNull() : this.#profile(profileId);
+    return profile ? countIntents(this.#store, profile.id) : {};
+  }
+
   /** Checks one user now. A failed check is kept on the row and thrown as its typed error. */
   async checkStatus(userId: string): Promise<UserRow> {
     const profile = this.scope.current();
@@ -294,97 +327,50 @@ export class UsersService {
   async #addRows(
     profile: Profile,
     inputs: readonly UserInput[],
-    ctx: { signal: AbortSignal; progress(done: number): void },
+    ctx: JobContext,
     action: 'users.add' | 'users.import',
   ): Promise<JobRow[]> {
     const rows = new Array<JobRow>(inputs.length);
     const rules = await this.#inputRules(profile);
-    const existing = userIdMap(this.#store, profile.id);
-    const toSend: { row: number; userId: string; displayName: string; iampassId: string }[] = [];
+    this.#jobStarted(profile, action, ctx.jobId, inputs.length);
+    const candidates: AddClaimInput[] = [];
     for (const v of validateRows(inputs, rules)) {
       if (v.problem !== null) rows[v.row - 1] = { row: v.row, userId: v.userId, result: 'invalid', reason: v.problem };
-      else if (existing.has(v.userId)) rows[v.row - 1] = { row: v.row, userId: v.userId, result: 'existing' };
-      else
-        toSend.push({
-          row: v.row,
-          userId: v.userId,
-          displayName: v.displayName,
-          iampassId: profile.sendOwnIds ? v.userId : newOpaqueId(),
-        });
+      else candidates.push({ row: v.row, userId: v.userId, displayName: v.displayName });
     }
-    let done = inputs.length - toSend.length;
+    let done = inputs.length - candidates.length;
     ctx.progress(done);
-    if (toSend.length > 0) {
+    if (candidates.length > 0) {
       const client = await this.clientFor(profile);
       try {
         const outcomes = await mapBounded(
-          chunk(toSend, this.#batchSize),
+          chunk(candidates, this.#batchSize),
           async (batch, signal) => {
-            const r = await client.addUsers(
-              batch.map((b) => b.iampassId),
-              { signal },
-            );
-            const created = new Set(r.created);
-            const confirmedExisting = new Set(r.existing);
-            const failures = new Map<string, ErrorInfo>();
-            for (const f of r.failed) for (const u of f.users) failures.set(u, f.error);
-            const confirmed = batch.filter((b) => created.has(b.iampassId) || confirmedExisting.has(b.iampassId));
-            try {
-              insertUsers(
-                this.#store,
-                profile.id,
-                confirmed.map((b) => ({ userId: b.userId, displayName: b.displayName, iampassId: b.iampassId })),
-                { skipExisting: true, now: this.#now() },
-              );
-            } catch (error) {
-              const info = toErrorInfo(error);
-              for (const b of batch) rows[b.row - 1] = failedRow(b.row, b.userId, info);
-              return;
-            }
-            for (const b of batch) {
-              if (created.has(b.iampassId)) rows[b.row - 1] = { row: b.row, userId: b.userId, result: 'created' };
-              else if (confirmedExisting.has(b.iampassId))
-                rows[b.row - 1] = { row: b.row, userId: b.userId, result: 'existing' };
-              else {
-                const info = failures.get(b.iampassId) ?? {
-                  code: 'protocol',
-                  message: 'IAMPASS did not confirm this user.',
-                  retryable: true,
-                };
-                rows[b.row - 1] = failedRow(b.row, b.userId, info);
-              }
-            }
+            await addBatch(this.#writer, profile, client, batch, rows, ctx.jobId, signal);
             done += batch.length;
             ctx.progress(done);
-            this.#changed(
-              profile.id,
-              confirmed.map((b) => b.userId),
-              [],
-            );
           },
           { concurrency: profile.concurrency, signal: ctx.signal },
         );
         for (const o of outcomes)
-          if (!o.ok) for (const b of o.item) rows[b.row - 1] = failedRow(b.row, b.userId, o.error);
+          if (!o.ok) for (const b of o.item) rows[b.row - 1] ??= failedRow(b.row, b.userId, o.error);
       } finally {
         client.close();
       }
     }
-    this.#summary(profile, action, rows);
+    this.#summary(profile, action, rows, ctx.jobId);
     return rows;
   }
 
-  async #deleteRows(
-    profile: Profile,
-    userIds: readonly string[],
-    ctx: { signal: AbortSignal; progress(done: number): void },
-  ): Promise<JobRow[]> {
+  async #deleteRows(profile: Profile, userIds: readonly string[], ctx: JobContext): Promise<JobRow[]> {
     const rows = new Array<JobRow>(userIds.length);
-    const known = userIdMap(this.#store, profile.id);
+    this.#jobStarted(profile, 'users.delete', ctx.jobId, userIds.length);
+    const known = getUsers(this.#store, profile.id, userIds);
+    const byId = new Map(known.map((u) => [u.userId, u.iampassId]));
     const seen = new Set<string>();
     const toSend: { row: number; userId: string; iampassId: string }[] = [];
     userIds.forEach((userId, i) => {
-      const iampassId = known.get(userId);
+      const iampassId = byId.get(userId);
       if (seen.has(userId)) rows[i] = { row: i + 1, userId, result: 'invalid', reason: 'Duplicate in the selection.' };
       else if (iampassId === undefined)
         rows[i] = { row: i + 1, userId, result: 'missing', reason: 'Not in the directory.' };
@@ -399,51 +385,42 @@ export class UsersService {
         const outcomes = await mapBounded(
           chunk(toSend, this.#batchSize),
           async (batch, signal) => {
-            const r = await client.deleteUsers(
-              batch.map((b) => b.iampassId),
-              { signal },
-            );
-            const deleted = new Set(r.deleted);
-            const failures = new Map<string, ErrorInfo>();
-            for (const f of r.failed) for (const u of f.users) failures.set(u, f.error);
-            const gone = batch.filter((b) => deleted.has(b.iampassId));
-            deleteDirectoryUsers(
-              this.#store,
-              profile.id,
-              gone.map((b) => b.userId),
-            );
-            for (const b of gone) this.#statusErrors.get(profile.id)?.delete(b.userId);
-            for (const b of batch) {
-              rows[b.row - 1] = deleted.has(b.iampassId)
-                ? { row: b.row, userId: b.userId, result: 'deleted' }
-                : failedRow(
-                    b.row,
-                    b.userId,
-                    failures.get(b.iampassId) ?? {
-                      code: 'protocol',
-                      message: 'IAMPASS did not confirm the deletion.',
-                      retryable: true,
-                    },
-                  );
-            }
+            await deleteBatch(this.#writer, profile, client, batch, rows, ctx.jobId, signal);
             done += batch.length;
             ctx.progress(done);
-            this.#changed(
-              profile.id,
-              [],
-              gone.map((b) => b.userId),
-            );
           },
           { concurrency: profile.concurrency, signal: ctx.signal },
         );
         for (const o of outcomes)
-          if (!o.ok) for (const b of o.item) rows[b.row - 1] = failedRow(b.row, b.userId, o.error);
+          if (!o.ok) for (const b of o.item) rows[b.row - 1] ??= failedRow(b.row, b.userId, o.error);
       } finally {
         client.close();
       }
     }
-    this.#summary(profile, 'users.delete', rows);
+    this.#summary(profile, 'users.delete', rows, ctx.jobId);
     return rows;
+  }
+
+  /** An intent this process may take over: its owner is gone, or it is ours and no running job of ours holds it. */
+  #canTakeOver(intent: Intent): boolean {
+    if (intent.owner !== PROCESS_OWNER) return !ownerAlive(intent.owner);
+    return intent.jobId === null || !this.jobs.list().some((j) => j.jobId === intent.jobId);
+  }
+
+  #profile(id: string): Profile {
+    const profile = getProfile(this.#store, id);
+    if (!profile) throw new AppError('missing', 'That application profile does not exist.');
+    return profile;
+  }
+
+  /** The job's audit entry at its start: a crash leaves "started" without its end, and the intents of what it did. */
+  #jobStarted(profile: Profile, action: `${string}.${string}`, jobId: string, rows: number): void {
+    this.#audit.record({
+      action: `${action}.start`,
+      profile: { id: profile.id, name: profile.name },
+      target: `${rows} rows (job ${jobId.slice(0, 8)})`,
+      outcome: 'ok',
+    });
   }
 
   async #refreshRows(
@@ -510,16 +487,17 @@ export class UsersService {
     return { forbidden: secret === null ? [] : [secret] };
   }
 
-  #summary(profile: Profile, action: `${string}.${string}`, rows: readonly JobRow[]): void {
+  #summary(profile: Profile, action: `${string}.${string}`, rows: readonly JobRow[], jobId?: string): void {
     const counts = new Map<string, number>();
     let firstError: JobRow | undefined;
     for (const r of rows) {
       counts.set(r.result, (counts.get(r.result) ?? 0) + 1);
-      if (r.result === 'failed' && !firstError) firstError = r;
+      if ((r.result === 'failed' || r.result === 'unknown') && !firstError) firstError = r;
     }
     const only = rows.length === 1 ? rows[0] : undefined;
     const summary = [...counts].map(([k, n]) => `${n} ${k.replace('_', ' ')}`).join(', ');
-    const target = only ? `${only.userId} (${only.result})` : `${rows.length} users: ${summary}`;
+    const job = jobId === undefined ? '' : ` (job ${jobId.slice(0, 8)})`;
+    const target = only ? `${only.userId} (${only.result})${job}` : `${rows.length} users: ${summary}${job}`;
     this.#audit.record({
       action,
       profile: { id: profile.id, name: profile.name },

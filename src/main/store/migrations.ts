@@ -113,4 +113,31 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec(`ALTER TABLE profiles ADD COLUMN send_own_ids INTEGER NOT NULL DEFAULT 0 CHECK (send_own_ids IN (0, 1))`);
     },
   },
+  {
+    version: 4,
+    description: 'intents: what the console is about to change at IAMPASS, recorded before the call',
+    up(db) {
+      db.exec(`
+        CREATE TABLE intents (
+          id           INTEGER PRIMARY KEY,
+          profile_id   TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+          kind         TEXT NOT NULL CHECK (kind IN ('add', 'delete', 'lost_device', 'authenticate', 'logout')),
+          user_id      TEXT NOT NULL,
+          iampass_id   TEXT NOT NULL,
+          display_name TEXT NOT NULL DEFAULT '',
+          session_id   TEXT,
+          job_id       TEXT,
+          owner        TEXT NOT NULL,
+          state        TEXT NOT NULL DEFAULT 'recorded' CHECK (state IN ('recorded', 'unknown')),
+          created_at   INTEGER NOT NULL,
+          updated_at   INTEGER NOT NULL
+        ) STRICT;
+        -- One claim per user and per IAMPASS ID: two processes never add the same user twice.
+        CREATE UNIQUE INDEX intents_add_user ON intents(profile_id, user_id) WHERE kind = 'add';
+        CREATE UNIQUE INDEX intents_add_iampass ON intents(profile_id, iampass_id) WHERE kind = 'add';
+        CREATE UNIQUE INDEX intents_delete_user ON intents(profile_id, user_id) WHERE kind = 'delete';
+        CREATE INDEX intents_profile_kind ON intents(profile_id, kind, id);
+      `);
+    },
+  },
 ];

@@ -8,7 +8,13 @@ import { z } from 'zod';
 import type { ErrorCode, ErrorInfo } from '../errors.ts';
 import { event, request } from './define.ts';
 
-export const JOB_KINDS = ['users.add', 'users.import', 'users.delete', 'users.refreshStatus'] as const;
+export const JOB_KINDS = [
+  'users.add',
+  'users.import',
+  'users.delete',
+  'users.refreshStatus',
+  'users.reconcile',
+] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /**
@@ -19,6 +25,7 @@ export type JobKind = (typeof JOB_KINDS)[number];
  * - deleted / missing: delete (missing = was not in the directory)
  * - registered / not_registered: status refresh
  * - cancelled: not processed because the job was cancelled
+ * - unknown: the call was sent and its answer was lost: it may have taken effect at IAMPASS; recovery checks it (reconcile)
  */
 export const ROW_RESULTS = [
   'created',
@@ -30,6 +37,7 @@ export const ROW_RESULTS = [
   'registered',
   'not_registered',
   'cancelled',
+  'unknown',
 ] as const;
 export type RowResult = (typeof ROW_RESULTS)[number];
 

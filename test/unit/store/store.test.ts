@@ -47,7 +47,7 @@ describe('openStore', () => {
     const tables = (
       db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]
     ).map((r) => r.name);
-    expect(tables).toEqual(['audit', 'profiles', 'sessions', 'settings', 'users']);
+    expect(tables).toEqual(['audit', 'intents', 'profiles', 'sessions', 'settings', 'users']);
   });
 
   it('upgrades an older file in place, keeping its rows', () => {

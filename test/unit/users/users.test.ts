@@ -82,7 +82,18 @@ it('adds one user and a list: created, already existed, invalid rows with their 
   expect(f.events.filter((e) => e.type === 'finished')).toHaveLength(2);
   const audit = queryAudit(f.services.store, { action: 'users.add' }, 100, 0).rows;
   expect(audit.map((a) => a.target)).toEqual(
-    expect.arrayContaining(['alice (created)', expect.stringContaining('9 users: ')]),
+    expect.arrayContaining([
+      expect.stringMatching(/^alice \(created\) \(job [0-9a-f]{8}\)$/),
+      expect.stringContaining('9 users: '),
+    ]),
+  );
+  // Each job's entry is written when it starts too: a crash leaves "started" without its end.
+  const started = queryAudit(f.services.store, { action: 'users.add.start' }, 100, 0).rows.map((a) => a.target);
+  expect(started).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/^1 rows \(job [0-9a-f]{8}\)$/),
+      expect.stringMatching(/^9 rows \(job [0-9a-f]{8}\)$/),
+    ]),
   );
 
   // The snapshot has every column, sorted by user ID, and the current revision.
@@ -154,7 +165,7 @@ it('writes only what IAMPASS confirmed: batches refused by the server are failed
   expect(countUsers(f.services.store, f.profileId)).toBe(40);
 });
 
-it('cancel mid-job: the job ends "cancelled", confirmed batches stay, the rest are cancelled rows not in the directory', async () => {
+it('cancel mid-job: the job ends "cancelled", confirmed batches stay, the batch in flight is "unknown" and recorded, the rest are cancelled rows; recovery settles the unknown ones', async () => {
   const f = (fx = await usersFixture({ concurrency: 1, batchSize: 10 }));
   await f.phone.setFaults([{ route: 'add_users', kind: 'latency', ms: 150 }]);
   const ids = Array.from({ length: 200 }, (_, i) => `c${i}`);
@@ -169,14 +180,34 @@ it('cancel mid-job: the job ends "cancelled", confirmed batches stay, the rest a
   expect(r.outcome).toBe('cancelled');
   const created = r.rows.filter((x) => x.result === 'created');
   const cancelled = r.rows.filter((x) => x.result === 'cancelled');
+  const unknown = r.rows.filter((x) => x.result === 'unknown');
   expect(created.length).toBeGreaterThanOrEqual(20);
   expect(cancelled.length).toBeGreaterThan(100);
-  expect(created.length + cancelled.length).toBe(200);
+  // The batch in flight when the job was cancelled: sent, its answer never read.
+  expect(unknown.length).toBeLessThanOrEqual(10);
+  for (const x of unknown) {
+    expect(x.code).toBe('uncertain');
+    expect(x.reason).toContain('will be checked');
+  }
+  expect(created.length + cancelled.length + unknown.length).toBe(200);
   expect(countUsers(f.services.store, f.profileId)).toBe(created.length);
   for (const x of cancelled.slice(-5)) expect(getUser(f.services.store, f.profileId, x.userId)).toBeNull();
+  expect(f.services.users.pendingIntents()).toEqual(unknown.length ? { add: unknown.length } : {});
+  // Recovery completes the batch that was sent: the directory then holds exactly what IAMPASS holds.
+  const settled = await f.finished(f.services.users.reconcile());
+  expect(settled.rows.map((x) => x.userId).sort()).toEqual(unknown.map((x) => x.userId).sort());
+  expect(settled.rows.every((x) => x.result === 'existing' || x.result === 'created')).toBe(true);
+  expect(f.services.users.pendingIntents()).toEqual({});
+  expect(countUsers(f.services.store, f.profileId)).toBe(created.length + unknown.length);
+  expect(((await (await fetch(`${f.sandbox.baseUrl}/sandbox/stats`)).json()) as { users: number }).users).toBe(
+    created.length + unknown.length,
+  );
   expect(f.services.users.jobs.cancel(jobId)).toBe(false);
   expect(f.services.users.jobs.list()).toEqual([]);
-  const progress = f.events.filter((e) => e.type === 'progress').map((e) => e.payload);
+  const progress = f.events
+    .filter((e) => e.type === 'progress')
+    .map((e) => e.payload)
+    .filter((p) => p.jobId === jobId);
   expect(progress.length).toBeGreaterThan(1);
   expect(progress.every((p) => p.total === 200 && p.done <= 200)).toBe(true);
 });
@@ -235,7 +266,7 @@ it('delete: confirmation over 10 users, missing users, directory + IAMPASS + aud
   const removed = f.events.filter((e) => e.type === 'changed').flatMap((e) => e.payload.removed);
   expect(removed.sort()).toEqual([...ids].sort());
   expect(queryAudit(f.services.store, { action: 'users.delete' }, 100, 0).rows.map((a) => a.target)).toEqual(
-    expect.arrayContaining(['11 users: 11 deleted']),
+    expect.arrayContaining([expect.stringMatching(/^11 users: 11 deleted \(job [0-9a-f]{8}\)$/)]),
   );
 });
 

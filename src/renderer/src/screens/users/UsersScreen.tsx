@@ -35,6 +35,7 @@ const BACKGROUND_LABEL: Record<JobKind, string> = {
   'users.import': 'Importing users',
   'users.delete': 'Deleting users',
   'users.refreshStatus': 'Refreshing device status',
+  'users.reconcile': 'Checking interrupted changes',
 };
 
 type Col = { id: SortColumn | 'select' | 'actions'; header: string; sortable: boolean };

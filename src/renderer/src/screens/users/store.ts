@@ -163,4 +163,5 @@ export const ROW_RESULT_LABEL: Record<string, string> = {
   registered: 'Registered',
   not_registered: 'Not registered',
   cancelled: 'Cancelled',
+  unknown: 'Unknown: will be checked',
 };

@@ -1,0 +1,386 @@
+/**
+ * The directory's writes to IAMPASS, intent first (store/intents.ts): every
+ * batch records what it is about to change in one committed transaction,
+ * calls, then records the outcome in one transaction. A lost answer leaves
+ * `unknown` intents; recovery (`reconcileIntents`) settles whatever a
+ * crash, a fault or a cancel left.
+ */
+import { toErrorInfo, type ErrorInfo } from '../../shared/errors.ts';
+import type { JobRow } from '../../shared/ipc/jobs.ts';
+import type { Store } from '../store/db.ts';
+import { chunk, mapBounded } from '../../node/bounded.ts';
+import { setDeviceStates } from '../store/directory.ts';
+import {
+  claimAdds,
+  listIntents,
+  markUnknown,
+  recordIntents,
+  removeIntents,
+  settleAdds,
+  settleDeletes,
+  takeOverIntents,
+  type AddClaimInput,
+  type Intent,
+} from '../store/intents.ts';
+import type { Profile } from '../store/profiles.ts';
+import type { JobContext } from './jobs.ts';
+import { mayHaveTakenEffect, PROCESS_OWNER } from './owner.ts';
+import type { UsersClient } from './users.ts';
+
+/** What the writes need of the users service. */
+export interface Writer {
+  store: Store;
+  now(): number;
+  /** Announces directory changes (users.changed). */
+  changed(profileId: string, upserted: readonly string[], removed: readonly string[]): void;
+  /** Whether an intent held by someone else may be taken over (its owner is gone). */
+  canTakeOver(intent: Intent): boolean;
+  forgetStatusError(profileId: string, userId: string): void;
+}
+
+/** A row whose call was sent and whose answer was lost: recorded as an intent, checked by recovery. */
+export function unknownRow(row: number, userId: string, error: ErrorInfo): JobRow {
+  return {
+    row,
+    userId,
+    result: 'unknown',
+    code: 'uncertain',
+    reason: `The answer was lost (${error.message.replace(/\.$/, '')}); IAMPASS may have made the change. It is recorded and will be checked by recovery ("Check interrupted changes" or iampass-admin users reconcile); do not retry by hand.`,
+  };
+}
+
+export function failedRow(row: number, userId: string, error: ErrorInfo): JobRow {
+  if (error.code === 'cancelled') return { row, userId, result: 'cancelled' };
+  return { row, userId, result: 'failed', code: error.code, reason: error.message };
+}
+
+/**
+ * One add batch, intent first: the users are claimed (their IAMPASS IDs
+ * recorded, an earlier recorded ID reused) in one committed transaction,
+ * then add_users is called, then the confirmed users enter the directory
+ * and their intents go in one transaction. A lost answer leaves the intents
+ * marked `unknown` for recovery; a definite refusal removes them.
+ */
+export async function addBatch(
+  w: Writer,
+  profile: Profile,
+  client: UsersClient,
+  batch: readonly AddClaimInput[],
+  rows: JobRow[],
+  jobId: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const now = w.now();
+  const claims = claimAdds(w.store, profile.id, batch, {
+    owner: PROCESS_OWNER,
+    jobId,
+    now,
+    ownIds: profile.sendOwnIds,
+    canTakeOver: (intent) => w.canTakeOver(intent),
+  });
+  for (const e of claims.existing) rows[e.row - 1] = { row: e.row, userId: e.userId, result: 'existing' };
+  for (const b of claims.busy) {
+    rows[b.row - 1] = {
+      row: b.row,
+      userId: b.userId,
+      result: 'existing',
+      reason: 'Being added by another job (this window, another window or the CLI).',
+    };
+  }
+  const claimed = claims.claimed;
+  if (claimed.length === 0) return;
+  if (signal.aborted) {
+    // Not sent: give back the claims this job made; one reused from an earlier run stays (its add may have reached IAMPASS).
+    removeIntents(
+      w.store,
+      claimed.filter((c) => !c.reused).map((c) => c.intentId),
+    );
+    for (const c of claimed) rows[c.row - 1] = { row: c.row, userId: c.userId, result: 'cancelled' };
+    return;
+  }
+  let result: Awaited<ReturnType<UsersClient['addUsers']>>;
+  try {
+    result = await client.addUsers(
+      claimed.map((c) => c.iampassId),
+      { signal },
+    );
+  } catch (error) {
+    result = {
+      created: [],
+      existing: [],
+      failed: [{ users: claimed.map((c) => c.iampassId), error: toErrorInfo(error) }],
+    };
+  }
+  const created = new Set(result.created);
+  const existing = new Set(result.existing);
+  const failures = new Map<string, ErrorInfo>();
+  for (const f of result.failed) for (const u of f.users) failures.set(u, f.error);
+  const confirmed = claimed.filter((c) => created.has(c.iampassId) || existing.has(c.iampassId));
+  const unknown: number[] = [];
+  const dropped: number[] = [];
+  for (const c of claimed) {
+    if (created.has(c.iampassId)) rows[c.row - 1] = { row: c.row, userId: c.userId, result: 'created' };
+    else if (existing.has(c.iampassId)) rows[c.row - 1] = { row: c.row, userId: c.userId, result: 'existing' };
+    else {
+      const info = failures.get(c.iampassId) ?? {
+        code: 'protocol',
+        message: 'IAMPASS did not confirm this user.',
+        retryable: true,
+      };
+      if (mayHaveTakenEffect(info) || c.reused) {
+        unknown.push(c.intentId);
+        rows[c.row - 1] = unknownRow(c.row, c.userId, info);
+      } else {
+        dropped.push(c.intentId);
+        rows[c.row - 1] = failedRow(c.row, c.userId, info);
+      }
+    }
+  }
+  settleAdds(w.store, profile.id, confirmed, dropped, w.now());
+  markUnknown(w.store, unknown, w.now());
+  w.changed(
+    profile.id,
+    confirmed.map((c) => c.userId),
+    [],
+  );
+}
+
+/** One delete batch, intent first (delete_users is safe to repeat: recovery sends it again). */
+export async function deleteBatch(
+  w: Writer,
+  profile: Profile,
+  client: UsersClient,
+  batch: readonly { row: number; userId: string; iampassId: string }[],
+  rows: JobRow[],
+  jobId: string,
+  signal: AbortSignal,
+): Promise<void> {
+  if (signal.aborted) {
+    for (const b of batch) rows[b.row - 1] = { row: b.row, userId: b.userId, result: 'cancelled' };
+    return;
+  }
+  const ids = recordIntents(w.store, profile.id, 'delete', batch, { owner: PROCESS_OWNER, jobId, now: w.now() });
+  let result: Awaited<ReturnType<UsersClient['deleteUsers']>>;
+  try {
+    result = await client.deleteUsers(
+      batch.map((b) => b.iampassId),
+      { signal },
+    );
+  } catch (error) {
+    result = { deleted: [], failed: [{ users: batch.map((b) => b.iampassId), error: toErrorInfo(error) }] };
+  }
+  const deleted = new Set(result.deleted);
+  const failures = new Map<string, ErrorInfo>();
+  for (const f of result.failed) for (const u of f.users) failures.set(u, f.error);
+  const gone: { intentId: number; userId: string }[] = [];
+  const unknown: number[] = [];
+  const dropped: number[] = [];
+  batch.forEach((b, i) => {
+    const intentId = ids[i]!;
+    if (deleted.has(b.iampassId)) {
+      gone.push({ intentId, userId: b.userId });
+      rows[b.row - 1] = { row: b.row, userId: b.userId, result: 'deleted' };
+      return;
+    }
+    const info = failures.get(b.iampassId) ?? {
+      code: 'protocol',
+      message: 'IAMPASS did not confirm the deletion.',
+      retryable: true,
+    };
+    if (mayHaveTakenEffect(info)) {
+      unknown.push(intentId);
+      rows[b.row - 1] = unknownRow(b.row, b.userId, info);
+    } else {
+      dropped.push(intentId);
+      rows[b.row - 1] = failedRow(b.row, b.userId, info);
+    }
+  });
+  settleDeletes(w.store, profile.id, gone, dropped);
+  markUnknown(w.store, unknown, w.now());
+  for (const g of gone) w.forgetStatusError(profile.id, g.userId);
+  w.changed(
+    profile.id,
+    [],
+    gone.map((g) => g.userId),
+  );
+}
+
+/**
+ * Recovery: settles the profile's intents that no live job holds, using only
+ * what the API offers. An add is completed with its recorded IAMPASS ID
+ * (add_users answers `existing` when the lost call had added it: it was an
+ * orphan, now recorded); a delete is sent again (safe to repeat); a lost
+ * device is checked with has_registered_mobile_device. An intent whose call
+ * fails again stays for the next recovery; an authentication or logout whose
+ * answer was lost has nothing left to follow and is closed with its reason.
+ */
+export async function reconcileIntents(
+  w: Writer,
+  profile: Profile,
+  openClient: () => Promise<UsersClient>,
+  ctx: JobContext,
+  concurrency: number,
+  batchSize: number,
+): Promise<JobRow[]> {
+  const intents = listIntents(w.store, profile.id).filter((i) => w.canTakeOver(i));
+  ctx.progress(0, intents.length);
+  if (intents.length === 0) return [];
+  takeOverIntents(
+    w.store,
+    intents.map((i) => i.id),
+    { owner: PROCESS_OWNER, jobId: ctx.jobId, now: w.now() },
+  );
+  const rows = new Array<JobRow>(intents.length);
+  const indexed = intents.map((intent, i) => ({ intent, row: i + 1 }));
+  const of = (kind: Intent['kind']) => indexed.filter((x) => x.intent.kind === kind);
+  let done = 0;
+  const step = (n: number) => ctx.progress((done += n), intents.length);
+  const client = await openClient();
+  try {
+    await mapBounded(
+      chunk(of('add'), batchSize),
+      async (batch, signal) => {
+        const result = await client
+          .addUsers(
+            batch.map((b) => b.intent.iampassId),
+            { signal },
+          )
+          .catch((error: unknown) => ({
+            created: [],
+            existing: [],
+            failed: [{ users: batch.map((b) => b.intent.iampassId), error: toErrorInfo(error) }],
+          }));
+        const created = new Set(result.created);
+        const existing = new Set(result.existing);
+        const failures = failureMap(result.failed);
+        const confirmed = batch.filter((b) => created.has(b.intent.iampassId) || existing.has(b.intent.iampassId));
+        settleAdds(
+          w.store,
+          profile.id,
+          confirmed.map((b) => ({
+            intentId: b.intent.id,
+            userId: b.intent.userId,
+            displayName: b.intent.displayName,
+            iampassId: b.intent.iampassId,
+          })),
+          [],
+          w.now(),
+        );
+        for (const b of batch) {
+          const { userId, iampassId } = b.intent;
+          if (created.has(iampassId))
+            rows[b.row - 1] = { row: b.row, userId, result: 'created', reason: 'The interrupted add is completed.' };
+          else if (existing.has(iampassId))
+            rows[b.row - 1] = {
+              row: b.row,
+              userId,
+              result: 'existing',
+              reason: 'The interrupted add had reached IAMPASS; the user is now in the directory.',
+            };
+          else rows[b.row - 1] = stillPending(b.row, userId, failures.get(iampassId));
+        }
+        w.changed(
+          profile.id,
+          confirmed.map((b) => b.intent.userId),
+          [],
+        );
+        step(batch.length);
+      },
+      { concurrency, signal: ctx.signal },
+    );
+    await mapBounded(
+      chunk(of('delete'), batchSize),
+      async (batch, signal) => {
+        const result = await client
+          .deleteUsers(
+            batch.map((b) => b.intent.iampassId),
+            { signal },
+          )
+          .catch((error: unknown) => ({
+            deleted: [],
+            failed: [{ users: batch.map((b) => b.intent.iampassId), error: toErrorInfo(error) }],
+          }));
+        const deleted = new Set(result.deleted);
+        const failures = failureMap(result.failed);
+        const gone = batch.filter((b) => deleted.has(b.intent.iampassId));
+        settleDeletes(
+          w.store,
+          profile.id,
+          gone.map((b) => ({ intentId: b.intent.id, userId: b.intent.userId })),
+          [],
+        );
+        for (const b of batch) {
+          const { userId, iampassId } = b.intent;
+          rows[b.row - 1] = deleted.has(iampassId)
+            ? { row: b.row, userId, result: 'deleted', reason: 'The interrupted delete is completed.' }
+            : stillPending(b.row, userId, failures.get(iampassId));
+        }
+        w.changed(
+          profile.id,
+          [],
+          gone.map((b) => b.intent.userId),
+        );
+        step(batch.length);
+      },
+      { concurrency, signal: ctx.signal },
+    );
+    await mapBounded(
+      of('lost_device'),
+      async (b, signal) => {
+        try {
+          const registered = await client.hasRegisteredDevice(b.intent.iampassId, { signal });
+          const state = registered ? 'registered' : 'not_registered';
+          w.store.transaction(() => {
+            setDeviceStates(w.store, profile.id, [{ userId: b.intent.userId, state }], w.now());
+            removeIntents(w.store, [b.intent.id]);
+          });
+          rows[b.row - 1] = {
+            row: b.row,
+            userId: b.intent.userId,
+            result: state,
+            reason: 'Checked after an interrupted lost-device call.',
+          };
+          w.changed(profile.id, [b.intent.userId], []);
+        } catch (error) {
+          rows[b.row - 1] = stillPending(b.row, b.intent.userId, toErrorInfo(error));
+        }
+        step(1);
+      },
+      { concurrency, signal: ctx.signal },
+    );
+    for (const b of [...of('authenticate'), ...of('logout')]) {
+      removeIntents(w.store, [b.intent.id]);
+      const what = b.intent.kind === 'authenticate' ? 'An authentication request' : 'A logout';
+      rows[b.row - 1] = {
+        row: b.row,
+        userId: b.intent.userId,
+        result: 'failed',
+        code: 'uncertain',
+        reason: `${what} sent ${new Date(b.intent.createdAt).toISOString()} lost its answer; it has expired or was answered on the phone, and there is no session to follow.`,
+      };
+      step(1);
+    }
+  } finally {
+    client.close();
+  }
+  for (const x of indexed) rows[x.row - 1] ??= { row: x.row, userId: x.intent.userId, result: 'cancelled' };
+  return rows;
+}
+
+function failureMap(failed: readonly { users: string[]; error: ErrorInfo }[]): Map<string, ErrorInfo> {
+  const map = new Map<string, ErrorInfo>();
+  for (const f of failed) for (const u of f.users) map.set(u, f.error);
+  return map;
+}
+
+/** An intent recovery could not settle this time: it stays recorded for the next recovery. */
+function stillPending(row: number, userId: string, info: ErrorInfo | undefined): JobRow {
+  const why = info?.message ?? 'IAMPASS did not confirm it.';
+  return {
+    row,
+    userId,
+    result: 'unknown',
+    code: info?.code ?? 'uncertain',
+    reason: `Still not settled (${why.replace(/\.$/, '')}); it stays recorded and will be checked again.`,
+  };
+}

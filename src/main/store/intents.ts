@@ -1,0 +1,278 @@
+/**
+ * Intents: what the console is about to change at IAMPASS, written in one
+ * committed transaction before the call, settled (removed, with the
+ * directory change they confirm) in one transaction after it. A process
+ * killed at any instant leaves the intents of what may have happened;
+ * recovery settles them (services/reconcile.ts).
+ *
+ * An `add` intent is also the user's claim and holds the IAMPASS ID chosen
+ * for them: one per user and profile (unique index), reused by any later add
+ * of the same user, so a second ID is never minted while the first may exist
+ * at the service.
+ */
+import type { Store } from './db.ts';
+import { newOpaqueId } from './directory.ts';
+
+export const INTENT_KINDS = ['add', 'delete', 'lost_device', 'authenticate', 'logout'] as const;
+export type IntentKind = (typeof INTENT_KINDS)[number];
+/** recorded: written, the call may or may not have been sent; unknown: sent, and its answer was lost. */
+export type IntentState = 'recorded' | 'unknown';
+
+export interface Intent {
+  id: number;
+  profileId: string;
+  kind: IntentKind;
+  userId: string;
+  iampassId: string;
+  displayName: string;
+  sessionId: string | null;
+  jobId: string | null;
+  owner: string;
+  state: IntentState;
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface IntentRow {
+  id: number;
+  profile_id: string;
+  kind: IntentKind;
+  user_id: string;
+  iampass_id: string;
+  display_name: string;
+  session_id: string | null;
+  job_id: string | null;
+  owner: string;
+  state: IntentState;
+  created_at: number;
+  updated_at: number;
+}
+
+function fromRow(r: IntentRow): Intent {
+  return {
+    id: r.id,
+    profileId: r.profile_id,
+    kind: r.kind,
+    userId: r.user_id,
+    iampassId: r.iampass_id,
+    displayName: r.display_name,
+    sessionId: r.session_id,
+    jobId: r.job_id,
+    owner: r.owner,
+    state: r.state,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export interface AddClaimInput {
+  row: number;
+  userId: string;
+  displayName: string;
+}
+
+export interface AddClaims {
+  /** Users this job now holds, with the IAMPASS ID to send (a reused one when an earlier add may have reached IAMPASS). */
+  claimed: { row: number; userId: string; displayName: string; iampassId: string; intentId: number; reused: boolean }[];
+  /** Already in the directory. */
+  existing: { row: number; userId: string }[];
+  /** Held by another live job (this or another process). */
+  busy: { row: number; userId: string }[];
+}
+
+/**
+ * Claims users for an add in one IMMEDIATE transaction: a user already in the
+ * directory is `existing`; one with an add intent held by a live owner is
+ * `busy`; one with an add intent left by a dead owner (or this job) is taken
+ * over with its recorded IAMPASS ID; anyone else gets a new intent with a new
+ * ID (`ownId` decides: the user ID itself, or a random opaque one).
+ */
+export function claimAdds(
+  store: Store,
+  profileId: string,
+  inputs: readonly AddClaimInput[],
+  options: { owner: string; jobId: string; now: number; ownIds: boolean; canTakeOver: (intent: Intent) => boolean },
+): AddClaims {
+  const inDirectory = store.db.prepare('SELECT 1 FROM users WHERE profile_id = ? AND user_id = ?');
+  const held = store.db.prepare("SELECT * FROM intents WHERE profile_id = ? AND kind = 'add' AND user_id = ?");
+  const takeOver = store.db.prepare(
+    'UPDATE intents SET owner = ?, job_id = ?, display_name = ?, updated_at = ? WHERE id = ?',
+  );
+  const insert = store.db.prepare(
+    `INSERT INTO intents (profile_id, kind, user_id, iampass_id, display_name, job_id, owner, state, created_at, updated_at)
+     VALUES (?, 'add', ?, ?, ?, ?, ?, 'recorded', ?, ?) RETURNING id`,
+  );
+  return store.transaction(() => {
+    const out: AddClaims = { claimed: [], existing: [], busy: [] };
+    for (const input of inputs) {
+      if (inDirectory.get(profileId, input.userId)) {
+        out.existing.push({ row: input.row, userId: input.userId });
+        continue;
+      }
+      const row = held.get(profileId, input.userId) as IntentRow | undefined;
+      if (row) {
+        const intent = fromRow(row);
+        if (intent.jobId !== options.jobId && !options.canTakeOver(intent)) {
+          out.busy.push({ row: input.row, userId: input.userId });
+          continue;
+        }
+        takeOver.run(options.owner, options.jobId, input.displayName, options.now, intent.id);
+        out.claimed.push({ ...input, iampassId: intent.iampassId, intentId: intent.id, reused: true });
+        continue;
+      }
+      const iampassId = options.ownIds ? input.userId : newOpaqueId();
+      const { id } = insert.get(
+        profileId,
+        input.userId,
+        iampassId,
+        input.displayName,
+        options.jobId,
+        options.owner,
+        options.now,
+        options.now,
+      ) as {
+        id: number;
+      };
+      out.claimed.push({ ...input, iampassId, intentId: id, reused: false });
+    }
+    return out;
+  });
+}
+
+/**
+ * Settles add intents: the confirmed users enter the directory and their
+ * intents go, in one transaction; `dropped` intents (IAMPASS answered that it
+ * did not add them) just go.
+ */
+export function settleAdds(
+  store: Store,
+  profileId: string,
+  confirmed: readonly { intentId: number; userId: string; displayName: string; iampassId: string }[],
+  dropped: readonly number[],
+  now: number,
+): void {
+  const insert = store.db.prepare(
+    `INSERT INTO users (profile_id, user_id, display_name, notes, iampass_id, added_at, updated_at)
+     VALUES (?, ?, ?, '', ?, ?, ?) ON CONFLICT (profile_id, user_id) DO NOTHING`,
+  );
+  const remove = store.db.prepare('DELETE FROM intents WHERE id = ?');
+  store.transaction(() => {
+    for (const c of confirmed) {
+      insert.run(profileId, c.userId, c.displayName, c.iampassId, now, now);
+      remove.run(c.intentId);
+    }
+    for (const id of dropped) remove.run(id);
+  });
+}
+
+/** Records intents of another kind (delete, lost device, authenticate, logout) in one transaction; answers their ids in order. */
+export function recordIntents(
+  store: Store,
+  profileId: string,
+  kind: Exclude<IntentKind, 'add'>,
+  items: readonly { userId: string; iampassId: string; sessionId?: string | null }[],
+  options: { owner: string; jobId: string | null; now: number },
+): number[] {
+  const insert = store.db.prepare(
+    `INSERT INTO intents (profile_id, kind, user_id, iampass_id, session_id, job_id, owner, state, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 'recorded', ?, ?)
+     ON CONFLICT DO UPDATE SET owner = excluded.owner, job_id = excluded.job_id, updated_at = excluded.updated_at
+     RETURNING id`,
+  );
+  return store.transaction(() =>
+    items.map(
+      (i) =>
+        (
+          insert.get(
+            profileId,
+            kind,
+            i.userId,
+            i.iampassId,
+            i.sessionId ?? null,
+            options.jobId,
+            options.owner,
+            options.now,
+            options.now,
+          ) as {
+            id: number;
+          }
+        ).id,
+    ),
+  );
+}
+
+/** Settles delete intents: the deleted users leave the directory and their intents go, in one transaction. */
+export function settleDeletes(
+  store: Store,
+  profileId: string,
+  deleted: readonly { intentId: number; userId: string }[],
+  dropped: readonly number[],
+): void {
+  const removeUser = store.db.prepare('DELETE FROM users WHERE profile_id = ? AND user_id = ?');
+  const remove = store.db.prepare('DELETE FROM intents WHERE id = ?');
+  store.transaction(() => {
+    for (const d of deleted) {
+      removeUser.run(profileId, d.userId);
+      remove.run(d.intentId);
+    }
+    for (const id of dropped) remove.run(id);
+  });
+}
+
+/** Removes intents (their outcome is recorded elsewhere, or there was none). */
+export function removeIntents(store: Store, ids: readonly number[]): void {
+  if (ids.length === 0) return;
+  const remove = store.db.prepare('DELETE FROM intents WHERE id = ?');
+  store.transaction(() => {
+    for (const id of ids) remove.run(id);
+  });
+}
+
+/** The answer to these intents' calls was lost: they will be checked. */
+export function markUnknown(store: Store, ids: readonly number[], now: number): void {
+  if (ids.length === 0) return;
+  const mark = store.db.prepare("UPDATE intents SET state = 'unknown', updated_at = ? WHERE id = ?");
+  store.transaction(() => {
+    for (const id of ids) mark.run(now, id);
+  });
+}
+
+/** The profile's unsettled intents (of one kind), oldest first. */
+export function listIntents(store: Store, profileId: string, kind?: IntentKind): Intent[] {
+  const rows = (kind === undefined
+    ? store.db.prepare('SELECT * FROM intents WHERE profile_id = ? ORDER BY id').all(profileId)
+    : store.db
+        .prepare('SELECT * FROM intents WHERE profile_id = ? AND kind = ? ORDER BY id')
+        .all(profileId, kind)) as unknown as IntentRow[];
+  return rows.map(fromRow);
+}
+
+/** How many unsettled intents each kind has (all profiles when none given). */
+export function countIntents(store: Store, profileId?: string): Partial<Record<IntentKind, number>> {
+  const rows = (
+    profileId === undefined
+      ? store.db.prepare('SELECT kind, COUNT(*) AS n FROM intents GROUP BY kind').all()
+      : store.db.prepare('SELECT kind, COUNT(*) AS n FROM intents WHERE profile_id = ? GROUP BY kind').all(profileId)
+  ) as { kind: IntentKind; n: number }[];
+  return Object.fromEntries(rows.map((r) => [r.kind, r.n]));
+}
+
+/** The profiles that have unsettled intents. */
+export function profilesWithIntents(store: Store): string[] {
+  return (store.db.prepare('SELECT DISTINCT profile_id FROM intents').all() as { profile_id: string }[]).map(
+    (r) => r.profile_id,
+  );
+}
+
+/** This process's job takes the intents over (recovery): they are its own until it settles them. */
+export function takeOverIntents(
+  store: Store,
+  ids: readonly number[],
+  options: { owner: string; jobId: string; now: number },
+): void {
+  if (ids.length === 0) return;
+  const take = store.db.prepare('UPDATE intents SET owner = ?, job_id = ?, updated_at = ? WHERE id = ?');
+  store.transaction(() => {
+    for (const id of ids) take.run(options.owner, options.jobId, options.now, id);
+  });
+}
