@@ -123,12 +123,36 @@ export class Context {
    * ad-hoc --base-url/--app-id (found by URL + ID among the profiles, or
    * created without storing its secret), else the active profile.
    */
-  async pinned(extra: Partial<ServicesOptions> = {}): Promise<{ services: Services; profile: Profile }> {
+  async pinned(
+    extra: Partial<ServicesOptions> = {},
+    options: { recover?: boolean } = {},
+  ): Promise<{ services: Services; profile: Profile }> {
     const plain = this.services();
     const profile = await this.#resolveProfile(plain);
     await plain.close();
     this.#services = null;
-    return { services: this.services({ ...extra, profileId: profile.id }), profile };
+    const services = this.services({ ...extra, profileId: profile.id });
+    if (options.recover !== false) await this.#recover(services);
+    return { services, profile };
+  }
+
+  /**
+   * Changes an earlier run left unsettled (a crash, a lost answer) are
+   * settled before this command works on the profile: a note on stderr says
+   * what was found and what became of it.
+   */
+  async #recover(services: Services): Promise<void> {
+    const count = services.users.recoverable();
+    if (count === 0) return;
+    this.out.note(`iampass-admin: settling ${count} change${count === 1 ? '' : 's'} an earlier run left unsettled...`);
+    const finished = await services.users.jobs.wait(services.users.reconcile());
+    if (!finished) return;
+    const counts = Object.entries(finished.counts)
+      .map(([k, n]) => `${String(n)} ${k.replace('_', ' ')}`)
+      .join(', ');
+    this.out.note(
+      `iampass-admin: earlier changes settled: ${counts || 'nothing to do'} (details: iampass-admin audit export --action users.reconcile).`,
+    );
   }
 
   async #resolveProfile(services: Services): Promise<Profile> {

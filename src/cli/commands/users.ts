@@ -328,6 +328,24 @@ the secret must then come from IAMPASS_APP_SECRET.`,
     },
   },
   {
+    name: 'users reconcile',
+    args: '',
+    summary: 'Settle the changes an interrupted run left unsettled (crash, lost answer, cancel mid-call).',
+    help: `Every add, delete and lost-device call is recorded before it is sent; when its
+answer never arrived (the process was killed, the connection reset, the answer
+was unreadable) the record stays. This completes them with what the API
+offers: an add is sent again with its recorded IAMPASS ID (IAMPASS answers
+"existing" if the first call had added the user), a delete is sent again, a
+lost device is checked. Changes held by a running job (this or another
+process) are left to it. Any command that works on a profile does this first.`,
+    options: {},
+    positionals: { min: 0, max: 0 },
+    async run(ctx) {
+      const { services } = await ctx.pinned({}, { recover: false });
+      return finishJob(ctx, services, services.users.reconcile(), 'users reconcile');
+    },
+  },
+  {
     name: 'users link',
     args: 'USER_ID [--qr] [--wait] [--display-name NAME]',
     summary: 'Print a registration link (or QR code) for the user to scan with the IAMPASS app.',

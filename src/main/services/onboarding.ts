@@ -11,11 +11,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import QRCode from 'qrcode';
-import { AppError } from '../../shared/errors.ts';
+import { AppError, toErrorInfo } from '../../shared/errors.ts';
 import type { OnboardingView, QrMatrix } from '../../shared/ipc/users.ts';
 import type { DeviceState } from '../store/directory.ts';
 import type { Profile } from '../store/profiles.ts';
 import { Emitter } from './events.ts';
+import { mayHaveTakenEffect } from './owner.ts';
 import type { UsersClient, UsersService } from './users.ts';
 
 /** `registered`: the phone finished registering on an open handle; `expired`: the handle's link expired. */
@@ -136,15 +137,32 @@ export class OnboardingService {
     const profile = this.#users.scope.current();
     const user = this.#users.user(profile, userId);
     const client = await this.#users.clientFor(profile);
+    // Intent first: a crash or a lost answer leaves a record that recovery checks (has_registered_mobile_device).
+    const intent = this.#users.beginIntent(profile, 'lost_device', user);
     let link: string;
     try {
       link = await client.lostDevice(user.iampassId);
     } catch (error) {
       client.close();
-      this.#users.record(profile, 'user.lost_device', userId, error);
+      const unknown = mayHaveTakenEffect(toErrorInfo(error));
+      this.#users.endIntent(intent, unknown ? 'unknown' : 'failed');
+      this.#users.record(
+        profile,
+        'user.lost_device',
+        userId,
+        unknown ? new AppError('uncertain', 'answer lost') : error,
+      );
+      if (unknown) {
+        throw new AppError(
+          'uncertain',
+          `The lost-device call for "${userId}" was sent and its answer was lost: the phone may already be disabled, and no new link was received. It is recorded and will be checked ("Check interrupted changes", or iampass-admin users reconcile); then show a new registration code.`,
+          { retryable: false },
+        );
+      }
       throw error;
     }
     this.#users.setState(profile, userId, 'not_registered');
+    this.#users.endIntent(intent, 'done');
     this.#users.record(profile, 'user.lost_device', userId);
     // lost_user_mobile_device takes no display name: IAMPASS keeps the one it has.
     const displayName = `${userId}@${profile.name}`;

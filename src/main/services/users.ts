@@ -31,7 +31,15 @@ import {
   type DeviceState,
   type DirectoryUser,
 } from '../store/directory.ts';
-import { countIntents, type AddClaimInput, type Intent } from '../store/intents.ts';
+import {
+  countIntents,
+  listIntents,
+  markUnknown,
+  recordIntents,
+  removeIntents,
+  type AddClaimInput,
+  type Intent,
+} from '../store/intents.ts';
 import { getProfile, type Profile } from '../store/profiles.ts';
 import type { AuditService } from './audit.ts';
 import { parseCsv, previewCsv } from './csv.ts';
@@ -254,6 +262,27 @@ export class UsersService {
       this.#summary(profile, 'users.reconcile', rows, ctx.jobId);
       return rows;
     });
+  }
+
+  /** Records the intent of a single-user change (lost device) before its call; answers its id. */
+  beginIntent(profile: Profile, kind: 'lost_device', user: DirectoryUser): number {
+    return recordIntents(this.#store, profile.id, kind, [{ userId: user.userId, iampassId: user.iampassId }], {
+      owner: PROCESS_OWNER,
+      jobId: null,
+      now: this.#now(),
+    })[0]!;
+  }
+
+  /** The call's outcome: done or failed removes the intent; unknown keeps it, marked, for recovery. */
+  endIntent(id: number, outcome: 'done' | 'failed' | 'unknown'): void {
+    if (outcome === 'unknown') markUnknown(this.#store, [id], this.#now());
+    else removeIntents(this.#store, [id]);
+  }
+
+  /** How many of the profile's unsettled changes recovery may settle now (no live job holds them). */
+  recoverable(profileId?: string): number {
+    const profile = profileId === undefined ? this.scope.currentOrNull() : this.#profile(profileId);
+    return profile ? listIntents(this.#store, profile.id).filter((i) => this.#canTakeOver(i)).length : 0;
   }
 
   /** How many of the profile's changes are recorded and not yet settled, by kind. */

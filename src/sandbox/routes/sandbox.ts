@@ -225,6 +225,17 @@ export function sandboxRoutes(sb: SandboxContext): (ctx: RequestCtx, method: str
         want('POST', second === undefined);
         return register(ctx);
       case 'users':
+        if (second !== undefined && third === undefined) {
+          // GET /sandbox/users/<app>: every user the application has, with device state (a test oracle; not in the vendor API).
+          want('GET', true);
+          const app = state.applications.get(decodeSegment(second, 'application'));
+          if (!app) throw notFound('unknown application');
+          const users = [...app.users.entries()].map(([id, u]) => ({
+            id,
+            deviceRegistered: u.device?.enabled === true,
+          }));
+          return { status: 200, body: { status: true, users } };
+        }
         want(
           'GET',
           second !== undefined &&
