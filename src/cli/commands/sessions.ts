@@ -48,13 +48,16 @@ export function untilStopped(): { promise: Promise<void>; stop: () => void } {
 export const sessionsCommands: Command[] = [
   {
     name: 'auth start',
-    args: 'USER_ID [--methods acceptance,device,facial] [--duration S] [--watch [--interval S]]',
+    args: 'USER_ID [--methods acceptance,device,facial] [--duration S] [--again] [--watch [--interval S]]',
     summary: "Send an authentication request to the user's phone.",
     help: `Prints the session ID and its first status. With --watch, follows it and prints
 each change; exits 0 once the user is authenticated (active), 1 if it ends
 otherwise (denied, timed out, failed). A refusal (e.g. no registered phone)
-exits 1 with the service's reason.`,
+exits 1 with the service's reason. When a request was sent and its answer lost,
+it may still be on the phone: the command says so (exit 1) and refuses to send
+another for two minutes unless --again is given.`,
     options: {
+      again: { type: 'boolean' },
       methods: { type: 'string' },
       duration: { type: 'string' },
       watch: { type: 'boolean' },
@@ -93,6 +96,7 @@ exits 1 with the service's reason.`,
           userId: userId ?? '',
           ...(methods ? { methods } : {}),
           ...(durationSeconds !== undefined ? { durationSeconds } : {}),
+          ...(bool(values, 'again') ? { again: true } : {}),
         });
         if (!result.started) {
           ctx.out.error({

@@ -41,7 +41,9 @@ import {
   updateSessionStatus,
   type SessionRecord,
 } from '../store/sessions.ts';
+import { listIntents, markUnknown, recordIntents, removeIntents } from '../store/intents.ts';
 import { Emitter } from './events.ts';
+import { mayHaveTakenEffect, PROCESS_OWNER } from './owner.ts';
 import { ProfileScope } from './profile-scope.ts';
 import type { AuditService } from './audit.ts';
 import { SessionMonitor, type MonitorClock, type MonitorIntervals } from './monitor.ts';
@@ -52,6 +54,9 @@ export const ENDED_STATUSES: readonly SessionStatus[] = ['timeout', 'cancelled',
 
 /** What the service needs of IampassClient (tests and the benchmark may count calls). */
 export type SessionClient = Pick<IampassClient, 'authenticateUser' | 'sessionStatus' | 'logout' | 'close'>;
+
+/** How long a request whose answer was lost is taken to be possibly on the phone (the service's pending timeout is about a minute). */
+const LOST_REQUEST_WINDOW_MS = 120_000;
 
 export interface SessionsOptions {
   intervals?: Partial<MonitorIntervals>;
@@ -79,6 +84,8 @@ export interface SessionsDeps {
 
 export interface StartInput {
   userId: string;
+  /** Send even though an earlier request's answer was lost and it may still be on the phone. */
+  again?: boolean;
   methods?: AuthMethod[];
   durationSeconds?: number;
 }
@@ -151,22 +158,60 @@ export class SessionsService {
         details: { field: 'userId' },
       });
     const methods = [...new Set(input.methods ?? [])];
+    // A request whose answer was lost may still be on the phone: no blind second push.
+    const lost = listIntents(this.#store, profile.id, 'authenticate').find(
+      (i) => i.userId === user.userId && i.state === 'unknown' && this.#now() - i.updatedAt < LOST_REQUEST_WINDOW_MS,
+    );
+    if (lost && input.again !== true) {
+      throw new AppError(
+        'conflict',
+        `A request may already be on the phone of "${user.userId}": one was sent at ${new Date(lost.createdAt).toISOString()} and its answer was lost. Let the user answer it or let it expire, or send another on purpose (the CLI: --again).`,
+        { retryable: false, details: { field: 'userId', sentAt: lost.createdAt } },
+      );
+    }
     let result;
     let dataKey: Buffer;
+    let intent: number | null = null;
     try {
       // The data key first: without it the session could not be kept, so no
       // request may reach the phone (the CLI without a keychain hit this).
       dataKey = await this.#secrets.dataKey();
       const client = await this.#clientFor(profile);
+      // Intent first: what is about to reach the phone is on disk before the call.
+      intent = recordIntents(
+        this.#store,
+        profile.id,
+        'authenticate',
+        [{ userId: user.userId, iampassId: user.iampassId }],
+        {
+          owner: PROCESS_OWNER,
+          jobId: null,
+          now: this.#now(),
+        },
+      )[0]!;
       result = await client.authenticateUser(user.iampassId, {
         ...(methods.length > 0 ? { methods } : {}),
         ...(input.durationSeconds !== undefined ? { durationSeconds: input.durationSeconds } : {}),
       });
     } catch (error) {
-      this.#record('session.start', profile, user.userId, toErrorInfo(error).code);
+      const info = toErrorInfo(error);
+      if (intent !== null && mayHaveTakenEffect(info)) {
+        markUnknown(this.#store, [intent], this.#now());
+        this.#record('session.start', profile, user.userId, 'uncertain');
+        throw new AppError(
+          'uncertain',
+          `The authentication request for "${user.userId}" was sent and its answer was lost (${info.message.replace(/\.$/, '')}): it may already be on the user's phone. It is not sent again on its own, and there is no session to follow.`,
+          { retryable: false },
+        );
+      }
+      if (intent !== null) removeIntents(this.#store, [intent]);
+      this.#record('session.start', profile, user.userId, info.code);
       throw error;
     }
+    const settledIntent = intent;
+    if (lost) removeIntents(this.#store, [lost.id]);
     if (!result.started) {
+      removeIntents(this.#store, [settledIntent]);
       this.#record('session.start', profile, user.userId, 'refused');
       return { started: false, reason: result.reason };
     }
@@ -186,6 +231,7 @@ export class SessionsService {
         startedAt: at,
       });
       this.#record('session.start', profile, user.userId, null);
+      removeIntents(this.#store, [settledIntent]);
     });
     this.#handles.set(id, result.session);
     this.#monitor.track({ id, group: profile.id, status: result.status });

@@ -75,6 +75,8 @@ export const sessionsRequests = {
         /** Empty: the service chooses. */
         methods: z.array(z.enum(AUTH_METHODS)).max(3).default([]),
         durationSeconds: z.number().int().min(1).max(MAX_SESSION_DURATION_SECONDS).optional(),
+        /** Send even though an earlier request's answer was lost (it may still be on the phone). */
+        again: z.boolean().optional(),
       })
       .strict(),
   ).returns<StartResult>(),

@@ -308,3 +308,37 @@ describe('every fault kind on every mutating route, then recovery', () => {
     60_000,
   );
 });
+
+describe('an authentication whose answer was lost', () => {
+  it('says a request may be on the phone, records it, refuses a blind second push, sends one with "again"', async () => {
+    const w = await world();
+    const s = w.open();
+    try {
+      await finished(s, s.users.add([{ userId: 'ann' }]));
+      const view = await s.onboarding.show('ann');
+      const link: string[] = [];
+      await s.onboarding.copyLink(view.handle, { writeText: (t) => void link.push(t) });
+      await phone.register(link[0]!);
+      s.onboarding.close(view.handle);
+      const iampassId = getUser(s.store, s.users.scope.current().id, 'ann')!.iampassId;
+      await phone.setFaults([{ route: 'authenticate_user', kind: 'truncate' }]);
+      await expect(s.sessions.start({ userId: 'ann' })).rejects.toMatchObject({
+        code: 'uncertain',
+        message: expect.stringContaining("may already be on the user's phone"),
+      });
+      await phone.clearFaults();
+      // The push did reach the phone, and nothing local pretends otherwise.
+      expect(await phone.pending(w.appId, iampassId)).toHaveLength(1);
+      expect(s.users.pendingIntents()).toEqual({ authenticate: 1 });
+      await expect(s.sessions.start({ userId: 'ann' })).rejects.toMatchObject({ code: 'conflict' });
+      expect(await phone.pending(w.appId, iampassId)).toHaveLength(1);
+      const again = await s.sessions.start({ userId: 'ann', again: true });
+      expect(again.started).toBe(true);
+      expect(await phone.pending(w.appId, iampassId)).toHaveLength(2);
+      expect(s.users.pendingIntents()).toEqual({});
+    } finally {
+      await phone.clearFaults();
+      await s.close();
+    }
+  }, 30_000);
+});

@@ -75,6 +75,7 @@ export function sessionsHandlers(deps: SessionsHandlerDeps): { [C in Channels]: 
         userId: p.userId,
         methods: p.methods,
         ...(p.durationSeconds !== undefined ? { durationSeconds: p.durationSeconds } : {}),
+        ...(p.again === true ? { again: true } : {}),
       });
       return r.started ? { started: true, session: sessionDetail(r.session) } : { started: false, reason: r.reason };
     },
