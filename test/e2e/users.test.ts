@@ -459,3 +459,30 @@ it('Cancel on a running add job (in the dialog, and from the screen once the dia
   await expect.poll(() => count(page)).toBe(`${total} users`);
   expect(app!.pageErrors).toEqual([]);
 });
+
+it('changes left unsettled by a lost answer: the Users screen says so, "Check now" settles them; 1024x768 and 1280x800, light and dark', async () => {
+  for (const [scheme, width, height] of [
+    ['light', 1280, 800],
+    ['dark', 1024, 768],
+  ] as const) {
+    const { f, page } = await open(scheme);
+    await page.setViewportSize({ width, height });
+    await f.phone.setFaults([{ route: 'add_users', kind: 'truncate' }]);
+    await f.finished(f.services.users.add([{ userId: 'lost1' }, { userId: 'lost2' }]));
+    await f.phone.clearFaults();
+    await page.reload();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Users' }).click();
+    const notice = page.getByTestId('pending-changes');
+    await expect.poll(() => notice.textContent()).toContain('2 changes to IAMPASS did not finish');
+    expect(await axe(page, '[data-testid="pending-changes"]')).toEqual([]);
+    await app!.screenshot(`users-pending-changes-${scheme}-${String(width)}`);
+    await notice.getByRole('button', { name: 'Check now' }).click();
+    await expect.poll(() => notice.count()).toBe(0);
+    await expect.poll(() => rowOf(page, 'lost1').count()).toBe(1);
+    expect(f.services.users.pendingIntents()).toEqual({});
+    await app!.close();
+    app = null;
+    await fx!.close();
+    fx = null;
+  }
+});

@@ -158,6 +158,12 @@ export function start(options: StartOptions): Started {
       startup.error = toErrorInfo(error);
       console.error('starting the sandbox failed:', startup.error.code);
     }
+    // Changes an earlier run left unsettled (a crash, a lost answer) are settled on start, as a job the Users screen shows.
+    try {
+      if (services.users.recoverable() > 0) services.users.reconcile();
+    } catch (error) {
+      console.error('recovery on start failed:', toErrorInfo(error).code);
+    }
     hardenSession(session.defaultSession, dev ? DEV_CSP : CSP);
     // The built renderer over app:// (only files under rendererDir, the CSP as a header); `npm start` uses the dev server.
     if (!dev) protocol.handle(APP_SCHEME, createAppProtocolHandler({ root: options.rendererDir, csp: CSP }));

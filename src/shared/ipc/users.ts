@@ -142,6 +142,10 @@ export const MAX_CONFIRM_FREE_DELETE = 10;
 
 export const usersRequests = {
   'users.snapshot': request(z.object({}).strict()).returns<UsersSnapshot>(),
+  /** Changes of the active profile recorded and not settled (a crash, a lost answer): how many recovery may settle now, and all of them by kind. */
+  'users.pending': request(z.object({}).strict()).returns<{ recoverable: number; byKind: Record<string, number> }>(),
+  /** Settles them as a job (users.reconcile); per-row results in job.finished. */
+  'users.reconcile': request(z.object({}).strict()).returns<{ jobId: string }>(),
   /** One or many users (single add, pasted list). Starts a job; per-row results in job.finished. */
   'users.add': request(
     z

@@ -27,6 +27,8 @@ type UsersChannels =
   | 'users.delete'
   | 'users.refreshStatus'
   | 'users.checkStatus'
+  | 'users.pending'
+  | 'users.reconcile'
   | 'users.lostDevice'
   | 'onboarding.show'
   | 'onboarding.copyLink'
@@ -49,6 +51,8 @@ export function usersHandlers(deps: UsersHandlerDeps): { [C in UsersChannels]: H
     'users.delete': ({ userIds, confirmCount }) => ({ jobId: users.delete(userIds, confirmCount) }),
     'users.refreshStatus': (target) => ({ jobId: users.refreshStatus(target) }),
     'users.checkStatus': ({ userId }) => users.checkStatus(userId),
+    'users.pending': () => ({ recoverable: users.recoverable(), byKind: users.pendingIntents() }),
+    'users.reconcile': () => ({ jobId: users.reconcile() }),
     'users.lostDevice': ({ userId }) => onboarding.lostDevice(userId),
     'onboarding.show': ({ userId, displayName, ttlSeconds }) => onboarding.show(userId, { displayName, ttlSeconds }),
     'onboarding.copyLink': ({ handle }) => onboarding.copyLink(handle, deps.onboardingPorts?.clipboard),

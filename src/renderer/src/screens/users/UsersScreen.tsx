@@ -22,6 +22,7 @@ import { RowMenu } from './RowMenu.tsx';
 import { subscribeUsers, useUsers, type JobState } from './store.ts';
 import type { JobKind } from '../../../../shared/ipc/jobs.ts';
 import './users.css';
+import { PendingChanges } from './PendingChanges.tsx';
 import { UserPanel } from './UserPanel.tsx';
 import { EmptyState, everySelected, indexOfUser, rowActions, UserRowView } from './UsersTable.tsx';
 
@@ -351,6 +352,7 @@ export function UsersScreen() {
         </div>
       ) : null}
 
+      <PendingChanges />
       {refreshJob ? <JobBar job={refreshJob} label="Refreshing device status" /> : null}
       {background.map((j) => (
         <JobBar key={j.jobId} job={j} label={`${BACKGROUND_LABEL[j.kind]} (continues with the dialog closed)`} />
