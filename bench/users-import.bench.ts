@@ -7,6 +7,13 @@
  *
  * Target: the whole job at most 60 s. Reports rows/s, the job's peak RSS
  * growth and the per-row results' counts.
+ *
+ * In the same run, the same CSV is first imported the way the directory
+ * wrote before intents (parse, validate, add_users per batch, then the
+ * confirmed users in one transaction: no claim, no intent) into a second
+ * application of the same sandbox process, so the intent-first job's
+ * throughput is compared with it on the same machine under the same load.
+ * Target: at least 80 % of it.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +21,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openServices } from '../src/main/services/index.ts';
 import { previewCsv } from '../src/main/services/csv.ts';
-import { countUsers } from '../src/main/store/directory.ts';
+import { parseCsv } from '../src/main/services/csv.ts';
+import { validateRows } from '../src/main/services/user-input.ts';
+import type { Services } from '../src/main/services/index.ts';
+import { chunk, mapBounded } from '../src/node/bounded.ts';
+import { countUsers, getUsers, insertUsers, newOpaqueId, userIdMap } from '../src/main/store/directory.ts';
 import { metric, type Bench } from './harness.ts';
 import { memorySecrets, spawnSandbox } from './support.ts';
 
@@ -37,6 +48,43 @@ function makeCsv(rows: number): { text: string; invalid: number } {
   return { text: `${lines.join('\n')}\n`, invalid };
 }
 
+/** The directory's import before intents, reproduced: validated rows, add_users per batch, confirmed users written after each answer. */
+async function importWithoutIntents(services: Services, profileId: string, text: string): Promise<number> {
+  const profile = services.applications.get(profileId);
+  const csv = parseCsv(text);
+  const existing = userIdMap(services.store, profile.id);
+  const toSend = validateRows(csv.rows)
+    .filter((v) => v.problem === null && !existing.has(v.userId))
+    .map((v) => ({ userId: v.userId, displayName: v.displayName, iampassId: newOpaqueId() }));
+  const client = await services.users.clientFor(profile);
+  let created = 0;
+  try {
+    await mapBounded(
+      chunk(toSend, 500),
+      async (batch, signal) => {
+        const r = await client.addUsers(
+          batch.map((b) => b.iampassId),
+          { signal },
+        );
+        const ok = new Set([...r.created, ...r.existing]);
+        const confirmed = batch.filter((b) => ok.has(b.iampassId));
+        insertUsers(services.store, profile.id, confirmed, { skipExisting: true, now: Date.now() });
+        // What the service did after each batch: read the rows back for its users.changed event.
+        getUsers(
+          services.store,
+          profile.id,
+          confirmed.map((b) => b.userId),
+        );
+        created += r.created.length;
+      },
+      { concurrency: profile.concurrency },
+    );
+  } finally {
+    client.close();
+  }
+  return created;
+}
+
 const bench: Bench = async ({ quick, log }) => {
   const ROWS = quick ? 10_000 : 100_000;
   const app = {
@@ -57,6 +105,49 @@ const bench: Bench = async ({ quick, log }) => {
     services.applications.setActive(profile.id);
     const csv = makeCsv(ROWS);
     log(`CSV: ${ROWS} rows, ${(csv.text.length / 2 ** 20).toFixed(1)} MiB`);
+
+    // The design before intents, in the same run: each import (before / intent-first, twice each,
+    // alternating) gets its own sandbox process and data folder, so neither inherits the other's rows.
+    const baselineTimes: number[] = [];
+    const intentTimes: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (const which of ['before', 'intents'] as const) {
+        const other = { id: randomBytes(16).toString('hex'), secret: randomBytes(24).toString('hex') };
+        const sb = await spawnSandbox(other);
+        const d = mkdtempSync(join(tmpdir(), 'iampass-bench-users-'));
+        const svc = openServices({ dataDir: d, secrets: memorySecrets() });
+        try {
+          const p = await svc.applications.add({
+            name: 'Compare',
+            flavour: 'Sandbox',
+            baseUrl: sb.baseUrl,
+            applicationId: other.id,
+            secret: other.secret,
+          });
+          svc.applications.setActive(p.id);
+          const tc = performance.now();
+          if (which === 'before') {
+            const made = await importWithoutIntents(svc, p.id, csv.text);
+            if (made !== ROWS - csv.invalid) throw new Error(`before intents: created ${made}`);
+            baselineTimes.push(performance.now() - tc);
+          } else {
+            const r = await svc.users.jobs.wait(svc.users.importCsv(csv.text, { userId: 0, displayName: 1 }, true));
+            if ((r?.counts.created ?? 0) !== ROWS - csv.invalid)
+              throw new Error(`intent-first: ${JSON.stringify(r?.counts)}`);
+            intentTimes.push(performance.now() - tc);
+          }
+        } finally {
+          await svc.close();
+          await sb.close();
+          rmSync(d, { recursive: true, force: true });
+        }
+      }
+    }
+    const tBaseline = Math.min(...baselineTimes);
+    const tIntents = Math.min(...intentTimes);
+    log(
+      `before intents ${baselineTimes.map((t) => t.toFixed(0)).join('/')} ms; intent-first ${intentTimes.map((t) => t.toFixed(0)).join('/')} ms`,
+    );
 
     let progressEvents = 0;
     let changedEvents = 0;
@@ -109,6 +200,12 @@ const bench: Bench = async ({ quick, log }) => {
           quick ? undefined : { op: '<=', value: 60_000 },
         ),
         metric('throughput', Math.round((ROWS / tImport) * 1000), 'rows/s'),
+        metric('compare: intent-first import, best of 2', Math.round((ROWS / tIntents) * 1000), 'rows/s'),
+        metric('compare: the design before intents, best of 2', Math.round((ROWS / tBaseline) * 1000), 'rows/s'),
+        metric('intent-first throughput / before', Math.round((tBaseline / tIntents) * 100), '%', {
+          op: '>=',
+          value: 80,
+        }),
         metric('CSV preview (parse + validate all rows)', Math.round(tPreview), 'ms'),
         metric('peak RSS growth during the job', Math.round((peakRss - rss0) / 2 ** 20), 'MiB'),
         metric('users.snapshot after import', Math.round(tSnap), 'ms'),

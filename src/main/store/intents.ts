@@ -93,23 +93,31 @@ export function claimAdds(
   inputs: readonly AddClaimInput[],
   options: { owner: string; jobId: string; now: number; ownIds: boolean; canTakeOver: (intent: Intent) => boolean },
 ): AddClaims {
-  const inDirectory = store.db.prepare('SELECT 1 FROM users WHERE profile_id = ? AND user_id = ?');
-  const held = store.db.prepare("SELECT * FROM intents WHERE profile_id = ? AND kind = 'add' AND user_id = ?");
+  // One statement per batch for each look-up (json_each keeps the list one parameter; CROSS JOIN: one index probe per ID).
+  const inDirectory = store.db.prepare(
+    'SELECT u.user_id FROM json_each(?) j CROSS JOIN users u ON u.profile_id = ? AND u.user_id = j.value',
+  );
+  const held = store.db.prepare(
+    "SELECT i.* FROM json_each(?) j CROSS JOIN intents i ON i.profile_id = ? AND i.kind = 'add' AND i.user_id = j.value",
+  );
   const takeOver = store.db.prepare(
     'UPDATE intents SET owner = ?, job_id = ?, display_name = ?, updated_at = ? WHERE id = ?',
   );
   const insert = store.db.prepare(
     `INSERT INTO intents (profile_id, kind, user_id, iampass_id, display_name, job_id, owner, state, created_at, updated_at)
-     VALUES (?, 'add', ?, ?, ?, ?, ?, 'recorded', ?, ?) RETURNING id`,
+     VALUES (?, 'add', ?, ?, ?, ?, ?, 'recorded', ?, ?)`,
   );
   return store.transaction(() => {
     const out: AddClaims = { claimed: [], existing: [], busy: [] };
+    const ids = JSON.stringify(inputs.map((i) => i.userId));
+    const known = new Set((inDirectory.all(ids, profileId) as { user_id: string }[]).map((r) => r.user_id));
+    const claims = new Map((held.all(ids, profileId) as unknown as IntentRow[]).map((r) => [r.user_id, r]));
     for (const input of inputs) {
-      if (inDirectory.get(profileId, input.userId)) {
+      if (known.has(input.userId)) {
         out.existing.push({ row: input.row, userId: input.userId });
         continue;
       }
-      const row = held.get(profileId, input.userId) as IntentRow | undefined;
+      const row = claims.get(input.userId);
       if (row) {
         const intent = fromRow(row);
         if (intent.jobId !== options.jobId && !options.canTakeOver(intent)) {
@@ -121,18 +129,18 @@ export function claimAdds(
         continue;
       }
       const iampassId = options.ownIds ? input.userId : newOpaqueId();
-      const { id } = insert.get(
-        profileId,
-        input.userId,
-        iampassId,
-        input.displayName,
-        options.jobId,
-        options.owner,
-        options.now,
-        options.now,
-      ) as {
-        id: number;
-      };
+      const id = Number(
+        insert.run(
+          profileId,
+          input.userId,
+          iampassId,
+          input.displayName,
+          options.jobId,
+          options.owner,
+          options.now,
+          options.now,
+        ).lastInsertRowid,
+      );
       out.claimed.push({ ...input, iampassId, intentId: id, reused: false });
     }
     return out;
@@ -155,13 +163,9 @@ export function settleAdds(
     `INSERT INTO users (profile_id, user_id, display_name, notes, iampass_id, added_at, updated_at)
      VALUES (?, ?, ?, '', ?, ?, ?) ON CONFLICT (profile_id, user_id) DO NOTHING`,
   );
-  const remove = store.db.prepare('DELETE FROM intents WHERE id = ?');
   store.transaction(() => {
-    for (const c of confirmed) {
-      insert.run(profileId, c.userId, c.displayName, c.iampassId, now, now);
-      remove.run(c.intentId);
-    }
-    for (const id of dropped) remove.run(id);
+    for (const c of confirmed) insert.run(profileId, c.userId, c.displayName, c.iampassId, now, now);
+    removeIntents(store, [...confirmed.map((c) => c.intentId), ...dropped]);
   });
 }
 
@@ -222,19 +226,15 @@ export function settleDeletes(
 /** Removes intents (their outcome is recorded elsewhere, or there was none). */
 export function removeIntents(store: Store, ids: readonly number[]): void {
   if (ids.length === 0) return;
-  const remove = store.db.prepare('DELETE FROM intents WHERE id = ?');
-  store.transaction(() => {
-    for (const id of ids) remove.run(id);
-  });
+  store.db.prepare('DELETE FROM intents WHERE id IN (SELECT value FROM json_each(?))').run(JSON.stringify(ids));
 }
 
 /** The answer to these intents' calls was lost: they will be checked. */
 export function markUnknown(store: Store, ids: readonly number[], now: number): void {
   if (ids.length === 0) return;
-  const mark = store.db.prepare("UPDATE intents SET state = 'unknown', updated_at = ? WHERE id = ?");
-  store.transaction(() => {
-    for (const id of ids) mark.run(now, id);
-  });
+  store.db
+    .prepare("UPDATE intents SET state = 'unknown', updated_at = ? WHERE id IN (SELECT value FROM json_each(?))")
+    .run(now, JSON.stringify(ids));
 }
 
 /** The profile's unsettled intents (of one kind), oldest first. */

@@ -132,11 +132,10 @@ export const MIGRATIONS: readonly Migration[] = [
           created_at   INTEGER NOT NULL,
           updated_at   INTEGER NOT NULL
         ) STRICT;
-        -- One claim per user and per IAMPASS ID: two processes never add the same user twice.
+        -- One claim per user: two processes never add (or delete) the same user twice.
+        -- (The table holds only what is in flight; listing a profile's intents scans it.)
         CREATE UNIQUE INDEX intents_add_user ON intents(profile_id, user_id) WHERE kind = 'add';
-        CREATE UNIQUE INDEX intents_add_iampass ON intents(profile_id, iampass_id) WHERE kind = 'add';
         CREATE UNIQUE INDEX intents_delete_user ON intents(profile_id, user_id) WHERE kind = 'delete';
-        CREATE INDEX intents_profile_kind ON intents(profile_id, kind, id);
       `);
     },
   },
