@@ -435,10 +435,14 @@ it('Cancel on a running add job (in the dialog, and from the screen once the dia
   expect(summary).toMatch(/^Cancelled\. /);
   const created = Number(/Created: (\d+)/.exec(summary!)?.[1] ?? 0);
   const cancelled = Number(/Cancelled: (\d+)/.exec(summary!)?.[1] ?? 0);
+  // The batch in flight when Cancel was pressed: sent, its answer not read; recorded for recovery.
+  const unknown = Number(/Unknown: will be checked: (\d+)/.exec(summary!)?.[1] ?? 0);
   expect(created).toBeGreaterThan(0);
   expect(cancelled).toBeGreaterThan(0);
-  expect(created + cancelled).toBe(200);
-  expect(await dialog.getByTestId('job-result-row').first().getAttribute('data-result')).toBe('cancelled'); // problems first
+  expect(created + cancelled + unknown).toBe(200);
+  expect(['cancelled', 'unknown']).toContain(
+    await dialog.getByTestId('job-result-row').first().getAttribute('data-result'),
+  ); // problems first
   await dialog.getByRole('button', { name: 'Done' }).click();
   await expect.poll(() => count(page)).toBe(`${created} users`);
   expect(f.services.users.snapshot().count).toBe(created);
