@@ -41,6 +41,8 @@ export interface SandboxContext {
   readonly pendingMs: number;
   /** Registration link lifetime, in ms. */
   readonly linkMs: number;
+  /** Whether this deployment has the send_registration_sms route (a 404 "endpoint" without it). */
+  readonly sms: boolean;
   /** `http://127.0.0.1:<port>`, known once the server listens. */
   baseUrl(): string;
   /** Records a change to the state: the data file is written soon, and the request answered after that write. */

@@ -28,6 +28,7 @@ export const ROUTE_NAMES = [
   'device_registration_link',
   'has_registered_mobile_device',
   'lost_user_mobile_device',
+  'send_registration_sms',
   'authenticate_user',
   'status',
   'logout',

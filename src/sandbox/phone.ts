@@ -140,6 +140,21 @@ export class VirtualPhone {
   }
 
   /** A new application in the sandbox. */
+  /** The text messages received at a number (all numbers when omitted), oldest first. */
+  async sms(to?: string): Promise<{ to: string; text: string; at: number }[]> {
+    const query = to === undefined ? '' : `?to=${encodeURIComponent(to)}`;
+    const r = await this.#call<{ messages: { to: string; text: string; at: number }[] }>('GET', `sms${query}`);
+    return r.messages;
+  }
+
+  /** Registers this phone with the link of the last text message received at `to`. */
+  async registerFromSms(to: string): Promise<{ deviceId: string }> {
+    const last = (await this.sms(to)).at(-1);
+    const link = last ? /\bhttps?:\/\/\S+$/.exec(last.text)?.[0] : undefined;
+    if (!link) throw new AppError('missing', `No registration link was texted to ${to}.`);
+    return this.register(link);
+  }
+
   async createApplication(): Promise<{ id: string; secret: string }> {
     const r = await this.#call<{ id: string; secret: string }>('POST', 'applications', {});
     return { id: r.id, secret: r.secret };

@@ -63,6 +63,8 @@ export interface SandboxOptions {
   registrationLinkSeconds?: number;
   /** Initial faults. */
   faults?: FaultRule[];
+  /** Serve send_registration_sms (default true); false answers it like a deployment without the route (404 endpoint). */
+  sms?: boolean;
   /** Seed of the fault PRNG (default 1). */
   faultSeed?: number;
   /** Per-client cap of the replay cache (default 100,000 nonces). */
@@ -175,6 +177,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     windowSeconds,
     pendingMs,
     linkMs,
+    sms: options.sms ?? true,
     baseUrl: () => baseUrl,
     changed() {
       changes++;

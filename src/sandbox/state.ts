@@ -112,6 +112,17 @@ export interface RestoreOptions {
   known?: { id: string; secret: string } | undefined;
 }
 
+/** A text message as the virtual phone receives it. */
+export interface Sms {
+  to: string;
+  text: string;
+  at: number;
+  applicationId: string;
+  userId: string;
+}
+
+export const MAX_SMS = 1000;
+
 export class State {
   readonly applications = new Map<string, Application>();
   readonly sessions = new Map<string, Session>();
@@ -119,6 +130,8 @@ export class State {
   readonly links = new Map<string, [string, string]>();
   /** deviceId -> [applicationId, userId] */
   readonly devices = new Map<string, [string, string]>();
+  /** Text messages the service "sent" (send_registration_sms), newest last, at most MAX_SMS; memory only. */
+  readonly sms: Sms[] = [];
   defaultApplicationId = '';
 
   addApplication(id: string, secret: string): Application {

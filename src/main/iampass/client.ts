@@ -299,6 +299,55 @@ export class IampassClient {
     return registerUrl(json, 'get a registration link');
   }
 
+  /**
+   * Has the service text its own registration link to a phone (spec section 4,
+   * `send_registration_sms`). Not retried: each call sends a message. A
+   * deployment without the route answers 404 naming the endpoint: `not_found`
+   * with `details.what === 'endpoint'` (the console then offers email and QR).
+   */
+  async sendRegistrationSms(
+    userId: string,
+    sms: { phoneNumber: string; displayName?: string; message?: string },
+    opts: CallOptions = {},
+  ): Promise<true> {
+    validateUserId(userId);
+    if (typeof sms.phoneNumber !== 'string' || !/^\+[1-9]\d{6,14}$/.test(sms.phoneNumber)) {
+      throw invalid('The phone number must be in E.164 form: + and the country code, 7 to 15 digits.', 'phoneNumber');
+    }
+    for (const [field, value, max] of [
+      ['displayName', sms.displayName, MAX_DISPLAY_NAME_LENGTH],
+      ['message', sms.message, 480],
+    ] as const) {
+      if (value === undefined) continue;
+      if (
+        typeof value !== 'string' ||
+        value.length === 0 ||
+        value.length > max ||
+        !value.isWellFormed() ||
+        hasControlChars(value)
+      ) {
+        throw invalid(
+          `The ${field === 'message' ? 'message' : 'display name'} must be 1 to ${max} characters of text without control characters.`,
+          field,
+        );
+      }
+    }
+    const body = JSON.stringify({
+      phone_number: sms.phoneNumber,
+      ...(sms.displayName === undefined ? {} : { display_name: sms.displayName }),
+      ...(sms.message === undefined ? {} : { message: sms.message }),
+    });
+    const json = await this.managementCall(
+      'POST',
+      `send_registration_sms/${quotePlus(this.applicationId)}/${quotePlus(userId)}`,
+      { action: 'send a registration SMS', userId, retry: false },
+      opts.signal,
+      body,
+    );
+    if (json.status !== true) throw protocolError('send a registration SMS', 'the answer lacks "status": true');
+    return true;
+  }
+
   async hasRegisteredDevice(userId: string, opts: CallOptions = {}): Promise<boolean> {
     validateUserId(userId);
     const path = `has_registered_mobile_device/${quotePlus(this.applicationId)}/${quotePlus(userId)}`;

@@ -4,7 +4,11 @@
  * has_registered_mobile_device, lost_user_mobile_device.
  */
 import type { SandboxContext } from '../context.ts';
-import { checkText, noQuery, notFound, userList, type RouteDef } from '../http.ts';
+import { MAX_SMS } from '../state.ts';
+import { badRequest, checkText, jsonObject, noQuery, notFound, userList, type RouteDef } from '../http.ts';
+
+/** E.164: `+`, a country code that does not start with 0, 7 to 15 digits in all. */
+const E164 = /^\+[1-9]\d{6,14}$/;
 import { appRequest, userOf } from '../verify.ts';
 
 export type ManagementRoute =
@@ -12,7 +16,8 @@ export type ManagementRoute =
   | 'delete_users'
   | 'device_registration_link'
   | 'has_registered_mobile_device'
-  | 'lost_user_mobile_device';
+  | 'lost_user_mobile_device'
+  | 'send_registration_sms';
 
 export function managementRoutes(sb: SandboxContext): Record<ManagementRoute, RouteDef> {
   const { state } = sb;
@@ -103,6 +108,56 @@ export function managementRoutes(sb: SandboxContext): Record<ManagementRoute, Ro
         const token = state.issueLink(app, user, now, sb.linkMs);
         sb.changed();
         return { status: 200, body: { status: true, register_url: linkUrl(token) } };
+      },
+    },
+    send_registration_sms: {
+      prefix: 'management',
+      method: 'POST',
+      handle(ctx) {
+        if (!sb.sms) throw notFound('endpoint');
+        const app = appRequest(sb, ctx);
+        const user = userOf(app, ctx);
+        noQuery(ctx);
+        const body = jsonObject(ctx.body);
+        for (const key of Object.keys(body)) {
+          if (!['phone_number', 'display_name', 'message'].includes(key)) throw badRequest(`unknown field: ${key}`);
+        }
+        const phone = body.phone_number;
+        if (typeof phone !== 'string') throw badRequest('phone_number is required');
+        const displayName = body.display_name;
+        if (
+          displayName !== undefined &&
+          (typeof displayName !== 'string' || checkText(displayName, 'display_name') === '')
+        ) {
+          throw badRequest('display_name must be text');
+        }
+        const message = body.message;
+        if (
+          message !== undefined &&
+          (typeof message !== 'string' || message.length > 480 || checkText(message, 'message') === '')
+        ) {
+          throw badRequest('message must be text of at most 480 characters');
+        }
+        // Refusals are answers, like the vendor's: 200 with a reason.
+        if (!E164.test(phone))
+          return {
+            status: 200,
+            body: { status: false, reason: 'phone_number must be in E.164 form (+ and country code)' },
+          };
+        if (user.device?.enabled) {
+          return {
+            status: 200,
+            body: { status: false, reason: 'the user already has a registered device (use lost_user_mobile_device)' },
+          };
+        }
+        if (typeof displayName === 'string') user.displayName = displayName;
+        const now = sb.clock.now();
+        const token = state.issueLink(app, user, now, sb.linkMs);
+        const text = `${typeof message === 'string' ? message : 'Register your phone with IAMPASS:'} ${linkUrl(token)}`;
+        state.sms.push({ to: phone, text, at: now, applicationId: app.id, userId: user.id });
+        if (state.sms.length > MAX_SMS) state.sms.splice(0, state.sms.length - MAX_SMS);
+        sb.changed();
+        return { status: 200, body: { status: true } };
       },
     },
   };

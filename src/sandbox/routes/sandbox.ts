@@ -272,6 +272,15 @@ export function sandboxRoutes(sb: SandboxContext): (ctx: RequestCtx, method: str
       case 'stats':
         want('GET', second === undefined);
         return stats(ctx);
+      case 'sms': {
+        // GET /sandbox/sms[?to=+E164]: the text messages send_registration_sms "sent", oldest first (what the virtual phone receives).
+        want('GET', second === undefined);
+        const to = ctx.query.get('to');
+        const messages = sb.state.sms
+          .filter((m) => to === undefined || m.to === to)
+          .map(({ to: number, text, at }) => ({ to: number, text, at }));
+        return { status: 200, body: { status: true, messages } };
+      }
       case 'faults':
         want(['GET', 'PUT', 'DELETE'], second === undefined);
         return faultRules(ctx, method);
