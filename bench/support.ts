@@ -76,5 +76,8 @@ export function memorySecrets(): SecretStore {
     get: (id) => Promise.resolve(map.get(id) ?? null),
     delete: (id) => Promise.resolve(map.delete(id)),
     dataKey: () => Promise.resolve(key),
+    setCredential: (id, kind, value) => Promise.resolve(void map.set(`${kind}:${id}`, value)),
+    getCredential: (id, kind) => Promise.resolve(map.get(`${kind}:${id}`) ?? null),
+    deleteCredential: (id, kind) => Promise.resolve(map.delete(`${kind}:${id}`)),
   };
 }

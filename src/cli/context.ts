@@ -10,7 +10,7 @@ import { secretWarning } from '../shared/credentials.ts';
 import { AppError } from '../shared/errors.ts';
 import { ensurePrivateDir } from '../node/files.ts';
 import { isLoopbackHost } from '../shared/iampass.ts';
-import { Keychain, normalizeSecret, type SecretStore } from '../main/secrets/keychain.ts';
+import { Keychain, normalizeSecret, type CredentialKind, type SecretStore } from '../main/secrets/keychain.ts';
 import { openServices, type Services, type ServicesOptions } from '../main/services/index.ts';
 import { sandboxLauncher } from '../sandbox/launcher.ts';
 import { findProfileByName, listProfiles, type Profile, type ProfileFlavour } from '../main/store/profiles.ts';
@@ -74,6 +74,15 @@ export class OverlaySecrets implements SecretStore {
   }
   dataKey(): Promise<Buffer> {
     return this.#inner.dataKey();
+  }
+  setCredential(profileId: string, kind: CredentialKind, value: string): Promise<void> {
+    return this.#inner.setCredential(profileId, kind, value);
+  }
+  getCredential(profileId: string, kind: CredentialKind): Promise<string | null> {
+    return this.#inner.getCredential(profileId, kind);
+  }
+  deleteCredential(profileId: string, kind: CredentialKind): Promise<boolean> {
+    return this.#inner.deleteCredential(profileId, kind);
   }
 }
 

@@ -26,7 +26,13 @@ export interface SecretStore {
   delete(profileId: string): Promise<boolean>;
   /** The 32-byte data key, created on first use. */
   dataKey(): Promise<Buffer>;
+  /** Another credential of a profile (`smtp`: the SMTP password for invitations), kept like the secret; main side only. */
+  setCredential(profileId: string, kind: CredentialKind, value: string): Promise<void>;
+  getCredential(profileId: string, kind: CredentialKind): Promise<string | null>;
+  deleteCredential(profileId: string, kind: CredentialKind): Promise<boolean>;
 }
+
+export type CredentialKind = 'smtp';
 
 /**
  * Checks an Application Secret's form (spec, "Credential shapes"): 16 to 128
@@ -109,6 +115,21 @@ export class Keychain implements SecretStore {
 
   async delete(profileId: string): Promise<boolean> {
     return this.#call('deleted', (k) => k.deletePassword(this.service, Keychain.account(profileId)));
+  }
+
+  async setCredential(profileId: string, kind: CredentialKind, value: string): Promise<void> {
+    if (typeof value !== 'string' || value.length === 0 || value.length > 1024) {
+      throw new AppError('invalid_input', 'The password must be 1 to 1024 characters.', { details: { field: kind } });
+    }
+    await this.#call('saved', (k) => k.setPassword(this.service, `${kind}:${profileId}`, value));
+  }
+
+  async getCredential(profileId: string, kind: CredentialKind): Promise<string | null> {
+    return this.#call('read', (k) => k.getPassword(this.service, `${kind}:${profileId}`));
+  }
+
+  async deleteCredential(profileId: string, kind: CredentialKind): Promise<boolean> {
+    return this.#call('deleted', (k) => k.deletePassword(this.service, `${kind}:${profileId}`));
   }
 
   async dataKey(): Promise<Buffer> {

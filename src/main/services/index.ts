@@ -20,6 +20,7 @@ import type { Notifier } from './notifier.ts';
 import { SessionsService, type SessionsOptions } from './sessions.ts';
 import { UsersService, type UsersDeps } from './users.ts';
 import { OnboardingService, type OnboardingOptions } from './onboarding.ts';
+import { InvitationsService, type InvitationsDeps } from './invitations.ts';
 import { ProfileScope } from './profile-scope.ts';
 
 export const STORE_FILE = 'iampass-admin.sqlite';
@@ -45,6 +46,8 @@ export interface ServicesOptions {
   sessions?: SessionsOptions;
   /** Registration-link handles: TTL, poll interval. */
   onboarding?: OnboardingOptions;
+  /** Invitations: the throttle's wait (tests advance a clock), the mailer. */
+  invitations?: Pick<InvitationsDeps, 'sleep' | 'createMailer'>;
   /** Users jobs tuning: users per add/delete call, request timeout. */
   users?: Pick<UsersDeps, 'batchSize' | 'timeoutMs'>;
   /** Pins users, onboarding and sessions to this profile instead of the active one (the CLI's --profile). */
@@ -66,6 +69,8 @@ export interface Services {
   users: UsersService;
   /** Registration QR handles and the lost-device flow. */
   onboarding: OnboardingService;
+  /** Contacts, email settings, invitations by email and SMS, the funnel. */
+  invitations: InvitationsService;
   /** First-run / restart of the embedded sandbox (needs `launcher`). */
   ensureSandbox(): Promise<FirstRunResult>;
   /** Stops the sandbox started by `ensureSandbox` and closes the store. */
@@ -126,6 +131,7 @@ export function openServices(options: ServicesOptions): Services {
   }
   const users = new UsersService({ store, secrets, audit, now, ...options.users, scope });
   const onboarding = new OnboardingService(users, { now, ...options.onboarding });
+  const invitations = new InvitationsService({ store, secrets, audit, users, now, ...options.invitations });
   // A session turning active sets the user's last authentication: keep the Users table current.
   sessions.on((e) => {
     if (e.type === 'changed' && e.payload.session.status === 'active' && e.payload.previous !== 'active')
@@ -141,6 +147,7 @@ export function openServices(options: ServicesOptions): Services {
     sessionsResumed,
     users,
     onboarding,
+    invitations,
     async ensureSandbox() {
       if (sandbox) await sandbox.close();
       sandbox = null;

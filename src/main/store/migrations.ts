@@ -139,4 +139,49 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 6,
+    description: 'invitations: contacts, per-profile email settings, and every invitation sent (intent first)',
+    up(db) {
+      db.exec(`
+        CREATE TABLE contacts (
+          profile_id TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+          user_id    TEXT NOT NULL,
+          email      TEXT,
+          phone      TEXT,
+          updated_at INTEGER NOT NULL,
+          PRIMARY KEY (profile_id, user_id)
+        ) STRICT;
+        CREATE TABLE invitation_settings (
+          profile_id     TEXT PRIMARY KEY REFERENCES profiles(id) ON DELETE CASCADE,
+          smtp_host      TEXT,
+          smtp_port      INTEGER,
+          smtp_security  TEXT CHECK (smtp_security IN ('tls', 'starttls', 'none')),
+          smtp_user      TEXT,
+          smtp_from      TEXT,
+          smtp_ca_pem    TEXT,
+          subject        TEXT,
+          body           TEXT,
+          per_minute     INTEGER NOT NULL DEFAULT 60 CHECK (per_minute BETWEEN 1 AND 6000),
+          store_contacts INTEGER NOT NULL DEFAULT 1 CHECK (store_contacts IN (0, 1)),
+          updated_at     INTEGER NOT NULL
+        ) STRICT;
+        -- One row per message, written 'sending' before it is sent: a crash leaves
+        -- 'sending' rows, which are never sent again (they become 'unknown').
+        CREATE TABLE invitations (
+          id         INTEGER PRIMARY KEY,
+          profile_id TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+          user_id    TEXT NOT NULL,
+          channel    TEXT NOT NULL CHECK (channel IN ('email', 'sms')),
+          state      TEXT NOT NULL CHECK (state IN ('sending', 'sent', 'failed', 'unknown')),
+          job_id     TEXT,
+          owner      TEXT NOT NULL,
+          error_code TEXT,
+          created_at INTEGER NOT NULL,
+          settled_at INTEGER
+        ) STRICT;
+        CREATE INDEX invitations_user ON invitations(profile_id, user_id, created_at);
+      `);
+    },
+  },
 ];

@@ -14,6 +14,7 @@ export const JOB_KINDS = [
   'users.delete',
   'users.refreshStatus',
   'users.reconcile',
+  'users.invite',
 ] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
@@ -25,6 +26,7 @@ export type JobKind = (typeof JOB_KINDS)[number];
  * - deleted / missing: delete (missing = was not in the directory)
  * - registered / not_registered: status refresh
  * - cancelled: not processed because the job was cancelled
+ * - sent: an invitation went out (email accepted by the SMTP server, SMS accepted by the service)
  * - unknown: the call was sent and its answer was lost: it may have taken effect at IAMPASS; recovery checks it (reconcile)
  */
 export const ROW_RESULTS = [
@@ -38,6 +40,7 @@ export const ROW_RESULTS = [
   'not_registered',
   'cancelled',
   'unknown',
+  'sent',
 ] as const;
 export type RowResult = (typeof ROW_RESULTS)[number];
 

@@ -164,4 +164,5 @@ export const ROW_RESULT_LABEL: Record<string, string> = {
   not_registered: 'Not registered',
   cancelled: 'Cancelled',
   unknown: 'Unknown: will be checked',
+  sent: 'Sent',
 };
