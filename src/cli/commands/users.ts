@@ -35,7 +35,7 @@ async function readAll(stdin: NodeJS.ReadableStream): Promise<Buffer> {
 }
 
 /** Waits for a job, showing progress on a terminal; prints the rows; answers the exit code. */
-async function finishJob(ctx: Context, services: Services, jobId: string, label: string): Promise<number> {
+export async function finishJob(ctx: Context, services: Services, jobId: string, label: string): Promise<number> {
   const off = services.users.jobs.on((e) => {
     if (e.type === 'progress' && e.payload.jobId === jobId) ctx.out.progress(label, e.payload.done, e.payload.total);
   });

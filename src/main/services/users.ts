@@ -55,7 +55,13 @@ export type { UserInput } from './user-input.ts';
 /** What the service needs of IampassClient. */
 export type UsersClient = Pick<
   IampassClient,
-  'addUsers' | 'deleteUsers' | 'hasRegisteredDevice' | 'registrationLink' | 'lostDevice' | 'sendRegistrationSms' | 'close'
+  | 'addUsers'
+  | 'deleteUsers'
+  | 'hasRegisteredDevice'
+  | 'registrationLink'
+  | 'lostDevice'
+  | 'sendRegistrationSms'
+  | 'close'
 >;
 
 export type UsersEvent = { type: 'changed'; payload: UsersChanged };
