@@ -4,7 +4,10 @@
 // from, the funnel, the throttle on an injected clock, SMTP 4xx retried and
 // 5xx failed, a message left mid-send never sent again, no link or password
 // anywhere but in the message.
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -290,4 +293,48 @@ describe('inviting', () => {
       await without.close();
     }
   });
+});
+
+describe('a console process killed mid-invitation', () => {
+  it('SIGKILL after the 3rd message, then inviting again: every user received exactly one message', async () => {
+    const f = (fx = await usersFixture());
+    const invitations = new InvitationsService({
+      store: f.services.store,
+      secrets: f.services.secrets,
+      audit: f.services.audit,
+      users: f.services.users,
+    });
+    await invitations.saveSettings({
+      smtp: {
+        host: '127.0.0.1',
+        port: smtpPort,
+        security: 'starttls',
+        user: SMTP_USER,
+        from: 'it@example.com',
+        caPem: ca,
+      },
+      password: SMTP_PASSWORD,
+      perMinute: 600, // one message every 100 ms: the kill lands between two
+    });
+    const ids = Array.from({ length: 8 }, (_, i) => `k${String(i)}`);
+    await f.finished(f.services.users.add(ids.map((userId) => ({ userId }))));
+    ids.forEach((u) => invitations.setContact(u, { email: `${u}@kill.example` }));
+    const file = join(f.dir, 'ids.txt');
+    writeFileSync(file, `${ids.join('\n')}\n`);
+    const count = () => received.filter((m) => m.to.endsWith('@kill.example')).length;
+    const child = spawn(process.execPath, [join(import.meta.dirname, '../users/job-child.ts'), f.dir, 'invite', file], {
+      env: { ...process.env, IAMPASS_KEYCHAIN_SERVICE: f.keychainService },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise((done) => child.once('exit', done));
+    await expect.poll(count, { timeout: 20_000, interval: 5 }).toBeGreaterThanOrEqual(3);
+    // Right after the 3rd message arrived: the next one is ~100 ms away.
+    child.kill('SIGKILL');
+    await exited;
+    const before = count();
+    expect(before).toBeLessThan(ids.length);
+    const resumed = await f.services.users.jobs.wait(invitations.invite(ids, { channel: 'email' }));
+    expect(resumed!.counts.sent).toBe(ids.length - before);
+    for (const u of ids) expect([u, received.filter((m) => m.to === `${u}@kill.example`).length]).toEqual([u, 1]);
+  }, 40_000);
 });

@@ -12,6 +12,8 @@ import { tempDir, testKeychain } from '../services/helpers.ts';
 
 export interface UsersFixture {
   dir: string;
+  /** The test keychain's service name (for child processes on the same data folder). */
+  keychainService: string;
   sandbox: Awaited<ReturnType<typeof startSandbox>>;
   phone: VirtualPhone;
   /** A direct client on the sandbox (to look at the server's side). */
@@ -64,6 +66,7 @@ export async function usersFixture(
   const phone = new VirtualPhone(sandbox.baseUrl);
   return {
     dir: tmp.dir,
+    keychainService: kc.keychain.service,
     sandbox,
     phone,
     client,

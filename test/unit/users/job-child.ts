@@ -7,7 +7,7 @@ import { Keychain } from '../../../src/main/secrets/keychain.ts';
 import { openServices } from '../../../src/main/services/index.ts';
 
 const [dataDir, op, arg] = process.argv.slice(2);
-if (!dataDir || !op || !arg) throw new Error('usage: job-child.ts <dataDir> import|add|delete|lost <file|ids>');
+if (!dataDir || !op || !arg) throw new Error('usage: job-child.ts <dataDir> import|add|delete|lost|invite <file|ids>');
 const services = openServices({
   dataDir,
   secrets: new Keychain({ service: process.env.IAMPASS_KEYCHAIN_SERVICE ?? 'iampass-admin-test' }),
@@ -20,6 +20,7 @@ if (op === 'import')
   jobId = services.users.importCsv(readFileSync(arg, 'utf8'), { userId: 0, displayName: null }, false);
 else if (op === 'add') jobId = services.users.add(ids().map((userId) => ({ userId })));
 else if (op === 'delete') jobId = services.users.delete(ids(), ids().length);
+else if (op === 'invite') jobId = services.invitations.invite(ids(), { channel: 'email' });
 else if (op === 'lost') {
   process.stdout.write('STARTED\n');
   for (const userId of ids()) await services.onboarding.lostDevice(userId).catch(() => undefined);
