@@ -85,3 +85,17 @@ export function intInRange(value: unknown, fallback: number, min: number, max: n
   }
   return value;
 }
+
+/** Text sent to the service (a display name, an SMS's message): 1 to `max` units of valid text without control characters. */
+export function checkSentText(value: unknown, field: string, what: string, max: number): string {
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > max ||
+    !value.isWellFormed() ||
+    hasControlChars(value)
+  ) {
+    throw invalid(`The ${what} must be 1 to ${max} characters of text without control characters.`, field);
+  }
+  return value;
+}

@@ -11,6 +11,7 @@ import type { LookupFunction } from 'node:net';
 import { hasControlChars } from '../../shared/text.ts';
 import { httpError, parseJson, protocolError, registerUrl, type CallContext } from './answers.ts';
 import {
+  checkSentText,
   cleanReason,
   intInRange,
   invalid,
@@ -275,19 +276,7 @@ export class IampassClient {
     validateUserId(userId);
     let path = `device_registration_link/${quotePlus(this.applicationId)}/${quotePlus(userId)}`;
     if (opts.displayName !== undefined) {
-      const name = opts.displayName;
-      if (
-        typeof name !== 'string' ||
-        name.length === 0 ||
-        name.length > MAX_DISPLAY_NAME_LENGTH ||
-        !name.isWellFormed() ||
-        hasControlChars(name)
-      ) {
-        throw invalid(
-          `The display name must be 1 to ${MAX_DISPLAY_NAME_LENGTH} characters of text without control characters.`,
-          'displayName',
-        );
-      }
+      const name = checkSentText(opts.displayName, 'displayName', 'display name', MAX_DISPLAY_NAME_LENGTH);
       path += `?display_name=${quotePlus(name)}`;
     }
     const json = await this.managementCall(
@@ -314,24 +303,9 @@ export class IampassClient {
     if (typeof sms.phoneNumber !== 'string' || !/^\+[1-9]\d{6,14}$/.test(sms.phoneNumber)) {
       throw invalid('The phone number must be in E.164 form: + and the country code, 7 to 15 digits.', 'phoneNumber');
     }
-    for (const [field, value, max] of [
-      ['displayName', sms.displayName, MAX_DISPLAY_NAME_LENGTH],
-      ['message', sms.message, 480],
-    ] as const) {
-      if (value === undefined) continue;
-      if (
-        typeof value !== 'string' ||
-        value.length === 0 ||
-        value.length > max ||
-        !value.isWellFormed() ||
-        hasControlChars(value)
-      ) {
-        throw invalid(
-          `The ${field === 'message' ? 'message' : 'display name'} must be 1 to ${max} characters of text without control characters.`,
-          field,
-        );
-      }
-    }
+    if (sms.displayName !== undefined)
+      checkSentText(sms.displayName, 'displayName', 'display name', MAX_DISPLAY_NAME_LENGTH);
+    if (sms.message !== undefined) checkSentText(sms.message, 'message', 'message', 480);
     const body = JSON.stringify({
       phone_number: sms.phoneNumber,
       ...(sms.displayName === undefined ? {} : { display_name: sms.displayName }),

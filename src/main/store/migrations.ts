@@ -140,7 +140,7 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
-    version: 6,
+    version: 5,
     description: 'invitations: contacts, per-profile email settings, and every invitation sent (intent first)',
     up(db) {
       db.exec(`

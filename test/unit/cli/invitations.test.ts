@@ -2,7 +2,6 @@
 // the sandbox and a real SMTP server on loopback: contacts, the email
 // settings with the password from the environment, an SMS invitation the
 // virtual phone registers from, an email invitation, the funnel, history.
-import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { generate } from 'selfsigned';
@@ -11,6 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { VirtualPhone } from '../../../src/sandbox/phone.ts';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/server.ts';
 import { filesContain, tempDir, testKeychain } from '../services/helpers.ts';
+import { run, type Ran } from '../../support/run.ts';
 
 const BIN = join(resolve(import.meta.dirname, '../../..'), 'bin', 'iampass-admin.mjs');
 const SMTP_PASSWORD = 'cli-smtp-password-9012';
@@ -24,30 +24,14 @@ const mails: { to: string; raw: string }[] = [];
 const tmp = tempDir();
 const kc = testKeychain();
 
-function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, '--data', join(tmp.dir, 'data'), ...args], {
-      env: {
-        ...process.env,
-        IAMPASS_KEYCHAIN_SERVICE: kc.keychain.service,
-        IAMPASS_APP_SECRET: sandbox.applicationSecret,
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
+function cli(args: string[], env: Record<string, string> = {}): Promise<Ran> {
+  return run(process.execPath, [BIN, '--data', join(tmp.dir, 'data'), ...args], {
+    env: {
+      ...process.env,
+      IAMPASS_KEYCHAIN_SERVICE: kc.keychain.service,
+      IAMPASS_APP_SECRET: sandbox.applicationSecret,
+      ...env,
+    },
   });
 }
 

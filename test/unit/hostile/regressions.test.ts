@@ -19,6 +19,7 @@ import { secretWarning } from '../../../src/shared/credentials.ts';
 import { filesContain, tempDir, testKeychain } from '../services/helpers.ts';
 import { usersFixture, type UsersFixture } from '../users/fixture.ts';
 import { Harness, signed } from '../sandbox/helpers.ts';
+import { run } from '../../support/run.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const BIN = join(ROOT, 'bin', 'iampass-admin.mjs');
@@ -29,34 +30,6 @@ function timed<T>(fn: () => T): { value: T; ms: number } {
   const t0 = performance.now();
   const value = fn();
   return { value, ms: performance.now() - t0 };
-}
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(
-  command: string,
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; stdin?: string | Buffer } = {},
-): Promise<Ran> {
-  return new Promise((done, fail) => {
-    const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.stdin ?? '');
-  });
 }
 
 async function sandboxUsers(baseUrl: string): Promise<number> {

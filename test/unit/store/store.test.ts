@@ -47,7 +47,17 @@ describe('openStore', () => {
     const tables = (
       db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]
     ).map((r) => r.name);
-    expect(tables).toEqual(['audit', 'intents', 'profiles', 'sessions', 'settings', 'users']);
+    expect(tables).toEqual([
+      'audit',
+      'contacts',
+      'intents',
+      'invitation_settings',
+      'invitations',
+      'profiles',
+      'sessions',
+      'settings',
+      'users',
+    ]);
   });
 
   it('upgrades an older file in place, keeping its rows', () => {

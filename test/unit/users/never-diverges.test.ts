@@ -10,25 +10,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openServices, type Services } from '../../../src/main/services/index.ts';
 import { directoryColumns, getUser } from '../../../src/main/store/directory.ts';
-import type { RouteName } from '../../../src/sandbox/faults.ts';
+import { seededRandom, type RouteName } from '../../../src/sandbox/faults.ts';
 import { VirtualPhone } from '../../../src/sandbox/phone.ts';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/server.ts';
 import type { JobFinished } from '../../../src/shared/ipc/jobs.ts';
 import { tempDir, testKeychain } from '../services/helpers.ts';
 
 const CHILD = join(import.meta.dirname, 'job-child.ts');
-
-/** A small seeded PRNG (mulberry32): the kill moments are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let sandbox: Sandbox;
 let phone: VirtualPhone;
@@ -142,7 +130,7 @@ describe('SIGKILL of a console process at random moments, then recovery', () => 
         const w = await world();
         const file = join(w.dir, 'users.txt');
         writeFileSync(file, `${ids.join('\n')}\n`);
-        const delay = Math.floor(prng(seed)() * 160);
+        const delay = Math.floor(seededRandom(seed)() * 160);
         const run = await child(w, seed % 3 === 0 ? 'add' : 'import', file, delay);
         if (run.killed && run.counts === null) interrupted++;
         const s = await recoverAndCompare(w);
@@ -195,7 +183,7 @@ describe('SIGKILL of a console process at random moments, then recovery', () => 
         await s0.close();
         const file = join(w.dir, 'ids.txt');
         writeFileSync(file, `${ids.join('\n')}\n`);
-        await child(w, lost ? 'lost' : 'delete', file, Math.floor(prng(seed)() * (lost ? 250 : 160)));
+        await child(w, lost ? 'lost' : 'delete', file, Math.floor(seededRandom(seed)() * (lost ? 250 : 160)));
         const s = await recoverAndCompare(w);
         try {
           if (lost) {
