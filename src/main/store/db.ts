@@ -47,6 +47,11 @@ function migrate(db: DatabaseSync, migrations: readonly Migration[], target: num
   for (const step of migrations) {
     if (step.version <= current || step.version > target) continue;
     db.exec('BEGIN IMMEDIATE');
+    // Another process may have applied this step while this one waited for the write lock.
+    if (userVersion(db) >= step.version) {
+      db.exec('COMMIT');
+      continue;
+    }
     try {
       step.up(db);
       db.exec(`PRAGMA user_version = ${String(step.version)}`);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeSignature, newNonce } from '../../../src/node/signer.ts';
-import { Harness, signed, type Session } from './helpers.ts';
+import { Harness, ManualClock, signed, type Session } from './helpers.ts';
 
 describe('sandbox: strict request authentication', () => {
   let h: Harness;
@@ -134,14 +134,25 @@ describe('sandbox: strict request authentication', () => {
   });
 
   it('rejects stale and future timestamps outside the window', async () => {
-    const now = Math.floor(Date.now() / 1000);
-    const stale = await signed('GET', url, h.app, { timestamp: now - 31 });
-    expect(stale.status).toBe(401);
-    expect(reason(stale.json).reason).toContain('window');
-    const future = await signed('GET', url, h.app, { timestamp: now + 31 });
-    expect(future.status).toBe(401);
-    const edge = await signed('GET', url, h.app, { timestamp: now - 25 });
-    expect(edge.status).toBe(200);
+    // The server's clock is a test clock: a slow machine cannot move the edges.
+    const clock = new ManualClock();
+    const hc = await Harness.start({ timestampWindowSeconds: 30, clock });
+    try {
+      await hc.addUsers(['alice']);
+      const at = hc.mgmt('has_registered_mobile_device', 'alice');
+      const now = clock.timestamp();
+      const stale = await signed('GET', at, hc.app, { timestamp: now - 31 });
+      expect(stale.status).toBe(401);
+      expect(reason(stale.json).reason).toContain('window');
+      const future = await signed('GET', at, hc.app, { timestamp: now + 31 });
+      expect(future.status).toBe(401);
+      const edge = await signed('GET', at, hc.app, { timestamp: now - 25 });
+      expect(edge.status).toBe(200);
+      const edgeAhead = await signed('GET', at, hc.app, { timestamp: now + 29 });
+      expect(edgeAhead.status).toBe(200);
+    } finally {
+      await hc.close();
+    }
   });
 
   it('rejects a replayed nonce for the same client, even with a fresh signature', async () => {
