@@ -15,6 +15,7 @@ import type { Result } from '../errors.ts';
 import { appEvents, appRequests } from './app.ts';
 import { applicationsEvents, applicationsRequests } from './applications.ts';
 import { auditEvents, auditRequests } from './audit.ts';
+import { invitationsEvents, invitationsRequests } from './invitations.ts';
 import { jobsEvents, jobsRequests } from './jobs.ts';
 import { usersEvents, usersRequests } from './users.ts';
 import { sessionsEvents, sessionsRequests } from './sessions.ts';
@@ -24,6 +25,7 @@ export const requests = {
   ...applicationsRequests,
   ...auditRequests,
   ...usersRequests,
+  ...invitationsRequests,
   ...jobsRequests,
   ...sessionsRequests,
 } as const;
@@ -33,6 +35,7 @@ export const events = {
   ...applicationsEvents,
   ...auditEvents,
   ...usersEvents,
+  ...invitationsEvents,
   ...jobsEvents,
   ...sessionsEvents,
 } as const;

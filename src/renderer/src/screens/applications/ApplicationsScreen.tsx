@@ -9,6 +9,7 @@ import type { ApplicationView, ConnectionTestResult } from '../../../../shared/i
 import { Badge, Dialog, Field, Notice } from '../../components/index.ts';
 import { invoke } from '../../bridge.ts';
 import { ApplicationForm } from './ApplicationForm.tsx';
+import { InvitationSettings } from './InvitationSettings.tsx';
 import { describeTest, errorOf, FLAVOUR_TONE, useApplications } from './state.ts';
 import './applications.css';
 
@@ -97,6 +98,7 @@ export function ApplicationsScreen() {
     if (next === null) clearAddRequest();
   };
   const [removing, setRemoving] = useState<ApplicationView | null>(null);
+  const [invitations, setInvitations] = useState(false);
   const [tests, setTests] = useState<Tests>({});
   const [notice, setNotice] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null);
 
@@ -213,6 +215,11 @@ export function ApplicationsScreen() {
               >
                 Edit
               </button>
+              {a.active && (
+                <button type="button" className="btn btn--sm" onClick={() => setInvitations(true)}>
+                  Invitations…
+                </button>
+              )}
               <button
                 type="button"
                 className="btn btn--sm btn--danger"
@@ -247,6 +254,14 @@ export function ApplicationsScreen() {
             }}
           />
         )}
+      </Dialog>
+      <Dialog
+        open={invitations}
+        title="Invitation settings"
+        description="How registration links are sent by email for the active application."
+        onClose={() => setInvitations(false)}
+      >
+        {invitations && <InvitationSettings onDone={() => setInvitations(false)} />}
       </Dialog>
       <RemoveDialog
         target={removing}
