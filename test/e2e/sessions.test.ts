@@ -83,6 +83,13 @@ it('push, approve -> active; walk away -> alert; come back -> active; log out ->
 
   await f.phone.comeBack(token);
   await expect.poll(() => row(page).getAttribute('data-status')).toBe('active');
+  // The user is back: the walk-away alert is gone; a second walk-away shows one alert, not two.
+  await expect.poll(() => page.getByTestId('session-alert').count()).toBe(0);
+  await f.phone.walkAway(token);
+  await expect.poll(() => row(page).getAttribute('data-status')).toBe('walkaway');
+  await expect.poll(() => page.getByTestId('session-alert').count()).toBe(1);
+  await f.phone.comeBack(token);
+  await expect.poll(() => page.getByTestId('session-alert').count()).toBe(0);
 
   await row(page).getByRole('button', { name: 'Log out the session of alice' }).click();
   await expect.poll(() => row(page).getAttribute('data-status')).toBe('closed');

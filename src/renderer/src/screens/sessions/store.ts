@@ -134,6 +134,15 @@ function followSessionEvents(): (() => void)[] {
   const changed = on('sessions.changed', (e) => {
     const s = useSessions.getState();
     if (s.selectedId === e.session.id) void s.select(e.session.id);
+    // A walk-away alert is stale once the user is back (or the session moved on).
+    if (
+      e.session.status !== 'walkaway' &&
+      s.alerts.some((a) => a.sessionId === e.session.id && a.kind === 'walkaway')
+    ) {
+      useSessions.setState((st) => ({
+        alerts: st.alerts.filter((a) => !(a.sessionId === e.session.id && a.kind === 'walkaway')),
+      }));
+    }
     // Coalesce bursts (many sessions changing together) into one reload.
     if (reloadTimer === null) {
       reloadTimer = setTimeout(() => {
@@ -148,8 +157,11 @@ function followSessionEvents(): (() => void)[] {
     void s.load();
     if (s.selectedId) void s.select(null);
   });
+  // One alert per session and kind: a newer one replaces the older.
   const alert = on('sessions.alert', (a) => {
-    useSessions.setState((s) => ({ alerts: [a, ...s.alerts].slice(0, 5) }));
+    useSessions.setState((s) => ({
+      alerts: [a, ...s.alerts.filter((x) => !(x.sessionId === a.sessionId && x.kind === a.kind))].slice(0, 5),
+    }));
   });
   return [changed, application, alert];
 }
