@@ -14,9 +14,13 @@ import {
   type CsvMapping,
   type CsvPreview,
   type StatusError,
+  type ExportFormat,
   type UserRow,
   type UsersChanged,
+  type UsersQuery,
+  type UsersSelection,
   type UsersSnapshot,
+  type UsersWindow,
 } from '../../shared/ipc/users.ts';
 import { chunk, mapBounded } from '../../node/bounded.ts';
 import { IampassClient, type ClientConfig } from '../iampass/client.ts';
@@ -41,6 +45,16 @@ import {
   type Intent,
 } from '../store/intents.ts';
 import { getProfile, type Profile } from '../store/profiles.ts';
+import {
+  countQuery,
+  indexOfQuery,
+  iterateQuery,
+  selectionIds,
+  windowQuery,
+  type QueryContext,
+} from '../store/user-query.ts';
+import { createPrivateWriteStream } from '../../node/files.ts';
+import { exportChunks, writeChunks } from './users-export.ts';
 import type { AuditService } from './audit.ts';
 import { parseCsv, previewCsv } from './csv.ts';
 import { Emitter } from './events.ts';
@@ -184,6 +198,105 @@ export class UsersService {
       ...c,
       statusErrors: Object.fromEntries(this.#statusErrors.get(profile.id) ?? []),
     };
+  }
+
+  /** A window of the active profile's users matching `query`, in its order, with the total. */
+  window(query: UsersQuery, offset: number, limit: number): UsersWindow {
+    const profile = this.scope.currentOrNull();
+    if (!profile)
+      return {
+        profileId: null,
+        profileName: null,
+        sendOwnIds: false,
+        revision: this.#revision,
+        total: 0,
+        offset,
+        rows: [],
+      };
+    const ctx = this.#queryContext(profile.id);
+    return {
+      profileId: profile.id,
+      profileName: profile.name,
+      sendOwnIds: profile.sendOwnIds,
+      revision: this.#revision,
+      total: countQuery(this.#store, profile.id, query, ctx),
+      offset,
+      rows: windowQuery(this.#store, profile.id, query, offset, limit, ctx).map((u) => this.#view(u)),
+    };
+  }
+
+  /** A user's 0-based position in the query's order (null: not matching), with the total. */
+  indexOf(query: UsersQuery, userId: string): { index: number | null; total: number } {
+    const profile = this.scope.currentOrNull();
+    if (!profile) return { index: null, total: 0 };
+    const ctx = this.#queryContext(profile.id);
+    return {
+      index: indexOfQuery(this.#store, profile.id, query, userId, ctx),
+      total: countQuery(this.#store, profile.id, query, ctx),
+    };
+  }
+
+  /** How many users of the active profile match. */
+  count(query: UsersQuery): number {
+    const profile = this.scope.currentOrNull();
+    return profile ? countQuery(this.#store, profile.id, query, this.#queryContext(profile.id)) : 0;
+  }
+
+  /** Every matching user in the query's order, streamed from the store (constant memory). */
+  iterate(query: UsersQuery): Iterable<DirectoryUser> {
+    const profile = this.scope.current();
+    return iterateQuery(this.#store, profile.id, query, this.#queryContext(profile.id));
+  }
+
+  /** The user IDs a selection holds now (a query minus exceptions, or a list as given). */
+  selectionIds(selection: UsersSelection): string[] {
+    if ('userIds' in selection) return selection.userIds;
+    const profile = this.scope.current();
+    return selectionIds(this.#store, profile.id, selection.query, selection.except, this.#queryContext(profile.id));
+  }
+
+  /** Deletes a selection as a job; more than MAX_CONFIRM_FREE_DELETE users needs `confirmCount` equal to its size now. */
+  deleteSelection(selection: UsersSelection, confirmCount?: number): string {
+    return this.delete(this.selectionIds(selection), confirmCount);
+  }
+
+  /** Checks the device state of a selection as a job. */
+  refreshSelection(selection: UsersSelection): string {
+    return this.refreshStatus({ userIds: this.selectionIds(selection) });
+  }
+
+  /**
+   * Writes the query's rows to `path` (owner-only) as a job (users.export):
+   * progress per row, no per-row results; the file is complete when the job
+   * completes (a cancel or failure removes nothing but stops writing).
+   */
+  exportTo(query: UsersQuery, format: ExportFormat, path: string): string {
+    const profile = this.scope.current();
+    const total = this.count(query);
+    return this.jobs.start('users.export', total, async (ctx) => {
+      const out = createPrivateWriteStream(path);
+      let done = 0;
+      const closed = new Promise<void>((resolve, reject) => {
+        out.once('close', resolve);
+        out.once('error', reject);
+      });
+      try {
+        const users = iterateQuery(this.#store, profile.id, query, this.#queryContext(profile.id));
+        await writeChunks(
+          out,
+          exportChunks(users, format, () => {
+            if (++done % 1000 === 0) ctx.progress(done);
+          }),
+          ctx.signal,
+        );
+        ctx.progress(done);
+      } finally {
+        out.end();
+        await closed;
+      }
+      this.record(profile, 'users.export', `${done} users (${format})`);
+      return [];
+    });
   }
 
   /** One user of the active profile as the bridge shows it; `missing` when not in the directory. */
@@ -540,6 +653,10 @@ export class UsersService {
     let map = this.#statusErrors.get(profileId);
     if (!map) this.#statusErrors.set(profileId, (map = new Map<string, StatusError>()));
     map.set(userId, { code: info.code, message: info.message, at: this.#now() });
+  }
+
+  #queryContext(profileId: string): QueryContext {
+    return { failedUserIds: [...(this.#statusErrors.get(profileId)?.keys() ?? [])], now: this.#now() };
   }
 
   #view(u: DirectoryUser): UserRow {

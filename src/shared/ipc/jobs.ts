@@ -14,6 +14,7 @@ export const JOB_KINDS = [
   'users.delete',
   'users.refreshStatus',
   'users.reconcile',
+  'users.export',
 ] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 

@@ -47,7 +47,16 @@ describe('openStore', () => {
     const tables = (
       db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]
     ).map((r) => r.name);
-    expect(tables).toEqual(['audit', 'intents', 'profiles', 'sessions', 'settings', 'users']);
+    // users_fts* : the users search index (FTS5 and its shadow tables).
+    expect(tables.filter((t) => !t.startsWith('users_fts'))).toEqual([
+      'audit',
+      'intents',
+      'profiles',
+      'sessions',
+      'settings',
+      'users',
+    ]);
+    expect(tables).toContain('users_fts');
   });
 
   it('upgrades an older file in place, keeping its rows', () => {

@@ -37,6 +37,7 @@ const BACKGROUND_LABEL: Record<JobKind, string> = {
   'users.delete': 'Deleting users',
   'users.refreshStatus': 'Refreshing device status',
   'users.reconcile': 'Checking interrupted changes',
+  'users.export': 'Exporting users',
 };
 
 type Col = { id: SortColumn | 'select' | 'actions'; header: string; sortable: boolean };
