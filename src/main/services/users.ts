@@ -97,22 +97,21 @@ export const MAX_UPSERTS_PER_EVENT = 5000;
 // ------------------------------------------------------------------- service
 
 /**
- * Reads the active profile's directory once, on the next turn of the event
- * loop, and keeps nothing but the store's columns cache: called right after
- * the window starts loading, the SQLite read (~0.3-0.6 s at 100,000 users)
- * overlaps the renderer's boot and the first `users.snapshot` is a cache hit
- * (as long as nothing writes to the database in between). Used by the
- * Electron layer at start-up and by the users-ui benchmark, so both do the
- * same thing. Never rejects; a failure is passed to `onError` as a code.
+ * Reads the first window of the active profile's directory (and its count)
+ * once, on the next turn of the event loop: called right after the window
+ * starts loading, SQLite's page cache is warm for the Users screen's first
+ * `users.window` (the read overlaps the renderer's boot). Used by the
+ * Electron layer at start-up. Never rejects; a failure is passed to
+ * `onError` as a code.
  */
 export function warmDirectory(
-  users: Pick<UsersService, 'snapshot'>,
+  users: Pick<UsersService, 'window'>,
   onError: (code: string) => void = () => undefined,
 ): Promise<void> {
   return new Promise((done) => {
     setImmediate(() => {
       try {
-        users.snapshot();
+        users.window({ sort: { column: 'userId' } }, 0, 300);
       } catch (error) {
         onError(toErrorInfo(error).code);
       }
