@@ -7,6 +7,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Papa from 'papaparse';
 import { afterEach, expect, it } from 'vitest';
+import { createHandlers } from '../../../src/main/ipc/handlers/index.ts';
+import { createEventBus, createRouter } from '../../../src/main/ipc/router.ts';
 import { countUsers, insertUsers } from '../../../src/main/store/directory.ts';
 import { usersFixture, type UsersFixture } from './fixture.ts';
 
@@ -126,4 +128,55 @@ it('exports a query as a job: CSV through the project writer (formulas neutralis
   expect(rows[0]?.addedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
   await f.finished(users.exportTo({ search: 'nobody-at-all' }, 'json', jsonPath));
   expect(JSON.parse(readFileSync(jsonPath, 'utf8'))).toEqual([]);
+});
+
+it('bounds every field of the query channels at the bridge, and exports only through the save port', async () => {
+  const f = await withUsers();
+  const sender = { id: 'test', url: 'app://renderer/index.html' };
+  const route = (exportPath?: () => Promise<string | null>) =>
+    createRouter(
+      createHandlers({
+        app: { version: 't', dataDir: f.dir },
+        services: f.services,
+        bus: createEventBus(),
+        onboardingPorts: exportPath ? { exportPath } : {},
+      }),
+    );
+  const router = route();
+  const bad = [
+    ['users.window', { query: {}, offset: 0, limit: 1001 }],
+    ['users.window', { query: {}, offset: -1, limit: 10 }],
+    ['users.window', { query: { search: 'x'.repeat(201) }, offset: 0, limit: 10 }],
+    ['users.window', { query: { sort: { column: 'notes' } }, offset: 0, limit: 10 }],
+    ['users.window', { query: { inactiveDays: 0 }, offset: 0, limit: 10 }],
+    ['users.window', { query: { extra: 1 }, offset: 0, limit: 10 }],
+    ['users.indexOf', { query: {}, userId: 'u'.repeat(100_000) }],
+    ['users.deleteSelection', { selection: { query: {}, except: [], userIds: ['a'] } }],
+    ['users.export', { query: {}, format: 'xml' }],
+  ] as const;
+  for (const [channel, payload] of bad) {
+    const r = await router.handle(channel, payload, sender);
+    expect(r, `${channel} ${JSON.stringify(payload).slice(0, 80)}`).toMatchObject({ ok: false, code: 'invalid_input' });
+  }
+  const ok = await router.handle('users.window', { query: { search: 'user' }, offset: 1, limit: 2 }, sender);
+  expect(ok).toMatchObject({
+    ok: true,
+    value: { total: 4, offset: 1, rows: [{ userId: 'user2' }, { userId: 'user10' }] },
+  });
+  expect(await router.handle('users.selectionCount', { selection: { query: {}, except: ['bob'] } }, sender)).toEqual({
+    ok: true,
+    value: { count: 6 },
+  });
+  expect(await router.handle('users.export', { query: {}, format: 'csv' }, sender)).toMatchObject({
+    ok: false,
+    code: 'internal',
+  });
+  expect(
+    await route(() => Promise.resolve(null)).handle('users.export', { query: {}, format: 'json' }, sender),
+  ).toEqual({ ok: true, value: { jobId: null } });
+  const path = join(f.dir, 'via-port.json');
+  const r = await route(() => Promise.resolve(path)).handle('users.export', { query: {}, format: 'json' }, sender);
+  const jobId = (r as { ok: true; value: { jobId: string } }).value.jobId;
+  expect((await f.finished(jobId)).outcome).toBe('completed');
+  expect((JSON.parse(readFileSync(path, 'utf8')) as unknown[]).length).toBe(7);
 });
