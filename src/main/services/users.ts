@@ -27,6 +27,7 @@ import { IampassClient, type ClientConfig } from '../iampass/client.ts';
 import type { SecretStore } from '../secrets/keychain.ts';
 import type { Store } from '../store/db.ts';
 import {
+  changeStamp,
   directoryColumns,
   getUser,
   getUsers,
@@ -142,6 +143,8 @@ export class UsersService {
   /** profileId -> userId -> last failed status check (memory only). */
   readonly #statusErrors = new Map<string, Map<string, StatusError>>();
   #revision = 0;
+  readonly #counts = new Map<string, number>();
+  #countsStamp = '';
 
   constructor(deps: UsersDeps) {
     this.#store = deps.store;
@@ -213,14 +216,15 @@ export class UsersService {
         rows: [],
       };
     const ctx = this.#queryContext(profile.id);
+    const total = this.#count(profile.id, query, ctx);
     return {
       profileId: profile.id,
       profileName: profile.name,
       sendOwnIds: profile.sendOwnIds,
       revision: this.#revision,
-      total: countQuery(this.#store, profile.id, query, ctx),
+      total,
       offset,
-      rows: windowQuery(this.#store, profile.id, query, offset, limit, ctx).map((u) => this.#view(u)),
+      rows: windowQuery(this.#store, profile.id, query, offset, limit, { ...ctx, total }).map((u) => this.#view(u)),
     };
   }
 
@@ -231,14 +235,14 @@ export class UsersService {
     const ctx = this.#queryContext(profile.id);
     return {
       index: indexOfQuery(this.#store, profile.id, query, userId, ctx),
-      total: countQuery(this.#store, profile.id, query, ctx),
+      total: this.#count(profile.id, query, ctx),
     };
   }
 
   /** How many users of the active profile match. */
   count(query: UsersQuery): number {
     const profile = this.scope.currentOrNull();
-    return profile ? countQuery(this.#store, profile.id, query, this.#queryContext(profile.id)) : 0;
+    return profile ? this.#count(profile.id, query, this.#queryContext(profile.id)) : 0;
   }
 
   /** Every matching user in the query's order, streamed from the store (constant memory). */
@@ -652,6 +656,32 @@ export class UsersService {
     let map = this.#statusErrors.get(profileId);
     if (!map) this.#statusErrors.set(profileId, (map = new Map<string, StatusError>()));
     map.set(userId, { code: info.code, message: info.message, at: this.#now() });
+  }
+
+  /**
+   * A query's count, remembered while the database and this service's
+   * revision are unchanged: scrolling asks for many windows of one query,
+   * and counting a query that matches most of 1,000,000 users is the
+   * expensive part of a window. The sort does not change a count.
+   */
+  #count(profileId: string, query: UsersQuery, ctx: QueryContext): number {
+    const stamp = this.#store.db.isTransaction ? null : `${changeStamp(this.#store)}:${this.#revision}`;
+    const { sort: _sort, ...filter } = query;
+    // "No authentication in N days" moves with the clock: such a count is kept for a minute at most.
+    const minute = query.inactiveDays === undefined ? '' : String(Math.floor((ctx.now ?? 0) / 60_000));
+    const key = `${profileId}\u0000${minute}\u0000${JSON.stringify(filter)}`;
+    if (stamp !== null && stamp === this.#countsStamp) {
+      const hit = this.#counts.get(key);
+      if (hit !== undefined) return hit;
+    }
+    const n = countQuery(this.#store, profileId, query, ctx);
+    if (stamp === null) return n;
+    if (stamp !== this.#countsStamp || this.#counts.size >= 64) {
+      this.#counts.clear();
+      this.#countsStamp = stamp;
+    }
+    this.#counts.set(key, n);
+    return n;
   }
 
   #queryContext(profileId: string): QueryContext {

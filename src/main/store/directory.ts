@@ -330,7 +330,8 @@ export interface DirectoryColumns extends DirectorySnapshot {
  */
 const columnsCache = new WeakMap<Store, { profileId: string; stamp: string; columns: DirectoryColumns }>();
 
-function changeStamp(store: Store): string {
+/** Changes when any row changes through this connection or another connection commits (see the columns cache). */
+export function changeStamp(store: Store): string {
   const version = (store.db.prepare('PRAGMA data_version').get() as { data_version: number }).data_version;
   const changes = (store.db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
   return `${version}:${changes}`;

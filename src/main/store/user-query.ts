@@ -174,20 +174,35 @@ const COLUMNS_SQL =
  * MAX_WINDOW). The row ids are read first (the sort index covers them, so a
  * deep offset steps through index entries only), then their rows.
  */
+/**
+ * Matching rows up to this many are read through the search's own index
+ * (trigrams, prefix ranges) and sorted (a top-N sort); more are read in the
+ * sort index's order, checking each row against the search. A search
+ * correlates with the order (a prefix of the user ID sorted by user ID: its
+ * rows all sit together, possibly past half of the index), so walking the
+ * sort index for a selective search can visit most of the directory first.
+ */
+export const SORT_MATCHES_UP_TO = 250_000;
+
 export function windowQuery(
   store: Store,
   profileId: string,
   q: UsersQuery,
   offset: number,
   limit: number,
-  ctx: QueryContext = {},
+  ctx: QueryContext & { total?: number } = {},
 ): DirectoryUser[] {
   const w = whereFor(profileId, q, ctx);
   const order = orderFor(q);
   const n = Math.min(Math.max(0, Math.trunc(limit)), MAX_WINDOW);
   if (n === 0) return [];
+  const searching = (q.search ?? '').trim() !== '' || q.checkFailed === true;
+  const total = ctx.total ?? (searching ? countQuery(store, profileId, q, ctx) : Infinity);
+  // `+column` is not the indexed column: SQLite then drives from the search and sorts the matches.
+  const orderSql =
+    searching && total <= SORT_MATCHES_UP_TO ? `+${order.col.sql} ${order.dir}, id ${order.dir}` : order.sql;
   const ids = store.db
-    .prepare(`SELECT id FROM users WHERE ${w.sql} ORDER BY ${order.sql} LIMIT ? OFFSET ?`)
+    .prepare(`SELECT id FROM users WHERE ${w.sql} ORDER BY ${orderSql} LIMIT ? OFFSET ?`)
     .all(...w.params, n, Math.max(0, Math.trunc(offset))) as { id: number }[];
   if (ids.length === 0) return [];
   const rows = store.db

@@ -25,6 +25,7 @@ import {
   naturalKey,
   prefixRanges,
   selectionIds,
+  SORT_MATCHES_UP_TO,
   windowPlan,
   windowQuery,
 } from '../../../src/main/store/user-query.ts';
@@ -188,6 +189,21 @@ describe('order, windows and positions', () => {
         for (const i of [0, 1, 17, 63, 122, 123])
           expect(indexOfQuery(store, P, q, rows[i]!.userId), `${column} ${String(descending)} ${i}`).toBe(i);
       }
+  });
+
+  it('orders a search the same whether it sorts the matches or walks the sort index', () => {
+    for (const search of ['user1', 'u', 'pe', 'son 1'])
+      for (const column of USER_SORT_COLUMNS)
+        for (const descending of [false, true]) {
+          const q: UsersQuery = { search, sort: { column, descending } };
+          const walked = all(q); // iterateQuery: the sort index's order
+          const total = walked.length;
+          const sorted = ids(windowQuery(store, P, q, 0, 1000, { total })); // matches sorted (total <= SORT_MATCHES_UP_TO)
+          const scanned = ids(windowQuery(store, P, q, 0, 1000, { total: SORT_MATCHES_UP_TO + 1 })); // forced walk
+          expect(sorted, `${search} ${column} ${String(descending)}`).toEqual(walked);
+          expect(scanned).toEqual(walked);
+          expect(ids(windowQuery(store, P, q, 3, 4, { total }))).toEqual(walked.slice(3, 7));
+        }
   });
 
   it('has no position for a user outside the query', () => {
