@@ -51,6 +51,7 @@ import {
   indexOfQuery,
   iterateQuery,
   selectionIds,
+  windowAndCount,
   windowQuery,
   type QueryContext,
 } from '../store/user-query.ts';
@@ -216,7 +217,16 @@ export class UsersService {
         rows: [],
       };
     const ctx = this.#queryContext(profile.id);
-    const total = this.#count(profile.id, query, ctx);
+    const known = this.#count(profile.id, query, ctx, true);
+    let total: number;
+    let rows: DirectoryUser[];
+    if (known !== null) {
+      total = known;
+      rows = windowQuery(this.#store, profile.id, query, offset, limit, { ...ctx, total });
+    } else {
+      ({ rows, total } = windowAndCount(this.#store, profile.id, query, offset, limit, ctx));
+      this.#remember(profile.id, query, ctx, total);
+    }
     return {
       profileId: profile.id,
       profileName: profile.name,
@@ -224,7 +234,7 @@ export class UsersService {
       revision: this.#revision,
       total,
       offset,
-      rows: windowQuery(this.#store, profile.id, query, offset, limit, { ...ctx, total }).map((u) => this.#view(u)),
+      rows: rows.map((u) => this.#view(u)),
     };
   }
 
@@ -664,24 +674,37 @@ export class UsersService {
    * and counting a query that matches most of 1,000,000 users is the
    * expensive part of a window. The sort does not change a count.
    */
-  #count(profileId: string, query: UsersQuery, ctx: QueryContext): number {
-    const stamp = this.#store.db.isTransaction ? null : `${changeStamp(this.#store)}:${this.#revision}`;
-    const { sort: _sort, ...filter } = query;
-    // "No authentication in N days" moves with the clock: such a count is kept for a minute at most.
-    const minute = query.inactiveDays === undefined ? '' : String(Math.floor((ctx.now ?? 0) / 60_000));
-    const key = `${profileId}\u0000${minute}\u0000${JSON.stringify(filter)}`;
+  #count(profileId: string, query: UsersQuery, ctx: QueryContext): number;
+  #count(profileId: string, query: UsersQuery, ctx: QueryContext, onlyKnown: true): number | null;
+  #count(profileId: string, query: UsersQuery, ctx: QueryContext, onlyKnown = false): number | null {
+    const [stamp, key] = this.#countKey(profileId, query, ctx);
     if (stamp !== null && stamp === this.#countsStamp) {
       const hit = this.#counts.get(key);
       if (hit !== undefined) return hit;
     }
+    if (onlyKnown) return null;
     const n = countQuery(this.#store, profileId, query, ctx);
-    if (stamp === null) return n;
+    this.#remember(profileId, query, ctx, n);
+    return n;
+  }
+
+  #remember(profileId: string, query: UsersQuery, ctx: QueryContext, n: number): void {
+    const [stamp, key] = this.#countKey(profileId, query, ctx);
+    if (stamp === null) return;
     if (stamp !== this.#countsStamp || this.#counts.size >= 64) {
       this.#counts.clear();
       this.#countsStamp = stamp;
     }
     this.#counts.set(key, n);
-    return n;
+  }
+
+  /** [database + revision stamp (null inside a transaction: not cached), the query's key without its sort]. */
+  #countKey(profileId: string, query: UsersQuery, ctx: QueryContext): [string | null, string] {
+    const stamp = this.#store.db.isTransaction ? null : `${changeStamp(this.#store)}:${this.#revision}`;
+    const { sort: _sort, ...filter } = query;
+    // "No authentication in N days" moves with the clock: such a count is kept for a minute at most.
+    const minute = query.inactiveDays === undefined ? '' : String(Math.floor((ctx.now ?? 0) / 60_000));
+    return [stamp, `${profileId}\u0000${minute}\u0000${JSON.stringify(filter)}`];
   }
 
   #queryContext(profileId: string): QueryContext {

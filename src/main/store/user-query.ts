@@ -87,23 +87,34 @@ function phrase(term: string): string {
   return `"${term.replace(/"/g, '""')}"`;
 }
 
+/**
+ * The WHERE clause. With a search, the plan must start from the search's
+ * own index (the planner, without statistics, prefers walking the whole
+ * profile through an index on profile_id): a trigram search drives from the
+ * FTS matches (`+profile_id` is not indexable), a prefix search is an OR of
+ * index ranges, each with its profile_id, and no profile_id term outside it.
+ */
 function whereFor(profileId: string, q: UsersQuery, ctx: QueryContext): Where {
-  const where = ['profile_id = ?'];
-  const params: (string | number)[] = [profileId];
+  const where: string[] = [];
+  const params: (string | number)[] = [];
   const term = (q.search ?? '').trim();
-  if (term !== '') {
+  if (term === '') {
+    where.push('profile_id = ?');
+    params.push(profileId);
+  } else {
     if ([...term].length >= 3) {
-      where.push('id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)');
-      params.push(phrase(term));
+      where.push('+profile_id = ?', 'id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)');
+      params.push(profileId, phrase(term));
     } else {
+      // profile_id inside every branch: SQLite plans each OR branch on its own, and the indexes start with it.
       const ors: string[] = [];
       for (const col of ['user_key', 'name_key'])
         for (const [lo, hi] of prefixRanges(term)) {
-          ors.push(`(${col} >= ? AND ${col} < ?)`);
-          params.push(lo, hi);
+          ors.push(`(profile_id = ? AND ${col} >= ? AND ${col} < ?)`);
+          params.push(profileId, lo, hi);
         }
-      ors.push('(iampass_id >= ? AND iampass_id < ?)');
-      params.push(term.toLowerCase(), `${term.toLowerCase()}\u{10FFFF}`);
+      ors.push('(profile_id = ? AND iampass_id >= ? AND iampass_id < ?)');
+      params.push(profileId, term.toLowerCase(), `${term.toLowerCase()}\u{10FFFF}`);
       where.push(`(${ors.join(' OR ')})`);
     }
   }
@@ -204,6 +215,14 @@ export function windowQuery(
   const ids = store.db
     .prepare(`SELECT id FROM users WHERE ${w.sql} ORDER BY ${orderSql} LIMIT ? OFFSET ?`)
     .all(...w.params, n, Math.max(0, Math.trunc(offset))) as { id: number }[];
+  return rowsById(
+    store,
+    ids.map((r) => r.id),
+  );
+}
+
+/** The rows of these ids, in this order. */
+function rowsById(store: Store, ids: readonly number[]): DirectoryUser[] {
   if (ids.length === 0) return [];
   const rows = store.db
     .prepare(
@@ -211,8 +230,48 @@ export function windowQuery(
               u.device_state, u.device_checked_at, u.last_auth_at
        FROM json_each(?) AS j CROSS JOIN users AS u ON u.id = j.value ORDER BY j.key`,
     )
-    .all(JSON.stringify(ids.map((r) => r.id))) as unknown as UserRowSql[];
+    .all(JSON.stringify(ids)) as unknown as UserRowSql[];
   return rows.map(fromRow);
+}
+
+/** A trigram (3+ character) search: its matches come from the FTS index, counted and sorted in one pass. */
+function isTrigramSearch(q: UsersQuery): boolean {
+  return [...(q.search ?? '').trim()].length >= 3;
+}
+
+/**
+ * A window and the query's total at once. A trigram search reads its FTS
+ * matches once (`count(*) OVER ()` before the top-N sort) instead of once
+ * for the count and again for the rows; other queries count, then window.
+ */
+export function windowAndCount(
+  store: Store,
+  profileId: string,
+  q: UsersQuery,
+  offset: number,
+  limit: number,
+  ctx: QueryContext = {},
+): { rows: DirectoryUser[]; total: number } {
+  const n = Math.min(Math.max(0, Math.trunc(limit)), MAX_WINDOW);
+  if (!isTrigramSearch(q) || n === 0) {
+    const total = countQuery(store, profileId, q, ctx);
+    return { rows: windowQuery(store, profileId, q, offset, limit, { ...ctx, total }), total };
+  }
+  const w = whereFor(profileId, q, ctx);
+  const { col, dir } = orderFor(q);
+  const hits = store.db
+    .prepare(
+      `SELECT id, count(*) OVER () AS n FROM users WHERE ${w.sql} ORDER BY +${col.sql} ${dir}, id ${dir} LIMIT ? OFFSET ?`,
+    )
+    .all(...w.params, n, Math.max(0, Math.trunc(offset))) as { id: number; n: number }[];
+  const total = hits[0]?.n ?? (offset > 0 ? countQuery(store, profileId, q, ctx) : 0);
+  return {
+    rows: rowsById(
+      store,
+      hits.map((h) => h.id),
+    ),
+    total,
+  };
 }
 
 /**

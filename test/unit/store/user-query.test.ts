@@ -26,6 +26,7 @@ import {
   prefixRanges,
   selectionIds,
   SORT_MATCHES_UP_TO,
+  windowAndCount,
   windowPlan,
   windowQuery,
 } from '../../../src/main/store/user-query.ts';
@@ -203,6 +204,9 @@ describe('order, windows and positions', () => {
           expect(sorted, `${search} ${column} ${String(descending)}`).toEqual(walked);
           expect(scanned).toEqual(walked);
           expect(ids(windowQuery(store, P, q, 3, 4, { total }))).toEqual(walked.slice(3, 7));
+          const both = windowAndCount(store, P, q, 3, 4);
+          expect([ids(both.rows), both.total]).toEqual([walked.slice(3, 7), total]);
+          expect(windowAndCount(store, P, q, total + 5, 4)).toEqual({ rows: [], total });
         }
   });
 
