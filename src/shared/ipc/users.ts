@@ -2,12 +2,14 @@
  * Feature: the user directory of the ACTIVE application profile, and the
  * registration-QR onboarding / lost-device flows.
  *
- * The renderer loads the whole directory once as a compact COLUMNAR snapshot
- * (`users.snapshot`, parallel arrays, index i = one user) and searches /
- * sorts / filters it in memory; main then keeps it current with
- * `users.changed` events (upserts and removals, each with the new revision).
- * When an event's `reset` is true (e.g. after a big import or a profile
- * switch) the renderer re-fetches the snapshot instead.
+ * main answers queries over the directory (`users.window`: search, filters,
+ * natural sort, a total and a window of rows; `users.indexOf`), and the
+ * Users screen holds only the rows in view; `users.changed` events (the
+ * rows upserted and the user IDs removed, with the new revision; `reset`
+ * when too many to name) tell it to fetch the window in view again.
+ * Selections are queries minus exceptions (`UsersSelection`), turned into
+ * jobs by main. `users.snapshot` (the whole directory as columns) remains
+ * for the command palette's user search.
  *
  * Registration links are bearer credentials: they never cross the bridge.
  * main keeps a link in memory under an opaque `handle` and gives the renderer
