@@ -327,7 +327,8 @@ it('QR onboarding: the canvas decodes to the issued link, the phone registers an
   for (let k = 0; k < 3; k++) await page.keyboard.press('ArrowDown');
   await page.keyboard.press('Enter');
   const auth = page.getByRole('dialog', { name: 'Authenticate a user' });
-  expect(await auth.getByLabel('User ID').inputValue()).toBe(user);
+  // The dialog opens (showModal) in the effect that sets its state: the value lands with the next render.
+  await expect.poll(() => auth.getByLabel('User ID').inputValue()).toBe(user);
   await auth.getByRole('button', { name: 'Send request' }).click();
   await expect.poll(() => page.getByTestId('users-notice').textContent()).toContain('Authentication request sent');
   expect(
