@@ -8,6 +8,7 @@
  * interpreted by the terminal. Only `raw` (the QR code's own colours) skips it.
  */
 import type { ErrorInfo } from '../shared/errors.ts';
+import { writeChunks } from '../main/services/users-export.ts';
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -89,6 +90,15 @@ export class Output {
     this.#io.stdout.write(`${safeJson(ndjson ? JSON.stringify(value) : JSON.stringify(value, null, 2))}\n`);
   }
 
+  /**
+   * Result text too big to hold, chunk by chunk on stdout with backpressure
+   * (waits for `drain`): JSON with the same escapes as `data`, text as `line`.
+   */
+  async stream(chunks: Iterable<string>, kind: 'json' | 'text'): Promise<void> {
+    const safe = kind === 'json' ? safeJson : (t: string) => forTerminal(t);
+    await writeChunks(this.#io.stdout, mapChunks(chunks, safe));
+  }
+
   /** A note for a human on stderr (never in --json mode). */
   note(text: string): void {
     if (!this.json) this.#io.stderr.write(`${forTerminal(this.scrub(text))}\n`);
@@ -129,6 +139,49 @@ export class Output {
     this.#progressShown = false;
     this.#io.stderr.write('\r\x1b[2K');
   }
+}
+
+function* mapChunks(chunks: Iterable<string>, f: (t: string) => string): Generator<string> {
+  for (const c of chunks) yield f(c);
+}
+
+/**
+ * `table` for rows streamed from the store: the column widths come from the
+ * first `sample` rows (at most 48), later rows are padded to them; chunks of
+ * `sample` lines. Constant memory whatever the row count.
+ */
+export function* tableChunks(
+  headers: readonly string[],
+  rows: Iterable<readonly string[]>,
+  sample = 1000,
+): Generator<string> {
+  let widths: number[] | null = null;
+  let buf: string[][] = [];
+  const fmt = (cells: readonly string[], w: readonly number[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(w[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  const flush = (): string => {
+    if (widths === null) {
+      widths = headers.map((h) => h.length);
+      for (const r of buf)
+        for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (r[i] ?? '').length);
+      for (let i = 0; i < widths.length; i++) widths[i] = Math.min(48, widths[i]!);
+      const w = widths;
+      return `${[fmt(headers, w), ...buf.map((r) => fmt(r, w))].join('\n')}\n`;
+    }
+    const w = widths;
+    return `${buf.map((r) => fmt(r, w)).join('\n')}\n`;
+  };
+  for (const r of rows) {
+    buf.push(r.map((c) => forTerminal(c, false)));
+    if (buf.length >= sample) {
+      yield flush();
+      buf = [];
+    }
+  }
+  if (buf.length > 0 || widths === null) yield flush();
 }
 
 /** A plain aligned table: header row, then rows; a cell's line breaks and controls are escaped, so one row is one line. */

@@ -6,7 +6,18 @@
  * before anything is written to it. On Windows the modes are not POSIX and
  * these calls only create.
  */
-import { chmodSync, closeSync, fchmodSync, fstatSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  createWriteStream,
+  fchmodSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  statSync,
+  writeSync,
+  type WriteStream,
+} from 'node:fs';
 import { open } from 'node:fs/promises';
 
 export const PRIVATE_DIR_MODE = 0o700;
@@ -64,4 +75,19 @@ export async function writePrivateFile(path: string, data: string | Uint8Array):
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * A write stream to a file owner-only (created 0600; an existing file is set
+ * to 0600 before anything is written): for exports written row by row.
+ */
+export function createPrivateWriteStream(path: string): WriteStream {
+  const fd = openSync(path, 'w', PRIVATE_FILE_MODE);
+  try {
+    if (posix && (fstatSync(fd).mode & 0o077) !== 0) fchmodSync(fd, PRIVATE_FILE_MODE);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  return createWriteStream('', { fd, autoClose: true });
 }

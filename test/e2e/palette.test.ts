@@ -145,7 +145,8 @@ it('Ctrl+K opens it; fuzzy filter, arrows, Enter, Escape; authenticate a user th
   await page.keyboard.press('Enter');
   const dialog = page.getByRole('dialog', { name: 'Authenticate a user' });
   await expect.poll(() => dialog.isVisible()).toBe(true);
-  expect(await dialog.getByLabel('User ID').inputValue()).toBe('alice');
+  // The dialog opens (showModal) in the effect that sets its state: the value lands with the next render.
+  await expect.poll(() => dialog.getByLabel('User ID').inputValue()).toBe('alice');
   // Not stacked over another open dialog.
   await page.keyboard.press('Control+K');
   expect(await palette(page).isVisible()).toBe(false);

@@ -9,7 +9,10 @@ import jsQR from 'jsqr';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { createHandlers } from '../../src/main/ipc/handlers/index.ts';
 import { createEventBus, createRouter } from '../../src/main/ipc/router.ts';
-import { getUser } from '../../src/main/store/directory.ts';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getUser, insertUsers } from '../../src/main/store/directory.ts';
 import { usersFixture, type UsersFixture } from '../unit/users/fixture.ts';
 import { closeBrowser, launchConsole, type ConsoleUnderTest } from './harness.ts';
 
@@ -28,7 +31,7 @@ type Page = ConsoleUnderTest['page'];
 
 async function open(
   colorScheme: 'light' | 'dark' = 'light',
-  options: { batchSize?: number; concurrency?: number } = {},
+  options: { batchSize?: number; concurrency?: number; exportTo?: string } = {},
 ) {
   const f = (fx = await usersFixture({ pollMs: 40, ...options }));
   const bus = createEventBus();
@@ -41,6 +44,7 @@ async function open(
       onboardingPorts: {
         clipboard: { writeText: (t) => void clipboard.push(t) },
         saveFile: { save: () => Promise.resolve(false) },
+        ...(options.exportTo === undefined ? {} : { exportPath: () => Promise.resolve(options.exportTo ?? null) }),
       },
     }),
   );
@@ -207,8 +211,8 @@ it('add one, paste a list, import a CSV (mapping, preview, duplicates), per-row 
 
   // Select with shift-click range, then delete 16 with the count typed.
   await page.getByLabel('Select user0@corp.example').click();
-  await page.getByLabel('Select user9@corp.example').click({ modifiers: ['Shift'] });
-  await expect.poll(() => page.getByTestId('selection-count').textContent()).toBe('14 selected'); // user0, user1, user10..user13, user2..user9 (sorted as text)
+  await page.getByLabel('Select user13@corp.example').click({ modifiers: ['Shift'] });
+  await expect.poll(() => page.getByTestId('selection-count').textContent()).toBe('14 selected'); // user0, user1, ..., user13 (natural order)
   await page.getByLabel('Select bob').click();
   await page.getByLabel('Select a b/c%d+e').click();
   await expect.poll(() => page.getByTestId('selection-count').textContent()).toBe('16 selected');
@@ -323,7 +327,8 @@ it('QR onboarding: the canvas decodes to the issued link, the phone registers an
   for (let k = 0; k < 3; k++) await page.keyboard.press('ArrowDown');
   await page.keyboard.press('Enter');
   const auth = page.getByRole('dialog', { name: 'Authenticate a user' });
-  expect(await auth.getByLabel('User ID').inputValue()).toBe(user);
+  // The dialog opens (showModal) in the effect that sets its state: the value lands with the next render.
+  await expect.poll(() => auth.getByLabel('User ID').inputValue()).toBe(user);
   await auth.getByRole('button', { name: 'Send request' }).click();
   await expect.poll(() => page.getByTestId('users-notice').textContent()).toContain('Authentication request sent');
   expect(
@@ -489,4 +494,70 @@ it('changes left unsettled by a lost answer: the Users screen says so, "Check no
     await fx!.close();
     fx = null;
   }
+});
+
+it('a large directory is windowed: only rows in view are in the page, Ctrl+End reaches the last, a query selection drives bulk jobs, Export writes the query, an add refetches the view without a reload', async () => {
+  const exportTo = join(mkdtempSync(join(tmpdir(), 'iampass-e2e-export-')), 'users.csv');
+  const { f, page } = await open('light', { exportTo });
+  const N = 3000;
+  // Store-only rows (the directory's side; IAMPASS is not asked), then the screen is opened again to load them.
+  insertUsers(
+    f.services.store,
+    f.profileId,
+    Array.from({ length: N }, (_, i) => ({ userId: `member${i}`, displayName: `Member ${N - i}` })),
+  );
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Sessions' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Users' }).click();
+  await expect.poll(() => count(page)).toBe('3,000 users');
+  expect(await page.getByTestId('users-table').getAttribute('aria-rowcount')).toBe(String(N + 1));
+  expect(await page.getByTestId('user-row').count()).toBeLessThan(60);
+  // Natural order: member2 before member10.
+  expect((await shownIds(page)).slice(0, 4)).toEqual(['member0', 'member1', 'member2', 'member3']);
+
+  // Keyboard to the last row: fetched from main on the way.
+  await rowOf(page, 'member0').getByRole('button', { name: 'member0', exact: true }).focus();
+  await page.keyboard.press('Control+End');
+  const focused = () => page.evaluate<string>('document.activeElement?.textContent ?? ""');
+  await expect.poll(focused).toBe('member2999');
+
+  // Search and sort are answered by main; a stale answer never shows.
+  await page.getByTestId('users-search').fill('member29');
+  await expect.poll(() => count(page)).toBe('111 of 3,000 users');
+  await page.getByRole('columnheader', { name: 'Display name' }).getByRole('button').click();
+  await expect.poll(async () => (await shownIds(page))[0]).toBe('member2999'); // "Member 1"
+
+  // Select all matching, untick one: 110 selected; the delete confirmation asks for that count.
+  await page.getByLabel('Select all 111 matching users').click();
+  await page.getByLabel('Select member2999').click();
+  await expect.poll(() => page.getByTestId('selection-count').textContent()).toBe('110 selected');
+  await page.getByTestId('bulk-bar').getByRole('button', { name: 'Delete' }).click();
+  const del = page.getByTestId('delete-dialog');
+  expect(await del.getByLabel('Type 110 to confirm').count()).toBe(1);
+  await del.getByRole('button', { name: 'Cancel' }).click();
+  // Changing the search ends a query selection.
+  await page.getByTestId('users-search').fill('member1');
+  await expect.poll(() => page.getByTestId('bulk-bar').count()).toBe(0);
+
+  // Export the current query (search member1, display-name order) as CSV through main: owner-only, every matching row.
+  await page.getByTestId('users-export').click();
+  const exp = page.getByTestId('export-dialog');
+  await app!.screenshot('users-export-light');
+  expect(await axe(page, '[data-testid="export-dialog"]')).toEqual([]);
+  await exp.getByRole('button', { name: 'Export…' }).click();
+  await expect.poll(() => exp.getByTestId('export-result').textContent()).toBe('Exported 1,111 users.');
+  await exp.getByRole('button', { name: 'Done' }).click();
+  const lines = readFileSync(exportTo, 'utf8').trimEnd().split('\r\n');
+  expect(lines).toHaveLength(1112);
+  expect(lines[0]).toMatch(/^user_id,display_name,/);
+  if (process.platform !== 'win32') expect(statSync(exportTo).mode & 0o777).toBe(0o600);
+
+  // An add through IAMPASS: users.changed refetches the rows in view and the counts; no snapshot is ever loaded.
+  await page.getByTestId('users-search').fill('');
+  const added = await f.finished(
+    f.services.users.add(Array.from({ length: 600 }, (_, i) => ({ userId: `zz-new${i}` }))),
+  );
+  expect(added.counts).toEqual({ created: 600 });
+  await expect.poll(() => count(page)).toBe('3,600 users');
+  expect(app!.calls.some((c) => c.channel === 'users.snapshot')).toBe(false);
+  expect(app!.pageErrors).toEqual([]);
 });

@@ -1,5 +1,5 @@
 /**
- * users add | delete | import | list | status | link | lost-device: the
+ * users add | delete | import | list | export | status | link | lost-device: the
  * active (or --profile / ad-hoc) profile's directory through UsersService
  * and OnboardingService. Bulk work runs as the service's jobs: progress on
  * stderr when it is a terminal, one result per row on stdout.
@@ -8,7 +8,16 @@ import { readFileSync, statSync } from 'node:fs';
 import QRCode from 'qrcode';
 import { AppError } from '../../shared/errors.ts';
 import type { JobFinished } from '../../shared/ipc/jobs.ts';
-import { MAX_CONFIRM_FREE_DELETE } from '../../shared/ipc/users.ts';
+import {
+  DEVICE_STATES,
+  MAX_CONFIRM_FREE_DELETE,
+  MAX_SEARCH_CHARS,
+  type DeviceState,
+  type UsersQuery,
+} from '../../shared/ipc/users.ts';
+import { exportChunks, userJson, writeChunks } from '../../main/services/users-export.ts';
+import type { DirectoryUser } from '../../main/store/directory.ts';
+import { createPrivateWriteStream } from '../../node/files.ts';
 import { previewCsv } from '../../main/services/csv.ts';
 import { decodeCsvBytes } from '../../shared/csv-text.ts';
 import type { Services } from '../../main/services/index.ts';
@@ -16,8 +25,7 @@ import { bool, str, type Command, type Values } from '../command.ts';
 import type { Context } from '../context.ts';
 import { EXIT, exitCodeForRows, UsageError } from '../exit.ts';
 import { untilStopped } from './sessions.ts';
-import { iso } from '../json.ts';
-import { table, when } from '../output.ts';
+import { table, tableChunks, when } from '../output.ts';
 
 const MAX_CSV_BYTES = 64 * 1024 * 1024;
 
@@ -149,6 +157,41 @@ async function waitForRegistration(
   return outcome === 'registered' ? EXIT.ok : EXIT.failed;
 }
 
+/** --search / --state as a directory query (natural user ID order). */
+function listQuery(values: Values): UsersQuery {
+  const state = str(values, 'state');
+  if (state !== undefined && !(DEVICE_STATES as readonly string[]).includes(state))
+    throw new UsageError('--state must be registered, not_registered or unknown');
+  const search = str(values, 'search');
+  if (search !== undefined && [...search].length > MAX_SEARCH_CHARS)
+    throw new UsageError(`--search is at most ${String(MAX_SEARCH_CHARS)} characters`);
+  return {
+    ...(search === undefined ? {} : { search }),
+    ...(state === undefined ? {} : { states: [state as DeviceState] }),
+  };
+}
+
+function* listRows(users: Iterable<DirectoryUser>, onRow: () => void): Generator<string[]> {
+  for (const u of users) {
+    onRow();
+    yield [u.userId, u.displayName, u.deviceState, when(u.deviceCheckedAt), when(u.lastAuthAt)];
+  }
+}
+
+/** `users list --json`: the head, then one user per line, then the end: one JSON document, streamed. */
+function* jsonList(head: string, users: Iterable<DirectoryUser>): Generator<string> {
+  let buf = head;
+  let n = 0;
+  for (const u of users) {
+    buf += `${n === 0 ? '\n' : ',\n'}${JSON.stringify(userJson(u))}`;
+    if (++n % 1000 === 0) {
+      yield buf;
+      buf = '';
+    }
+  }
+  yield `${buf}${n === 0 ? ']}' : '\n]}'}\n`;
+}
+
 export const usersCommands: Command[] = [
   {
     name: 'users add',
@@ -255,57 +298,88 @@ the secret must then come from IAMPASS_APP_SECRET.`,
     name: 'users list',
     args: '[--search TEXT] [--state registered|not_registered|unknown]',
     summary: 'List the directory (local; no call to IAMPASS).',
-    help: 'Device states are the last known ones; refresh them with users status.',
+    help: `Device states are the last known ones; refresh them with users status.
+--search: 3 or more characters match anywhere in the user ID, display name or
+IAMPASS ID; 1-2 characters match their start (case and accents ignored).
+Rows are streamed from the store in natural user ID order (user2 before
+user10): a directory of any size lists in constant memory.`,
     options: { search: { type: 'string' }, state: { type: 'string' } },
     positionals: { min: 0, max: 0 },
     async run(ctx, values) {
-      const state = str(values, 'state');
-      if (state !== undefined && !['registered', 'not_registered', 'unknown'].includes(state))
-        throw new UsageError('--state must be registered, not_registered or unknown');
-      const search = str(values, 'search')?.toLowerCase();
+      const query = listQuery(values);
       const { services } = await ctx.pinned();
-      const s = services.users.snapshot();
-      const rows = [];
-      for (let i = 0; i < s.count; i++) {
-        const row = {
-          userId: s.userIds[i] ?? '',
-          displayName: s.displayNames[i] ?? '',
-          iampassId: s.iampassIds[i] ?? '',
-          deviceState: s.deviceStates[i] ?? 'unknown',
-          deviceCheckedAt: s.deviceCheckedAt[i] ?? null,
-          addedAt: s.addedAt[i] ?? null,
-          lastAuthAt: s.lastAuthAt[i] ?? null,
-        };
-        if (state !== undefined && row.deviceState !== state) continue;
-        if (
-          search !== undefined &&
-          ![row.userId, row.displayName, row.iampassId].some((v) => v.toLowerCase().includes(search))
-        )
-          continue;
-        rows.push(row);
+      const users = services.users;
+      const profile = users.scope.current();
+      const total = users.count({});
+      if (ctx.out.json) {
+        const count = users.count(query);
+        const head = `{"profile":${JSON.stringify(profile.name)},"count":${count},"total":${total},"users":[`;
+        await ctx.out.stream(jsonList(head, users.iterate(query)), 'json');
+        return EXIT.ok;
       }
-      if (ctx.out.json)
-        ctx.out.data({
-          profile: s.profileName,
-          count: rows.length,
-          total: s.count,
-          users: rows.map((r) => ({
-            ...r,
-            deviceCheckedAt: iso(r.deviceCheckedAt),
-            addedAt: iso(r.addedAt),
-            lastAuthAt: iso(r.lastAuthAt),
-          })),
-        });
-      else {
-        if (rows.length > 0)
-          ctx.out.line(
-            table(
-              ['USER ID', 'DISPLAY NAME', 'DEVICE', 'CHECKED', 'LAST AUTH'],
-              rows.map((r) => [r.userId, r.displayName, r.deviceState, when(r.deviceCheckedAt), when(r.lastAuthAt)]),
-            ),
-          );
-        ctx.out.note(`${String(rows.length)} of ${String(s.count)} users in "${s.profileName ?? ''}".`);
+      let shown = 0;
+      await ctx.out.stream(
+        tableChunks(
+          ['USER ID', 'DISPLAY NAME', 'DEVICE', 'CHECKED', 'LAST AUTH'],
+          listRows(users.iterate(query), () => shown++),
+        ),
+        'text',
+      );
+      ctx.out.note(`${String(shown)} of ${String(total)} users in "${profile.name}".`);
+      return EXIT.ok;
+    },
+  },
+  {
+    name: 'users export',
+    args: '--format csv|json [--search TEXT] [--state S] [--out FILE]',
+    summary: 'Write the directory (or the users matching a search) as CSV or JSON.',
+    help: `Streams every matching user from the store (constant memory at any size) in
+natural user ID order, to standard output or --out FILE (created owner-only,
+0600). Columns: user_id, display_name, iampass_id, device_state,
+device_checked_at, added_at, last_auth_at (times ISO 8601 UTC). CSV cells
+that a spreadsheet would read as a formula are prefixed with '. JSON is an
+array of {userId, displayName, iampassId, deviceState, deviceCheckedAt,
+addedAt, lastAuthAt}. --search and --state as in users list.`,
+    options: {
+      format: { type: 'string' },
+      search: { type: 'string' },
+      state: { type: 'string' },
+      out: { type: 'string' },
+    },
+    positionals: { min: 0, max: 0 },
+    async run(ctx, values) {
+      const format = str(values, 'format');
+      if (format !== 'csv' && format !== 'json') throw new UsageError('--format must be csv or json');
+      const query = listQuery(values);
+      const file = str(values, 'out');
+      const { services } = await ctx.pinned();
+      const users = services.users;
+      let rows = 0;
+      const chunks = exportChunks(users.iterate(query), format, () => rows++);
+      if (file === undefined) {
+        await ctx.out.stream(chunks, format === 'json' ? 'json' : 'text');
+        return EXIT.ok;
       }
+      let out: ReturnType<typeof createPrivateWriteStream>;
+      try {
+        out = createPrivateWriteStream(file);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? 'error';
+        const why = { ENOENT: 'no such folder', EACCES: 'permission denied', EISDIR: 'it is a folder' }[code] ?? code;
+        throw new UsageError(`cannot write ${file}: ${why}`);
+      }
+      const closed = new Promise<void>((resolve, reject) => {
+        out.once('close', resolve);
+        out.once('error', reject);
+      });
+      try {
+        await writeChunks(out, chunks);
+      } finally {
+        out.end();
+        await closed;
+      }
+      if (ctx.out.json) ctx.out.data({ file, users: rows, format });
+      else ctx.out.note(`Wrote ${String(rows)} users to ${file}.`);
       return EXIT.ok;
     },
   },

@@ -121,6 +121,16 @@ export function start(options: StartOptions): Started {
         return true;
       },
     },
+    // Users exports: the admin picks the file; the users service streams the rows into it (owner-only).
+    async exportPath({ suggestedName, format }) {
+      if (!dialog || !window) return null;
+      const chosen = await dialog.showSaveDialog(window, {
+        title: 'Export users',
+        defaultPath: join(app.getPath('documents'), suggestedName),
+        filters: [format === 'csv' ? { name: 'CSV', extensions: ['csv'] } : { name: 'JSON', extensions: ['json'] }],
+      });
+      return chosen.canceled || !chosen.filePath ? null : chosen.filePath;
+    },
   };
 
   const router = createRouter(

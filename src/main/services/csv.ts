@@ -153,15 +153,41 @@ export function previewCsv(
  */
 export const CSV_FORMULA_RE = /^[=+\-@\t\r\n\uFF1D\uFF0B\uFF0D\uFF20]/;
 
+const UNPARSE_OPTIONS = { quotes: false, newline: '\r\n', escapeFormulae: CSV_FORMULA_RE } as const;
+
+function cells(r: readonly (string | number | null | undefined)[]): string[] {
+  return r.map((v) => (v === null || v === undefined ? '' : String(v)));
+}
+
 /** The project's one CSV writer: a header row, then rows; CRLF line ends; formula-like cells prefixed with `'`. */
 export function toCsv(
   fields: readonly string[],
   rows: Iterable<readonly (string | number | null | undefined)[]>,
 ): string {
   const data: string[][] = [];
-  for (const r of rows) data.push(r.map((v) => (v === null || v === undefined ? '' : String(v))));
-  return Papa.unparse(
-    { fields: [...fields], data },
-    { quotes: false, newline: '\r\n', escapeFormulae: CSV_FORMULA_RE },
-  );
+  for (const r of rows) data.push(cells(r));
+  return Papa.unparse({ fields: [...fields], data }, UNPARSE_OPTIONS);
+}
+
+/**
+ * The same writer for output too big to hold: the CSV as chunks of at most
+ * `chunkRows` rows, each ending in CRLF (the header alone first). The rows are
+ * read lazily: memory stays one chunk whatever the row count.
+ */
+export function* csvChunks(
+  fields: readonly string[],
+  rows: Iterable<readonly (string | number | null | undefined)[]>,
+  chunkRows = 1000,
+): Generator<string> {
+  yield `${Papa.unparse({ fields: [...fields], data: [] }, UNPARSE_OPTIONS).replace(/\r\n$/, '')}\r\n`;
+  let data: string[][] = [];
+  const flush = () => `${Papa.unparse({ fields: [...fields], data }, { ...UNPARSE_OPTIONS, header: false })}\r\n`;
+  for (const r of rows) {
+    data.push(cells(r));
+    if (data.length >= chunkRows) {
+      yield flush();
+      data = [];
+    }
+  }
+  if (data.length > 0) yield flush();
 }

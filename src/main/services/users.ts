@@ -14,15 +14,20 @@ import {
   type CsvMapping,
   type CsvPreview,
   type StatusError,
+  type ExportFormat,
   type UserRow,
   type UsersChanged,
+  type UsersQuery,
+  type UsersSelection,
   type UsersSnapshot,
+  type UsersWindow,
 } from '../../shared/ipc/users.ts';
 import { chunk, mapBounded } from '../../node/bounded.ts';
 import { IampassClient, type ClientConfig } from '../iampass/client.ts';
 import type { SecretStore } from '../secrets/keychain.ts';
 import type { Store } from '../store/db.ts';
 import {
+  changeStamp,
   directoryColumns,
   getUser,
   getUsers,
@@ -41,6 +46,17 @@ import {
   type Intent,
 } from '../store/intents.ts';
 import { getProfile, type Profile } from '../store/profiles.ts';
+import {
+  countQuery,
+  indexOfQuery,
+  iterateQuery,
+  selectionIds,
+  windowAndCount,
+  windowQuery,
+  type QueryContext,
+} from '../store/user-query.ts';
+import { createPrivateWriteStream } from '../../node/files.ts';
+import { exportChunks, writeChunks } from './users-export.ts';
 import type { AuditService } from './audit.ts';
 import { parseCsv, previewCsv } from './csv.ts';
 import { Emitter } from './events.ts';
@@ -89,22 +105,21 @@ export const MAX_UPSERTS_PER_EVENT = 5000;
 // ------------------------------------------------------------------- service
 
 /**
- * Reads the active profile's directory once, on the next turn of the event
- * loop, and keeps nothing but the store's columns cache: called right after
- * the window starts loading, the SQLite read (~0.3-0.6 s at 100,000 users)
- * overlaps the renderer's boot and the first `users.snapshot` is a cache hit
- * (as long as nothing writes to the database in between). Used by the
- * Electron layer at start-up and by the users-ui benchmark, so both do the
- * same thing. Never rejects; a failure is passed to `onError` as a code.
+ * Reads the first window of the active profile's directory (and its count)
+ * once, on the next turn of the event loop: called right after the window
+ * starts loading, SQLite's page cache is warm for the Users screen's first
+ * `users.window` (the read overlaps the renderer's boot). Used by the
+ * Electron layer at start-up. Never rejects; a failure is passed to
+ * `onError` as a code.
  */
 export function warmDirectory(
-  users: Pick<UsersService, 'snapshot'>,
+  users: Pick<UsersService, 'window'>,
   onError: (code: string) => void = () => undefined,
 ): Promise<void> {
   return new Promise((done) => {
     setImmediate(() => {
       try {
-        users.snapshot();
+        users.window({ sort: { column: 'userId' } }, 0, 300);
       } catch (error) {
         onError(toErrorInfo(error).code);
       }
@@ -135,6 +150,8 @@ export class UsersService {
   /** profileId -> userId -> last failed status check (memory only). */
   readonly #statusErrors = new Map<string, Map<string, StatusError>>();
   #revision = 0;
+  readonly #counts = new Map<string, number>();
+  #countsStamp = '';
 
   constructor(deps: UsersDeps) {
     this.#store = deps.store;
@@ -190,6 +207,115 @@ export class UsersService {
       ...c,
       statusErrors: Object.fromEntries(this.#statusErrors.get(profile.id) ?? []),
     };
+  }
+
+  /** A window of the active profile's users matching `query`, in its order, with the total. */
+  window(query: UsersQuery, offset: number, limit: number): UsersWindow {
+    const profile = this.scope.currentOrNull();
+    if (!profile)
+      return {
+        profileId: null,
+        profileName: null,
+        sendOwnIds: false,
+        revision: this.#revision,
+        total: 0,
+        offset,
+        rows: [],
+      };
+    const ctx = this.#queryContext(profile.id);
+    const known = this.#count(profile.id, query, ctx, true);
+    let total: number;
+    let rows: DirectoryUser[];
+    if (known !== null) {
+      total = known;
+      rows = windowQuery(this.#store, profile.id, query, offset, limit, { ...ctx, total });
+    } else {
+      ({ rows, total } = windowAndCount(this.#store, profile.id, query, offset, limit, ctx));
+      this.#remember(profile.id, query, ctx, total);
+    }
+    return {
+      profileId: profile.id,
+      profileName: profile.name,
+      sendOwnIds: profile.sendOwnIds,
+      revision: this.#revision,
+      total,
+      offset,
+      rows: rows.map((u) => this.#view(u)),
+    };
+  }
+
+  /** A user's 0-based position in the query's order (null: not matching), with the total. */
+  indexOf(query: UsersQuery, userId: string): { index: number | null; total: number } {
+    const profile = this.scope.currentOrNull();
+    if (!profile) return { index: null, total: 0 };
+    const ctx = this.#queryContext(profile.id);
+    return {
+      index: indexOfQuery(this.#store, profile.id, query, userId, ctx),
+      total: this.#count(profile.id, query, ctx),
+    };
+  }
+
+  /** How many users of the active profile match. */
+  count(query: UsersQuery): number {
+    const profile = this.scope.currentOrNull();
+    return profile ? this.#count(profile.id, query, this.#queryContext(profile.id)) : 0;
+  }
+
+  /** Every matching user in the query's order, streamed from the store (constant memory). */
+  iterate(query: UsersQuery): Iterable<DirectoryUser> {
+    const profile = this.scope.current();
+    return iterateQuery(this.#store, profile.id, query, this.#queryContext(profile.id));
+  }
+
+  /** The user IDs a selection holds now (a query minus exceptions, or a list as given). */
+  selectionIds(selection: UsersSelection): string[] {
+    if ('userIds' in selection) return selection.userIds;
+    const profile = this.scope.current();
+    return selectionIds(this.#store, profile.id, selection.query, selection.except, this.#queryContext(profile.id));
+  }
+
+  /** Deletes a selection as a job; more than MAX_CONFIRM_FREE_DELETE users needs `confirmCount` equal to its size now. */
+  deleteSelection(selection: UsersSelection, confirmCount?: number): string {
+    return this.delete(this.selectionIds(selection), confirmCount);
+  }
+
+  /** Checks the device state of a selection as a job. */
+  refreshSelection(selection: UsersSelection): string {
+    return this.refreshStatus({ userIds: this.selectionIds(selection) });
+  }
+
+  /**
+   * Writes the query's rows to `path` (owner-only) as a job (users.export):
+   * progress per row, no per-row results; the file is complete when the job
+   * completes (a cancel or failure removes nothing but stops writing).
+   */
+  exportTo(query: UsersQuery, format: ExportFormat, path: string): string {
+    const profile = this.scope.current();
+    const total = this.count(query);
+    return this.jobs.start('users.export', total, async (ctx) => {
+      const out = createPrivateWriteStream(path);
+      let done = 0;
+      const closed = new Promise<void>((resolve, reject) => {
+        out.once('close', resolve);
+        out.once('error', reject);
+      });
+      try {
+        const users = iterateQuery(this.#store, profile.id, query, this.#queryContext(profile.id));
+        await writeChunks(
+          out,
+          exportChunks(users, format, () => {
+            if (++done % 1000 === 0) ctx.progress(done);
+          }),
+          ctx.signal,
+        );
+        ctx.progress(done);
+      } finally {
+        out.end();
+        await closed;
+      }
+      this.record(profile, 'users.export', `${done} users (${format})`);
+      return [];
+    });
   }
 
   /** One user of the active profile as the bridge shows it; `missing` when not in the directory. */
@@ -546,6 +672,49 @@ export class UsersService {
     let map = this.#statusErrors.get(profileId);
     if (!map) this.#statusErrors.set(profileId, (map = new Map<string, StatusError>()));
     map.set(userId, { code: info.code, message: info.message, at: this.#now() });
+  }
+
+  /**
+   * A query's count, remembered while the database and this service's
+   * revision are unchanged: scrolling asks for many windows of one query,
+   * and counting a query that matches most of 1,000,000 users is the
+   * expensive part of a window. The sort does not change a count.
+   */
+  #count(profileId: string, query: UsersQuery, ctx: QueryContext): number;
+  #count(profileId: string, query: UsersQuery, ctx: QueryContext, onlyKnown: true): number | null;
+  #count(profileId: string, query: UsersQuery, ctx: QueryContext, onlyKnown = false): number | null {
+    const [stamp, key] = this.#countKey(profileId, query, ctx);
+    if (stamp !== null && stamp === this.#countsStamp) {
+      const hit = this.#counts.get(key);
+      if (hit !== undefined) return hit;
+    }
+    if (onlyKnown) return null;
+    const n = countQuery(this.#store, profileId, query, ctx);
+    this.#remember(profileId, query, ctx, n);
+    return n;
+  }
+
+  #remember(profileId: string, query: UsersQuery, ctx: QueryContext, n: number): void {
+    const [stamp, key] = this.#countKey(profileId, query, ctx);
+    if (stamp === null) return;
+    if (stamp !== this.#countsStamp || this.#counts.size >= 64) {
+      this.#counts.clear();
+      this.#countsStamp = stamp;
+    }
+    this.#counts.set(key, n);
+  }
+
+  /** [database + revision stamp (null inside a transaction: not cached), the query's key without its sort]. */
+  #countKey(profileId: string, query: UsersQuery, ctx: QueryContext): [string | null, string] {
+    const stamp = this.#store.db.isTransaction ? null : `${changeStamp(this.#store)}:${this.#revision}`;
+    const { sort: _sort, ...filter } = query;
+    // "No authentication in N days" moves with the clock: such a count is kept for a minute at most.
+    const minute = query.inactiveDays === undefined ? '' : String(Math.floor((ctx.now ?? 0) / 60_000));
+    return [stamp, `${profileId}\u0000${minute}\u0000${JSON.stringify(filter)}`];
+  }
+
+  #queryContext(profileId: string): QueryContext {
+    return { failedUserIds: [...(this.#statusErrors.get(profileId)?.keys() ?? [])], now: this.#now() };
   }
 
   #view(u: DirectoryUser): UserRow {

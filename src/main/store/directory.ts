@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../../shared/errors.ts';
 import type { Store } from './db.ts';
+import { naturalKey } from './user-query.ts';
 
 export const DEVICE_STATES = ['registered', 'not_registered', 'unknown'] as const;
 export type DeviceState = (typeof DEVICE_STATES)[number];
@@ -95,8 +96,8 @@ export function insertUsers(
 ): number {
   const now = options.now ?? Date.now();
   const stmt = store.db.prepare(
-    `INSERT INTO users (profile_id, user_id, display_name, notes, iampass_id, added_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)${options.skipExisting ? ' ON CONFLICT (profile_id, user_id) DO NOTHING' : ''}`,
+    `INSERT INTO users (profile_id, user_id, display_name, notes, iampass_id, added_at, updated_at, user_key, name_key)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)${options.skipExisting ? ' ON CONFLICT (profile_id, user_id) DO NOTHING' : ''}`,
   );
   try {
     return store.transaction(() => {
@@ -104,7 +105,17 @@ export function insertUsers(
       for (const u of users) {
         const iampassId = u.iampassId ?? (options.sendOwnIds ? u.userId : newOpaqueId());
         inserted += Number(
-          stmt.run(profileId, u.userId, u.displayName ?? '', u.notes ?? '', iampassId, now, now).changes,
+          stmt.run(
+            profileId,
+            u.userId,
+            u.displayName ?? '',
+            u.notes ?? '',
+            iampassId,
+            now,
+            now,
+            naturalKey(u.userId),
+            naturalKey(u.displayName ?? ''),
+          ).changes,
         );
       }
       return inserted;
@@ -184,8 +195,14 @@ export function updateUserDetails(
   const current = getUser(store, profileId, userId);
   if (!current) return false;
   store.db
-    .prepare('UPDATE users SET display_name = ?, notes = ?, updated_at = ? WHERE id = ?')
-    .run(patch.displayName ?? current.displayName, patch.notes ?? current.notes, now, current.rowId);
+    .prepare('UPDATE users SET display_name = ?, name_key = ?, notes = ?, updated_at = ? WHERE id = ?')
+    .run(
+      patch.displayName ?? current.displayName,
+      naturalKey(patch.displayName ?? current.displayName),
+      patch.notes ?? current.notes,
+      now,
+      current.rowId,
+    );
   return true;
 }
 
@@ -229,8 +246,8 @@ export interface UserPage {
 }
 
 const SORT_SQL: Record<UserSort, string> = {
-  user_id: 'user_id COLLATE NOCASE',
-  display_name: 'display_name COLLATE NOCASE',
+  user_id: 'user_key',
+  display_name: 'name_key',
   added_at: 'added_at',
   device_state: 'device_state',
 };
@@ -282,7 +299,7 @@ export interface DirectorySnapshot {
 export function directorySnapshot(store: Store, profileId: string): DirectorySnapshot {
   const snap: DirectorySnapshot = { rowIds: [], userIds: [], displayNames: [], deviceStates: [], deviceCheckedAt: [] };
   const stmt = store.db.prepare(
-    'SELECT id, user_id, display_name, device_state, device_checked_at FROM users WHERE profile_id = ? ORDER BY user_id COLLATE NOCASE, id',
+    'SELECT id, user_id, display_name, device_state, device_checked_at FROM users WHERE profile_id = ? ORDER BY user_key, id',
   );
   for (const r of stmt.iterate(profileId) as Iterable<
     Pick<UserRow, 'id' | 'user_id' | 'display_name' | 'device_state' | 'device_checked_at'>
@@ -313,7 +330,8 @@ export interface DirectoryColumns extends DirectorySnapshot {
  */
 const columnsCache = new WeakMap<Store, { profileId: string; stamp: string; columns: DirectoryColumns }>();
 
-function changeStamp(store: Store): string {
+/** Changes when any row changes through this connection or another connection commits (see the columns cache). */
+export function changeStamp(store: Store): string {
   const version = (store.db.prepare('PRAGMA data_version').get() as { data_version: number }).data_version;
   const changes = (store.db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
   return `${version}:${changes}`;
@@ -345,7 +363,7 @@ function copyColumns(c: DirectoryColumns): DirectoryColumns {
 function readColumns(store: Store, profileId: string): DirectoryColumns {
   const stmt = store.db.prepare(
     `SELECT id, user_id, display_name, iampass_id, device_state, device_checked_at, added_at, last_auth_at
-     FROM users WHERE profile_id = ? ORDER BY user_id COLLATE NOCASE, id`,
+     FROM users WHERE profile_id = ? ORDER BY user_key, id`,
   );
   // Rows as arrays: no object with 8 named properties per user (100,000 users: ~2.5x faster).
   stmt.setReturnArrays(true);

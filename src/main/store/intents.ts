@@ -11,6 +11,7 @@
  * at the service.
  */
 import type { Store } from './db.ts';
+import { naturalKey } from './user-query.ts';
 import { newOpaqueId } from './directory.ts';
 
 export const INTENT_KINDS = ['add', 'delete', 'lost_device', 'authenticate', 'logout'] as const;
@@ -160,11 +161,21 @@ export function settleAdds(
   now: number,
 ): void {
   const insert = store.db.prepare(
-    `INSERT INTO users (profile_id, user_id, display_name, notes, iampass_id, added_at, updated_at)
-     VALUES (?, ?, ?, '', ?, ?, ?) ON CONFLICT (profile_id, user_id) DO NOTHING`,
+    `INSERT INTO users (profile_id, user_id, display_name, notes, iampass_id, added_at, updated_at, user_key, name_key)
+     VALUES (?, ?, ?, '', ?, ?, ?, ?, ?) ON CONFLICT (profile_id, user_id) DO NOTHING`,
   );
   store.transaction(() => {
-    for (const c of confirmed) insert.run(profileId, c.userId, c.displayName, c.iampassId, now, now);
+    for (const c of confirmed)
+      insert.run(
+        profileId,
+        c.userId,
+        c.displayName,
+        c.iampassId,
+        now,
+        now,
+        naturalKey(c.userId),
+        naturalKey(c.displayName),
+      );
     removeIntents(store, [...confirmed.map((c) => c.intentId), ...dropped]);
   });
 }

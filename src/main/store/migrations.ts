@@ -4,6 +4,7 @@
  * `PRAGMA user_version` inside it.
  */
 import type { DatabaseSync } from 'node:sqlite';
+import { naturalKey } from './user-query.ts';
 
 export interface Migration {
   version: number;
@@ -141,6 +142,52 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
+    description: 'users: natural sort keys, sort indexes on every column, trigram full-text search',
+    up(db) {
+      db.exec(`
+        ALTER TABLE users ADD COLUMN user_key TEXT NOT NULL DEFAULT '';
+        ALTER TABLE users ADD COLUMN name_key TEXT NOT NULL DEFAULT '';
+      `);
+      // The keys are computed in JS (Unicode normalization SQLite lacks): existing rows once here, new ones on write.
+      const update = db.prepare('UPDATE users SET user_key = ?, name_key = ? WHERE id = ?');
+      const rows = db.prepare('SELECT id, user_id, display_name FROM users');
+      rows.setReturnArrays(true);
+      for (const r of rows.all() as unknown as [number, string, string][])
+        update.run(naturalKey(r[1]), naturalKey(r[2]), r[0]);
+      db.exec(`
+        -- The NOCASE indexes of version 1 served the columnar snapshot's order; the natural keys replace them.
+        DROP INDEX users_profile_user_nocase;
+        DROP INDEX users_profile_name;
+        CREATE INDEX users_profile_user_key ON users(profile_id, user_key, id);
+        CREATE INDEX users_profile_name_key ON users(profile_id, name_key, id);
+        CREATE INDEX users_profile_checked ON users(profile_id, device_checked_at, id);
+        CREATE INDEX users_profile_last_auth ON users(profile_id, last_auth_at, id);
+        -- Substring search: trigrams of the three searchable columns (external content: the text stays in users).
+        CREATE VIRTUAL TABLE users_fts USING fts5(
+          user_id, display_name, iampass_id,
+          content = 'users', content_rowid = 'id',
+          tokenize = 'trigram remove_diacritics 1'
+        );
+        INSERT INTO users_fts(users_fts) VALUES ('rebuild');
+        CREATE TRIGGER users_fts_insert AFTER INSERT ON users BEGIN
+          INSERT INTO users_fts(rowid, user_id, display_name, iampass_id)
+          VALUES (new.id, new.user_id, new.display_name, new.iampass_id);
+        END;
+        CREATE TRIGGER users_fts_delete AFTER DELETE ON users BEGIN
+          INSERT INTO users_fts(users_fts, rowid, user_id, display_name, iampass_id)
+          VALUES ('delete', old.id, old.user_id, old.display_name, old.iampass_id);
+        END;
+        CREATE TRIGGER users_fts_update AFTER UPDATE OF user_id, display_name, iampass_id ON users BEGIN
+          INSERT INTO users_fts(users_fts, rowid, user_id, display_name, iampass_id)
+          VALUES ('delete', old.id, old.user_id, old.display_name, old.iampass_id);
+          INSERT INTO users_fts(rowid, user_id, display_name, iampass_id)
+          VALUES (new.id, new.user_id, new.display_name, new.iampass_id);
+        END;
+      `);
+    },
+  },
+  {
+    version: 6,
     description: 'invitations: contacts, per-profile email settings, and every invitation sent (intent first)',
     up(db) {
       db.exec(`

@@ -15,6 +15,7 @@ export const JOB_KINDS = [
   'users.refreshStatus',
   'users.reconcile',
   'users.invite',
+  'users.export',
 ] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 

@@ -2,12 +2,14 @@
  * Feature: the user directory of the ACTIVE application profile, and the
  * registration-QR onboarding / lost-device flows.
  *
- * The renderer loads the whole directory once as a compact COLUMNAR snapshot
- * (`users.snapshot`, parallel arrays, index i = one user) and searches /
- * sorts / filters it in memory; main then keeps it current with
- * `users.changed` events (upserts and removals, each with the new revision).
- * When an event's `reset` is true (e.g. after a big import or a profile
- * switch) the renderer re-fetches the snapshot instead.
+ * main answers queries over the directory (`users.window`: search, filters,
+ * natural sort, a total and a window of rows; `users.indexOf`), and the
+ * Users screen holds only the rows in view; `users.changed` events (the
+ * rows upserted and the user IDs removed, with the new revision; `reset`
+ * when too many to name) tell it to fetch the window in view again.
+ * Selections are queries minus exceptions (`UsersSelection`), turned into
+ * jobs by main. `users.snapshot` (the whole directory as columns) remains
+ * for the command palette's user search.
  *
  * Registration links are bearer credentials: they never cross the bridge.
  * main keeps a link in memory under an opaque `handle` and gives the renderer
@@ -140,8 +142,97 @@ const mapping = z
 
 export const MAX_CONFIRM_FREE_DELETE = 10;
 
+/** Columns the directory sorts on (natural order for text: `user2` before `user10`). */
+export const USER_SORT_COLUMNS = [
+  'userId',
+  'displayName',
+  'iampassId',
+  'deviceState',
+  'deviceCheckedAt',
+  'addedAt',
+  'lastAuthAt',
+] as const;
+export type UserSortColumn = (typeof USER_SORT_COLUMNS)[number];
+
+/** The longest search term (characters). */
+export const MAX_SEARCH_CHARS = 200;
+/** Most rows one `users.window` answers. */
+export const MAX_WINDOW_ROWS = 1000;
+
+/**
+ * A query over the active profile's directory, answered by main. `search`: 3+
+ * characters match a substring of user ID, display name or IAMPASS ID; 1-2
+ * characters a prefix of one of them (case- and accent-insensitive).
+ */
+export const usersQuery = z
+  .object({
+    search: z.string().max(MAX_SEARCH_CHARS).optional(),
+    /** Keep users in these device states (empty or all three: no filter). */
+    states: z.array(z.enum(DEVICE_STATES)).max(3).optional(),
+    /** Only users whose last status check failed. */
+    checkFailed: z.boolean().optional(),
+    /** Only users with no authentication in this many days (never counts as none). */
+    inactiveDays: z.number().int().min(1).max(36_500).optional(),
+    sort: z
+      .object({ column: z.enum(USER_SORT_COLUMNS), descending: z.boolean().optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type UsersQuery = z.infer<typeof usersQuery>;
+
+/** Everyone matching a query except some users, or an explicit list. */
+export const usersSelection = z.union([
+  z.object({ query: usersQuery, except: z.array(userId).max(200_000) }).strict(),
+  z.object({ userIds }).strict(),
+]);
+export type UsersSelection = z.infer<typeof usersSelection>;
+
+export interface UsersWindow {
+  /** The profile this is for; null when no application is active (no rows). */
+  profileId: string | null;
+  profileName: string | null;
+  sendOwnIds: boolean;
+  /** `users.changed` events with revision <= this are already included. */
+  revision: number;
+  /** Users matching the query (all windows). */
+  total: number;
+  offset: number;
+  rows: UserRow[];
+}
+
+export const EXPORT_FORMATS = ['csv', 'json'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
 export const usersRequests = {
   'users.snapshot': request(z.object({}).strict()).returns<UsersSnapshot>(),
+  /** A window of the query's rows in its order, with the total. */
+  'users.window': request(
+    z
+      .object({
+        query: usersQuery,
+        offset: z.number().int().min(0).max(100_000_000),
+        limit: z.number().int().min(0).max(MAX_WINDOW_ROWS),
+      })
+      .strict(),
+  ).returns<UsersWindow>(),
+  /** A user's 0-based position in the query's order (null: not matching), with the total. */
+  'users.indexOf': request(z.object({ query: usersQuery, userId }).strict()).returns<{
+    index: number | null;
+    total: number;
+  }>(),
+  /** Deletes a selection as a job (users.delete); more than MAX_CONFIRM_FREE_DELETE users: `confirmCount` must equal its size. */
+  'users.deleteSelection': request(
+    z.object({ selection: usersSelection, confirmCount: z.number().int().optional() }).strict(),
+  ).returns<{ jobId: string }>(),
+  /** How many users a selection holds now (what the delete confirmation asks to type). */
+  'users.selectionCount': request(z.object({ selection: usersSelection }).strict()).returns<{ count: number }>(),
+  /** Checks the device state of a selection as a job (users.refreshStatus). */
+  'users.refreshSelection': request(z.object({ selection: usersSelection }).strict()).returns<{ jobId: string }>(),
+  /** Writes the query's rows (CSV or JSON) to a file the admin picks, as a job (users.export); jobId null when cancelled. */
+  'users.export': request(z.object({ query: usersQuery, format: z.enum(EXPORT_FORMATS) }).strict()).returns<{
+    jobId: string | null;
+  }>(),
   /** Changes of the active profile recorded and not settled (a crash, a lost answer): how many recovery may settle now, and all of them by kind. */
   'users.pending': request(z.object({}).strict()).returns<{ recoverable: number; byKind: Record<string, number> }>(),
   /** Settles them as a job (users.reconcile); per-row results in job.finished. */

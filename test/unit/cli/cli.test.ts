@@ -7,7 +7,16 @@
 // file short on a busy machine.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import jsQR from 'jsqr';
@@ -665,6 +674,33 @@ describe('against the sandbox', () => {
     expect(search.stdout).toContain('Carol C');
     expect(search.stdout).not.toContain('alice');
     expect(search.stderr).toBe('1 of 7 users in "Lab".\n');
+
+    // users export: streamed CSV / JSON, to stdout or an owner-only file; search and state as in users list.
+    const outFile = join(data, 'users-export.csv');
+    const [csvOut, jsonOut, fileOut, badFormat, badState] = await Promise.all([
+      cli(['users', 'export', '--format', 'csv', '--search', 'example']),
+      cli(['users', 'export', '--format', 'json', '--state', 'unknown', '--search', 'TTY']),
+      cli(['users', 'export', '--format', 'csv', '--out', outFile, '--json']),
+      cli(['users', 'export', '--format', 'xml']),
+      cli(['users', 'export', '--format', 'csv', '--state', 'lost']),
+    ]);
+    expect(csvOut.code, csvOut.stderr).toBe(0);
+    const csvLines = csvOut.stdout.split('\r\n');
+    expect(csvLines[0]).toBe('user_id,display_name,iampass_id,device_state,device_checked_at,added_at,last_auth_at');
+    expect(csvLines.slice(1, -1).map((l) => l.split(',').slice(0, 2))).toEqual([
+      ['carol@example.com', 'Carol C'],
+      ['dave@example.com', 'Dave D'],
+    ]);
+    expect(
+      z
+        .array(UsersJson.shape.users.element)
+        .parse(JSON.parse(jsonOut.stdout))
+        .map((u) => u.userId),
+    ).toEqual(['tty1', 'tty2']);
+    expect(JSON.parse(fileOut.stdout)).toEqual({ file: outFile, users: 7, format: 'csv' });
+    expect(readFileSync(outFile, 'utf8').split('\r\n')).toHaveLength(9);
+    if (process.platform !== 'win32') expect(statSync(outFile).mode & 0o777).toBe(0o600);
+    for (const bad of [badFormat, badState]) expect(bad.code).toBe(2);
     expect(status.code).toBe(1);
     expect(status.stdout).toMatch(/alice\s+not_registered/);
     expect(status.stdout).toMatch(/nobody\s+missing/);

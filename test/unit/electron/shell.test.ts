@@ -284,11 +284,42 @@ describe('start(): services', () => {
     expect(await t.accounts()).toContain(`profile:${active!.id}`);
   });
 
-  it('reads the directory once while the window loads, before the renderer asks (the first users.snapshot is a cache hit)', async () => {
+  it('reads the first window of the directory once while the window loads (never the whole directory)', async () => {
+    let windows: { mock: { calls: unknown[] } } | undefined;
     let snapshots: { mock: { calls: unknown[] } } | undefined;
-    const { fake } = await boot({ beforeStart: (t) => (snapshots = vi.spyOn(t.services.users, 'snapshot')) });
-    await vi.waitFor(() => expect(snapshots?.mock.calls.length).toBe(1));
+    const { fake } = await boot({
+      beforeStart: (t) => {
+        windows = vi.spyOn(t.services.users, 'window');
+        snapshots = vi.spyOn(t.services.users, 'snapshot');
+      },
+    });
+    await vi.waitFor(() => expect(windows?.mock.calls.length).toBe(1));
+    expect(snapshots?.mock.calls.length).toBe(0);
     expect(fake.windows).toHaveLength(1);
+  });
+
+  it('users.export asks where through the save dialog and streams the rows owner-only; cancel starts no job', async () => {
+    const { fake, t } = await boot();
+    const target = `${t.dataDir}/users.csv`;
+    fake.saveDialog.answer = { canceled: false, filePath: target };
+    const result = await fake.handlers.get('users.export')!(
+      invokeEvent(APP_URL) as never,
+      {
+        query: {},
+        format: 'csv',
+      } as never,
+    );
+    expect(result).toMatchObject({ ok: true, value: { jobId: expect.any(String) as string } });
+    expect((fake.saveDialog.calls.at(-1) as { defaultPath: string }).defaultPath).toMatch(
+      /^\/fake\/documents\/iampass-users-.*\.csv$/,
+    );
+    const { readFileSync, statSync } = await import('node:fs');
+    await vi.waitFor(() => expect(readFileSync(target, 'utf8')).toMatch(/^user_id,display_name,/));
+    expect(statSync(target).mode & 0o777).toBe(0o600);
+    fake.saveDialog.answer = { canceled: true, filePath: '' };
+    expect(
+      await fake.handlers.get('users.export')!(invokeEvent(APP_URL) as never, { query: {}, format: 'json' } as never),
+    ).toEqual({ ok: true, value: { jobId: null } });
   });
 
   it('a sandbox that fails to start still opens the window', async () => {

@@ -1,187 +1,111 @@
-// The Users screen's in-memory model (src/renderer/src/screens/users/model.ts):
-// its cached, incremental search and its sorts give exactly the rows a plain
-// filter + comparator sort gives, over random directories and random
-// sequences of typing, Backspace, filter and sort changes and change events.
+// The Users screen's window model (src/renderer/src/screens/users/model.ts):
+// which window to fetch for what is in view, how answers merge (stale
+// generations dropped, memory bounded), selections as queries, and the
+// scroll scaling past the browser's height limit. Property tests: whatever
+// the sequence of scrolls and generations, every row in view ends up loaded
+// from the latest generation within a bounded number of requests, and the
+// rows shown are the ones main answered at their positions.
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import {
-  applyChange,
-  fromSnapshot,
-  visibleRows,
-  type DeviceFilter,
-  type Directory,
-  type SortColumn,
-  type SortSpec,
+  BLOCK,
+  firstWindow,
+  isSelected,
+  MAX_BLOCKS,
+  MAX_SCROLL_PX,
+  mergeWindow,
+  missingWindow,
+  NO_SELECTION,
+  rowAt,
+  scrollRatio,
+  selectionSize,
+  toggled,
+  toQuery,
+  toWire,
+  type Block,
 } from '../../../src/renderer/src/screens/users/model.ts';
-import type { DeviceState, UserRow, UsersSnapshot } from '../../../src/shared/ipc/users.ts';
+import type { UserRow } from '../../../src/shared/ipc/users.ts';
 
-const STATES: DeviceState[] = ['registered', 'not_registered', 'unknown'];
-const COLUMNS: SortColumn[] = ['userId', 'displayName', 'deviceState', 'addedAt', 'lastAuthAt'];
-const FILTERS: DeviceFilter[] = ['all', ...STATES];
-const RANK: Record<DeviceState, number> = { registered: 0, not_registered: 1, unknown: 2 };
-
-interface User {
-  userId: string;
-  displayName: string;
-  iampassId: string;
-  deviceState: DeviceState;
-  addedAt: number;
-  lastAuthAt: number | null;
-}
-
-/** The reference: every row tested, then sorted with the column's comparator and the lowercased key as tie-breaker. */
-function reference(users: User[], sort: SortSpec, query: string, filter: DeviceFilter): string[] {
-  const key = (u: User) => `${u.userId}\u0000${u.displayName}\u0000${u.iampassId}`.toLowerCase();
-  const q = query.trim().toLowerCase();
-  const rows = users.filter((u) => (filter === 'all' || u.deviceState === filter) && (!q || key(u).includes(q)));
-  const byKey = (a: User, b: User) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
-  const cmp = (a: User, b: User): number => {
-    switch (sort.column) {
-      case 'userId':
-        return byKey(a, b);
-      case 'displayName': {
-        const x = a.displayName.toLowerCase();
-        const y = b.displayName.toLowerCase();
-        return x < y ? -1 : x > y ? 1 : byKey(a, b);
-      }
-      case 'deviceState':
-        return RANK[a.deviceState] - RANK[b.deviceState] || byKey(a, b);
-      case 'addedAt':
-        return a.addedAt - b.addedAt || byKey(a, b);
-      case 'lastAuthAt':
-        return (a.lastAuthAt ?? -1) - (b.lastAuthAt ?? -1) || byKey(a, b);
-    }
-  };
-  return rows.sort(sort.desc ? (a, b) => cmp(b, a) : cmp).map((u) => u.userId);
-}
-
-function snapshot(users: User[]): UsersSnapshot {
-  // main sends the rows ordered by SQLite's NOCASE user ID: ASCII-only folding, so not always the renderer's order.
-  const nocase = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
-  const sorted = [...users].sort((a, b) =>
-    nocase(a.userId) < nocase(b.userId) ? -1 : nocase(a.userId) > nocase(b.userId) ? 1 : 0,
-  );
-  return {
-    profileId: 'p',
-    profileName: 'P',
-    sendOwnIds: false,
-    revision: 1,
-    count: sorted.length,
-    rowIds: sorted.map((_, i) => i + 1),
-    userIds: sorted.map((u) => u.userId),
-    displayNames: sorted.map((u) => u.displayName),
-    iampassIds: sorted.map((u) => u.iampassId),
-    deviceStates: sorted.map((u) => u.deviceState),
-    deviceCheckedAt: sorted.map(() => null),
-    addedAt: sorted.map((u) => u.addedAt),
-    lastAuthAt: sorted.map((u) => u.lastAuthAt),
-    statusErrors: {},
-  };
-}
-
-const shown = (d: Directory, rows: Int32Array) => Array.from(rows, (i) => d.userIds[i]!);
-
-// Small alphabets so that queries match often and values tie often.
-const text = (chars: string, max: number) =>
-  fc.array(fc.constantFrom(...chars), { maxLength: max }).map((a) => a.join(''));
-const userArb = fc.record({
-  userId: text('abAB É1-é ', 6).map((s) => `u${s}`),
-  displayName: text('abAB Éé', 4),
-  iampassId: text('0123abc', 5),
-  deviceState: fc.constantFrom(...STATES),
-  addedAt: fc.integer({ min: 0, max: 5 }),
-  lastAuthAt: fc.option(fc.integer({ min: 0, max: 5 }), { nil: null }),
+const row = (pos: number, gen: number): UserRow => ({
+  rowId: pos,
+  userId: `u${pos}@${gen}`,
+  displayName: '',
+  iampassId: String(pos),
+  deviceState: 'unknown',
+  deviceCheckedAt: null,
+  addedAt: 0,
+  lastAuthAt: null,
+  statusError: null,
 });
-// Unique lowercased user IDs keep the renderer's key (and so every order) total.
-const usersArb = fc.uniqueArray(userArb, { maxLength: 60, selector: (u) => u.userId.toLowerCase() });
 
-type Step =
-  | { kind: 'type'; ch: string }
-  | { kind: 'backspace' }
-  | { kind: 'filter'; filter: DeviceFilter }
-  | { kind: 'sort'; column: SortColumn; desc: boolean }
-  | { kind: 'change'; pick: number; displayName: string; deviceState: DeviceState; remove: boolean };
+/** What main answers: the rows [offset, offset + limit) of a query with `total` rows. */
+const answer = (offset: number, limit: number, total: number, gen: number) =>
+  Array.from({ length: Math.max(0, Math.min(limit, total - offset)) }, (_, k) => row(offset + k, gen));
 
-const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 5, arbitrary: fc.constantFrom(...'abÉé1 0'.split('')).map((ch): Step => ({ kind: 'type', ch })) },
-  { weight: 3, arbitrary: fc.constant<Step>({ kind: 'backspace' }) },
-  { weight: 1, arbitrary: fc.constantFrom(...FILTERS).map((filter): Step => ({ kind: 'filter', filter })) },
-  {
-    weight: 2,
-    arbitrary: fc
-      .record({ column: fc.constantFrom(...COLUMNS), desc: fc.boolean() })
-      .map((s): Step => ({ kind: 'sort', ...s })),
-  },
-  {
-    weight: 1,
-    arbitrary: fc
-      .record({
-        pick: fc.nat(),
-        displayName: text('abÉ', 3),
-        deviceState: fc.constantFrom(...STATES),
-        remove: fc.boolean(),
-      })
-      .map((c): Step => ({ kind: 'change', ...c })),
-  },
-);
-
-it('search and sort answer the reference rows through any sequence of keystrokes, filters, sorts and change events', () => {
+it('fetches the rows in view with margins, only what is missing or stale, at most 1000 rows at a time', () => {
   fc.assert(
-    fc.property(usersArb, fc.array(stepArb, { maxLength: 40 }), (initial, steps) => {
-      let users = initial.map((u) => ({ ...u }));
-      let dir = fromSnapshot(snapshot(users));
-      let query = '';
-      let filter: DeviceFilter = 'all';
-      let sort: SortSpec = { column: 'userId', desc: false };
-      let revision = 1;
-      for (const step of steps) {
-        if (step.kind === 'type') query += step.ch;
-        else if (step.kind === 'backspace') query = query.slice(0, -1);
-        else if (step.kind === 'filter') filter = step.filter;
-        else if (step.kind === 'sort') sort = { column: step.column, desc: step.desc };
-        else if (users.length > 0) {
-          const target = users[step.pick % users.length]!;
-          revision++;
-          if (step.remove) {
-            users = users.filter((u) => u !== target);
-            dir = applyChange(dir, { profileId: 'p', revision, upserts: [], removed: [target.userId], reset: false });
-          } else {
-            target.displayName = step.displayName;
-            target.deviceState = step.deviceState;
-            const row: UserRow = {
-              rowId: 0,
-              userId: target.userId,
-              displayName: target.displayName,
-              iampassId: target.iampassId,
-              deviceState: target.deviceState,
-              deviceCheckedAt: null,
-              addedAt: target.addedAt,
-              lastAuthAt: target.lastAuthAt,
-              statusError: null,
-            };
-            dir = applyChange(dir, { profileId: 'p', revision, upserts: [row], removed: [], reset: false });
+    fc.property(
+      fc.integer({ min: 1, max: 2_000_000 }),
+      fc.array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.boolean()), { minLength: 1, maxLength: 12 }),
+      (total, steps) => {
+        let blocks: Map<number, Block> = new Map();
+        let gen = 0;
+        for (const [at, bump] of steps) {
+          if (bump) gen++;
+          const start = Math.floor(at * Math.max(0, total - 1));
+          const end = Math.min(total, start + 20);
+          let requests = 0;
+          let need: { offset: number; limit: number } | null = firstWindow(start, end);
+          for (; need; need = missingWindow(blocks, gen, start, end, total)) {
+            expect(need.limit).toBeLessThanOrEqual(1000);
+            expect(need.offset % BLOCK).toBe(0);
+            blocks = mergeWindow(blocks, gen, need.offset, answer(need.offset, need.limit, total, gen), start);
+            expect(++requests).toBeLessThanOrEqual(3);
           }
+          expect(blocks.size).toBeLessThanOrEqual(MAX_BLOCKS);
+          for (let p = start; p < end; p++) expect(rowAt(blocks, p)?.userId).toBe(`u${p}@${gen}`);
+          for (const b of blocks.values()) expect(b.gen).toBe(gen);
         }
-        expect(shown(dir, visibleRows(dir, sort, query, filter))).toEqual(reference(users, sort, query, filter));
-      }
-    }),
-    { numRuns: 300 },
+      },
+    ),
+    { numRuns: 200 },
   );
 });
 
-it('a repeated query answers the same rows object (a cache hit: React memo keys stay stable)', () => {
-  const users: User[] = Array.from({ length: 50 }, (_, i) => ({
-    userId: `user${i}`,
-    displayName: i % 2 ? 'Ann' : 'Bob',
-    iampassId: `id${i}`,
-    deviceState: STATES[i % 3]!,
-    addedAt: i,
-    lastAuthAt: null,
-  }));
-  const dir = fromSnapshot(snapshot(users));
-  const sort: SortSpec = { column: 'addedAt', desc: true };
-  const first = visibleRows(dir, sort, 'ann', 'all');
-  visibleRows(dir, sort, 'an', 'all');
-  expect(visibleRows(dir, sort, 'ann', 'all')).toBe(first);
-  expect(shown(dir, first)).toEqual(reference(users, sort, 'ann', 'all'));
+it('keeps stale rows in view until their replacement arrives, then drops them', () => {
+  let blocks = mergeWindow(new Map(), 1, 0, answer(0, 300, 1000, 1), 0);
+  expect(missingWindow(blocks, 1, 0, 20, 1000)).toBeNull();
+  // A change in main (generation 2): the old rows still show, and the window in view is asked again.
+  expect(rowAt(blocks, 5)?.userId).toBe('u5@1');
+  expect(missingWindow(blocks, 2, 0, 20, 1000)).toEqual({ offset: 0, limit: 300 });
+  blocks = mergeWindow(blocks, 2, 0, answer(0, 300, 1000, 2), 0);
+  expect(rowAt(blocks, 5)?.userId).toBe('u5@2');
+  // An answer for an older generation never replaces newer rows.
+  blocks = mergeWindow(blocks, 1, 0, answer(0, 100, 1000, 1), 0);
+  expect(rowAt(blocks, 250)?.userId).toBe('u250@2');
+  expect(missingWindow(new Map(), 0, 0, 20, 0)).toBeNull();
+});
+
+it('selects as a query minus exceptions, or as a list', () => {
+  const query = toQuery('  Ann ', 'registered', { column: 'lastAuthAt', desc: true });
+  expect(query).toEqual({ search: 'Ann', states: ['registered'], sort: { column: 'lastAuthAt', descending: true } });
+  let sel = toggled(NO_SELECTION, 'a', true);
+  sel = toggled(sel, 'b', true);
+  sel = toggled(sel, 'a', false);
+  expect(toWire(sel)).toEqual({ userIds: ['b'] });
+  expect(selectionSize(sel, 1_000_000)).toBe(1);
+  let all = toggled({ kind: 'query', query, except: new Set() }, 'x', false);
+  expect(isSelected(all, 'x')).toBe(false);
+  expect(isSelected(all, 'y')).toBe(true);
+  expect(selectionSize(all, 1_000_000)).toBe(999_999);
+  all = toggled(all, 'x', true);
+  expect(toWire(all)).toEqual({ query, except: [] });
+});
+
+it('scales scrolling only past the height the browser can lay out', () => {
+  expect(scrollRatio(100_000 * 44, 600)).toBe(1);
+  const r = scrollRatio(1_000_000 * 44 + 38, 600);
+  expect(r).toBeGreaterThan(5);
+  // The last real scroll offset maps to the last virtual one.
+  expect((MAX_SCROLL_PX - 600) * r).toBeCloseTo(1_000_000 * 44 + 38 - 600, 3);
 });

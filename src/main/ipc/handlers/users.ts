@@ -3,6 +3,8 @@
  * src/shared/ipc/users.ts, and the forwarding of the users service's events
  * (users.changed, onboarding.registered/expired) to the bus.
  */
+import { AppError } from '../../../shared/errors.ts';
+import type { ExportFormat } from '../../../shared/ipc/users.ts';
 import type { Services } from '../../services/index.ts';
 import type { ClipboardPort, SaveFilePort } from '../../services/onboarding.ts';
 import type { EventBus, Handler } from '../router.ts';
@@ -11,6 +13,8 @@ import type { EventBus, Handler } from '../router.ts';
 export interface OnboardingPorts {
   clipboard?: ClipboardPort;
   saveFile?: SaveFilePort;
+  /** Asks where to write a users export (Electron: a save dialog); null when the admin cancelled. */
+  exportPath?: (file: { suggestedName: string; format: ExportFormat }) => Promise<string | null>;
 }
 
 export interface UsersHandlerDeps {
@@ -21,6 +25,12 @@ export interface UsersHandlerDeps {
 
 type UsersChannels =
   | 'users.snapshot'
+  | 'users.window'
+  | 'users.indexOf'
+  | 'users.selectionCount'
+  | 'users.deleteSelection'
+  | 'users.refreshSelection'
+  | 'users.export'
   | 'users.add'
   | 'users.csvPreview'
   | 'users.importCsv'
@@ -44,6 +54,20 @@ export function usersHandlers(deps: UsersHandlerDeps): { [C in UsersChannels]: H
   });
   return {
     'users.snapshot': () => users.snapshot(),
+    'users.window': ({ query, offset, limit }) => users.window(query, offset, limit),
+    'users.indexOf': ({ query, userId }) => users.indexOf(query, userId),
+    'users.selectionCount': ({ selection }) => ({ count: users.selectionIds(selection).length }),
+    'users.deleteSelection': ({ selection, confirmCount }) => ({
+      jobId: users.deleteSelection(selection, confirmCount),
+    }),
+    'users.refreshSelection': ({ selection }) => ({ jobId: users.refreshSelection(selection) }),
+    'users.export': async ({ query, format }) => {
+      const pick = deps.onboardingPorts?.exportPath;
+      if (!pick) throw new AppError('internal', 'Exporting is not available in this window.');
+      const stamp = new Date().toISOString().slice(0, 10);
+      const path = await pick({ suggestedName: `iampass-users-${stamp}.${format}`, format });
+      return { jobId: path === null ? null : users.exportTo(query, format, path) };
+    },
     'users.add': ({ users: rows }) => ({ jobId: users.add(rows) }),
     'users.csvPreview': ({ text, mapping, hasHeader, previewRows }) =>
       users.previewCsv(text, { mapping, hasHeader, previewRows }),

@@ -1,6 +1,6 @@
 /** Delete users, confirmed; more than MAX_CONFIRM_FREE_DELETE needs the count typed. Runs as a job. */
 import { useId, useState } from 'react';
-import { MAX_CONFIRM_FREE_DELETE } from '../../../../shared/ipc/users.ts';
+import { MAX_CONFIRM_FREE_DELETE, type UsersSelection } from '../../../../shared/ipc/users.ts';
 import { invoke } from '../../bridge.ts';
 import { plural } from './format.ts';
 import { JobBar } from './JobBar.tsx';
@@ -8,9 +8,15 @@ import { Modal } from './Modal.tsx';
 import { ResultList } from './ResultList.tsx';
 import { useUsers } from './store.ts';
 
-export function DeleteDialog(props: { userIds: string[]; onClose: () => void }) {
-  const { userIds } = props;
-  const n = userIds.length;
+/** `count`: the selection's size when the dialog opened; `userIds`: its users when they are listed (else empty). */
+export function DeleteDialog(props: {
+  selection: UsersSelection;
+  count: number;
+  userIds: string[];
+  onClose: () => void;
+}) {
+  const { selection, userIds } = props;
+  const n = props.count;
   const needCount = n > MAX_CONFIRM_FREE_DELETE;
   const [typed, setTyped] = useState('');
   const [jobId, setJobId] = useState<string | null>(null);
@@ -21,7 +27,10 @@ export function DeleteDialog(props: { userIds: string[]; onClose: () => void }) 
   const ok = !needCount || typed.trim() === String(n);
 
   async function run() {
-    const r = await invoke('users.delete', needCount ? { userIds, confirmCount: Number(typed.trim()) } : { userIds });
+    const r = await invoke(
+      'users.deleteSelection',
+      needCount ? { selection, confirmCount: Number(typed.trim()) } : { selection },
+    );
     if (!r.ok) setError(r.message);
     else {
       trackJob(r.value.jobId, 'users.delete');
@@ -52,7 +61,7 @@ export function DeleteDialog(props: { userIds: string[]; onClose: () => void }) 
           }}
         >
           <p>
-            {n === 1 ? (
+            {n === 1 && userIds.length === 1 ? (
               <>
                 <strong>{userIds[0]}</strong> is removed from IAMPASS and from this console.
               </>
@@ -61,7 +70,7 @@ export function DeleteDialog(props: { userIds: string[]; onClose: () => void }) 
             )}{' '}
             Their phones stop working for this application. This cannot be undone.
           </p>
-          {n > 1 && n <= 20 ? (
+          {n > 1 && n <= 20 && userIds.length === n ? (
             <p className="ux-muted ux-idlist" tabIndex={0} role="region" aria-label="Users to delete">
               {userIds.join(', ')}
             </p>

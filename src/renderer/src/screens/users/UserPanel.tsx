@@ -2,15 +2,15 @@
 import { useEffect, useRef } from 'react';
 import { openAuthenticateDialog } from '../sessions/index.ts';
 import { dateTime } from './format.ts';
-import { type Directory } from './model.ts';
+import type { UserRow } from '../../../../shared/ipc/users.ts';
 import { useUsers } from './store.ts';
-import { checkOne, DeviceCell } from './UsersTable.tsx';
+import { checkOne, deleteOne, DeviceCell } from './UsersTable.tsx';
 
-export function UserPanel(props: { dir: Directory; i: number; now: number }) {
-  const { dir, i, now } = props;
+export function UserPanel(props: { row: UserRow; sendOwnIds: boolean; now: number }) {
+  const { row, now } = props;
   const s = useUsers.getState();
-  const userId = dir.userIds[i]!;
-  const lastAuth = dir.lastAuthAt[i] ?? null;
+  const userId = row.userId;
+  const lastAuth = row.lastAuthAt;
   const ref = useRef<HTMLElement>(null);
   useEffect(() => ref.current?.focus(), [userId]);
   return (
@@ -30,23 +30,23 @@ export function UserPanel(props: { dir: Directory; i: number; now: number }) {
       </header>
       <dl className="ux-facts">
         <dt>Display name</dt>
-        <dd>{dir.displayNames[i] || '—'}</dd>
+        <dd>{row.displayName || '—'}</dd>
         <dt>IAMPASS ID</dt>
         <dd>
-          <code>{dir.iampassIds[i]}</code>
-          {dir.sendOwnIds ? null : <span className="ux-muted ux-small"> random, opaque</span>}
+          <code>{row.iampassId}</code>
+          {props.sendOwnIds ? null : <span className="ux-muted ux-small"> random, opaque</span>}
         </dd>
         <dt>Device</dt>
         <dd>
-          <DeviceCell dir={dir} i={i} now={now} full />
+          <DeviceCell row={row} now={now} full />
         </dd>
         <dt>Added</dt>
-        <dd>{dateTime(dir.addedAt[i]!)}</dd>
+        <dd>{dateTime(row.addedAt)}</dd>
         <dt>Last authentication</dt>
         <dd>{lastAuth === null ? 'Never' : dateTime(lastAuth)}</dd>
       </dl>
       <div className="ux-panel__actions">
-        {dir.deviceStates[i] === 'registered' ? null : (
+        {row.deviceState === 'registered' ? null : (
           <button
             type="button"
             className="btn btn--primary"
@@ -65,11 +65,7 @@ export function UserPanel(props: { dir: Directory; i: number; now: number }) {
         <button type="button" className="btn" onClick={() => s.openDialog({ kind: 'qr', userId, mode: 'lost' })}>
           Lost device…
         </button>
-        <button
-          type="button"
-          className="btn btn--danger"
-          onClick={() => s.openDialog({ kind: 'delete', userIds: [userId] })}
-        >
+        <button type="button" className="btn btn--danger" onClick={() => deleteOne(userId)}>
           Delete…
         </button>
       </div>

@@ -1,12 +1,13 @@
 /**
- * The Users screen: the whole directory in memory (model.ts), searched,
- * filtered and sorted in the renderer, drawn by TanStack Virtual. TanStack
- * Table owns the column model (headers, sizes, sorting state with
- * manualSorting); the rows themselves are an Int32Array of directory indexes
- * so a keystroke never allocates 100,000 row objects.
+ * The Users screen: main answers the query (search, device filter, sort) and
+ * sends the rows around the visible ones (store.ts, model.ts); TanStack
+ * Virtual draws them over the query's known total, with placeholders for
+ * rows still on their way. TanStack Table owns the column model (headers,
+ * sorting state with manualSorting). Past MAX_SCROLL_PX of rows the scroll
+ * offset is scaled (model.ts scrollRatio) so 1,000,000 rows stay reachable.
  */
 import { getCoreRowModel, useReactTable, type ColumnDef, type SortingState } from '@tanstack/react-table';
-import { useVirtualizer } from '@tanstack/react-virtual';
+import { elementScroll, observeElementOffset, useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { DEVICE_STATES } from '../../../../shared/ipc/users.ts';
@@ -16,7 +17,22 @@ import { AddUsersDialog } from './AddUsersDialog.tsx';
 import { DeleteDialog } from './DeleteDialog.tsx';
 import { DEVICE_LABEL, plural } from './format.ts';
 import { JobBar } from './JobBar.tsx';
-import { visibleRows, type DeviceFilter, type SortColumn } from './model.ts';
+import {
+  findRow,
+  isSelected,
+  MAX_SCROLL_PX,
+  NO_SELECTION,
+  rowAt,
+  scrollRatio,
+  selectionSize,
+  toggled,
+  toQuery,
+  toWire,
+  type DeviceFilter,
+  type Selection,
+  type SortColumn,
+} from './model.ts';
+import { ExportDialog } from './ExportDialog.tsx';
 import { QrDialog } from './QrDialog.tsx';
 import { RowMenu } from './RowMenu.tsx';
 import { subscribeUsers, useUsers, type JobState } from './store.ts';
@@ -24,7 +40,7 @@ import type { JobKind } from '../../../../shared/ipc/jobs.ts';
 import './users.css';
 import { PendingChanges } from './PendingChanges.tsx';
 import { UserPanel } from './UserPanel.tsx';
-import { EmptyState, everySelected, indexOfUser, rowActions, UserRowView } from './UsersTable.tsx';
+import { EmptyState, PendingRowView, rowActions, UserRowView } from './UsersTable.tsx';
 
 const ROW_HEIGHT = 44;
 /** The sticky header's height, inside the scroller above the rows (the virtualizer's scrollMargin). */
@@ -38,6 +54,7 @@ const BACKGROUND_LABEL: Record<JobKind, string> = {
   'users.refreshStatus': 'Refreshing device status',
   'users.reconcile': 'Checking interrupted changes',
   'users.invite': 'Sending invitations',
+  'users.export': 'Exporting users',
 };
 
 type Col = { id: SortColumn | 'select' | 'actions'; header: string; sortable: boolean };
@@ -72,11 +89,16 @@ export function UsersScreen() {
   // Only what this screen draws: a job's progress (the add dialog's, say) does not re-render the table.
   const s = useUsers(
     useShallow((st) => ({
-      dir: st.dir,
+      profileId: st.profileId,
+      sendOwnIds: st.sendOwnIds,
+      count: st.count,
+      total: st.total,
+      blocks: st.blocks,
       sort: st.sort,
       filter: st.filter,
-      selected: st.selected,
+      selection: st.selection,
       query: st.query,
+      panelRow: st.panelRow,
       loading: st.loading,
       loadError: st.loadError,
       notice: st.notice,
@@ -86,14 +108,15 @@ export function UsersScreen() {
       setQuery: st.setQuery,
       setSort: st.setSort,
       setFilter: st.setFilter,
-      setSelected: st.setSelected,
+      setSelection: st.setSelection,
+      setVisible: st.setVisible,
       setNotice: st.setNotice,
       openDialog: st.openDialog,
       openPanel: st.openPanel,
       trackJob: st.trackJob,
     })),
   );
-  const { dir, sort, filter, selected, query } = s;
+  const { total, blocks, sort, filter, selection, query } = s;
   // Add / import / delete jobs whose dialog was closed while they ran: main goes on, their bar shows here.
   const background = useUsers(
     useShallow((st) =>
@@ -112,8 +135,6 @@ export function UsersScreen() {
   );
   const closeMenu = useCallback(() => setMenu(null), []);
 
-  const rows = useMemo(() => visibleRows(dir, sort, query, filter), [dir, sort, query, filter]);
-
   const sorting: SortingState = useMemo(() => [{ id: sort.column, desc: sort.desc }], [sort]);
   // The table instance is only read for the header model during this render; nothing memoizes its functions.
   // eslint-disable-next-line react-hooks/incompatible-library
@@ -131,13 +152,33 @@ export function UsersScreen() {
     getCoreRowModel: getCoreRowModel(),
   });
 
+  // Scroll offsets scaled past MAX_SCROLL_PX (ratio 1 below it: plain scrolling).
+  const ratioRef = useRef(1);
   const virtual = useVirtualizer({
-    count: rows.length,
+    count: total,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 12,
     scrollMargin: HEAD_HEIGHT,
+    observeElementOffset: (instance, cb) =>
+      observeElementOffset(instance, (offset, scrolling) => cb(offset * ratioRef.current, scrolling)),
+    scrollToFn: (offset, options, instance) => elementScroll(offset / ratioRef.current, options, instance),
   });
+  const viewport = virtual.scrollRect?.height ?? 600;
+  const ratio = scrollRatio(HEAD_HEIGHT + virtual.getTotalSize(), viewport);
+  ratioRef.current = ratio;
+  const contentHeight = ratio === 1 ? virtual.getTotalSize() : MAX_SCROLL_PX - HEAD_HEIGHT;
+  /** Where a row drawn at virtual offset `start` goes in the (shorter) real content. */
+  const shift = ratio === 1 ? 0 : (virtual.scrollOffset ?? 0) * (1 - 1 / ratio);
+  const items = virtual.getVirtualItems();
+  const firstShown = items[0]?.index ?? 0;
+  const lastShown = items[items.length - 1]?.index ?? 0;
+  const setVisible = s.setVisible;
+  useEffect(() => setVisible(firstShown, lastShown + 1), [firstShown, lastShown, setVisible]);
+  // A new query starts at its top.
+  useEffect(() => {
+    if (scrollRef.current) scrollRef.current.scrollTop = 0;
+  }, [query, filter, sort]);
 
   // "/" focuses the search (not while typing elsewhere or in a dialog).
   useEffect(() => {
@@ -169,28 +210,26 @@ export function UsersScreen() {
     return () => document.removeEventListener('keydown', onKey);
   }, []);
 
-  const toggle = useCallback((userId: string, position: number, shift: boolean) => {
+  const toggle = useCallback((userId: string, position: number, withShift: boolean) => {
     const st = useUsers.getState();
-    const next = new Set(st.selected);
-    const on = !next.has(userId);
-    const anchorPos = st.anchor !== null ? indexOfUser(st.dir, currentRows.current, st.anchor) : -1;
-    if (shift && anchorPos >= 0) {
-      const [a, b] = anchorPos < position ? [anchorPos, position] : [position, anchorPos];
-      const r = currentRows.current;
-      for (let k = a; k <= b; k++) {
-        const u = st.dir.userIds[r[k]!]!;
-        if (on) next.add(u);
-        else next.delete(u);
-      }
-    } else if (on) next.add(userId);
-    else next.delete(userId);
-    st.setSelected(next, userId);
+    const on = !isSelected(st.selection, userId);
+    const anchor = st.anchor;
+    if (!withShift || anchor === null) {
+      st.setSelection(toggled(st.selection, userId, on), { userId, pos: position });
+      return;
+    }
+    const [a, b] = anchor.pos < position ? [anchor.pos, position] : [position, anchor.pos];
+    void rangeIds(a, b).then((ids) => {
+      let sel: Selection = useUsers.getState().selection;
+      for (const u of ids) sel = toggled(sel, u, on);
+      useUsers.getState().setSelection(sel, { userId, pos: position });
+    });
   }, []);
   // Up / Down (Page Up / Down, Ctrl+Home / End) move focus to the same control of another row, scrolling it into view.
   const onRowsKey = (e: React.KeyboardEvent<HTMLDivElement>) => {
     const keys: Record<string, number> = { ArrowDown: 1, ArrowUp: -1, PageDown: 10, PageUp: -10 };
     let step = keys[e.key];
-    if (e.ctrlKey && (e.key === 'Home' || e.key === 'End')) step = e.key === 'Home' ? -rows.length : rows.length;
+    if (e.ctrlKey && (e.key === 'Home' || e.key === 'End')) step = e.key === 'Home' ? -total : total;
     if (step === undefined || e.altKey || e.metaKey) return;
     const t = e.target as HTMLElement;
     const row = t.closest<HTMLElement>('[role="row"][aria-rowindex]');
@@ -201,7 +240,7 @@ export function UsersScreen() {
         ? '.ux-more'
         : 'input[type="checkbox"]';
     const from = Number(row.getAttribute('aria-rowindex')) - 2;
-    const to = Math.max(0, Math.min(rows.length - 1, from + step));
+    const to = Math.max(0, Math.min(total - 1, from + step));
     e.preventDefault();
     if (to === from) return;
     virtual.scrollToIndex(to, { align: 'auto' });
@@ -210,20 +249,19 @@ export function UsersScreen() {
       if (el) el.focus();
       else if (tries > 0) requestAnimationFrame(() => focus(tries - 1));
     };
-    focus(10);
-  };
-  const currentRows = useRef(rows);
-  currentRows.current = rows;
-
-  const allVisibleSelected = rows.length > 0 && selected.size >= rows.length && everySelected(dir, rows, selected);
-  const selectAllMatching = () => {
-    const next = new Set(selected);
-    for (let k = 0; k < rows.length; k++) next.add(dir.userIds[rows[k]!]!);
-    s.setSelected(next);
+    // The row may still be on its way from main: wait up to a second of frames.
+    focus(60);
   };
 
-  async function refresh(userIds: string[] | null) {
-    const r = await invoke('users.refreshStatus', userIds ? { userIds } : { all: true });
+  const selectedCount = selectionSize(selection, total);
+  const allVisibleSelected = total > 0 && selection.kind === 'query' && selection.except.size === 0;
+  const selectAllMatching = () =>
+    s.setSelection({ kind: 'query', query: toQuery(query, filter, sort), except: new Set() }, null);
+
+  async function refresh(target: Selection | null) {
+    const r = target
+      ? await invoke('users.refreshSelection', { selection: toWire(target) })
+      : await invoke('users.refreshStatus', { all: true });
     if (!r.ok) s.setNotice({ tone: 'error', text: r.message });
     else {
       s.trackJob(r.value.jobId, 'users.refreshStatus');
@@ -255,11 +293,13 @@ export function UsersScreen() {
     });
   }, [refreshJob]);
 
-  const selectedList = useMemo(() => [...selected], [selected]);
-  const panelUser = s.panelUserId !== null ? dir.index.get(s.panelUserId) : undefined;
+  const panelRow = s.panelUserId !== null ? s.panelRow : null;
   const dialog = s.dialog;
   const closeDialog = () => s.openDialog({ kind: 'none' });
-  const noProfile = !s.loading && dir.profileId === null;
+  const noProfile = !s.loading && s.profileId === null;
+  const menuRow = menu
+    ? (findRow(blocks, menu.userId) ?? (panelRow?.userId === menu.userId ? panelRow : undefined))
+    : undefined;
 
   return (
     <section className="ux-screen" aria-label="Users" data-testid="users-screen">
@@ -300,18 +340,27 @@ export function UsersScreen() {
           </select>
         </label>
         <span className="ux-count" aria-live="polite" data-testid="users-count">
-          {rows.length === dir.count
-            ? plural(dir.count, 'user')
-            : `${rows.length.toLocaleString('en-US')} of ${plural(dir.count, 'user')}`}
+          {total === s.count && query.trim() === '' && filter === 'all'
+            ? plural(s.count, 'user')
+            : `${total.toLocaleString('en-US')} of ${plural(s.count, 'user')}`}
         </span>
         <span className="ux-spacer" />
         <button
           type="button"
           className="btn"
-          disabled={dir.count === 0 || refreshJob !== undefined}
+          disabled={s.count === 0 || refreshJob !== undefined}
           onClick={() => void refresh(null)}
         >
           Refresh all statuses
+        </button>
+        <button
+          type="button"
+          className="btn"
+          disabled={noProfile || total === 0}
+          onClick={() => s.openDialog({ kind: 'export' })}
+          data-testid="users-export"
+        >
+          Export…
         </button>
         <button
           type="button"
@@ -323,12 +372,12 @@ export function UsersScreen() {
         </button>
       </div>
 
-      {selected.size > 0 ? (
+      {selectedCount > 0 ? (
         <div className="ux-bulk" role="region" aria-label="Selection" data-testid="bulk-bar">
-          <strong data-testid="selection-count">{selected.size.toLocaleString('en-US')} selected</strong>
-          {!allVisibleSelected && rows.length > 0 ? (
+          <strong data-testid="selection-count">{selectedCount.toLocaleString('en-US')} selected</strong>
+          {!allVisibleSelected && total > 0 ? (
             <button type="button" className="ux-link" onClick={selectAllMatching}>
-              Select all {rows.length.toLocaleString('en-US')} matching
+              Select all {total.toLocaleString('en-US')} matching
             </button>
           ) : null}
           <span className="ux-spacer" />
@@ -336,18 +385,25 @@ export function UsersScreen() {
             type="button"
             className="btn btn--sm"
             disabled={refreshJob !== undefined}
-            onClick={() => void refresh(selectedList)}
+            onClick={() => void refresh(selection)}
           >
             Refresh status
           </button>
           <button
             type="button"
             className="btn btn--sm btn--danger"
-            onClick={() => s.openDialog({ kind: 'delete', userIds: selectedList })}
+            onClick={() =>
+              s.openDialog({
+                kind: 'delete',
+                selection: toWire(selection),
+                count: selectedCount,
+                userIds: selection.kind === 'ids' ? [...selection.ids] : [],
+              })
+            }
           >
             Delete
           </button>
-          <button type="button" className="btn btn--sm btn--ghost" onClick={() => s.setSelected(new Set(), null)}>
+          <button type="button" className="btn btn--sm btn--ghost" onClick={() => s.setSelection(NO_SELECTION, null)}>
             Clear
           </button>
         </div>
@@ -381,14 +437,8 @@ export function UsersScreen() {
         </div>
       ) : null}
 
-      <div className={panelUser !== undefined ? 'ux-body ux-body--panel' : 'ux-body'}>
-        <div
-          className="ux-table"
-          role="table"
-          aria-label="Users"
-          aria-rowcount={rows.length + 1}
-          data-testid="users-table"
-        >
+      <div className={panelRow ? 'ux-body ux-body--panel' : 'ux-body'}>
+        <div className="ux-table" role="table" aria-label="Users" aria-rowcount={total + 1} data-testid="users-table">
           {/* One scroller for both axes: the sticky header scrolls sideways with the rows when the window is narrow. */}
           <div className="ux-scroll" ref={scrollRef} data-testid="users-scroll">
             <div role="rowgroup" className="ux-thead">
@@ -404,11 +454,13 @@ export function UsersScreen() {
                             aria-label={
                               allVisibleSelected
                                 ? 'Clear the selection'
-                                : `Select all ${rows.length.toLocaleString('en-US')} matching users`
+                                : `Select all ${total.toLocaleString('en-US')} matching users`
                             }
                             checked={allVisibleSelected}
-                            disabled={rows.length === 0}
-                            onChange={() => (allVisibleSelected ? s.setSelected(new Set(), null) : selectAllMatching())}
+                            disabled={total === 0}
+                            onChange={() =>
+                              allVisibleSelected ? s.setSelection(NO_SELECTION, null) : selectAllMatching()
+                            }
                           />
                         </div>
                       );
@@ -442,36 +494,35 @@ export function UsersScreen() {
               ))}
             </div>
             <div role="rowgroup" className="ux-tbody" onKeyDown={onRowsKey}>
-              {rows.length === 0 ? (
+              {total === 0 ? (
                 <div role="row" className="ux-row--empty">
                   <div role="cell">
                     <EmptyState
                       loading={s.loading}
                       error={s.loadError}
                       noProfile={noProfile}
-                      total={dir.count}
+                      total={s.count}
                       onAdd={() => s.openDialog({ kind: 'add' })}
                     />
                   </div>
                 </div>
               ) : (
-                <div style={{ height: virtual.getTotalSize(), position: 'relative' }}>
-                  {virtual.getVirtualItems().map((v) => {
-                    const i = rows[v.index]!;
-                    const userId = dir.userIds[i]!;
+                <div style={{ height: contentHeight, position: 'relative' }}>
+                  {items.map((v) => {
+                    const row = rowAt(blocks, v.index);
+                    const top = v.start - HEAD_HEIGHT - shift;
+                    if (!row) return <PendingRowView key={v.index} position={v.index} top={top} />;
                     return (
                       <UserRowView
                         key={v.index}
-                        dir={dir}
-                        version={dir.version}
-                        i={i}
+                        row={row}
                         position={v.index}
-                        top={v.start - HEAD_HEIGHT}
-                        selected={selected.has(userId)}
-                        active={s.panelUserId === userId}
+                        top={top}
+                        selected={isSelected(selection, row.userId)}
+                        active={s.panelUserId === row.userId}
                         now={now}
                         onToggle={toggle}
-                        menuOpen={menu?.userId === userId}
+                        menuOpen={menu?.userId === row.userId}
                         onMenu={openMenu}
                       />
                     );
@@ -481,19 +532,20 @@ export function UsersScreen() {
             </div>
           </div>
         </div>
-        {panelUser !== undefined ? <UserPanel dir={dir} i={panelUser} now={now} /> : null}
+        {panelRow ? <UserPanel row={panelRow} sendOwnIds={s.sendOwnIds} now={now} /> : null}
       </div>
 
       {dialog.kind === 'add' ? <AddUsersDialog onClose={closeDialog} /> : null}
       {dialog.kind === 'delete' ? (
         <DeleteDialog
+          selection={dialog.selection}
+          count={dialog.count}
           userIds={dialog.userIds}
-          onClose={() => {
-            closeDialog();
-            const st = useUsers.getState();
-            if (st.panelUserId !== null && !st.dir.index.has(st.panelUserId)) st.openPanel(null);
-          }}
+          onClose={closeDialog}
         />
+      ) : null}
+      {dialog.kind === 'export' ? (
+        <ExportDialog query={toQuery(query, filter, sort)} total={total} onClose={closeDialog} />
       ) : null}
       {dialog.kind === 'qr' ? (
         <QrDialog
@@ -501,22 +553,46 @@ export function UsersScreen() {
           userId={dialog.userId}
           mode={dialog.mode}
           displayName={(() => {
-            const k = dir.index.get(dialog.userId);
-            return k === undefined ? dialog.userId : dir.displayNames[k] || dialog.userId;
+            const row = findRow(blocks, dialog.userId) ?? (panelRow?.userId === dialog.userId ? panelRow : undefined);
+            return row?.displayName || dialog.userId;
           })()}
           onClose={closeDialog}
           onLostDevice={() => s.openDialog({ kind: 'qr', userId: dialog.userId, mode: 'lost' })}
         />
       ) : null}
-      {menu ? (
+      {menu && menuRow ? (
         <RowMenu
           anchor={menu.anchor}
           label={`Actions for ${menu.userId}`}
-          items={rowActions(dir, menu.userId)}
+          items={rowActions(menuRow)}
           onClose={closeMenu}
         />
       ) : null}
       <AuthenticateDialog />
     </section>
   );
+}
+
+/** Most rows a shift-click range takes (fetched from main where not loaded). */
+const MAX_RANGE = 10_000;
+
+/** The user IDs at positions [a, b] of the current query: loaded rows, the rest fetched from main. */
+async function rangeIds(a: number, b: number): Promise<string[]> {
+  const st = useUsers.getState();
+  const end = Math.min(b, a + MAX_RANGE - 1);
+  const ids: string[] = [];
+  const query = toQuery(st.query, st.filter, st.sort);
+  for (let k = a; k <= end;) {
+    const row = rowAt(st.blocks, k);
+    if (row) {
+      ids.push(row.userId);
+      k++;
+      continue;
+    }
+    const r = await invoke('users.window', { query, offset: k, limit: Math.min(1000, end - k + 1) });
+    if (!r.ok || r.value.rows.length === 0) break;
+    for (const x of r.value.rows) ids.push(x.userId);
+    k += r.value.rows.length;
+  }
+  return ids;
 }

@@ -3,20 +3,9 @@ import { memo, type MouseEvent } from 'react';
 import { invoke } from '../../bridge.ts';
 import { openAuthenticateDialog } from '../sessions/index.ts';
 import { ago, DEVICE_LABEL, day, dateTime } from './format.ts';
-import { type Directory } from './model.ts';
+import type { UserRow } from '../../../../shared/ipc/users.ts';
 import { type MenuItem } from './RowMenu.tsx';
 import { useUsers } from './store.ts';
-
-export function everySelected(dir: Directory, rows: Int32Array, selected: Set<string>): boolean {
-  for (let k = 0; k < rows.length; k++) if (!selected.has(dir.userIds[rows[k]!]!)) return false;
-  return true;
-}
-
-export function indexOfUser(dir: Directory, rows: Int32Array, userId: string): number {
-  const i = dir.index.get(userId);
-  if (i === undefined) return -1;
-  return rows.indexOf(i);
-}
 
 export function EmptyState(props: {
   loading: boolean;
@@ -59,11 +48,11 @@ export function EmptyState(props: {
 }
 
 /** The device badge, then when it was checked or, after a failed check, the error (short in a row, whole in the panel). */
-export function DeviceCell(props: { dir: Directory; i: number; now: number; full?: boolean }) {
-  const { dir, i, now } = props;
-  const state = dir.deviceStates[i]!;
-  const checked = dir.deviceCheckedAt[i] ?? null;
-  const err = dir.statusErrors.get(dir.userIds[i]!);
+export function DeviceCell(props: { row: UserRow; now: number; full?: boolean }) {
+  const { row, now } = props;
+  const state = row.deviceState;
+  const checked = row.deviceCheckedAt;
+  const err = row.statusError;
   return (
     <span className="ux-device">
       <span
@@ -95,9 +84,7 @@ export function DeviceCell(props: { dir: Directory; i: number; now: number; full
 }
 
 export const UserRowView = memo(function UserRowView(props: {
-  dir: Directory;
-  version: number;
-  i: number;
+  row: UserRow;
   position: number;
   top: number;
   selected: boolean;
@@ -107,10 +94,10 @@ export const UserRowView = memo(function UserRowView(props: {
   menuOpen: boolean;
   onMenu: (userId: string, anchor: HTMLElement) => void;
 }) {
-  const { dir, i, position } = props;
-  const userId = dir.userIds[i]!;
-  const name = dir.displayNames[i]!;
-  const lastAuth = dir.lastAuthAt[i] ?? null;
+  const { row, position } = props;
+  const userId = row.userId;
+  const name = row.displayName;
+  const lastAuth = row.lastAuthAt;
   const st = useUsers.getState;
   return (
     <div
@@ -140,10 +127,10 @@ export const UserRowView = memo(function UserRowView(props: {
         {name || <span className="ux-muted">—</span>}
       </div>
       <div role="cell" className="ux-cell ux-cell--deviceState">
-        <DeviceCell dir={dir} i={i} now={props.now} />
+        <DeviceCell row={row} now={props.now} />
       </div>
-      <div role="cell" className="ux-cell ux-cell--addedAt" title={dateTime(dir.addedAt[i]!)}>
-        {day(dir.addedAt[i]!)}
+      <div role="cell" className="ux-cell ux-cell--addedAt" title={dateTime(row.addedAt)}>
+        {day(row.addedAt)}
       </div>
       <div role="cell" className="ux-cell ux-cell--lastAuthAt">
         {lastAuth === null ? (
@@ -154,7 +141,7 @@ export const UserRowView = memo(function UserRowView(props: {
       </div>
       <div role="cell" className="ux-cell ux-cell--actions">
         {/* A registered user gets no new code (the service refuses it): "Lost device…" is in the menu. */}
-        {dir.deviceStates[i] === 'registered' ? null : (
+        {row.deviceState === 'registered' ? null : (
           <button
             type="button"
             className="btn btn--sm btn--ghost"
@@ -184,11 +171,30 @@ export const UserRowView = memo(function UserRowView(props: {
   );
 });
 
+/** A row whose data is on its way from main (fast scrolling): same size, no controls. */
+export function PendingRowView(props: { position: number; top: number }) {
+  return (
+    <div
+      role="row"
+      aria-rowindex={props.position + 2}
+      aria-busy="true"
+      className="ux-row ux-row--pending"
+      style={{ transform: `translateY(${props.top}px)` }}
+      data-testid="user-row-pending"
+    >
+      <div role="cell" className="ux-cell ux-cell--select" />
+      <div role="cell" className="ux-cell ux-cell--userId">
+        <span className="ux-skeleton" />
+      </div>
+    </div>
+  );
+}
+
 /** The row menu's actions (also the panel's, in the same order). */
-export function rowActions(dir: Directory, userId: string): MenuItem[] {
+export function rowActions(row: UserRow): MenuItem[] {
   const st = useUsers.getState();
-  const i = dir.index.get(userId);
-  const registered = i !== undefined && dir.deviceStates[i] === 'registered';
+  const userId = row.userId;
+  const registered = row.deviceState === 'registered';
   return [
     { label: 'Details', run: () => st.openPanel(userId) },
     registered
@@ -197,11 +203,16 @@ export function rowActions(dir: Directory, userId: string): MenuItem[] {
     { label: 'Check device status', run: () => void checkOne(userId) },
     { label: 'Authenticate…', run: () => openAuthenticateDialog(userId) },
     ...(registered ? [] : [{ label: 'Lost device…', run: () => st.openDialog({ kind: 'qr', userId, mode: 'lost' }) }]),
-    { label: 'Delete…', danger: true, run: () => st.openDialog({ kind: 'delete', userIds: [userId] }) },
+    { label: 'Delete…', danger: true, run: () => deleteOne(userId) },
   ];
 }
 
 export async function checkOne(userId: string) {
   const r = await invoke('users.checkStatus', { userId });
   if (!r.ok) useUsers.getState().setNotice({ tone: 'error', text: `${userId}: ${r.message}` });
+}
+
+/** Opens the delete confirmation for one user. */
+export function deleteOne(userId: string) {
+  useUsers.getState().openDialog({ kind: 'delete', selection: { userIds: [userId] }, count: 1, userIds: [userId] });
 }

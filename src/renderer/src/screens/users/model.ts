@@ -1,251 +1,151 @@
 /**
- * The in-memory users directory of the renderer: the columnar snapshot from
- * `users.snapshot`, kept current by `users.changed`, plus precomputed
- * lowercase search keys and cached sort permutations so a keystroke only
- * walks arrays (no per-keystroke objects for 100,000 users).
+ * The Users screen's view of the directory: main answers queries
+ * (`users.window`), the renderer holds only the rows around what is visible,
+ * in blocks of BLOCK rows, tagged with the generation they were fetched for
+ * (a new query or a change in main starts a new generation; older blocks are
+ * shown until their replacement arrives, then dropped). A selection is a
+ * query minus exceptions, or a list of user IDs: never a million-element set.
  */
-import type { DeviceState, StatusError, UserRow, UsersChanged, UsersSnapshot } from '../../../../shared/ipc/users.ts';
+import type { DeviceState, UserRow, UserSortColumn, UsersQuery, UsersSelection } from '../../../../shared/ipc/users.ts';
 
-export type SortColumn = 'userId' | 'displayName' | 'deviceState' | 'addedAt' | 'lastAuthAt';
+export type SortColumn = UserSortColumn;
 export interface SortSpec {
   column: SortColumn;
   desc: boolean;
 }
 export type DeviceFilter = 'all' | DeviceState;
 
-export interface Directory {
-  profileId: string | null;
-  profileName: string | null;
-  sendOwnIds: boolean;
-  revision: number;
-  count: number;
-  userIds: string[];
-  displayNames: string[];
-  iampassIds: string[];
-  deviceStates: DeviceState[];
-  deviceCheckedAt: (number | null)[];
-  addedAt: number[];
-  lastAuthAt: (number | null)[];
-  statusErrors: Map<string, StatusError>;
-  /** `userId \u0000 displayName \u0000 iampassId`, lowercased. */
-  keys: string[];
-  index: Map<string, number>;
-  /** Bumped on every change (memo key). */
-  version: number;
-  sortCache: Map<string, Int32Array>;
-  /** Recent search results per (sort, filter, query), least recently used first; see visibleRows. */
-  searchCache: Map<string, Int32Array>;
+/** Rows per block: the unit of fetching and eviction. */
+export const BLOCK = 100;
+/** Rows fetched beyond the visible ones, each side. */
+export const MARGIN = 2 * BLOCK;
+/** Blocks kept at most (the rest, farthest from the view first, are dropped). */
+export const MAX_BLOCKS = 24;
+
+export interface Block {
+  gen: number;
+  rows: UserRow[];
 }
 
-const searchKey = (u: string, d: string, i: string) => `${u}\u0000${d}\u0000${i}`.toLowerCase();
-
-export function emptyDirectory(): Directory {
-  return fromSnapshot({
-    profileId: null,
-    profileName: null,
-    sendOwnIds: false,
-    revision: 0,
-    count: 0,
-    rowIds: [],
-    userIds: [],
-    displayNames: [],
-    iampassIds: [],
-    deviceStates: [],
-    deviceCheckedAt: [],
-    addedAt: [],
-    lastAuthAt: [],
-    statusErrors: {},
-  });
-}
-
-export function fromSnapshot(s: UsersSnapshot, version = 0): Directory {
-  const keys = new Array<string>(s.count);
-  const index = new Map<string, number>();
-  for (let i = 0; i < s.count; i++) {
-    const u = s.userIds[i]!;
-    keys[i] = searchKey(u, s.displayNames[i]!, s.iampassIds[i]!);
-    index.set(u, i);
-  }
+export function toQuery(search: string, filter: DeviceFilter, sort: SortSpec): UsersQuery {
+  const term = search.trim();
   return {
-    profileId: s.profileId,
-    profileName: s.profileName,
-    sendOwnIds: s.sendOwnIds,
-    revision: s.revision,
-    count: s.count,
-    userIds: s.userIds,
-    displayNames: s.displayNames,
-    iampassIds: s.iampassIds,
-    deviceStates: s.deviceStates,
-    deviceCheckedAt: s.deviceCheckedAt,
-    addedAt: s.addedAt,
-    lastAuthAt: s.lastAuthAt,
-    statusErrors: new Map(Object.entries(s.statusErrors)),
-    keys,
-    index,
-    version: version + 1,
-    sortCache: new Map(),
-    searchCache: new Map(),
+    ...(term === '' ? {} : { search: term.slice(0, 200) }),
+    ...(filter === 'all' ? {} : { states: [filter] }),
+    sort: { column: sort.column, descending: sort.desc },
   };
 }
 
-/** Applies an event in place (arrays are owned by the directory) and returns a new wrapper for React. */
-export function applyChange(d: Directory, e: UsersChanged): Directory {
-  if (e.revision <= d.revision) return d;
-  const removed = new Set(e.removed);
-  for (const row of e.upserts) removed.delete(row.userId);
-  if (removed.size > 0) {
-    const keep: number[] = [];
-    for (let i = 0; i < d.count; i++) if (!removed.has(d.userIds[i]!)) keep.push(i);
-    const pick = <T>(a: T[]) => keep.map((i) => a[i]!);
-    d.userIds = pick(d.userIds);
-    d.displayNames = pick(d.displayNames);
-    d.iampassIds = pick(d.iampassIds);
-    d.deviceStates = pick(d.deviceStates);
-    d.deviceCheckedAt = keep.map((i) => d.deviceCheckedAt[i] ?? null);
-    d.addedAt = pick(d.addedAt);
-    d.lastAuthAt = keep.map((i) => d.lastAuthAt[i] ?? null);
-    d.keys = pick(d.keys);
-    d.count = keep.length;
-    for (const u of removed) d.statusErrors.delete(u);
-    d.index = new Map(d.userIds.map((u, i) => [u, i]));
-  }
-  for (const row of e.upserts) upsert(d, row);
-  return { ...d, revision: e.revision, version: d.version + 1, sortCache: new Map(), searchCache: new Map() };
+/** The row at a position, if its block is loaded. */
+export function rowAt(blocks: ReadonlyMap<number, Block>, pos: number): UserRow | undefined {
+  return blocks.get(Math.floor(pos / BLOCK))?.rows[pos % BLOCK];
 }
 
-function upsert(d: Directory, r: UserRow): void {
-  let i = d.index.get(r.userId);
-  if (i === undefined) {
-    i = d.count++;
-    d.index.set(r.userId, i);
-    d.userIds.push(r.userId);
-  }
-  d.displayNames[i] = r.displayName;
-  d.iampassIds[i] = r.iampassId;
-  d.deviceStates[i] = r.deviceState;
-  d.deviceCheckedAt[i] = r.deviceCheckedAt;
-  d.addedAt[i] = r.addedAt;
-  d.lastAuthAt[i] = r.lastAuthAt;
-  d.keys[i] = searchKey(r.userId, r.displayName, r.iampassId);
-  if (r.statusError) d.statusErrors.set(r.userId, r.statusError);
-  else d.statusErrors.delete(r.userId);
+/** A loaded row by user ID (the panel, dialogs and menus look rows up by ID). */
+export function findRow(blocks: ReadonlyMap<number, Block>, userId: string): UserRow | undefined {
+  for (const b of blocks.values()) for (const r of b.rows) if (r.userId === userId) return r;
+  return undefined;
 }
-
-const STATE_RANK: Record<DeviceState, number> = { registered: 0, not_registered: 1, unknown: 2 };
 
 /**
- * Rows in user ID order (the lowercased search key, compared with <): the
- * first column's order and every other column's tie-breaker. The snapshot
- * arrives sorted by SQLite's NOCASE user ID, which differs from it only
- * around non-ASCII IDs (and rows appended by events): Array#sort (TimSort)
- * merges such nearly sorted runs in close to linear time.
+ * The window to fetch for the visible rows [start, end) of `total`: from the
+ * first to the last block (with margins) that is missing or older than `gen`,
+ * at most `maxRows` rows (1000, what `users.window` answers) starting at the
+ * first one. Null when everything needed is loaded.
  */
-function userIdOrder(d: Directory): Int32Array {
-  const hit = d.sortCache.get('userId:a');
-  if (hit) return hit;
-  const keys = d.keys;
-  const n = d.count;
-  let sorted = true;
-  for (let i = 1; i < n && sorted; i++) sorted = keys[i - 1]! <= keys[i]!;
-  let order: Int32Array;
-  if (sorted) {
-    order = new Int32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
-  } else {
-    const a = new Array<number>(n);
-    for (let i = 0; i < n; i++) a[i] = i;
-    a.sort((x, y) => (keys[x]! < keys[y]! ? -1 : keys[x]! > keys[y]! ? 1 : 0));
-    order = Int32Array.from(a);
-  }
-  d.sortCache.set('userId:a', order);
-  return order;
-}
-
-/** Ascending order of a column: a stable sort of the user ID order by the column's value alone (ties stay in user ID order). */
-function ascendingOrder(d: Directory, column: SortColumn): Int32Array {
-  const byUid = userIdOrder(d);
-  if (column === 'userId') return byUid;
-  if (column === 'deviceState') {
-    // Three values: a counting sort, linear.
-    const counts = [0, 0, 0];
-    for (let k = 0; k < byUid.length; k++) counts[STATE_RANK[d.deviceStates[byUid[k]!]!]]!++;
-    const next = [0, counts[0]!, counts[0]! + counts[1]!];
-    const order = new Int32Array(byUid.length);
-    for (let k = 0; k < byUid.length; k++) {
-      const i = byUid[k]!;
-      order[next[STATE_RANK[d.deviceStates[i]!]]!++] = i;
+export function missingWindow(
+  blocks: ReadonlyMap<number, Block>,
+  gen: number,
+  start: number,
+  end: number,
+  total: number,
+  maxRows = 1000,
+): { offset: number; limit: number } | null {
+  if (total === 0) return null;
+  const first = Math.floor(Math.max(0, start - MARGIN) / BLOCK);
+  const last = Math.floor(Math.min(total - 1, end + MARGIN - 1) / BLOCK);
+  let lo = -1;
+  let hi = -1;
+  for (let b = first; b <= last; b++) {
+    const have = blocks.get(b);
+    if (!have || have.gen < gen) {
+      if (lo < 0) lo = b;
+      hi = b;
     }
-    return order;
   }
-  const a = Array.from(byUid);
-  if (column === 'displayName') {
-    const names = d.displayNames.map((n) => n.toLowerCase());
-    a.sort((x, y) => (names[x]! < names[y]! ? -1 : names[x]! > names[y]! ? 1 : 0));
-  } else {
-    const src = column === 'addedAt' ? d.addedAt : d.lastAuthAt;
-    const v = new Float64Array(d.count);
-    for (let i = 0; i < d.count; i++) v[i] = src[i] ?? -1;
-    a.sort((x, y) => v[x]! - v[y]!);
-  }
-  return Int32Array.from(a);
+  if (lo < 0) return null;
+  const offset = lo * BLOCK;
+  return { offset, limit: Math.min(maxRows, (hi + 1) * BLOCK - offset) };
 }
-
-/** The row order for a sort (cached per directory version). Descending is the ascending order reversed. */
-export function sortOrder(d: Directory, sort: SortSpec): Int32Array {
-  const cacheKey = `${sort.column}:${sort.desc ? 'd' : 'a'}`;
-  const hit = d.sortCache.get(cacheKey);
-  if (hit) return hit;
-  const ascKey = `${sort.column}:a`;
-  const asc = d.sortCache.get(ascKey) ?? ascendingOrder(d, sort.column);
-  d.sortCache.set(ascKey, asc);
-  if (!sort.desc) return asc;
-  const order = asc.slice().reverse();
-  d.sortCache.set(cacheKey, order);
-  return order;
-}
-
-/** How many search results a directory keeps (each at most `count` int32s). */
-const SEARCH_CACHE_SIZE = 24;
 
 /**
- * Indexes of the rows to show, in display order. Results are cached per
- * (sort, filter, query): a Backspace back to an earlier query is a cache hit,
- * and a query containing a cached one (the next keystroke) scans only that
- * cached result, which holds every possible match, instead of the directory.
+ * Blocks after a window arrived for generation `gen`: its rows cut into
+ * blocks; blocks of an older generation dropped (they are stale; the ones in
+ * view were just replaced); the farthest from `center` dropped past MAX_BLOCKS.
  */
-export function visibleRows(d: Directory, sort: SortSpec, query: string, filter: DeviceFilter): Int32Array {
-  const order = sortOrder(d, sort);
-  const q = query.trim().toLowerCase();
-  if (!q && filter === 'all') return order;
-  const prefix = `${sort.column}:${sort.desc ? 'd' : 'a'}:${filter}\u0000`;
-  const cacheKey = prefix + q;
-  const cache = d.searchCache;
-  const hit = cache.get(cacheKey);
-  if (hit) {
-    cache.delete(cacheKey);
-    cache.set(cacheKey, hit);
-    return hit;
+export function mergeWindow(
+  blocks: ReadonlyMap<number, Block>,
+  gen: number,
+  offset: number,
+  rows: readonly UserRow[],
+  center: number,
+): Map<number, Block> {
+  const next = new Map<number, Block>();
+  for (const [k, b] of blocks) if (b.gen >= gen) next.set(k, b);
+  for (let k = 0; k * BLOCK < rows.length; k++)
+    next.set(Math.floor(offset / BLOCK) + k, { gen, rows: rows.slice(k * BLOCK, (k + 1) * BLOCK) });
+  if (next.size > MAX_BLOCKS) {
+    const c = Math.floor(center / BLOCK);
+    const far = [...next.keys()].sort((a, b) => Math.abs(b - c) - Math.abs(a - c));
+    for (const k of far.slice(0, next.size - MAX_BLOCKS)) next.delete(k);
   }
-  let base = order;
-  let filtered = false;
-  for (const [k, rows] of cache) {
-    if (rows.length < base.length && k.startsWith(prefix) && q.includes(k.slice(prefix.length))) {
-      base = rows;
-      filtered = true;
-    }
-  }
-  const out = new Int32Array(base.length);
-  let n = 0;
-  const keys = d.keys;
-  const states = d.deviceStates;
-  for (let k = 0; k < base.length; k++) {
-    const i = base[k]!;
-    if (!filtered && filter !== 'all' && states[i] !== filter) continue;
-    if (q && !keys[i]!.includes(q)) continue;
-    out[n++] = i;
-  }
-  const rows = out.slice(0, n);
-  cache.set(cacheKey, rows);
-  if (cache.size > SEARCH_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-  return rows;
+  return next;
+}
+
+/** The window around the visible rows [start, end) when nothing is known of the query yet (not even its total). */
+export function firstWindow(start: number, end: number, maxRows = 1000): { offset: number; limit: number } {
+  const offset = Math.floor(Math.max(0, start - MARGIN) / BLOCK) * BLOCK;
+  return { offset, limit: Math.min(maxRows, Math.ceil((end + MARGIN - offset) / BLOCK) * BLOCK) };
+}
+
+/** Everyone matching `query` except some, or a list of user IDs. */
+export type Selection =
+  { kind: 'ids'; ids: ReadonlySet<string> } | { kind: 'query'; query: UsersQuery; except: ReadonlySet<string> };
+
+export const NO_SELECTION: Selection = { kind: 'ids', ids: new Set() };
+
+export function isSelected(sel: Selection, userId: string): boolean {
+  return sel.kind === 'ids' ? sel.ids.has(userId) : !sel.except.has(userId);
+}
+
+/** How many users are selected; `total` is how many match the selection's query now. */
+export function selectionSize(sel: Selection, total: number): number {
+  return sel.kind === 'ids' ? sel.ids.size : Math.max(0, total - sel.except.size);
+}
+
+/** The selection with one user toggled. */
+export function toggled(sel: Selection, userId: string, on: boolean): Selection {
+  const set = new Set(sel.kind === 'ids' ? sel.ids : sel.except);
+  // In a query selection the set holds the exceptions: "on" removes one.
+  if (on === (sel.kind === 'ids')) set.add(userId);
+  else set.delete(userId);
+  return sel.kind === 'ids' ? { kind: 'ids', ids: set } : { ...sel, except: set };
+}
+
+/** The selection as the bridge takes it. */
+export function toWire(sel: Selection): UsersSelection {
+  return sel.kind === 'ids' ? { userIds: [...sel.ids] } : { query: sel.query, except: [...sel.except] };
+}
+
+/**
+ * Scroll coordinates for a list taller than the browser can lay out (about
+ * 33 million px in Chromium; 1,000,000 rows of 44 px is 44 million): the
+ * scroller's content is at most MAX_SCROLL_PX and a scroll offset maps to a
+ * virtual offset by `ratio` (1 below the cap: nothing changes).
+ */
+export const MAX_SCROLL_PX = 8_000_000;
+
+export function scrollRatio(virtualHeight: number, viewport: number): number {
+  if (virtualHeight <= MAX_SCROLL_PX) return 1;
+  return Math.max(1, (virtualHeight - viewport) / Math.max(1, MAX_SCROLL_PX - viewport));
 }

@@ -1,0 +1,364 @@
+/**
+ * Queries over a profile's directory, answered by indexes (schema version 5)
+ * so that 1,000,000 users cost a window, not a scan:
+ *
+ * - search: a term of 3+ characters is a substring of the user ID, display
+ *   name or IAMPASS ID, through the FTS5 table `users_fts` (trigram
+ *   tokenizer: case- and accent-insensitive); a 1-2 character term is a
+ *   prefix of the user ID or display name (natural keys, see `naturalKey`)
+ *   or of the IAMPASS ID (trigrams need 3 characters);
+ * - filters: device states, "last check failed" (the caller passes the user
+ *   IDs it holds errors for), "no authentication in N days";
+ * - sort by any column, natural order (`user2` before `user10`), ties by row id;
+ * - a total, a window (offset/limit: the row ids come from a covering index,
+ *   then the rows), a user's position, and a streaming iteration.
+ */
+import type { DeviceState, UserSortColumn, UsersQuery } from '../../shared/ipc/users.ts';
+import type { Store } from './db.ts';
+import type { DirectoryUser } from './directory.ts';
+
+/** Digit runs longer than this compare as this long (their marker must stay below ' '). */
+const MAX_RUN = 31;
+
+/** Lower case, accents removed (NFKD, combining marks dropped). */
+export function normalizeText(s: string): string {
+  return s.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
+}
+
+/**
+ * The natural sort key: the normalized text with each digit run prefixed by a
+ * control character giving its length (1..31), so `user2` ("user\x012")
+ * sorts before `user10` ("user\x0210") under plain binary comparison, and
+ * numbers before letters. A prefix of a value (up to a digit run it ends in)
+ * maps to a prefix of its key, which `prefixRanges` uses.
+ */
+export function naturalKey(s: string): string {
+  return normalizeText(s).replace(/\d+/g, (run) => String.fromCharCode(Math.min(run.length, MAX_RUN)) + run);
+}
+
+/**
+ * Key ranges [lo, hi) holding the keys of every value starting with `term`.
+ * A term ending in digits ("user1") may end in the middle of a run: one range
+ * per possible run length (user1, user10-user19, user100-...).
+ */
+export function prefixRanges(term: string): [string, string][] {
+  const norm = normalizeText(term);
+  const m = /(\d+)$/.exec(norm);
+  const upper = (lo: string): [string, string] => [lo, `${lo}\u{10FFFF}`];
+  if (!m) return [upper(naturalKey(norm))];
+  const head = naturalKey(norm.slice(0, m.index));
+  const digits = m[1]!;
+  const out: [string, string][] = [];
+  for (let len = digits.length; len <= MAX_RUN; len++) out.push(upper(head + String.fromCharCode(len) + digits));
+  return out;
+}
+
+interface Column {
+  /** The indexed expression sorted on. */
+  sql: string;
+  nullable: boolean;
+}
+
+const COLUMNS: Record<UserSortColumn, Column> = {
+  userId: { sql: 'user_key', nullable: false },
+  displayName: { sql: 'name_key', nullable: false },
+  iampassId: { sql: 'iampass_id', nullable: false },
+  deviceState: { sql: 'device_state', nullable: false },
+  deviceCheckedAt: { sql: 'device_checked_at', nullable: true },
+  addedAt: { sql: 'added_at', nullable: false },
+  lastAuthAt: { sql: 'last_auth_at', nullable: true },
+};
+
+const DAY_MS = 86_400_000;
+
+export interface QueryContext {
+  /** User IDs whose last status check failed (the `checkFailed` filter). */
+  failedUserIds?: readonly string[];
+  now?: number;
+}
+
+interface Where {
+  sql: string;
+  params: (string | number)[];
+}
+
+/** An FTS5 phrase: the term in double quotes, inner quotes doubled. */
+function phrase(term: string): string {
+  return `"${term.replace(/"/g, '""')}"`;
+}
+
+/**
+ * The WHERE clause. With a search, the plan must start from the search's
+ * own index (the planner, without statistics, prefers walking the whole
+ * profile through an index on profile_id): a trigram search drives from the
+ * FTS matches (`+profile_id` is not indexable), a prefix search is an OR of
+ * index ranges, each with its profile_id, and no profile_id term outside it.
+ */
+function whereFor(profileId: string, q: UsersQuery, ctx: QueryContext): Where {
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  const term = (q.search ?? '').trim();
+  if (term === '') {
+    where.push('profile_id = ?');
+    params.push(profileId);
+  } else {
+    if ([...term].length >= 3) {
+      where.push('+profile_id = ?', 'id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)');
+      params.push(profileId, phrase(term));
+    } else {
+      // profile_id inside every branch: SQLite plans each OR branch on its own, and the indexes start with it.
+      const ors: string[] = [];
+      for (const col of ['user_key', 'name_key'])
+        for (const [lo, hi] of prefixRanges(term)) {
+          ors.push(`(profile_id = ? AND ${col} >= ? AND ${col} < ?)`);
+          params.push(profileId, lo, hi);
+        }
+      ors.push('(profile_id = ? AND iampass_id >= ? AND iampass_id < ?)');
+      params.push(profileId, term.toLowerCase(), `${term.toLowerCase()}\u{10FFFF}`);
+      where.push(`(${ors.join(' OR ')})`);
+    }
+  }
+  if (q.states !== undefined && q.states.length > 0 && q.states.length < 3) {
+    where.push(`device_state IN (${q.states.map(() => '?').join(', ')})`);
+    params.push(...q.states);
+  }
+  if (q.checkFailed) {
+    where.push('user_id IN (SELECT value FROM json_each(?))');
+    params.push(JSON.stringify(ctx.failedUserIds ?? []));
+  }
+  if (q.inactiveDays !== undefined) {
+    where.push('(last_auth_at IS NULL OR last_auth_at < ?)');
+    params.push((ctx.now ?? Date.now()) - q.inactiveDays * DAY_MS);
+  }
+  return { sql: where.join(' AND '), params };
+}
+
+function orderFor(q: UsersQuery): { col: Column; dir: 'ASC' | 'DESC'; sql: string } {
+  const col = COLUMNS[q.sort?.column ?? 'userId'];
+  const dir = q.sort?.descending ? 'DESC' : 'ASC';
+  return { col, dir, sql: `${col.sql} ${dir}, id ${dir}` };
+}
+
+/** How many users of the profile match the query. */
+export function countQuery(store: Store, profileId: string, q: UsersQuery, ctx: QueryContext = {}): number {
+  const w = whereFor(profileId, q, ctx);
+  return (store.db.prepare(`SELECT count(*) AS n FROM users WHERE ${w.sql}`).get(...w.params) as { n: number }).n;
+}
+
+export const MAX_WINDOW = 1000;
+
+interface UserRowSql {
+  id: number;
+  profile_id: string;
+  user_id: string;
+  display_name: string;
+  notes: string;
+  iampass_id: string;
+  added_at: number;
+  updated_at: number;
+  device_state: DeviceState;
+  device_checked_at: number | null;
+  last_auth_at: number | null;
+}
+
+function fromRow(r: UserRowSql): DirectoryUser {
+  return {
+    rowId: r.id,
+    profileId: r.profile_id,
+    userId: r.user_id,
+    displayName: r.display_name,
+    notes: r.notes,
+    iampassId: r.iampass_id,
+    addedAt: r.added_at,
+    updatedAt: r.updated_at,
+    deviceState: r.device_state,
+    deviceCheckedAt: r.device_checked_at,
+    lastAuthAt: r.last_auth_at,
+  };
+}
+
+const COLUMNS_SQL =
+  'id, profile_id, user_id, display_name, notes, iampass_id, added_at, updated_at, device_state, device_checked_at, last_auth_at';
+
+/**
+ * The rows [offset, offset + limit) of the query's order (limit at most
+ * MAX_WINDOW). The row ids are read first (the sort index covers them, so a
+ * deep offset steps through index entries only), then their rows.
+ */
+/**
+ * Matching rows up to this many are read through the search's own index
+ * (trigrams, prefix ranges) and sorted (a top-N sort); more are read in the
+ * sort index's order, checking each row against the search. A search
+ * correlates with the order (a prefix of the user ID sorted by user ID: its
+ * rows all sit together, possibly past half of the index), so walking the
+ * sort index for a selective search can visit most of the directory first.
+ */
+export const SORT_MATCHES_UP_TO = 250_000;
+
+export function windowQuery(
+  store: Store,
+  profileId: string,
+  q: UsersQuery,
+  offset: number,
+  limit: number,
+  ctx: QueryContext & { total?: number } = {},
+): DirectoryUser[] {
+  const w = whereFor(profileId, q, ctx);
+  const order = orderFor(q);
+  const n = Math.min(Math.max(0, Math.trunc(limit)), MAX_WINDOW);
+  if (n === 0) return [];
+  const searching = (q.search ?? '').trim() !== '' || q.checkFailed === true;
+  const total = ctx.total ?? (searching ? countQuery(store, profileId, q, ctx) : Infinity);
+  // `+column` is not the indexed column: SQLite then drives from the search and sorts the matches.
+  const orderSql =
+    searching && total <= SORT_MATCHES_UP_TO ? `+${order.col.sql} ${order.dir}, id ${order.dir}` : order.sql;
+  const ids = store.db
+    .prepare(`SELECT id FROM users WHERE ${w.sql} ORDER BY ${orderSql} LIMIT ? OFFSET ?`)
+    .all(...w.params, n, Math.max(0, Math.trunc(offset))) as { id: number }[];
+  return rowsById(
+    store,
+    ids.map((r) => r.id),
+  );
+}
+
+/** The rows of these ids, in this order. */
+function rowsById(store: Store, ids: readonly number[]): DirectoryUser[] {
+  if (ids.length === 0) return [];
+  const rows = store.db
+    .prepare(
+      `SELECT u.id, u.profile_id, u.user_id, u.display_name, u.notes, u.iampass_id, u.added_at, u.updated_at,
+              u.device_state, u.device_checked_at, u.last_auth_at
+       FROM json_each(?) AS j CROSS JOIN users AS u ON u.id = j.value ORDER BY j.key`,
+    )
+    .all(JSON.stringify(ids)) as unknown as UserRowSql[];
+  return rows.map(fromRow);
+}
+
+/** A trigram (3+ character) search: its matches come from the FTS index, counted and sorted in one pass. */
+function isTrigramSearch(q: UsersQuery): boolean {
+  return [...(q.search ?? '').trim()].length >= 3;
+}
+
+/**
+ * A window and the query's total at once. A trigram search reads its FTS
+ * matches once (`count(*) OVER ()` before the top-N sort) instead of once
+ * for the count and again for the rows; other queries count, then window.
+ */
+export function windowAndCount(
+  store: Store,
+  profileId: string,
+  q: UsersQuery,
+  offset: number,
+  limit: number,
+  ctx: QueryContext = {},
+): { rows: DirectoryUser[]; total: number } {
+  const n = Math.min(Math.max(0, Math.trunc(limit)), MAX_WINDOW);
+  if (!isTrigramSearch(q) || n === 0) {
+    const total = countQuery(store, profileId, q, ctx);
+    return { rows: windowQuery(store, profileId, q, offset, limit, { ...ctx, total }), total };
+  }
+  const w = whereFor(profileId, q, ctx);
+  const { col, dir } = orderFor(q);
+  const hits = store.db
+    .prepare(
+      `SELECT id, count(*) OVER () AS n FROM users WHERE ${w.sql} ORDER BY +${col.sql} ${dir}, id ${dir} LIMIT ? OFFSET ?`,
+    )
+    .all(...w.params, n, Math.max(0, Math.trunc(offset))) as { id: number; n: number }[];
+  const total = hits[0]?.n ?? (offset > 0 ? countQuery(store, profileId, q, ctx) : 0);
+  return {
+    rows: rowsById(
+      store,
+      hits.map((h) => h.id),
+    ),
+    total,
+  };
+}
+
+/**
+ * The 0-based position of a user in the query's order, or null when the user
+ * does not match it (or does not exist). Counts the matching rows before it
+ * through the sort index (NULLs sort first ascending, last descending).
+ */
+export function indexOfQuery(
+  store: Store,
+  profileId: string,
+  q: UsersQuery,
+  userId: string,
+  ctx: QueryContext = {},
+): number | null {
+  const w = whereFor(profileId, q, ctx);
+  const { col, dir } = orderFor(q);
+  const hit = store.db
+    .prepare(`SELECT id, ${col.sql} AS v FROM users WHERE ${w.sql} AND user_id = ?`)
+    .get(...w.params, userId) as { id: number; v: string | number | null } | undefined;
+  if (!hit) return null;
+  const cmp = dir === 'ASC' ? '<' : '>';
+  let before: Where;
+  if (!col.nullable || hit.v !== null) {
+    const rowValue = { sql: `(${col.sql}, id) ${cmp} (?, ?)`, params: [hit.v!, hit.id] };
+    before = col.nullable
+      ? dir === 'ASC'
+        ? { sql: `(${col.sql} IS NULL OR ${rowValue.sql})`, params: rowValue.params }
+        : { sql: `(${col.sql} IS NOT NULL AND ${rowValue.sql})`, params: rowValue.params }
+      : rowValue;
+  } else {
+    before =
+      dir === 'ASC'
+        ? { sql: `(${col.sql} IS NULL AND id < ?)`, params: [hit.id] }
+        : { sql: `(${col.sql} IS NOT NULL OR id > ?)`, params: [hit.id] };
+  }
+  return (
+    store.db
+      .prepare(`SELECT count(*) AS n FROM users WHERE ${w.sql} AND ${before.sql}`)
+      .get(...w.params, ...before.params) as { n: number }
+  ).n;
+}
+
+/**
+ * Every matching user in the query's order, one row at a time from SQLite's
+ * cursor (constant memory: nothing is collected). The statement stays open
+ * while the caller iterates: finish or `return()` the iterator.
+ */
+export function* iterateQuery(
+  store: Store,
+  profileId: string,
+  q: UsersQuery,
+  ctx: QueryContext = {},
+): Generator<DirectoryUser> {
+  const w = whereFor(profileId, q, ctx);
+  const stmt = store.db.prepare(`SELECT ${COLUMNS_SQL} FROM users WHERE ${w.sql} ORDER BY ${orderFor(q).sql}`);
+  for (const r of stmt.iterate(...w.params)) yield fromRow(r as unknown as UserRowSql);
+}
+
+/** The user IDs matching the query (in its order) minus `except`: a selection made into a list for a job. */
+export function selectionIds(
+  store: Store,
+  profileId: string,
+  q: UsersQuery,
+  except: readonly string[],
+  ctx: QueryContext = {},
+): string[] {
+  const w = whereFor(profileId, q, ctx);
+  const skip = new Set(except);
+  const out: string[] = [];
+  const stmt = store.db.prepare(`SELECT user_id FROM users WHERE ${w.sql} ORDER BY ${orderFor(q).sql}`);
+  stmt.setReturnArrays(true);
+  for (const r of stmt.iterate(...w.params)) {
+    const id = (r as unknown as [string])[0];
+    if (!skip.has(id)) out.push(id);
+  }
+  return out;
+}
+
+/** The query plans of a window's id read and of its count (query-plan tests: every sort served by an index). */
+export function windowPlan(store: Store, profileId: string, q: UsersQuery, ctx: QueryContext = {}): string[] {
+  const w = whereFor(profileId, q, ctx);
+  const plan = (sql: string, params: (string | number)[]) =>
+    (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[])
+      .map((r) => r.detail)
+      .join(' | ');
+  return [
+    plan(`SELECT id FROM users WHERE ${w.sql} ORDER BY ${orderFor(q).sql} LIMIT ? OFFSET ?`, [...w.params, 10, 0]),
+    plan(`SELECT count(*) AS n FROM users WHERE ${w.sql}`, w.params),
+  ];
+}
