@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USER_SORT_COLUMNS, type UsersQuery } from '../../../src/shared/ipc/users.ts';
-import { openStore, userVersion, type Store } from '../../../src/main/store/db.ts';
+import { LATEST_VERSION, openStore, userVersion, type Store } from '../../../src/main/store/db.ts';
 import {
   deleteUsers,
   getUser,
@@ -262,7 +262,7 @@ describe('migration 5', () => {
     old.close();
     const upgraded = openStore(path);
     try {
-      expect(userVersion(upgraded.db)).toBe(5);
+      expect(userVersion(upgraded.db)).toBe(LATEST_VERSION);
       expect(ids([...iterateQuery(upgraded, 'p', {})])).toEqual(['user2', 'user10']);
       expect(ids([...iterateQuery(upgraded, 'p', { search: 'zoe' })])).toEqual(['user10']);
       expect(ids([...iterateQuery(upgraded, 'p', { sort: { column: 'displayName' } })])).toEqual(['user2', 'user10']);
