@@ -5,6 +5,7 @@
  * shows the service's reason.
  */
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
+import { flushSync } from 'react-dom';
 import { AUTH_METHODS, type AuthMethod } from '../../../../shared/iampass.ts';
 import { invoke } from '../../bridge.ts';
 import { loadUsers, searchUsers, type UserIndex } from '../../palette/sources.ts';
@@ -68,9 +69,12 @@ export function AuthenticateDialog() {
     const el = ref.current;
     if (!el) return;
     if (dialog.open && !el.open) {
-      setUserId(dialog.userId);
-      setMethods([]);
-      setError(null);
+      // The fields are reset before the dialog shows: typing into it can never be undone by a render still pending.
+      flushSync(() => {
+        setUserId(dialog.userId);
+        setMethods([]);
+        setError(null);
+      });
       el.showModal();
     } else if (!dialog.open && el.open) el.close();
   }, [dialog]);
