@@ -561,3 +561,87 @@ it('a large directory is windowed: only rows in view are in the page, Ctrl+End r
   expect(app!.calls.some((c) => c.channel === 'users.snapshot')).toBe(false);
   expect(app!.pageErrors).toEqual([]);
 });
+
+it('invitations from the Users screen: contacts in the panel, Invite… on a selection by email and by SMS, the phone registers from each, the funnel shows 2 of 2', async () => {
+  const { SMTPServer } = await import('smtp-server');
+  const mails: { to: string; raw: string }[] = [];
+  const smtp = new SMTPServer({
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    onData(stream, session, done) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        for (const r of session.envelope.rcptTo)
+          mails.push({ to: r.address, raw: Buffer.concat(chunks).toString('utf8') });
+        done();
+      });
+    },
+    logger: false,
+  });
+  await new Promise<void>((ok) => smtp.listen(0, '127.0.0.1', ok));
+  try {
+    const { f, page } = await open('light');
+    const smtpPort = (smtp.server.address() as { port: number }).port;
+    await f.services.invitations.saveSettings({
+      smtp: { host: '127.0.0.1', port: smtpPort, security: 'none', user: null, from: 'it@example.com', caPem: null },
+      perMinute: 6000,
+    });
+    await f.finished(
+      f.services.users.add([
+        { userId: 'mail1', displayName: 'Mia Mail' },
+        { userId: 'sms1', displayName: 'Sam Sms' },
+      ]),
+    );
+    await expect.poll(() => rowOf(page, 'sms1').count()).toBe(1);
+    // Contacts through the user panel.
+    for (const [userId, label, value] of [
+      ['mail1', 'Email', 'mia@example.com'],
+      ['sms1', 'Phone', '+1 415 555 2671'],
+    ] as const) {
+      await rowOf(page, userId).locator('.ux-userlink').click();
+      const contact = page.getByTestId('user-panel').getByTestId('user-contact');
+      await contact.getByLabel(label, { exact: true }).fill(value);
+      await contact.getByRole('button', { name: 'Save contact' }).click();
+      await expect.poll(() => contact.textContent()).toContain('Contact saved.');
+    }
+    expect(await page.getByTestId('user-contact').getByLabel('Phone', { exact: true }).inputValue()).toBe(
+      '+14155552671',
+    );
+    await app!.screenshot('users-contact-light');
+    // Invite by email, then by SMS, each on a one-user selection.
+    for (const [userId, channel] of [
+      ['mail1', 'Email'],
+      ['sms1', 'SMS (sent by the service)'],
+    ] as const) {
+      await page.getByLabel(`Select ${userId}`).click();
+      await page.getByTestId('bulk-bar').getByRole('button', { name: 'Invite…' }).click();
+      const dialog = page.getByTestId('invite-dialog');
+      await dialog.getByLabel(channel).check();
+      if (userId === 'sms1') {
+        expect(await axe(page, 'dialog[open]')).toEqual([]);
+        for (const [w, h] of [
+          [1024, 768],
+          [1280, 800],
+        ] as const) {
+          await page.setViewportSize({ width: w, height: h });
+          await app!.screenshot(`users-invite-dialog-light-${String(w)}`);
+        }
+      }
+      await dialog.getByRole('button', { name: 'Send invitations' }).click();
+      await expect.poll(() => f.services.invitations.history(userId).map((h) => h.state)).toEqual(['sent']);
+      await page.getByTestId('bulk-bar').getByRole('button', { name: 'Clear' }).click();
+    }
+    const link = /http:\/\/\S+\/register\/[A-Za-z0-9_-]+/.exec(
+      mails.find((m) => m.to === 'mia@example.com')!.raw.replace(/=\r\n/g, ''),
+    )![0];
+    await f.phone.register(link);
+    await f.phone.registerFromSms('+14155552671');
+    await f.finished(f.services.users.refreshStatus({ all: true }));
+    await expect.poll(() => page.getByTestId('invitation-funnel').textContent()).toContain('2 invited → 2 registered');
+    expect(mails.filter((m) => m.to === 'mia@example.com')).toHaveLength(1);
+    expect(await page.content()).not.toContain(link);
+    expect(app!.pageErrors).toEqual([]);
+  } finally {
+    await new Promise<void>((ok) => smtp.close(() => ok()));
+  }
+});

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { request } from './define.ts';
+import { usersSelection } from './users.ts';
 
 export interface SmtpSettingsView {
   host: string;
@@ -82,7 +83,7 @@ export const invitationsRequests = {
   'invitations.invite': request(
     z
       .object({
-        userIds: z.array(userId).min(1).max(200_000),
+        selection: usersSelection,
         channel: z.enum(['email', 'sms']),
         remind: z.boolean().optional(),
         smsMessage: text(480).optional(),

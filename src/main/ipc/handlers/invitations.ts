@@ -56,8 +56,8 @@ export function invitationsHandlers(deps: { services: Services }): { [C in Chann
         ...(email === undefined ? {} : { email }),
         ...(phone === undefined ? {} : { phone }),
       }),
-    'invitations.invite': ({ userIds, channel, remind, smsMessage }) => ({
-      jobId: invitations.invite(userIds, {
+    'invitations.invite': ({ selection, channel, remind, smsMessage }) => ({
+      jobId: invitations.invite(deps.services.users.selectionIds(selection), {
         channel,
         ...(remind === undefined ? {} : { remind }),
         ...(smsMessage === undefined ? {} : { smsMessage }),

@@ -4,6 +4,7 @@ import { openAuthenticateDialog } from '../sessions/index.ts';
 import { dateTime } from './format.ts';
 import type { UserRow } from '../../../../shared/ipc/users.ts';
 import { useUsers } from './store.ts';
+import { UserContact } from './UserContact.tsx';
 import { checkOne, deleteOne, DeviceCell } from './UsersTable.tsx';
 
 export function UserPanel(props: { row: UserRow; sendOwnIds: boolean; now: number }) {
@@ -69,6 +70,7 @@ export function UserPanel(props: { row: UserRow; sendOwnIds: boolean; now: numbe
           Delete…
         </button>
       </div>
+      <UserContact userId={userId} />
     </aside>
   );
 }

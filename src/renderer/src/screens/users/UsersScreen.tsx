@@ -10,7 +10,7 @@ import { getCoreRowModel, useReactTable, type ColumnDef, type SortingState } fro
 import { elementScroll, observeElementOffset, useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { DEVICE_STATES } from '../../../../shared/ipc/users.ts';
+import { DEVICE_STATES, type UsersSelection } from '../../../../shared/ipc/users.ts';
 import { invoke } from '../../bridge.ts';
 import { AuthenticateDialog, useSessions } from '../sessions/index.ts';
 import { AddUsersDialog } from './AddUsersDialog.tsx';
@@ -38,6 +38,8 @@ import { RowMenu } from './RowMenu.tsx';
 import { subscribeUsers, useUsers, type JobState } from './store.ts';
 import type { JobKind } from '../../../../shared/ipc/jobs.ts';
 import './users.css';
+import { InvitationFunnel } from './InvitationFunnel.tsx';
+import { InviteDialog } from './InviteDialog.tsx';
 import { PendingChanges } from './PendingChanges.tsx';
 import { UserPanel } from './UserPanel.tsx';
 import { EmptyState, PendingRowView, rowActions, UserRowView } from './UsersTable.tsx';
@@ -86,6 +88,7 @@ function useNow(ms: number) {
 
 export function UsersScreen() {
   useEffect(() => subscribeUsers(), []);
+  const [inviting, setInviting] = useState<{ selection: UsersSelection; count: number } | null>(null);
   // Only what this screen draws: a job's progress (the add dialog's, say) does not re-render the table.
   const s = useUsers(
     useShallow((st) => ({
@@ -391,6 +394,13 @@ export function UsersScreen() {
           </button>
           <button
             type="button"
+            className="btn btn--sm"
+            onClick={() => setInviting({ selection: toWire(selection), count: selectedCount })}
+          >
+            Invite…
+          </button>
+          <button
+            type="button"
             className="btn btn--sm btn--danger"
             onClick={() =>
               s.openDialog({
@@ -410,6 +420,15 @@ export function UsersScreen() {
       ) : null}
 
       <PendingChanges />
+      <InvitationFunnel />
+      {inviting ? (
+        <InviteDialog
+          selection={inviting.selection}
+          count={inviting.count}
+          onClose={() => setInviting(null)}
+          onStarted={() => setInviting(null)}
+        />
+      ) : null}
       {refreshJob ? <JobBar job={refreshJob} label="Refreshing device status" /> : null}
       {background.map((j) => (
         <JobBar key={j.jobId} job={j} label={`${BACKGROUND_LABEL[j.kind]} (continues with the dialog closed)`} />
