@@ -217,15 +217,19 @@ Exit 1 when a row was invalid or failed, 3/4 when every failure was authenticati
   },
   {
     name: 'users import',
-    args: 'FILE.csv|- [--user-column N] [--name-column N] [--header|--no-header]',
+    args: 'FILE.csv|- [--user-column N] [--name-column N] [--email-column N] [--phone-column N] [--header|--no-header]',
     summary: 'Add the users of a CSV file (one job, per-row results).',
-    help: `Columns are guessed from the header (user/login/email, display name/name)
-unless given (1-based). Rows go through the same checks as users add.
+    help: `Columns are guessed from the header (user/login/email, display name/name, and
+for invitations email and phone/mobile) unless given (1-based). Rows go through
+the same checks as users add; a contact that is not valid is named in the
+row's reason and not kept.
 "-" reads the CSV from standard input (up to 64 MiB); with --base-url/--app-id
 the secret must then come from IAMPASS_APP_SECRET.`,
     options: {
       'user-column': { type: 'string' },
       'name-column': { type: 'string' },
+      'email-column': { type: 'string' },
+      'phone-column': { type: 'string' },
       header: { type: 'boolean' },
       'no-header': { type: 'boolean' },
     },
@@ -262,9 +266,13 @@ the secret must then come from IAMPASS_APP_SECRET.`,
       for (const warning of preview.warnings) ctx.out.note(`users import: ${warning}`);
       const userCol = column('user-column');
       const nameCol = column('name-column');
+      const emailCol = column('email-column');
+      const phoneCol = column('phone-column');
       const mapping = {
         userId: userCol ?? preview.mapping.userId,
         displayName: nameCol ?? (userCol === undefined ? preview.mapping.displayName : null),
+        email: emailCol ?? (userCol === undefined ? (preview.mapping.email ?? null) : null),
+        phone: phoneCol ?? (userCol === undefined ? (preview.mapping.phone ?? null) : null),
       };
       const { services } = await ctx.pinned();
       return finishJob(

@@ -13,6 +13,8 @@ import { validateRows, type InputRules, type UserInput } from './user-input.ts';
 
 const USER_HEADER = /^(user(_|\s|-)?(id|name)?|login|username|account|e-?mail|id|uid|upn)$/i;
 const NAME_HEADER = /^(display(_|\s|-)?name|full(_|\s|-)?name|name|description)$/i;
+const EMAIL_HEADER = /^(e-?mail(_|\s|-)?(address)?|mail)$/i;
+const PHONE_HEADER = /^(phone(_|\s|-)?(number)?|mobile|cell(_|\s|-)?phone|tel(ephone)?|sms)$/i;
 /** A header cell longer than this is data, not a header (and is never matched against the patterns above). */
 const MAX_HEADER_CHARS = 64;
 /** File-level warnings kept (row problems are per row, all of them). */
@@ -62,10 +64,31 @@ export function parseCsv(
   const columns = hasHeader
     ? Array.from({ length: width }, (_, i) => first[i]?.trim().slice(0, MAX_HEADER_CHARS) || `Column ${i + 1}`)
     : Array.from({ length: width }, (_, i) => `Column ${i + 1}`);
+  const userGuess = hasHeader && guessUser >= 0 ? guessUser : 0;
+  // Contact columns: a column of their own (an "email" column that holds the user ID stays the user ID).
+  const guessOther = (re: RegExp) => (hasHeader ? first.findIndex((h, i) => i !== userGuess && headerLike(h, re)) : -1);
+  const guessEmail = guessOther(EMAIL_HEADER);
+  const guessPhone = guessOther(PHONE_HEADER);
   const mapping: CsvMapping = options.mapping ?? {
-    userId: hasHeader && guessUser >= 0 ? guessUser : 0,
+    userId: userGuess,
     displayName: hasHeader && guessName >= 0 && guessName !== guessUser ? guessName : null,
+    email: guessEmail >= 0 ? guessEmail : null,
+    phone: guessPhone >= 0 ? guessPhone : null,
   };
+  for (const [field, col] of [
+    ['mapping.email', mapping.email],
+    ['mapping.phone', mapping.phone],
+  ] as const) {
+    if (col !== undefined && col !== null && col >= width) {
+      throw new AppError(
+        'invalid_input',
+        `The ${field.slice(8)} column (${col + 1}) is not in the file (${width} columns).`,
+        { details: { field } },
+      );
+    }
+  }
+  const emailCol = mapping.email ?? null;
+  const phoneCol = mapping.phone ?? null;
   if (mapping.userId >= width)
     throw new AppError(
       'invalid_input',
@@ -106,10 +129,18 @@ export function parseCsv(
     return {
       userId: r[mapping.userId] ?? '',
       displayName: nameCol === null ? undefined : (r[nameCol] ?? ''),
+      ...(emailCol !== null && r[emailCol]?.trim() ? { email: r[emailCol] } : {}),
+      ...(phoneCol !== null && r[phoneCol]?.trim() ? { phone: r[phoneCol] } : {}),
       ...(problem === undefined ? {} : { problem }),
     };
   });
-  return { columns, hasHeader, mapping: { userId: mapping.userId, displayName: nameCol }, rows, warnings };
+  return {
+    columns,
+    hasHeader,
+    mapping: { userId: mapping.userId, displayName: nameCol, email: emailCol, phone: phoneCol },
+    rows,
+    warnings,
+  };
 }
 
 export function previewCsv(

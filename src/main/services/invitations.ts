@@ -11,10 +11,8 @@
  * invitation skips everyone invited recently (sent or unknown) and sends the
  * rest. The link lives only in memory and in the message.
  */
-import { parsePhoneNumberWithError } from 'libphonenumber-js';
 import { AppError, toErrorInfo, type ErrorInfo } from '../../shared/errors.ts';
 import type { JobRow } from '../../shared/ipc/jobs.ts';
-import { hasControlChars } from '../../shared/text.ts';
 import type { SecretStore } from '../secrets/keychain.ts';
 import type { Store } from '../store/db.ts';
 import { getUser, getUsers } from '../store/directory.ts';
@@ -37,6 +35,7 @@ import {
 } from '../store/invitations.ts';
 import type { Profile } from '../store/profiles.ts';
 import type { AuditService } from './audit.ts';
+import { normalizeEmail, normalizePhone } from './contacts.ts';
 import type { JobContext } from './jobs.ts';
 import {
   checkSettings,
@@ -85,35 +84,8 @@ const WEEK_MS = 7 * 24 * 3600 * 1000;
 const LINK_LIFETIME_MS = 10 * 60 * 1000;
 /** An SMTP "try later" (4xx) is retried this many times, after the rest of the batch. */
 const MAX_ATTEMPTS = 3;
-const EMAIL_RE =
-  /^[^\s@<>()[\],;:"\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
-
 function invalid(message: string, field: string): AppError {
   return new AppError('invalid_input', message, { details: { field } });
-}
-
-/** An email address as stored: trimmed, one address, no display name, at most 254 characters. */
-export function normalizeEmail(value: string): string {
-  const v = value.trim();
-  if (v.length > 254 || hasControlChars(v) || !EMAIL_RE.test(v))
-    throw invalid('The email address is not valid (name@example.com).', 'email');
-  return v;
-}
-
-/** A phone number as stored and sent: E.164, valid for its country (libphonenumber-js); international form required. */
-export function normalizePhone(value: string): string {
-  const v = value.trim();
-  if (!v.startsWith('+'))
-    throw invalid('Give the phone number in international form, starting with + and the country code.', 'phone');
-  let parsed;
-  try {
-    parsed = parsePhoneNumberWithError(v);
-  } catch {
-    throw invalid('The phone number is not a phone number (international form: +, country code, number).', 'phone');
-  }
-  if (!parsed.isValid())
-    throw invalid(`The phone number ${parsed.number} is not a valid number for its country.`, 'phone');
-  return parsed.number;
 }
 
 const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>

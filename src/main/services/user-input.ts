@@ -19,6 +19,9 @@ export interface UserInput {
   displayName?: string | undefined;
   /** A problem found before validation (the CSV parser's): the row is invalid with this reason. */
   problem?: string | undefined;
+  /** Contact details from a CSV's mapped columns (validated when they are saved). */
+  email?: string | undefined;
+  phone?: string | undefined;
 }
 
 export interface InputRules {

@@ -58,6 +58,7 @@ import {
 import { createPrivateWriteStream } from '../../node/files.ts';
 import { exportChunks, writeChunks } from './users-export.ts';
 import type { AuditService } from './audit.ts';
+import { saveImportedContacts } from './contacts.ts';
 import { parseCsv, previewCsv } from './csv.ts';
 import { Emitter } from './events.ts';
 import { JobRunner, type JobContext } from './jobs.ts';
@@ -350,9 +351,11 @@ export class UsersService {
   importCsv(text: string, mapping: CsvMapping, hasHeader?: boolean): string {
     const profile = this.scope.current();
     const csv = parseCsv(text, { mapping, hasHeader });
-    return this.jobs.start('users.import', csv.rows.length, (ctx) =>
-      this.#addRows(profile, csv.rows, ctx, 'users.import'),
-    );
+    return this.jobs.start('users.import', csv.rows.length, async (ctx) => {
+      const rows = await this.#addRows(profile, csv.rows, ctx, 'users.import');
+      saveImportedContacts(this.#store, profile.id, csv.rows, rows, this.#now());
+      return rows;
+    });
   }
 
   delete(userIds: readonly string[], confirmCount?: number): string {

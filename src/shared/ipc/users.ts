@@ -81,6 +81,9 @@ export interface UsersChanged {
 export interface CsvMapping {
   userId: number;
   displayName?: number | null;
+  /** Contact columns (for invitations), kept only when the profile keeps contacts. */
+  email?: number | null;
+  phone?: number | null;
 }
 
 export interface CsvPreviewRow {
@@ -137,6 +140,8 @@ const mapping = z
   .object({
     userId: z.number().int().min(0).max(1000),
     displayName: z.number().int().min(0).max(1000).nullable().optional(),
+    email: z.number().int().min(0).max(1000).nullable().optional(),
+    phone: z.number().int().min(0).max(1000).nullable().optional(),
   })
   .strict();
 

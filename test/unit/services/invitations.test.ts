@@ -338,3 +338,34 @@ describe('a console process killed mid-invitation', () => {
     for (const u of ids) expect([u, received.filter((m) => m.to === `${u}@kill.example`).length]).toEqual([u, 1]);
   }, 40_000);
 });
+
+describe('contacts from a CSV import', () => {
+  it('email and phone columns are guessed and kept for the users now in the directory; an invalid one is named in the row and not kept', async () => {
+    const { f, invitations, finished } = await setup();
+    const csv =
+      'user_id,name,email,mobile\ncsv1,One,one@example.com,+1 415 555 2671\ncsv2,Two,not-an-email,\ncsv3,Three,,+1 555 000 0000\n';
+    const preview = await f.services.users.previewCsv(csv);
+    expect(preview.mapping).toEqual({ userId: 0, displayName: 1, email: 2, phone: 3 });
+    const r = await finished(f.services.users.importCsv(csv, preview.mapping, true));
+    expect(r.rows.map((x) => x.result)).toEqual(['created', 'created', 'created']);
+    expect(r.rows[1]!.reason).toMatch(/Contact not kept: The email address is not valid/);
+    expect(r.rows[2]!.reason).toMatch(/Contact not kept: The phone number \+15550000000 is not a valid number/);
+    const kept = invitations.contacts(['csv1', 'csv2', 'csv3']);
+    expect(kept.get('csv1')).toEqual({ userId: 'csv1', email: 'one@example.com', phone: '+14155552671' });
+    expect(kept.has('csv2')).toBe(false);
+    expect(kept.has('csv3')).toBe(false);
+    // Imported again with only the email column: the phone kept before stays.
+    await finished(
+      f.services.users.importCsv(
+        'user_id,email\ncsv1,uno@example.com\n',
+        { userId: 0, displayName: null, email: 1, phone: null },
+        true,
+      ),
+    );
+    expect(invitations.contacts(['csv1']).get('csv1')).toEqual({
+      userId: 'csv1',
+      email: 'uno@example.com',
+      phone: '+14155552671',
+    });
+  });
+});

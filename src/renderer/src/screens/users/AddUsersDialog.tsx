@@ -314,7 +314,47 @@ function CsvForm(props: { onImport: (text: string, mapping: CsvMapping, hasHeade
                 onChange={(e) =>
                   void refresh(
                     text,
-                    { userId: mapping.userId, displayName: e.target.value === '' ? null : Number(e.target.value) },
+                    { ...mapping, displayName: e.target.value === '' ? null : Number(e.target.value) },
+                    preview.hasHeader,
+                  )
+                }
+              >
+                <option value="">(none)</option>
+                {preview.columns.map((c, i) => (
+                  <option key={i} value={i}>
+                    {c}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Email column
+              <select
+                value={mapping.email ?? ''}
+                onChange={(e) =>
+                  void refresh(
+                    text,
+                    { ...mapping, email: e.target.value === '' ? null : Number(e.target.value) },
+                    preview.hasHeader,
+                  )
+                }
+              >
+                <option value="">(none)</option>
+                {preview.columns.map((c, i) => (
+                  <option key={i} value={i}>
+                    {c}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Phone column
+              <select
+                value={mapping.phone ?? ''}
+                onChange={(e) =>
+                  void refresh(
+                    text,
+                    { ...mapping, phone: e.target.value === '' ? null : Number(e.target.value) },
                     preview.hasHeader,
                   )
                 }
