@@ -307,66 +307,34 @@ function CsvForm(props: { onImport: (text: string, mapping: CsvMapping, hasHeade
                 ))}
               </select>
             </label>
-            <label>
-              Display name column
-              <select
-                value={mapping.displayName ?? ''}
-                onChange={(e) =>
-                  void refresh(
-                    text,
-                    { ...mapping, displayName: e.target.value === '' ? null : Number(e.target.value) },
-                    preview.hasHeader,
-                  )
-                }
-              >
-                <option value="">(none)</option>
-                {preview.columns.map((c, i) => (
-                  <option key={i} value={i}>
-                    {c}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label>
-              Email column
-              <select
-                value={mapping.email ?? ''}
-                onChange={(e) =>
-                  void refresh(
-                    text,
-                    { ...mapping, email: e.target.value === '' ? null : Number(e.target.value) },
-                    preview.hasHeader,
-                  )
-                }
-              >
-                <option value="">(none)</option>
-                {preview.columns.map((c, i) => (
-                  <option key={i} value={i}>
-                    {c}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label>
-              Phone column
-              <select
-                value={mapping.phone ?? ''}
-                onChange={(e) =>
-                  void refresh(
-                    text,
-                    { ...mapping, phone: e.target.value === '' ? null : Number(e.target.value) },
-                    preview.hasHeader,
-                  )
-                }
-              >
-                <option value="">(none)</option>
-                {preview.columns.map((c, i) => (
-                  <option key={i} value={i}>
-                    {c}
-                  </option>
-                ))}
-              </select>
-            </label>
+            {(
+              [
+                ['displayName', 'Display name column'],
+                ['email', 'Email column'],
+                ['phone', 'Phone column'],
+              ] as const
+            ).map(([key, label]) => (
+              <label key={key}>
+                {label}
+                <select
+                  value={mapping[key] ?? ''}
+                  onChange={(e) =>
+                    void refresh(
+                      text,
+                      { ...mapping, [key]: e.target.value === '' ? null : Number(e.target.value) },
+                      preview.hasHeader,
+                    )
+                  }
+                >
+                  <option value="">(none)</option>
+                  {preview.columns.map((c, i) => (
+                    <option key={i} value={i}>
+                      {c}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            ))}
             <label className="ux-check">
               <input
                 type="checkbox"
