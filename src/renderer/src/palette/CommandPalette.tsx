@@ -12,13 +12,14 @@
  * combobox over a native <dialog> (focus trap, inert background) like the
  * console's other dialogs.
  */
-import { useCallback, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { Result } from '../../../shared/errors.ts';
+import type { UserRow } from '../../../shared/ipc/users.ts';
 import { useApplications } from '../screens/applications/state.ts';
 import { openAuthenticateDialog, useSessions } from '../screens/sessions/index.ts';
 import { SCREENS, useShell, type ScreenId } from '../store.ts';
 import { fold, scoreFolded } from './fuzzy.ts';
-import { loadLiveUsers, loadUsers, searchUsers, type LiveUser, type UserIndex } from './sources.ts';
+import { loadLiveUsers, searchDirectory, type LiveUser } from './sources.ts';
 import { usePalette, type PaletteMode } from './store.ts';
 import './palette.css';
 
@@ -175,19 +176,35 @@ function rootGroups(current: ScreenId): Group[] {
   ];
 }
 
-function userItems(index: UserIndex, found: number[], run: (userId: string) => void): Item[] {
-  return found.map((i) => {
-    const userId = index.userIds[i]!;
-    const name = index.displayNames[i] ?? '';
+function userItems(rows: readonly UserRow[], run: (userId: string) => void): Item[] {
+  return rows.map((row) => {
+    const name = row.displayName;
     return {
-      key: `user:${userId}`,
-      label: name || userId,
-      ...(name ? { detail: userId } : {}),
-      hint: DEVICE_HINT[index.deviceStates[i] ?? 'unknown'],
+      key: `user:${row.userId}`,
+      label: name || row.userId,
+      ...(name ? { detail: row.userId } : {}),
+      hint: DEVICE_HINT[row.deviceState],
       icon: 'user' as const,
-      run: () => run(userId),
+      run: () => run(row.userId),
     };
   });
+}
+
+/** Main's answer for the users matching `text` (the latest asked: an older answer arriving late is dropped); null before the first. */
+function useUserSearch(text: string, limit: number, enabled: boolean): UserRow[] | null {
+  const [found, setFound] = useState<{ text: string; rows: UserRow[] } | null>(null);
+  useEffect(() => {
+    if (!enabled) return;
+    let live = true;
+    void searchDirectory(text, limit).then((r) => {
+      if (live && r.ok) setFound({ text, rows: r.value });
+    });
+    return () => {
+      live = false;
+    };
+  }, [text, limit, enabled]);
+  // Rows for another text (an answer still on its way) are not shown as this text's.
+  return enabled && found && found.text === text ? found.rows : null;
 }
 
 /** Items matching `query`, best first, with their scores (all of them, in order, for an empty query). */
@@ -238,9 +255,9 @@ function PaletteBody({ mode }: { mode: PaletteMode }) {
   const appsLoaded = useApplications((s) => s.loaded);
   const { setMode, hide } = usePalette.getState();
 
-  const activeAppId = apps.find((a) => a.active)?.id ?? null;
-  const loadActiveUsers = useCallback(() => loadUsers(activeAppId), [activeAppId]);
-  const users = useLoad(mode === 'root' || mode === 'authenticate' ? loadActiveUsers : null);
+  const activeProfileName = apps.find((a) => a.active)?.name ?? null;
+  const searching = (mode === 'root' && query.trim().length >= 2) || mode === 'authenticate';
+  const users = useUserSearch(query, mode === 'root' ? 5 : 50, searching);
   const live = useLoad<LiveUser[]>(mode === 'logout' ? loadLiveUsers : null);
 
   useEffect(() => {
@@ -254,15 +271,16 @@ function PaletteBody({ mode }: { mode: PaletteMode }) {
         const scored = scoreItems(g.items, query);
         return { label: g.label, items: scored.map((x) => x.item), best: scored[0]?.score ?? -Infinity };
       });
-      if (query.trim().length >= 2 && users.status === 'ready') {
-        const index = users.value;
-        const top = searchUsers(index, query, 5);
+      if (query.trim().length >= 2 && users && users.length > 0) {
         const q = fold(query).trim();
-        const best = top.length
-          ? Math.max(...index.folded[top[0]!]!.map((h) => scoreFolded(q, h) ?? -Infinity))
-          : -Infinity;
-        const items = userItems(index, top, authenticate).map((it) => ({ ...it, label: `Authenticate ${it.label}` }));
-        ranked.push({ label: 'Users', items, best });
+        const best = Math.max(
+          ...[users[0]!.userId, users[0]!.displayName, users[0]!.iampassId].map(
+            (h) => scoreFolded(q, fold(h)) ?? -Infinity,
+          ),
+        );
+        const items = userItems(users, authenticate).map((it) => ({ ...it, label: `Authenticate ${it.label}` }));
+        // Main found them (prefix or substring): they rank with the other groups' best fuzzy match, or just below.
+        ranked.push({ label: 'Users', items, best: Number.isFinite(best) ? best : -1_000_000 });
       }
       return ranked
         .filter((g) => g.items.length > 0)
@@ -270,11 +288,11 @@ function PaletteBody({ mode }: { mode: PaletteMode }) {
         .map(({ label, items }): Group => ({ label, items }));
     }
     if (mode === 'authenticate') {
-      return users.status === 'ready'
+      return users
         ? [
             {
-              label: users.value.profileName ? `Users of ${users.value.profileName}` : 'Users',
-              items: userItems(users.value, searchUsers(users.value, query, 50), authenticate),
+              label: activeProfileName ? `Users of ${activeProfileName}` : 'Users',
+              items: userItems(users, authenticate),
             },
           ]
         : [];
@@ -309,7 +327,7 @@ function PaletteBody({ mode }: { mode: PaletteMode }) {
       },
     }));
     return [{ label: 'Applications', items: filterItems(items, query) }];
-  }, [mode, query, current, users, live, apps, hide]);
+  }, [mode, query, current, users, live, apps, hide, activeProfileName]);
 
   const flat = groups.flatMap((g) => g.items);
   const activeIndex = flat.length === 0 ? -1 : Math.min(active, flat.length - 1);
@@ -377,9 +395,10 @@ function PaletteBody({ mode }: { mode: PaletteMode }) {
   }
 
   const picker = mode === 'root' ? null : PICKER[mode];
-  const loadState = mode === 'authenticate' ? users : mode === 'logout' ? live : null;
+  const loadState = mode === 'logout' ? live : null;
   let status: string | null = null;
-  if (loadState?.status === 'loading') status = 'Loading…';
+  if (mode === 'authenticate' && users === null) status = 'Loading…';
+  else if (loadState?.status === 'loading') status = 'Loading…';
   else if (loadState?.status === 'error') status = loadState.message;
   else if (mode === 'application' && !appsLoaded) status = 'Loading…';
   else if (flat.length === 0) {

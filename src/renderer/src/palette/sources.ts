@@ -1,78 +1,22 @@
 /**
  * What the palette's pickers list, read through the bridge: the users of the
- * active application (the `users.snapshot` columns, folded once for fuzzy
- * search and re-read after `users.changed` / `applications.changed`) and the
- * users with live sessions (`sessions.list`).
+ * active application matching what is typed (main's query, `users.window`)
+ * and the users with live sessions (`sessions.list`).
  */
 import type { Result } from '../../../shared/errors.ts';
-import type { DeviceState } from '../../../shared/ipc/users.ts';
-import { invoke, on } from '../bridge.ts';
-import { fold, rankIndexes } from './fuzzy.ts';
-
-export interface UserIndex {
-  profileId: string | null;
-  profileName: string | null;
-  count: number;
-  userIds: string[];
-  displayNames: string[];
-  deviceStates: DeviceState[];
-  /** Folded user IDs, display names and IAMPASS IDs (search finds either). */
-  folded: [string, string, string][];
-}
-
-let cached: UserIndex | null = null;
-let loading: { for: string | null; promise: Promise<Result<UserIndex>> } | null = null;
-let following = false;
-
-function follow(): void {
-  if (following) return;
-  following = true;
-  const drop = () => {
-    cached = null;
-  };
-  on('users.changed', drop);
-  on('applications.changed', drop);
-}
+import { MAX_SEARCH_CHARS, type UserRow } from '../../../shared/ipc/users.ts';
+import { invoke } from '../bridge.ts';
 
 /**
- * The active application's users (cached until a change event, or until
- * `activeProfileId`, the renderer's idea of the active profile, differs).
+ * Users of the active application matching `text`, asked of main (the same
+ * query as the Users screen: 1-2 characters a prefix, 3+ a substring of user
+ * ID, display name or IAMPASS ID): at most `limit` rows, never the whole
+ * directory.
  */
-export function loadUsers(activeProfileId: string | null): Promise<Result<UserIndex>> {
-  follow();
-  if (cached && cached.profileId === activeProfileId) return Promise.resolve({ ok: true, value: cached });
-  if (loading && loading.for === activeProfileId) return loading.promise;
-  const mine = {
-    for: activeProfileId,
-    promise: invoke('users.snapshot', {}).then((r): Result<UserIndex> => {
-      if (loading === mine) loading = null;
-      if (!r.ok) return r;
-      const s = r.value;
-      const folded = s.userIds.map((u, i): [string, string, string] => [
-        fold(u),
-        fold(s.displayNames[i] ?? ''),
-        fold(s.iampassIds[i] ?? ''),
-      ]);
-      const index: UserIndex = {
-        profileId: s.profileId,
-        profileName: s.profileName,
-        count: s.count,
-        userIds: s.userIds,
-        displayNames: s.displayNames,
-        deviceStates: s.deviceStates,
-        folded,
-      };
-      cached = index;
-      return { ok: true, value: index };
-    }),
-  };
-  loading = mine;
-  return mine.promise;
-}
-
-/** Indexes of the best `limit` users for `query`. */
-export function searchUsers(index: UserIndex, query: string, limit = 50): number[] {
-  return rankIndexes(query, index.count, (i) => index.folded[i]!, limit);
+export async function searchDirectory(text: string, limit: number): Promise<Result<UserRow[]>> {
+  const search = text.trim().slice(0, MAX_SEARCH_CHARS);
+  const r = await invoke('users.window', { query: search ? { search } : {}, offset: 0, limit });
+  return r.ok ? { ok: true, value: r.value.rows } : r;
 }
 
 export interface LiveUser {

@@ -8,8 +8,8 @@ import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'rea
 import { flushSync } from 'react-dom';
 import { AUTH_METHODS, type AuthMethod } from '../../../../shared/iampass.ts';
 import { invoke } from '../../bridge.ts';
-import { loadUsers, searchUsers, type UserIndex } from '../../palette/sources.ts';
-import { useApplications } from '../applications/state.ts';
+import type { UserRow } from '../../../../shared/ipc/users.ts';
+import { searchDirectory } from '../../palette/sources.ts';
 import { METHOD_LABEL } from './format.ts';
 import { useSessions } from './store.ts';
 
@@ -19,21 +19,20 @@ const DEVICE_TEXT = {
   unknown: 'Device status not checked',
 } as const;
 
-/** The directory of the active application, for suggestions and the chosen user's name and device. */
-function useDirectory(open: boolean): UserIndex | null {
-  const activeId = useApplications((s) => s.list.find((a) => a.active)?.id ?? null);
-  const [index, setIndex] = useState<UserIndex | null>(null);
+/** Users matching what is typed (main's query), for suggestions and the chosen user's name and device. */
+function useMatches(open: boolean, text: string): UserRow[] {
+  const [rows, setRows] = useState<UserRow[]>([]);
   useEffect(() => {
-    if (!open) return;
+    if (!open || !text.trim()) return;
     let live = true;
-    void loadUsers(activeId).then((r) => {
-      if (live && r.ok) setIndex(r.value);
+    void searchDirectory(text, 8).then((r) => {
+      if (live && r.ok) setRows(r.value);
     });
     return () => {
       live = false;
     };
-  }, [open, activeId]);
-  return index;
+  }, [open, text]);
+  return open && text.trim() ? rows : [];
 }
 
 const DURATIONS = [
@@ -54,16 +53,11 @@ export function AuthenticateDialog() {
   const [duration, setDuration] = useState(900);
   const [error, setError] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
-  const directory = useDirectory(dialog.open);
-  const suggestions = useMemo(
-    () => (directory && userId.trim() ? searchUsers(directory, userId, 8) : []),
-    [directory, userId],
-  );
+  const suggestions = useMatches(dialog.open, userId);
   const chosen = useMemo(() => {
-    if (!directory) return null;
-    const i = directory.userIds.indexOf(userId.trim());
-    return i < 0 ? null : { name: directory.displayNames[i] ?? '', device: directory.deviceStates[i] ?? 'unknown' };
-  }, [directory, userId]);
+    const row = suggestions.find((r) => r.userId === userId.trim());
+    return row ? { name: row.displayName, device: row.deviceState } : null;
+  }, [suggestions, userId]);
 
   useEffect(() => {
     const el = ref.current;
@@ -137,14 +131,14 @@ export function AuthenticateDialog() {
             maxLength={512}
           />
           <datalist id={`${id}-users`}>
-            {suggestions.map((i) => (
-              <option key={directory!.userIds[i]} value={directory!.userIds[i]}>
-                {directory!.displayNames[i] || undefined}
+            {suggestions.map((r) => (
+              <option key={r.userId} value={r.userId}>
+                {r.displayName || undefined}
               </option>
             ))}
           </datalist>
           <span id={`${id}-user-hint`} className="sx-hint" data-testid="authenticate-user-hint">
-            {!userId.trim() || !directory
+            {!userId.trim()
               ? 'Type to search the directory by user ID or name.'
               : chosen
                 ? `${chosen.name || userId.trim()} · ${DEVICE_TEXT[chosen.device]}`
