@@ -22,7 +22,7 @@ function devCsp(): Plugin {
 export default defineConfig({
   main: {
     build: {
-      rolldownOptions: { input: { index: resolve(import.meta.dirname, 'src/main/index.ts') } },
+      rolldownOptions: { input: { index: resolve(import.meta.dirname, 'src/electron/main.ts') } },
     },
   },
   preload: {

@@ -50,10 +50,10 @@ const plainNode = {
     'zustand',
     'zustand/*',
     '**/preload/**',
-    '**/main/index*',
+    '**/electron/main*',
     '**/main/electron/**',
   ],
-  why: 'Plain-Node code must never import electron (it downloads a binary) or UI code; only src/main/index.ts and src/main/electron/ may.',
+  why: 'Plain-Node code must never import electron (it downloads a binary) or UI code; only src/electron/main.ts and src/main/electron/ may.',
 };
 /** Main's services, store, client and router: the sandbox and the CLI are injected by the composition roots. */
 const mainLayer = {
@@ -163,7 +163,7 @@ export default tseslint.config(
   // src/main (minus its Electron layer): plain Node, and never the sandbox or the CLI.
   {
     files: ['src/main/**/*.ts'],
-    ignores: ['src/main/index.ts', 'src/main/electron/**'],
+    ignores: ['src/main/electron/**'],
     rules: forbid(plainNode, mainLayer),
   },
   // IPC handlers: through the services.
@@ -182,13 +182,22 @@ export default tseslint.config(
     ignores: ['src/main/store/**'],
     rules: sqlOutsideStore,
   },
-  // The thin Electron layer: may use electron and the rest of main (it is a composition root: it injects the sandbox launcher).
+  // The thin Electron layer: may use electron and the rest of main, never the sandbox (the entry injects it) or UI code.
   {
-    files: ['src/main/index.ts', 'src/main/electron/**/*.ts'],
+    files: ['src/main/electron/**/*.ts'],
     rules: forbid({
       paths: ['react', 'react-dom', 'keytar'],
-      patterns: [...uiOnly, '**/preload/**'],
-      why: 'The Electron layer never imports UI code.',
+      patterns: [...uiOnly, '**/preload/**', '**/sandbox/**', '**/cli/**'],
+      why: 'The Electron layer never imports UI code, the sandbox or the CLI: src/electron/main.ts injects the sandbox launcher.',
+    }),
+  },
+  // The Electron entry: the app's composition root (electron, main's Electron layer, the sandbox launcher).
+  {
+    files: ['src/electron/**/*.ts'],
+    rules: forbid({
+      paths: ['react', 'react-dom', 'keytar'],
+      patterns: [...uiOnly, '**/preload/**', '**/cli/**'],
+      why: 'The Electron entry wires electron, main and the sandbox launcher; never UI code or the CLI.',
     }),
   },
   // The preload: contextBridge and ipcRenderer, shared types, nothing else.

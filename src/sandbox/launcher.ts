@@ -1,6 +1,6 @@
 /**
  * The embedded sandbox as the console's services start it: the launcher the
- * composition roots (the Electron layer, the CLI) inject into openServices.
+ * composition roots (src/electron/main.ts, the CLI context) inject into openServices.
  * Main's services never import the sandbox; they only know the launcher's
  * shape (`SandboxLauncher` in src/main/services/first-run.ts).
  */

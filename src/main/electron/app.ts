@@ -10,8 +10,8 @@ import { createHandlers } from '../ipc/handlers/index.ts';
 import type { SaveFile } from '../ipc/handlers/audit.ts';
 import type { OnboardingPorts } from '../ipc/handlers/users.ts';
 import { createEventBus, createRouter, type EventBus } from '../ipc/router.ts';
+import type { SandboxLauncher } from '../services/first-run.ts';
 import { openServices, type Services } from '../services/index.ts';
-import { sandboxLauncher } from '../../sandbox/launcher.ts';
 import { warmDirectory } from '../services/users.ts';
 import { writePrivateFile } from '../../node/files.ts';
 import type { StartupState } from '../../shared/ipc/applications.ts';
@@ -29,7 +29,9 @@ export interface StartOptions {
   rendererDir: string;
   /** electron-vite dev server URL (ELECTRON_RENDERER_URL), when running `npm start`. */
   devServerUrl?: string | undefined;
-  /** Opens the services on the data folder (default: the real openServices: OS keychain, embedded sandbox). */
+  /** Starts and stops the embedded sandbox (injected by the composition root, src/electron/main.ts). */
+  launcher?: SandboxLauncher;
+  /** Opens the services on the data folder (default: the real openServices: OS keychain, the launcher's sandbox). */
   openServices?: (dataDir: string) => Services;
 }
 
@@ -71,7 +73,12 @@ export function start(options: StartOptions): Started {
   const notifier = options.electron.Notification ? electronNotifier(options.electron.Notification) : undefined;
   const services = (
     options.openServices ??
-    ((dir: string) => openServices({ dataDir: dir, launcher: sandboxLauncher, ...(notifier ? { notifier } : {}) }))
+    ((dir: string) =>
+      openServices({
+        dataDir: dir,
+        ...(options.launcher ? { launcher: options.launcher } : {}),
+        ...(notifier ? { notifier } : {}),
+      }))
   )(dataDir);
   // Filled in by the first-run step below; the renderer reads it through startup.status.
   const startup: StartupState = { phase: 'starting', firstRun: false, sandbox: null, error: null };

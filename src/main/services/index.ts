@@ -34,7 +34,7 @@ export interface ServicesOptions {
   tester?: ConnectionTester;
   /**
    * Starts the embedded sandbox for `ensureSandbox`. Injected by the
-   * composition root (the Electron layer and the CLI pass
+   * composition root (src/electron/main.ts and the CLI context pass
    * src/sandbox/launcher.ts): main's services never import the sandbox.
    * Without one, `ensureSandbox` fails with a typed error.
    */

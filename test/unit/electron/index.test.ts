@@ -1,4 +1,4 @@
-/** src/main/index.ts wires the real `electron` module (mocked here) into start(). */
+/** src/electron/main.ts wires the real `electron` module (mocked here) into start(). */
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import keytar from 'keytar';
@@ -43,9 +43,9 @@ afterAll(async () => {
   rmSync(userData, { recursive: true, force: true });
 });
 
-describe('src/main/index.ts', () => {
+describe('src/electron/main.ts', () => {
   it('takes the lock, registers every channel and opens the built renderer over app:// with the CommonJS preload', async () => {
-    await import('../../../src/main/index.ts');
+    await import('../../../src/electron/main.ts');
     expect(fake.calls.lock).toBe(1);
     expect([...fake.handlers.keys()].sort()).toEqual([...REQUEST_CHANNELS].sort());
     await fake.ready();

@@ -57,16 +57,18 @@ describe('lint boundaries (eslint.config.js)', () => {
     expect(errors).toEqual([]);
   });
 
-  it('main code importing the sandbox or the CLI fails lint; the Electron layer (a composition root) may', async () => {
+  it('main code importing the sandbox or the CLI fails lint, its Electron layer too; only the Electron entry (the composition root) may import the sandbox', async () => {
     const { restricted } = await lintAs('main-imports-sandbox.ts.txt', 'src/main/services/__lint_fixture__.ts');
     expect(restricted.map((r) => r.line)).toEqual([1, 2]);
     for (const r of restricted) expect(r.message).toContain('composition roots');
     expect((await lintAs('main-imports-sandbox.ts.txt', 'src/main/store/__lint_fixture__.ts')).restricted).toHaveLength(
       2,
     );
-    expect((await lintAs('main-imports-sandbox.ts.txt', 'src/main/electron/__lint_fixture__.ts')).restricted).toEqual(
-      [],
-    );
+    const layer = await lintAs('main-imports-sandbox.ts.txt', 'src/main/electron/__lint_fixture__.ts');
+    expect(layer.restricted.map((r) => r.line)).toEqual([1, 2]);
+    for (const r of layer.restricted) expect(r.message).toContain('src/electron/main.ts injects the sandbox launcher');
+    const entry = await lintAs('main-imports-sandbox.ts.txt', 'src/electron/__lint_fixture__.ts');
+    expect(entry.restricted.map((r) => r.line)).toEqual([2]);
   });
 
   it('an IPC handler calling the store or the client directly fails lint; a type import and the same code in a service pass', async () => {
