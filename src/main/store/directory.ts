@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../../shared/errors.ts';
 import type { Store } from './db.ts';
-import { naturalKey } from './user-query.ts';
+import { fromRow, naturalKey, type UserRow } from './user-query.ts';
 
 export const DEVICE_STATES = ['registered', 'not_registered', 'unknown'] as const;
 export type DeviceState = (typeof DEVICE_STATES)[number];
@@ -38,36 +38,6 @@ export interface NewDirectoryUser {
   notes?: string;
   /** Omitted: a random opaque ID (or the user ID when the profile sends own IDs). */
   iampassId?: string;
-}
-
-interface UserRow {
-  id: number;
-  profile_id: string;
-  user_id: string;
-  display_name: string;
-  notes: string;
-  iampass_id: string;
-  added_at: number;
-  updated_at: number;
-  device_state: DeviceState;
-  device_checked_at: number | null;
-  last_auth_at: number | null;
-}
-
-function fromRow(r: UserRow): DirectoryUser {
-  return {
-    rowId: r.id,
-    profileId: r.profile_id,
-    userId: r.user_id,
-    displayName: r.display_name,
-    notes: r.notes,
-    iampassId: r.iampass_id,
-    addedAt: r.added_at,
-    updatedAt: r.updated_at,
-    deviceState: r.device_state,
-    deviceCheckedAt: r.device_checked_at,
-    lastAuthAt: r.last_auth_at,
-  };
 }
 
 /** A random opaque IAMPASS ID: 32 hex characters, nothing about the person. */

@@ -147,7 +147,8 @@ export function countQuery(store: Store, profileId: string, q: UsersQuery, ctx: 
 
 export const MAX_WINDOW = 1000;
 
-interface UserRowSql {
+/** A users row as SQLite returns it (directory.ts reads the same rows). */
+export interface UserRow {
   id: number;
   profile_id: string;
   user_id: string;
@@ -161,7 +162,7 @@ interface UserRowSql {
   last_auth_at: number | null;
 }
 
-function fromRow(r: UserRowSql): DirectoryUser {
+export function fromRow(r: UserRow): DirectoryUser {
   return {
     rowId: r.id,
     profileId: r.profile_id,
@@ -230,7 +231,7 @@ function rowsById(store: Store, ids: readonly number[]): DirectoryUser[] {
               u.device_state, u.device_checked_at, u.last_auth_at
        FROM json_each(?) AS j CROSS JOIN users AS u ON u.id = j.value ORDER BY j.key`,
     )
-    .all(JSON.stringify(ids)) as unknown as UserRowSql[];
+    .all(JSON.stringify(ids)) as unknown as UserRow[];
   return rows.map(fromRow);
 }
 
@@ -327,7 +328,7 @@ export function* iterateQuery(
 ): Generator<DirectoryUser> {
   const w = whereFor(profileId, q, ctx);
   const stmt = store.db.prepare(`SELECT ${COLUMNS_SQL} FROM users WHERE ${w.sql} ORDER BY ${orderFor(q).sql}`);
-  for (const r of stmt.iterate(...w.params)) yield fromRow(r as unknown as UserRowSql);
+  for (const r of stmt.iterate(...w.params)) yield fromRow(r as unknown as UserRow);
 }
 
 /** The user IDs matching the query (in its order) minus `except`: a selection made into a list for a job. */
