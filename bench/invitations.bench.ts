@@ -15,7 +15,7 @@ import { generate } from 'selfsigned';
 import { SMTPServer } from 'smtp-server';
 import { openServices } from '../src/main/services/index.ts';
 import { metric, type Bench } from './harness.ts';
-import { memorySecrets, spawnSandbox } from './support.ts';
+import { memorySecrets, spawnSandbox, useSandboxProfile } from './support.ts';
 
 const bench: Bench = async ({ quick, log }) => {
   const USERS = quick ? 100 : 1000;
@@ -44,14 +44,7 @@ const bench: Bench = async ({ quick, log }) => {
   const dir = mkdtempSync(join(tmpdir(), 'iampass-bench-invite-'));
   const services = openServices({ dataDir: dir, secrets: memorySecrets() });
   try {
-    const profile = await services.applications.add({
-      name: 'Bench',
-      flavour: 'Sandbox',
-      baseUrl: sandbox.baseUrl,
-      applicationId: app.id,
-      secret: app.secret,
-    });
-    services.applications.setActive(profile.id);
+    await useSandboxProfile(services, sandbox.baseUrl, app);
     const ids = Array.from({ length: USERS }, (_, i) => `invitee${String(i).padStart(4, '0')}`);
     await services.users.jobs.wait(
       services.users.add(ids.map((userId) => ({ userId, displayName: `Invitee ${userId}` }))),

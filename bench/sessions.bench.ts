@@ -24,7 +24,7 @@ import { DEFAULT_INTERVALS } from '../src/main/services/monitor.ts';
 import { getUser, insertUsers } from '../src/main/store/directory.ts';
 import { VirtualPhone } from '../src/sandbox/phone.ts';
 import { metric, percentile, type Bench } from './harness.ts';
-import { memorySecrets, spawnSandbox } from './support.ts';
+import { memorySecrets, spawnSandbox, useSandboxProfile } from './support.ts';
 
 function fullGc(): () => void {
   setFlagsFromString('--expose-gc');
@@ -75,14 +75,7 @@ const bench: Bench = async ({ quick, log }) => {
   });
   const phone = new VirtualPhone(sandbox.baseUrl);
   try {
-    const profile = await services.applications.add({
-      name: 'Bench',
-      flavour: 'Sandbox',
-      baseUrl: sandbox.baseUrl,
-      applicationId: app.id,
-      secret: app.secret,
-    });
-    services.applications.setActive(profile.id);
+    const profile = await useSandboxProfile(services, sandbox.baseUrl, app);
     const userIds = Array.from({ length: N }, (_, i) => `user-${String(i).padStart(4, '0')}`);
     insertUsers(
       services.store,

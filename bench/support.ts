@@ -2,7 +2,7 @@
  * What several benchmarks share: the sandbox in its own process (as a real
  * service would be: in-process it would share the measured code's event loop
  * and CPU), and an in-memory SecretStore (benchmarks measure our code, not the
- * OS keychain).
+ * OS keychain), and the Sandbox profile they add.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +11,8 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { SecretStore } from '../src/main/secrets/keychain.ts';
+import type { Services } from '../src/main/services/index.ts';
+import type { Profile } from '../src/main/store/profiles.ts';
 
 export interface SandboxProcess {
   baseUrl: string;
@@ -80,4 +82,22 @@ export function memorySecrets(): SecretStore {
     getCredential: (id, kind) => Promise.resolve(map.get(`${kind}:${id}`) ?? null),
     deleteCredential: (id, kind) => Promise.resolve(map.delete(`${kind}:${id}`)),
   };
+}
+
+/** Adds a Sandbox profile for `app` at `baseUrl` to the services and makes it the active one. */
+export async function useSandboxProfile(
+  services: Services,
+  baseUrl: string,
+  app: { id: string; secret: string },
+  name = 'Bench',
+): Promise<Profile> {
+  const profile = await services.applications.add({
+    name,
+    flavour: 'Sandbox',
+    baseUrl,
+    applicationId: app.id,
+    secret: app.secret,
+  });
+  services.applications.setActive(profile.id);
+  return profile;
 }

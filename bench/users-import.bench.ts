@@ -27,7 +27,7 @@ import type { Services } from '../src/main/services/index.ts';
 import { chunk, mapBounded } from '../src/node/bounded.ts';
 import { countUsers, getUsers, insertUsers, newOpaqueId, userIdMap } from '../src/main/store/directory.ts';
 import { metric, type Bench } from './harness.ts';
-import { memorySecrets, spawnSandbox } from './support.ts';
+import { memorySecrets, spawnSandbox, useSandboxProfile } from './support.ts';
 
 function makeCsv(rows: number): { text: string; invalid: number } {
   const lines = ['user_id,display_name,department'];
@@ -95,14 +95,7 @@ const bench: Bench = async ({ quick, log }) => {
   const dir = mkdtempSync(join(tmpdir(), 'iampass-bench-users-'));
   const services = openServices({ dataDir: dir, secrets: memorySecrets() });
   try {
-    const profile = await services.applications.add({
-      name: 'Bench',
-      flavour: 'Sandbox',
-      baseUrl: sandbox.baseUrl,
-      applicationId: app.id,
-      secret: app.secret,
-    });
-    services.applications.setActive(profile.id);
+    const profile = await useSandboxProfile(services, sandbox.baseUrl, app);
     const csv = makeCsv(ROWS);
     log(`CSV: ${ROWS} rows, ${(csv.text.length / 2 ** 20).toFixed(1)} MiB`);
 
@@ -117,14 +110,7 @@ const bench: Bench = async ({ quick, log }) => {
         const d = mkdtempSync(join(tmpdir(), 'iampass-bench-users-'));
         const svc = openServices({ dataDir: d, secrets: memorySecrets() });
         try {
-          const p = await svc.applications.add({
-            name: 'Compare',
-            flavour: 'Sandbox',
-            baseUrl: sb.baseUrl,
-            applicationId: other.id,
-            secret: other.secret,
-          });
-          svc.applications.setActive(p.id);
+          const p = await useSandboxProfile(svc, sb.baseUrl, other, 'Compare');
           const tc = performance.now();
           if (which === 'before') {
             const made = await importWithoutIntents(svc, p.id, csv.text);

@@ -39,7 +39,7 @@ import { insertUsers, type NewDirectoryUser } from '../src/main/store/directory.
 import type { UsersQuery } from '../src/shared/ipc/users.ts';
 import { buildRenderer, openBenchConsole } from './chromium.ts';
 import { metric, percentile, type Bench, type Metric } from './harness.ts';
-import { memorySecrets } from './support.ts';
+import { memorySecrets, useSandboxProfile } from './support.ts';
 
 const FIRST = ['María', 'José', 'Zoë', 'Ørjan', 'Amélie', 'John', 'Wei', 'Fatima', 'Olusegun', 'Anna', 'Lars'];
 const LAST = ['García', 'Núñez', 'Ångström', 'Ødegård', 'Dubois', 'Smith', 'Li', 'Khan', 'Adeyemi', 'Kowalska'];
@@ -153,14 +153,10 @@ const bench: Bench = async ({ quick, log }) => {
   const notes: string[] = [];
   const sz = N >= 1_000_000 ? `${N / 1_000_000}M` : `${N / 1000}k`;
   try {
-    const profile = await services.applications.add({
-      name: 'Bench',
-      flavour: 'Sandbox',
-      baseUrl: 'http://127.0.0.1:9',
-      applicationId: randomBytes(16).toString('hex').toUpperCase(),
+    const profile = await useSandboxProfile(services, 'http://127.0.0.1:9', {
+      id: randomBytes(16).toString('hex').toUpperCase(),
       secret: randomBytes(24).toString('hex').toUpperCase(),
     });
-    services.applications.setActive(profile.id);
     const t = performance.now();
     const now = Date.now();
     for (let s = 0; s < N; s += 50_000) {
