@@ -270,26 +270,7 @@ function noSecrets(r: Ran): void {
 describe('usage', () => {
   it('unknown flags, secrets as arguments, unknown or missing commands and bad values exit 2 with a clear message', async () => {
     const elevenIds = Array.from({ length: 11 }, (_, i) => `u${String(i)}`);
-    const [
-      unknown,
-      secret,
-      secretSplit,
-      cmd,
-      sub,
-      none,
-      badMethod,
-      badDuration,
-      badFormat,
-      many,
-      unconfirmed,
-      noTarget,
-      missingArg,
-      extraArg,
-      badState,
-      pasted,
-      noFile,
-      stdinBoth,
-    ] = await Promise.all([
+    const results = await Promise.all([
       cli(['apps', 'list', '--bogus']),
       cli(['apps', 'add', 'X', '--app-id', sandbox.applicationId, `--secret=${sandbox.applicationSecret}`]),
       cli(['apps', 'test', '--app-secret', sandbox.applicationSecret]),
@@ -309,7 +290,7 @@ describe('usage', () => {
       cli(['users', 'import', join(data, 'no-such.csv')]),
       cli(['users', 'import', '-', '--base-url', sandbox.baseUrl, '--app-id', sandbox.applicationId], { stdin: 'x\n' }),
     ]);
-    for (const r of [
+    const [
       unknown,
       secret,
       secretSplit,
@@ -328,8 +309,8 @@ describe('usage', () => {
       pasted,
       noFile,
       stdinBoth,
-    ])
-      expect(r.code, `${r.args.join(' ')}: ${r.stderr}`).toBe(2);
+    ] = results;
+    for (const r of results) expect(r.code, `${r.args.join(' ')}: ${r.stderr}`).toBe(2);
 
     expect(unknown.stderr).toContain("Unknown option '--bogus'");
     expect(unknown.stderr).toContain('usage: iampass-admin apps list');
