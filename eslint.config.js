@@ -77,7 +77,7 @@ const SQL_START =
 const sqlOutsideStore = {
   'no-restricted-syntax': [
     'error',
-    ...['prepare', 'exec'].flatMap((method) => [
+    ...['prepare', 'exec', 'query'].flatMap((method) => [
       {
         selector: `CallExpression[callee.property.name='${method}'] > Literal[value=${SQL_START}]`,
         message: 'SQL lives in src/main/store: add a store function and call it from the service.',

@@ -86,12 +86,12 @@ describe('lint boundaries (eslint.config.js)', () => {
     expect((await lintAs('command-imports-store.ts.txt', 'src/cli/__lint_fixture__.ts')).restricted).toEqual([]);
   });
 
-  it('SQL passed to prepare/exec outside src/main/store fails lint (string and template); a RegExp exec does not', async () => {
+  it('SQL passed to prepare/exec/query outside src/main/store fails lint (string and template); a RegExp exec does not', async () => {
     const { syntax } = await lintAs('sql-outside-store.ts.txt', 'src/main/services/__lint_fixture__.ts');
-    expect(syntax.map((r) => r.line)).toEqual([2, 3]);
+    expect(syntax.map((r) => r.line)).toEqual([2, 3, 7]);
     for (const r of syntax) expect(r.message).toContain('SQL lives in src/main/store');
     expect((await lintAs('sql-outside-store.ts.txt', 'src/main/store/__lint_fixture__.ts')).syntax).toEqual([]);
-    expect((await lintAs('sql-outside-store.ts.txt', 'src/cli/commands/__lint_fixture__.ts')).syntax).toHaveLength(2);
+    expect((await lintAs('sql-outside-store.ts.txt', 'src/cli/commands/__lint_fixture__.ts')).syntax).toHaveLength(3);
   });
 
   it('src/node (shared by main and the sandbox) imports neither', async () => {

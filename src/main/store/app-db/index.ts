@@ -1,0 +1,33 @@
+/** Opens a profile's application directory (PostgreSQL or an SQLite file) from its source and the keychain's password. */
+import type { DirectorySource } from '../../../shared/directory-source.ts';
+import { openPostgresDirectory } from './postgres.ts';
+import { openSqliteDirectory } from './sqlite-file.ts';
+import type { AppDirectory } from './types.ts';
+
+export type { AppDirectory, ClaimOutcome, TableInfo } from './types.ts';
+
+export interface OpenAppDirectoryOptions {
+  /** PostgreSQL only; null when the login needs none. */
+  password?: string | null;
+  connectTimeoutMs?: number;
+  /** SQLite only: how often other writers are looked for. */
+  pollMs?: number;
+}
+
+export async function openAppDirectory(
+  source: DirectorySource,
+  options: OpenAppDirectoryOptions = {},
+): Promise<AppDirectory> {
+  if (source.kind === 'sqlite')
+    return openSqliteDirectory({
+      path: source.path,
+      mapping: source.mapping,
+      ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
+    });
+  return openPostgresDirectory({
+    connection: source.connection,
+    mapping: source.mapping,
+    password: options.password ?? null,
+    ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
+  });
+}

@@ -1,0 +1,606 @@
+/**
+ * An application directory in PostgreSQL (node-postgres). Every mapped name
+ * is quoted (`quoteName`), every value a parameter. Column types are read
+ * from the catalog once, so keyed look-ups compare in the column's own type
+ * and use its indexes.
+ *
+ * Concurrency: a claim is one transaction. The column pattern updates only
+ * rows whose ID is still NULL (a concurrent claimer waits on the row lock
+ * and then sees the winner's ID); the token-table pattern takes a
+ * transaction-level advisory lock per user key (no privilege needed) before
+ * inserting where none exists. Other consoles learn of changes by NOTIFY on
+ * a channel per users table (no schema needed).
+ */
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import pg from 'pg';
+import { AppError } from '../../../shared/errors.ts';
+import type {
+  DirectoryMapping,
+  PostgresConnection,
+  SourceCheck,
+  SourceUser,
+} from '../../../shared/directory-source.ts';
+import { dbError } from './errors.ts';
+import {
+  changePayload,
+  channelFor,
+  parseChangePayload,
+  quoteName,
+  type AppDirectory,
+  outcomes,
+  type ClaimOutcome,
+  type TableInfo,
+} from './types.ts';
+
+export interface PostgresDirectoryOptions {
+  connection: PostgresConnection;
+  /** From the keychain; null: no password (e.g. peer or certificate login). */
+  password: string | null;
+  mapping: DirectoryMapping;
+  connectTimeoutMs?: number;
+  statementTimeoutMs?: number;
+}
+
+const TEXT_TYPES = /^(text|character varying(\(\d+\))?|character\(\d+\)|citext|uuid)$/;
+
+function tlsOptions(c: PostgresConnection): false | ConnectionOptions {
+  if (c.sslmode === 'disable') return false;
+  const ca = c.caFile ? readFileSync(c.caFile, 'utf8') : undefined;
+  if (c.sslmode === 'require') return { rejectUnauthorized: false };
+  return {
+    rejectUnauthorized: true,
+    ...(ca === undefined ? {} : { ca }),
+    // verify-ca: the chain is checked, the host name is not (libpq's meaning).
+    ...(c.sslmode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}),
+  };
+}
+
+function clientConfig(o: PostgresDirectoryOptions): pg.ClientConfig {
+  const c = o.connection;
+  return {
+    host: c.host,
+    port: c.port,
+    database: c.database,
+    user: c.user,
+    ...(o.password === null ? {} : { password: o.password }),
+    ssl: tlsOptions(c),
+    connectionTimeoutMillis: o.connectTimeoutMs ?? 10_000,
+    statement_timeout: o.statementTimeoutMs ?? 60_000,
+    application_name: 'iampass-admin',
+  };
+}
+
+interface Column {
+  name: string;
+  type: string;
+  nullable: boolean;
+  hasDefault: boolean;
+}
+
+export async function openPostgresDirectory(options: PostgresDirectoryOptions): Promise<AppDirectory> {
+  const c = options.connection;
+  const where = `PostgreSQL at ${c.host}:${c.port}/${c.database}`;
+  const pool = new pg.Pool({ ...clientConfig(options), max: 4, idleTimeoutMillis: 30_000 });
+  // An idle client losing its connection must not crash the process: the next query reports it.
+  pool.on('error', () => undefined);
+  try {
+    await pool.query('SELECT 1');
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw dbError(error, where);
+  }
+  const dir = new PostgresDirectory(pool, options, where);
+  try {
+    await dir.loadTypes();
+  } catch (error) {
+    await dir.close();
+    throw error;
+  }
+  return dir;
+}
+
+class PostgresDirectory implements AppDirectory {
+  readonly kind = 'postgres' as const;
+  readonly mapping: DirectoryMapping;
+  readonly #pool: pg.Pool;
+  readonly #options: PostgresDirectoryOptions;
+  readonly #where: string;
+  #users = new Map<string, Column>();
+  #tokens: Map<string, Column> | null = null;
+
+  constructor(pool: pg.Pool, options: PostgresDirectoryOptions, where: string) {
+    this.#pool = pool;
+    this.#options = options;
+    this.mapping = options.mapping;
+    this.#where = where;
+  }
+
+  async #q<R extends pg.QueryResultRow>(sql: string, params: unknown[] = [], client?: pg.PoolClient): Promise<R[]> {
+    try {
+      return (await (client ?? this.#pool).query<R>(sql, params)).rows;
+    } catch (error) {
+      throw dbError(error, this.#where);
+    }
+  }
+
+  async #columns(table: string): Promise<Map<string, Column> | null> {
+    const rows = await this.#q<{ name: string; type: string; nullable: boolean; has_default: boolean; rel: string }>(
+      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable,
+              a.atthasdef AS has_default, to_regclass($1)::text AS rel
+         FROM pg_attribute a
+        WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY a.attnum`,
+      [quoteName(table)],
+    );
+    if (rows.length === 0) return null;
+    return new Map(
+      rows.map((r) => [r.name, { name: r.name, type: r.type, nullable: r.nullable, hasDefault: r.has_default }]),
+    );
+  }
+
+  /** Reads the mapped columns' types; a missing table or column is a typed `missing` (schema) error. */
+  async loadTypes(): Promise<void> {
+    const m = this.mapping;
+    const users = await this.#columns(m.table);
+    if (!users) throw schemaError(this.#where, `the table ${m.table} does not exist (or this login cannot see it)`);
+    for (const col of [
+      m.key,
+      m.userId,
+      m.displayName,
+      m.email,
+      m.phone,
+      m.iampassId.kind === 'column' ? m.iampassId.column : undefined,
+    ])
+      if (col !== undefined && !users.has(col)) throw schemaError(this.#where, `${m.table} has no column ${col}`);
+    this.#users = users;
+    if (m.iampassId.kind === 'table') {
+      const tokens = await this.#columns(m.iampassId.table);
+      this.#tokens = tokens;
+      if (tokens)
+        for (const col of [m.iampassId.userKey, m.iampassId.column])
+          if (!tokens.has(col)) throw schemaError(this.#where, `${m.iampassId.table} has no column ${col}`);
+    }
+  }
+
+  #type(col: string): string {
+    return this.#users.get(col)!.type;
+  }
+
+  #tokenTable(): string {
+    if (this.mapping.iampassId.kind !== 'table') throw new AppError('internal', 'Not a token-table mapping.');
+    if (!this.#tokens)
+      throw schemaError(
+        this.#where,
+        `the token table ${this.mapping.iampassId.table} does not exist (create it first)`,
+      );
+    return quoteName(this.mapping.iampassId.table);
+  }
+
+  /** The users table, joined to the token table when the ID lives there, and the ID's expression. */
+  #from(): { from: string; id: string } {
+    const m = this.mapping;
+    const u = `${quoteName(m.table)} u`;
+    if (m.iampassId.kind === 'column') return { from: u, id: `u.${quoteName(m.iampassId.column)}` };
+    return {
+      from: `${u} LEFT JOIN ${this.#tokenTable()} t ON t.${quoteName(m.iampassId.userKey)} = u.${quoteName(m.key)}`,
+      id: `t.${quoteName(m.iampassId.column)}`,
+    };
+  }
+
+  #select(): string {
+    const m = this.mapping;
+    const { from, id } = this.#from();
+    const opt = (col: string | undefined) => (col === undefined ? 'NULL' : `u.${quoteName(col)}::text`);
+    return `SELECT u.${quoteName(m.key)}::text AS key, u.${quoteName(m.userId)}::text AS user_id,
+                   coalesce(${opt(m.displayName)}, '') AS display_name, nullif(${id}::text, '') AS iampass_id,
+                   ${opt(m.email)} AS email, ${opt(m.phone)} AS phone
+              FROM ${from}`;
+  }
+
+  async tables(): Promise<TableInfo[]> {
+    const rows = await this.#q<{ tbl: string; name: string; type: string; nullable: boolean }>(
+      `SELECT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END AS tbl,
+              a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        WHERE c.relkind IN ('r', 'p', 'v') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+          AND n.nspname NOT LIKE 'pg_toast%' AND has_table_privilege(c.oid, 'SELECT')
+        ORDER BY 1, a.attnum`,
+    );
+    const out = new Map<string, TableInfo>();
+    for (const r of rows) {
+      let t = out.get(r.tbl);
+      if (!t) out.set(r.tbl, (t = { name: r.tbl, columns: [] }));
+      t.columns.push({ name: r.name, type: r.type, nullable: r.nullable });
+    }
+    return [...out.values()];
+  }
+
+  async scan(afterKey: string | null, limit: number): Promise<SourceUser[]> {
+    const k = `u.${quoteName(this.mapping.key)}`;
+    const rows =
+      afterKey === null
+        ? await this.#q<Row>(`${this.#select()} ORDER BY ${k} LIMIT $1`, [limit])
+        : await this.#q<Row>(
+            `${this.#select()} WHERE ${k} > $1::text::${this.#type(this.mapping.key)} ORDER BY ${k} LIMIT $2`,
+            [afterKey, limit],
+          );
+    return rows.map(toUser);
+  }
+
+  async byUserIds(userIds: readonly string[]): Promise<SourceUser[]> {
+    if (userIds.length === 0) return [];
+    const m = this.mapping;
+    const rows = await this.#q<Row>(
+      `${this.#select()} WHERE u.${quoteName(m.userId)} = ANY($1::text[]::${this.#type(m.userId)}[])`,
+      [[...userIds]],
+    );
+    return rows.map(toUser);
+  }
+
+  async #transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw dbError(error, this.#where);
+    }
+    let broken = false;
+    try {
+      await this.#q('BEGIN', [], client);
+      const out = await fn(client);
+      await this.#q('COMMIT', [], client);
+      return out;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw dbError(error, this.#where);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async claim(items: readonly { userId: string; iampassId: string }[]): Promise<ClaimOutcome[]> {
+    if (items.length === 0) return [];
+    const m = this.mapping;
+    const uids = items.map((i) => i.userId);
+    const ids = items.map((i) => i.iampassId);
+    const U = quoteName(m.table);
+    const I = quoteName(m.userId);
+    const K = quoteName(m.key);
+    const itype = this.#type(m.userId);
+    const current = await this.#transaction(async (client) => {
+      if (m.iampassId.kind === 'column') {
+        const C = quoteName(m.iampassId.column);
+        await this.#q(
+          `UPDATE ${U} u SET ${C} = v.id::${this.#type(m.iampassId.column)}
+             FROM unnest($1::text[], $2::text[]) AS v(uid, id)
+            WHERE u.${I} = v.uid::${itype} AND (u.${C} IS NULL OR u.${C}::text = '')`,
+          [uids, ids],
+          client,
+        );
+      } else {
+        const T = this.#tokenTable();
+        const FK = quoteName(m.iampassId.userKey);
+        const C = quoteName(m.iampassId.column);
+        // One advisory lock per user key, in key order: two consoles never both see "no token" for one user.
+        await this.#q(
+          `SELECT pg_advisory_xact_lock(hashtext($2 || ':' || k))
+             FROM (SELECT u.${K}::text AS k FROM ${U} u WHERE u.${I} = ANY($1::text[]::${itype}[]) ORDER BY 1) s`,
+          [uids, channelFor(m)],
+          client,
+        );
+        await this.#q(
+          `INSERT INTO ${T} (${FK}, ${C})
+           SELECT u.${K}, v.id FROM unnest($1::text[], $2::text[]) AS v(uid, id)
+             JOIN ${U} u ON u.${I} = v.uid::${itype}
+            WHERE NOT EXISTS (SELECT 1 FROM ${T} t WHERE t.${FK} = u.${K})`,
+          [uids, ids],
+          client,
+        );
+      }
+      const { from, id } = this.#from();
+      return this.#q<{ user_id: string; iampass_id: string | null }>(
+        `SELECT u.${I}::text AS user_id, nullif(${id}::text, '') AS iampass_id FROM ${from} WHERE u.${I} = ANY($1::text[]::${itype}[])`,
+        [uids],
+        client,
+      );
+    });
+    return outcomes(items, current);
+  }
+
+  async release(items: readonly { userId: string; iampassId: string }[]): Promise<string[]> {
+    if (items.length === 0) return [];
+    const m = this.mapping;
+    const U = quoteName(m.table);
+    const I = quoteName(m.userId);
+    const itype = this.#type(m.userId);
+    const params = [items.map((i) => i.userId), items.map((i) => i.iampassId)];
+    if (m.iampassId.kind === 'column') {
+      const C = quoteName(m.iampassId.column);
+      const rows = await this.#q<{ user_id: string }>(
+        `UPDATE ${U} u SET ${C} = NULL FROM unnest($1::text[], $2::text[]) AS v(uid, id)
+          WHERE u.${I} = v.uid::${itype} AND u.${C}::text = v.id RETURNING u.${I}::text AS user_id`,
+        params,
+      );
+      return rows.map((r) => r.user_id);
+    }
+    const T = this.#tokenTable();
+    const rows = await this.#q<{ user_id: string }>(
+      `DELETE FROM ${T} t USING ${U} u, unnest($1::text[], $2::text[]) AS v(uid, id)
+        WHERE t.${quoteName(m.iampassId.userKey)} = u.${quoteName(m.key)} AND u.${I} = v.uid::${itype}
+          AND t.${quoteName(m.iampassId.column)}::text = v.id
+      RETURNING u.${I}::text AS user_id`,
+      params,
+    );
+    return rows.map((r) => r.user_id);
+  }
+
+  async fingerprint(): Promise<string> {
+    const m = this.mapping;
+    const { from, id } = this.#from();
+    const name = m.displayName === undefined ? "''" : `coalesce(u.${quoteName(m.displayName)}::text, '')`;
+    const rows = await this.#q<{ f: string }>(
+      `SELECT count(*)::text || ':' || coalesce(sum(hashtext(u.${quoteName(m.userId)}::text || chr(31) || ${name}
+              || chr(31) || coalesce(${id}::text, '')))::text, '0') AS f
+         FROM ${from}`,
+    );
+    return rows[0]!.f;
+  }
+
+  async announce(userIds: readonly string[]): Promise<void> {
+    if (userIds.length === 0) return;
+    await this.#q('SELECT pg_notify($1, $2)', [channelFor(this.mapping), changePayload(userIds)]);
+  }
+
+  async listen(onChange: (userIds: string[] | null) => void): Promise<() => Promise<void>> {
+    const channel = channelFor(this.mapping);
+    let client: pg.Client | null = null;
+    let stopped = false;
+    let timer: NodeJS.Timeout | null = null;
+    const connect = async (): Promise<void> => {
+      const c = new pg.Client(clientConfig(this.#options));
+      c.on('notification', (n) => {
+        if (n.channel === channel) onChange(parseChangePayload(n.payload));
+      });
+      // A dropped connection: reconnect every 5 s, then sync everything (notifications may have been missed).
+      c.on('error', () => retry());
+      c.on('end', () => retry());
+      await c.connect();
+      await c.query(`LISTEN ${quoteName(channel)}`);
+      client = c;
+    };
+    const retry = (): void => {
+      if (stopped || timer) return;
+      client = null;
+      timer = setTimeout(() => {
+        timer = null;
+        connect().then(
+          () => onChange(null),
+          () => retry(),
+        );
+      }, 5_000);
+      timer.unref();
+    };
+    try {
+      await connect();
+    } catch (error) {
+      throw dbError(error, this.#where);
+    }
+    return async () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      const c = client;
+      client = null;
+      await c?.end().catch(() => undefined);
+    };
+  }
+
+  async applyDdl(statements: readonly string[]): Promise<void> {
+    const allowed = new Set(this.#suggestedDdl(await this.#uniqueColumns()));
+    for (const s of statements)
+      if (!allowed.has(s)) throw new AppError('invalid_input', 'Only the statements the check suggested may be run.');
+    await this.#transaction(async (client) => {
+      for (const s of statements) await this.#q(s, [], client);
+    });
+    await this.loadTypes();
+  }
+
+  /** Columns (table.column) with a one-column unique index or primary key. */
+  async #uniqueColumns(): Promise<Set<string>> {
+    const m = this.mapping;
+    const tables = [m.table, ...(m.iampassId.kind === 'table' ? [m.iampassId.table] : [])];
+    const rows = await this.#q<{ tbl: string; col: string }>(
+      `SELECT t.name AS tbl, a.attname AS col
+         FROM unnest($1::text[], $2::text[]) AS t(name, q)
+         JOIN pg_index i ON i.indrelid = to_regclass(t.q) AND i.indisunique AND i.indnatts = 1 AND i.indpred IS NULL
+         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]`,
+      [tables, tables.map(quoteName)],
+    );
+    return new Set(rows.map((r) => `${r.tbl}.${r.col}`));
+  }
+
+  #suggestedDdl(unique: Set<string>): string[] {
+    const m = this.mapping;
+    const out: string[] = [];
+    const idx = (table: string, col: string) => `${table.replace(/\W/g, '_')}_${col}_iampass_unique`.slice(0, 63);
+    if (m.iampassId.kind === 'column') {
+      if (!unique.has(`${m.table}.${m.iampassId.column}`))
+        out.push(
+          `CREATE UNIQUE INDEX ${quoteName(idx(m.table, m.iampassId.column))} ON ${quoteName(m.table)} (${quoteName(m.iampassId.column)})`,
+        );
+      return out;
+    }
+    const p = m.iampassId;
+    if (!this.#tokens) {
+      out.push(
+        `CREATE TABLE ${quoteName(p.table)} (${quoteName(p.userKey)} ${this.#type(m.key)} NOT NULL UNIQUE REFERENCES ${quoteName(m.table)} (${quoteName(m.key)}) ON DELETE CASCADE, ${quoteName(p.column)} text NOT NULL UNIQUE)`,
+      );
+      return out;
+    }
+    for (const col of [p.userKey, p.column])
+      if (!unique.has(`${p.table}.${col}`))
+        out.push(`CREATE UNIQUE INDEX ${quoteName(idx(p.table, col))} ON ${quoteName(p.table)} (${quoteName(col)})`);
+    return out;
+  }
+
+  async check(previewRows = 5): Promise<SourceCheck> {
+    const m = this.mapping;
+    const checks: SourceCheck['checks'] = [];
+    const add = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
+    const unique = await this.#uniqueColumns();
+    const U = quoteName(m.table);
+    const priv = async (sql: string, params: unknown[]) =>
+      (await this.#q<{ ok: boolean }>(`SELECT ${sql} AS ok`, params))[0]!.ok;
+
+    add('users table readable', await priv('has_table_privilege($1, $2)', [U, 'SELECT']), `SELECT on ${m.table}`);
+    for (const [what, col] of [
+      ['key', m.key],
+      ['user ID', m.userId],
+    ] as const) {
+      if (unique.has(`${m.table}.${col}`)) add(`${what} unique`, true, `${m.table}.${col} has a unique index`);
+      else {
+        const [r] = await this.#q<{ dup: string }>(
+          `SELECT (count(${quoteName(col)}) - count(DISTINCT ${quoteName(col)}))::text AS dup FROM ${U}`,
+        );
+        add(
+          `${what} unique`,
+          r!.dup === '0',
+          r!.dup === '0'
+            ? `${m.table}.${col} has no unique index; its values are unique today`
+            : `${r!.dup} duplicate values in ${m.table}.${col}`,
+        );
+      }
+    }
+    let writable: boolean;
+    let tokenReady = true;
+    if (m.iampassId.kind === 'column') {
+      const col = this.#users.get(m.iampassId.column)!;
+      add(
+        'IAMPASS ID type',
+        idTypeOk(col.type),
+        `${m.table}.${col.name} is ${col.type} (text of 32+ characters needed)`,
+      );
+      add(
+        'IAMPASS ID can be cleared',
+        col.nullable,
+        col.nullable ? 'nullable' : `${col.name} is NOT NULL: a deleted user's ID cannot be cleared`,
+      );
+      writable = await priv('has_column_privilege($1, $2, $3)', [U, m.iampassId.column, 'UPDATE']);
+      add(
+        'IAMPASS ID writable',
+        writable,
+        writable ? `UPDATE on ${m.table}.${col.name}` : `no UPDATE on ${m.table}.${col.name}: read-only`,
+      );
+    } else {
+      const p = m.iampassId;
+      if (!this.#tokens) {
+        tokenReady = false;
+        writable = false;
+        add('token table exists', false, `${p.table} does not exist; the suggested DDL creates it`);
+      } else {
+        const col = this.#tokens.get(p.column)!;
+        add(
+          'IAMPASS ID type',
+          idTypeOk(col.type),
+          `${p.table}.${col.name} is ${col.type} (text of 32+ characters needed)`,
+        );
+        const others = [...this.#tokens.values()].filter(
+          (c) => c.name !== p.column && c.name !== p.userKey && !c.nullable && !c.hasDefault,
+        );
+        add(
+          'token rows insertable',
+          others.length === 0,
+          others.length === 0
+            ? 'only the key and the ID are required'
+            : `${others.map((c) => c.name).join(', ')} NOT NULL without a default`,
+        );
+        const T = quoteName(p.table);
+        const rights = await Promise.all(
+          ['SELECT', 'INSERT', 'DELETE'].map((r) => priv('has_table_privilege($1, $2)', [T, r])),
+        );
+        writable = rights[1]! && rights[2]!;
+        add('token table readable', rights[0]!, `SELECT on ${p.table}`);
+        add(
+          'token table writable',
+          writable,
+          writable ? `INSERT and DELETE on ${p.table}` : `no INSERT/DELETE on ${p.table}: read-only`,
+        );
+        const [r] = await this.#q<{ dup: string }>(
+          `SELECT (count(*) - count(DISTINCT ${quoteName(p.userKey)}))::text AS dup FROM ${T}`,
+        );
+        add(
+          'one ID per user',
+          r!.dup === '0',
+          r!.dup === '0'
+            ? `no user has two rows in ${p.table}`
+            : `${r!.dup} users have more than one row in ${p.table}`,
+        );
+      }
+    }
+    let users = 0;
+    let withIampassId = 0;
+    let preview: SourceUser[] = [];
+    if (tokenReady) {
+      const { from, id } = this.#from();
+      const [counts] = await this.#q<{ n: string; w: string; dup: string }>(
+        `SELECT count(*)::text AS n, count(${id})::text AS w, (count(${id}) - count(DISTINCT ${id}))::text AS dup FROM ${from}`,
+      );
+      users = Number(counts!.n);
+      withIampassId = Number(counts!.w);
+      add(
+        'IAMPASS IDs unique',
+        counts!.dup === '0',
+        counts!.dup === '0'
+          ? `${withIampassId} users have an ID`
+          : `${counts!.dup} IAMPASS IDs are shared by two users`,
+      );
+      preview = await this.scan(null, previewRows);
+    }
+    return {
+      ok: checks.every((c) => c.ok || c.name === 'IAMPASS ID writable' || c.name === 'token table writable'),
+      writable,
+      users,
+      withIampassId,
+      checks,
+      preview,
+      suggestedDdl: this.#suggestedDdl(unique),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end().catch(() => undefined);
+  }
+}
+
+interface Row {
+  key: string;
+  user_id: string;
+  display_name: string;
+  iampass_id: string | null;
+  email: string | null;
+  phone: string | null;
+}
+
+function toUser(r: Row): SourceUser {
+  return {
+    key: r.key,
+    userId: r.user_id,
+    displayName: r.display_name,
+    iampassId: r.iampass_id,
+    email: r.email,
+    phone: r.phone,
+  };
+}
+
+function idTypeOk(type: string): boolean {
+  if (!TEXT_TYPES.test(type) || type === 'uuid') return false;
+  const n = /\((\d+)\)/.exec(type);
+  return n === null || Number(n[1]) >= 32;
+}
+
+function schemaError(where: string, what: string): AppError {
+  return new AppError('missing', `${where}: ${what}.`, { details: { reason: 'schema' } });
+}

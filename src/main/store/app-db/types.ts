@@ -1,0 +1,106 @@
+/**
+ * An application directory: the application's own users table (in
+ * PostgreSQL or an SQLite file), read and written through a mapping
+ * (src/shared/directory-source.ts). Both kinds implement this interface;
+ * services never see SQL or the driver.
+ *
+ * The console writes only the mapped IAMPASS ID (a column, or rows of a
+ * token table) and never changes the schema unless `applyDdl` is called
+ * with statements the admin was shown.
+ */
+import { AppError } from '../../../shared/errors.ts';
+import type { DirectoryMapping, SourceCheck, SourceUser } from '../../../shared/directory-source.ts';
+
+export type { SourceUser };
+
+/** What a claim found for one user. */
+export type ClaimOutcome =
+  /** The proposed ID is now the user's (it was empty, or already this ID). */
+  | { userId: string; state: 'claimed'; iampassId: string }
+  /** The user already had another ID: that one is the user's (never two). */
+  | { userId: string; state: 'had'; iampassId: string }
+  /** Not in the application's users table. */
+  | { userId: string; state: 'missing' };
+
+export interface TableInfo {
+  name: string;
+  columns: { name: string; type: string; nullable: boolean }[];
+}
+
+export interface AppDirectory {
+  readonly kind: 'postgres' | 'sqlite';
+  readonly mapping: DirectoryMapping;
+  /** Tables and columns the login may see (the mapping wizard's lists). */
+  tables(): Promise<TableInfo[]>;
+  /** The dry run: columns, types, uniqueness, permissions, first rows; writes nothing. */
+  check(previewRows?: number): Promise<SourceCheck>;
+  /** Users in key order after `afterKey` (null: from the start). */
+  scan(afterKey: string | null, limit: number): Promise<SourceUser[]>;
+  /** The given users as the application has them now (absent ones left out). */
+  byUserIds(userIds: readonly string[]): Promise<SourceUser[]>;
+  /**
+   * Gives each user the proposed IAMPASS ID unless they already have one, in
+   * one transaction: concurrent claims on one user never leave two IDs.
+   */
+  claim(items: readonly { userId: string; iampassId: string }[]): Promise<ClaimOutcome[]>;
+  /** Clears the IAMPASS ID of each user whose ID is still the one given; answers the user IDs cleared. */
+  release(items: readonly { userId: string; iampassId: string }[]): Promise<string[]>;
+  /** A cheap value that changes when the mapped users change (count, IDs): skips a sync when unchanged. */
+  fingerprint(): Promise<string>;
+  /** Tells other consoles on this database which users changed (no-op where the database cannot). */
+  announce(userIds: readonly string[]): Promise<void>;
+  /** Calls `onChange` with user IDs other consoles announced (`null`: many, sync all); answers the unsubscribe. */
+  listen(onChange: (userIds: string[] | null) => void): Promise<() => Promise<void>>;
+  /** Runs DDL the admin asked for (each statement from `check().suggestedDdl`). */
+  applyDdl(statements: readonly string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Quotes an identifier already validated by the mapping's schema (`schema.table` quoted part by part). */
+export function quoteName(name: string): string {
+  return name
+    .split('.')
+    .map((p) => `"${p.replaceAll('"', '""')}"`)
+    .join('.');
+}
+
+/** The channel other consoles listen on for changes to one users table. */
+export function channelFor(mapping: DirectoryMapping): string {
+  let h = 0x811c9dc5;
+  for (const ch of `${mapping.table}\u0000${mapping.userId}`) {
+    h ^= ch.codePointAt(0)!;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return `iampass_admin_${h.toString(16).padStart(8, '0')}`;
+}
+
+/** NOTIFY payloads are limited to 8,000 bytes: a longer list is sent as "sync everything". */
+export function changePayload(userIds: readonly string[]): string {
+  const json = JSON.stringify(userIds);
+  return Buffer.byteLength(json) > 7_000 ? '*' : json;
+}
+
+export function parseChangePayload(payload: string | undefined): string[] | null {
+  if (!payload || payload === '*') return null;
+  try {
+    const v: unknown = JSON.parse(payload);
+    return Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Each item's outcome from the users' IDs as read after the claim (same transaction). */
+export function outcomes(
+  items: readonly { userId: string; iampassId: string }[],
+  current: readonly { user_id: string; iampass_id: string | null }[],
+): ClaimOutcome[] {
+  const now = new Map(current.map((r) => [r.user_id, r.iampass_id]));
+  return items.map((i): ClaimOutcome => {
+    if (!now.has(i.userId)) return { userId: i.userId, state: 'missing' };
+    const id = now.get(i.userId) ?? null;
+    if (id === null) throw new AppError('internal', `The IAMPASS ID of ${i.userId} was not written.`);
+    if (id === i.iampassId) return { userId: i.userId, state: 'claimed', iampassId: i.iampassId };
+    return { userId: i.userId, state: 'had', iampassId: id };
+  });
+}
