@@ -32,7 +32,7 @@ export interface SecretStore {
   deleteCredential(profileId: string, kind: CredentialKind): Promise<boolean>;
 }
 
-export type CredentialKind = 'smtp';
+export type CredentialKind = 'smtp' | 'database';
 
 /**
  * Checks an Application Secret's form (spec, "Credential shapes"): 16 to 128

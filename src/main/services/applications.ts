@@ -281,6 +281,9 @@ export class ApplicationsService {
         if (previousSecret !== null) await this.#secrets.set(id, previousSecret).catch(() => undefined);
         throw error;
       }
+      // The profile's other credentials (SMTP, database) go with it.
+      for (const kind of ['smtp', 'database'] as const)
+        await this.#secrets.deleteCredential(id, kind).catch(() => false);
     } catch (error) {
       this.#record('application.remove', profile, profile?.name ?? null, error);
       throw error;

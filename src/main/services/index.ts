@@ -22,6 +22,8 @@ import { UsersService, type UsersDeps } from './users.ts';
 import { OnboardingService, type OnboardingOptions } from './onboarding.ts';
 import { InvitationsService, type InvitationsDeps } from './invitations.ts';
 import { ProfileScope } from './profile-scope.ts';
+import { DirectorySources, type DirectorySourcesDeps } from './directory-sources.ts';
+import { JobRunner } from './jobs.ts';
 
 export const STORE_FILE = 'iampass-admin.sqlite';
 
@@ -52,6 +54,8 @@ export interface ServicesOptions {
   users?: Pick<UsersDeps, 'batchSize' | 'timeoutMs'>;
   /** Pins users, onboarding and sessions to this profile instead of the active one (the CLI's --profile). */
   profileId?: string;
+  /** Application directories: how often watched databases are checked, SQLite polling. */
+  sources?: Pick<DirectorySourcesDeps, 'fingerprintEveryMs' | 'pollMs'>;
   /** Resume monitoring the stored live sessions on open (default true; the CLI resumes only in `sessions watch`). */
   resumeSessions?: boolean;
 }
@@ -67,6 +71,8 @@ export interface Services {
   sessionsResumed: Promise<number>;
   /** The users directory: snapshot, add/import/delete/status jobs (users.jobs), change events. */
   users: UsersService;
+  /** Profiles whose users live in the application's database: link, check, sync, watch. */
+  sources: DirectorySources;
   /** Registration QR handles and the lost-device flow. */
   onboarding: OnboardingService;
   /** Contacts, email settings, invitations by email and SMS, the funnel. */
@@ -129,7 +135,9 @@ export function openServices(options: ServicesOptions): Services {
     sessionsResumed = Promise.reject(error instanceof Error ? error : new Error('resume failed'));
     sessionsResumed.catch(() => undefined);
   }
-  const users = new UsersService({ store, secrets, audit, now, ...options.users, scope });
+  const jobs = new JobRunner({ now });
+  const sources = new DirectorySources({ store, secrets, audit, jobs, now, ...options.sources });
+  const users = new UsersService({ store, secrets, audit, now, ...options.users, scope, jobs, sources });
   const onboarding = new OnboardingService(users, { now, ...options.onboarding });
   const invitations = new InvitationsService({ store, secrets, audit, users, now, ...options.invitations });
   // A session turning active sets the user's last authentication: keep the Users table current.
@@ -146,6 +154,7 @@ export function openServices(options: ServicesOptions): Services {
     sessions,
     sessionsResumed,
     users,
+    sources,
     onboarding,
     invitations,
     async ensureSandbox() {
@@ -159,6 +168,7 @@ export function openServices(options: ServicesOptions): Services {
       await sessions.close();
       onboarding.closeAll();
       await users.jobs.close();
+      await sources.close();
       if (sandbox) await sandbox.close();
       sandbox = null;
       store.close();

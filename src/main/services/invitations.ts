@@ -339,6 +339,8 @@ export class InvitationsService {
       const address = options.channel === 'email' ? contact?.email : contact?.phone;
       const last = recent.get(userId);
       if (!user) rows[index] = { row, userId, result: 'missing', reason: 'Not in the directory.' };
+      else if (user.iampassId === '')
+        rows[index] = { row, userId, result: 'missing', reason: 'Not at IAMPASS yet: add them first.' };
       else if (user.deviceState === 'registered')
         rows[index] = { row, userId, result: 'existing', reason: 'Already registered a phone.' };
       else if (last) {

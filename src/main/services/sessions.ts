@@ -157,6 +157,10 @@ export class SessionsService {
       throw new AppError('missing', 'This user is not in the directory of the active application.', {
         details: { field: 'userId' },
       });
+    if (user.iampassId === '')
+      throw new AppError('missing', `${user.userId} is not at IAMPASS yet: add them first.`, {
+        details: { field: 'userId', reason: 'not_at_iampass' },
+      });
     const methods = [...new Set(input.methods ?? [])];
     // A request whose answer was lost may still be on the phone: no blind second push.
     const lost = listIntents(this.#store, profile.id, 'authenticate').find(

@@ -65,6 +65,7 @@ import { JobRunner, type JobContext } from './jobs.ts';
 import { ownerAlive, PROCESS_OWNER } from './owner.ts';
 import { addBatch, deleteBatch, failedRow, reconcileIntents, type Writer } from './writes.ts';
 import { ProfileScope } from './profile-scope.ts';
+import type { DirectorySources } from './directory-sources.ts';
 import { validateRows, type InputRules, type UserInput } from './user-input.ts';
 
 export type { UserInput } from './user-input.ts';
@@ -98,6 +99,8 @@ export interface UsersDeps {
   profileId?: string;
   /** The profile scope shared with the other services (default: one on store, secrets and profileId). */
   scope?: ProfileScope;
+  /** Profiles whose users live in the application's database (default: every directory embedded). */
+  sources?: DirectorySources;
 }
 
 /** Changes bigger than this are announced as `reset` (re-fetch the snapshot) instead of row upserts. */
@@ -133,6 +136,8 @@ export class UsersService {
   readonly jobs: JobRunner;
   /** The profile this service works on (pinned or active) and its signed client. */
   readonly scope: ProfileScope;
+  /** Application directories (linked profiles); null: embedded only. */
+  readonly sources: DirectorySources | null;
   readonly #store: Store;
   readonly #audit: AuditService;
   readonly #now: () => number;
@@ -147,6 +152,10 @@ export class UsersService {
     changed: (profileId, upserted, removed) => this.#changed(profileId, upserted, removed),
     canTakeOver: (intent) => this.#canTakeOver(intent),
     forgetStatusError: (profileId, userId) => this.#statusErrors.get(profileId)?.delete(userId),
+    source: (profile) => this.sources?.directory(profile) ?? null,
+    announce: (profile, userIds) => {
+      this.sources?.announce(profile, userIds).catch(() => undefined);
+    },
   };
   /** profileId -> userId -> last failed status check (memory only). */
   readonly #statusErrors = new Map<string, Map<string, StatusError>>();
@@ -165,6 +174,21 @@ export class UsersService {
     this.#createClient = deps.createClient ?? ((config) => new IampassClient(config));
     this.#batchSize = deps.batchSize ?? 500;
     this.#timeoutMs = deps.timeoutMs;
+    this.sources = deps.sources ?? null;
+    // A sync or another console's change: the mirror's rows changed under the console.
+    this.sources?.on((e) => {
+      const { profileId, upserted, removed } = e.payload;
+      if (upserted.includes('*') || removed.includes('*')) this.#reset(profileId);
+      else this.#changed(profileId, upserted, removed);
+    });
+  }
+
+  /** Users of a linked profile's application that are not at IAMPASS yet have no IAMPASS ID: nothing can be sent for them. */
+  static atIampass(user: DirectoryUser): void {
+    if (user.iampassId === '')
+      throw new AppError('missing', `${user.userId} is not at IAMPASS yet: add them first.`, {
+        details: { reason: 'not_at_iampass' },
+      });
   }
 
   /** `changed` events (rows upserted / removed, or a reset); returns the unsubscribe function. */
@@ -431,6 +455,7 @@ export class UsersService {
     const profile = this.scope.current();
     const user = getUser(this.#store, profile.id, userId);
     if (!user) throw new AppError('missing', 'This user is not in the directory.');
+    UsersService.atIampass(user);
     const client = await this.clientFor(profile);
     try {
       const registered = await client.hasRegisteredDevice(user.iampassId);
@@ -450,6 +475,7 @@ export class UsersService {
   user(profile: Profile, userId: string): DirectoryUser {
     const user = getUser(this.#store, profile.id, userId);
     if (!user) throw new AppError('missing', 'This user is not in the directory.');
+    UsersService.atIampass(user);
     return user;
   }
 
@@ -529,7 +555,7 @@ export class UsersService {
   async #deleteRows(profile: Profile, userIds: readonly string[], ctx: JobContext): Promise<JobRow[]> {
     const rows = new Array<JobRow>(userIds.length);
     this.#jobStarted(profile, 'users.delete', ctx.jobId, userIds.length);
-    const known = getUsers(this.#store, profile.id, userIds);
+    const known = getUsers(this.#store, profile.id, userIds).filter((u) => u.iampassId !== '');
     const byId = new Map(known.map((u) => [u.userId, u.iampassId]));
     const seen = new Set<string>();
     const toSend: { row: number; userId: string; iampassId: string }[] = [];
@@ -537,7 +563,7 @@ export class UsersService {
       const iampassId = byId.get(userId);
       if (seen.has(userId)) rows[i] = { row: i + 1, userId, result: 'invalid', reason: 'Duplicate in the selection.' };
       else if (iampassId === undefined)
-        rows[i] = { row: i + 1, userId, result: 'missing', reason: 'Not in the directory.' };
+        rows[i] = { row: i + 1, userId, result: 'missing', reason: 'Not in the directory (or not at IAMPASS).' };
       else toSend.push({ row: i + 1, userId, iampassId });
       seen.add(userId);
     });
@@ -597,7 +623,8 @@ export class UsersService {
     const toCheck: { row: number; userId: string; iampassId: string }[] = [];
     userIds.forEach((userId, i) => {
       const iampassId = known.get(userId);
-      if (iampassId === undefined) rows[i] = { row: i + 1, userId, result: 'missing', reason: 'Not in the directory.' };
+      if (iampassId === undefined || iampassId === '')
+        rows[i] = { row: i + 1, userId, result: 'missing', reason: 'Not in the directory (or not at IAMPASS).' };
       else toCheck.push({ row: i + 1, userId, iampassId });
     });
     const skipped = userIds.length - toCheck.length;
@@ -732,6 +759,15 @@ export class UsersService {
       lastAuthAt: u.lastAuthAt,
       statusError: this.#statusErrors.get(u.profileId)?.get(u.userId) ?? null,
     };
+  }
+
+  /** Many rows changed at once (a sync): windows refetch. */
+  #reset(profileId: string): void {
+    this.#revision++;
+    this.#events.emit({
+      type: 'changed',
+      payload: { profileId, revision: this.#revision, upserts: [], removed: [], reset: true },
+    });
   }
 
   #changed(profileId: string, upserted: readonly string[], removed: readonly string[]): void {

@@ -15,6 +15,7 @@ import {
   listIntents,
   markUnknown,
   recordIntents,
+  reassignAdd,
   removeIntents,
   settleAdds,
   settleDeletes,
@@ -23,6 +24,7 @@ import {
   type Intent,
 } from '../store/intents.ts';
 import type { Profile } from '../store/profiles.ts';
+import type { AppDirectory, ClaimOutcome } from '../store/app-db/index.ts';
 import type { JobContext } from './jobs.ts';
 import { mayHaveTakenEffect, PROCESS_OWNER } from './owner.ts';
 import type { UsersClient } from './users.ts';
@@ -36,6 +38,15 @@ export interface Writer {
   /** Whether an intent held by someone else may be taken over (its owner is gone). */
   canTakeOver(intent: Intent): boolean;
   forgetStatusError(profileId: string, userId: string): void;
+  /** The profile's application directory when its users live in the application's database, else null. */
+  source(profile: Pick<Profile, 'id'>): Promise<AppDirectory> | null;
+  /** Tells other consoles on that database which users this one changed. */
+  announce(profile: Pick<Profile, 'id'>, userIds: readonly string[]): void;
+}
+
+/** A database failure that may have committed (the answer was lost) rather than one that surely did not. */
+function mayHaveCommitted(info: ErrorInfo): boolean {
+  return info.code === 'network' || info.code === 'timeout' || info.code === 'internal';
 }
 
 /** A row whose call was sent and whose answer was lost: recorded as an intent, checked by recovery. */
@@ -87,7 +98,7 @@ export async function addBatch(
       reason: 'Being added by another job (this window, another window or the CLI).',
     };
   }
-  const claimed = claims.claimed;
+  let claimed = claims.claimed;
   if (claimed.length === 0) return;
   if (signal.aborted) {
     // Not sent: give back the claims this job made; one reused from an earlier run stays (its add may have reached IAMPASS).
@@ -97,6 +108,55 @@ export async function addBatch(
     );
     for (const c of claimed) rows[c.row - 1] = { row: c.row, userId: c.userId, result: 'cancelled' };
     return;
+  }
+  /** Intents whose ID this batch wrote into the application's table (a refusal clears it again). */
+  const wrote = new Set<number>();
+  const app = w.source(profile);
+  if (app) {
+    // The application's table first: its row claim decides the user's one IAMPASS ID.
+    let outcomes: ClaimOutcome[];
+    try {
+      outcomes = await (await app).claim(claimed.map((c) => ({ userId: c.userId, iampassId: c.iampassId })));
+    } catch (error) {
+      const info = toErrorInfo(error);
+      if (mayHaveCommitted(info)) {
+        markUnknown(
+          w.store,
+          claimed.map((c) => c.intentId),
+          w.now(),
+        );
+        for (const c of claimed) rows[c.row - 1] = unknownRow(c.row, c.userId, info);
+      } else {
+        removeIntents(
+          w.store,
+          claimed.filter((c) => !c.reused).map((c) => c.intentId),
+        );
+        for (const c of claimed) rows[c.row - 1] = failedRow(c.row, c.userId, info);
+      }
+      return;
+    }
+    const missing: number[] = [];
+    claimed = claimed.flatMap((c, i) => {
+      const o = outcomes[i]!;
+      if (o.state === 'missing') {
+        missing.push(c.intentId);
+        rows[c.row - 1] = {
+          row: c.row,
+          userId: c.userId,
+          result: 'missing',
+          reason: "Not in the application's users table (the console adds only the application's users).",
+        };
+        return [];
+      }
+      if (o.state === 'had' && o.iampassId !== c.iampassId) {
+        reassignAdd(w.store, c.intentId, o.iampassId, w.now());
+        return [{ ...c, iampassId: o.iampassId }];
+      }
+      if (!c.reused) wrote.add(c.intentId);
+      return [c];
+    });
+    removeIntents(w.store, missing);
+    if (claimed.length === 0) return;
   }
   let result: Awaited<ReturnType<UsersClient['addUsers']>>;
   try {
@@ -136,6 +196,11 @@ export async function addBatch(
       }
     }
   }
+  if (app) {
+    // IAMPASS refused these users: the IDs this batch wrote go again (best effort; a later add reuses one left behind).
+    const refused = claimed.filter((c) => dropped.includes(c.intentId) && wrote.has(c.intentId));
+    await (await app).release(refused.map((c) => ({ userId: c.userId, iampassId: c.iampassId }))).catch(() => []);
+  }
   settleAdds(w.store, profile.id, confirmed, dropped, w.now());
   markUnknown(w.store, unknown, w.now());
   w.changed(
@@ -143,6 +208,11 @@ export async function addBatch(
     confirmed.map((c) => c.userId),
     [],
   );
+  if (app)
+    w.announce(
+      profile,
+      confirmed.map((c) => c.userId),
+    );
 }
 
 /** One delete batch, intent first (delete_users is safe to repeat: recovery sends it again). */
@@ -195,14 +265,46 @@ export async function deleteBatch(
       rows[b.row - 1] = failedRow(b.row, b.userId, info);
     }
   });
-  settleDeletes(w.store, profile.id, gone, dropped);
+  const app = w.source(profile);
+  if (app && gone.length > 0) {
+    // Deleted at IAMPASS: now clear the application's IDs; if that fails, recovery sends the delete again and clears them.
+    const byUser = new Map(batch.map((b) => [b.userId, b]));
+    try {
+      await (await app).release(gone.map((g) => ({ userId: g.userId, iampassId: byUser.get(g.userId)!.iampassId })));
+    } catch (error) {
+      const info = toErrorInfo(error);
+      for (const g of gone.splice(0)) {
+        unknown.push(g.intentId);
+        const b = byUser.get(g.userId)!;
+        rows[b.row - 1] = {
+          row: b.row,
+          userId: b.userId,
+          result: 'unknown',
+          code: 'uncertain',
+          reason: `Deleted at IAMPASS, but the application's table was not updated (${info.message.replace(/\.$/, '')}); recovery will finish it.`,
+        };
+      }
+    }
+  }
+  settleDeletes(w.store, profile.id, gone, dropped, { keepRows: app !== null, now: w.now() });
   markUnknown(w.store, unknown, w.now());
   for (const g of gone) w.forgetStatusError(profile.id, g.userId);
-  w.changed(
-    profile.id,
-    [],
-    gone.map((g) => g.userId),
-  );
+  if (app) {
+    w.changed(
+      profile.id,
+      gone.map((g) => g.userId),
+      [],
+    );
+    w.announce(
+      profile,
+      gone.map((g) => g.userId),
+    );
+  } else
+    w.changed(
+      profile.id,
+      [],
+      gone.map((g) => g.userId),
+    );
 }
 
 /**
@@ -253,7 +355,20 @@ export async function reconcileIntents(
         const created = new Set(result.created);
         const existing = new Set(result.existing);
         const failures = failureMap(result.failed);
-        const confirmed = batch.filter((b) => created.has(b.intent.iampassId) || existing.has(b.intent.iampassId));
+        let confirmed = batch.filter((b) => created.has(b.intent.iampassId) || existing.has(b.intent.iampassId));
+        const app = w.source(profile);
+        if (app && confirmed.length > 0) {
+          // At IAMPASS now: make sure the application's table holds the ID (the claim may never have committed).
+          try {
+            const outcomes = await (
+              await app
+            ).claim(confirmed.map((b) => ({ userId: b.intent.userId, iampassId: b.intent.iampassId })));
+            confirmed = confirmed.filter((_, i) => outcomes[i]!.state === 'claimed');
+          } catch (error) {
+            for (const b of confirmed) failures.set(b.intent.iampassId, toErrorInfo(error));
+            confirmed = [];
+          }
+        }
         settleAdds(
           w.store,
           profile.id,
@@ -268,7 +383,8 @@ export async function reconcileIntents(
         );
         for (const b of batch) {
           const { userId, iampassId } = b.intent;
-          if (created.has(iampassId))
+          if (!confirmed.includes(b)) rows[b.row - 1] = stillPending(b.row, userId, failures.get(iampassId));
+          else if (created.has(iampassId))
             rows[b.row - 1] = { row: b.row, userId, result: 'created', reason: 'The interrupted add is completed.' };
           else if (existing.has(iampassId))
             rows[b.row - 1] = {
@@ -284,6 +400,11 @@ export async function reconcileIntents(
           confirmed.map((b) => b.intent.userId),
           [],
         );
+        if (app)
+          w.announce(
+            profile,
+            confirmed.map((b) => b.intent.userId),
+          );
         step(batch.length);
       },
       { concurrency, signal: ctx.signal },
@@ -302,24 +423,34 @@ export async function reconcileIntents(
           }));
         const deleted = new Set(result.deleted);
         const failures = failureMap(result.failed);
-        const gone = batch.filter((b) => deleted.has(b.intent.iampassId));
+        let gone = batch.filter((b) => deleted.has(b.intent.iampassId));
+        const app = w.source(profile);
+        if (app && gone.length > 0) {
+          try {
+            await (await app).release(gone.map((b) => ({ userId: b.intent.userId, iampassId: b.intent.iampassId })));
+          } catch (error) {
+            for (const b of gone) failures.set(b.intent.iampassId, toErrorInfo(error));
+            gone = [];
+          }
+        }
         settleDeletes(
           w.store,
           profile.id,
           gone.map((b) => ({ intentId: b.intent.id, userId: b.intent.userId })),
           [],
+          { keepRows: app !== null, now: w.now() },
         );
         for (const b of batch) {
           const { userId, iampassId } = b.intent;
-          rows[b.row - 1] = deleted.has(iampassId)
+          rows[b.row - 1] = gone.includes(b)
             ? { row: b.row, userId, result: 'deleted', reason: 'The interrupted delete is completed.' }
             : stillPending(b.row, userId, failures.get(iampassId));
         }
-        w.changed(
-          profile.id,
-          [],
-          gone.map((b) => b.intent.userId),
-        );
+        const goneIds = gone.map((b) => b.intent.userId);
+        if (app) {
+          w.changed(profile.id, goneIds, []);
+          w.announce(profile, goneIds);
+        } else w.changed(profile.id, [], goneIds);
         step(batch.length);
       },
       { concurrency, signal: ctx.signal },

@@ -380,10 +380,10 @@ export function getUsers(store: Store, profileId: string, userIds: readonly stri
   return rows.map(fromRow);
 }
 
-/** user ID -> IAMPASS ID for every user of a profile. */
+/** user ID -> IAMPASS ID for every user of a profile that is at IAMPASS. */
 export function userIdMap(store: Store, profileId: string): Map<string, string> {
   const map = new Map<string, string>();
-  const stmt = store.db.prepare('SELECT user_id, iampass_id FROM users WHERE profile_id = ?');
+  const stmt = store.db.prepare("SELECT user_id, iampass_id FROM users WHERE profile_id = ? AND iampass_id <> ''");
   for (const r of stmt.iterate(profileId) as Iterable<{ user_id: string; iampass_id: string }>)
     map.set(r.user_id, r.iampass_id);
   return map;

@@ -96,7 +96,7 @@ export function claimAdds(
 ): AddClaims {
   // One statement per batch for each look-up (json_each keeps the list one parameter; CROSS JOIN: one index probe per ID).
   const inDirectory = store.db.prepare(
-    'SELECT u.user_id FROM json_each(?) j CROSS JOIN users u ON u.profile_id = ? AND u.user_id = j.value',
+    "SELECT u.user_id FROM json_each(?) j CROSS JOIN users u ON u.profile_id = ? AND u.user_id = j.value AND u.iampass_id <> ''",
   );
   const held = store.db.prepare(
     "SELECT i.* FROM json_each(?) j CROSS JOIN intents i ON i.profile_id = ? AND i.kind = 'add' AND i.user_id = j.value",
@@ -160,9 +160,13 @@ export function settleAdds(
   dropped: readonly number[],
   now: number,
 ): void {
+  // A mirrored application user not yet at IAMPASS (iampass_id '') gets the ID; a row with an ID keeps it.
   const insert = store.db.prepare(
     `INSERT INTO users (profile_id, user_id, display_name, notes, iampass_id, added_at, updated_at, user_key, name_key)
-     VALUES (?, ?, ?, '', ?, ?, ?, ?, ?) ON CONFLICT (profile_id, user_id) DO NOTHING`,
+     VALUES (?, ?, ?, '', ?, ?, ?, ?, ?)
+     ON CONFLICT (profile_id, user_id) DO UPDATE SET iampass_id = excluded.iampass_id, updated_at = excluded.updated_at,
+       device_state = 'unknown', device_checked_at = NULL
+     WHERE users.iampass_id = ''`,
   );
   store.transaction(() => {
     for (const c of confirmed)
@@ -178,6 +182,11 @@ export function settleAdds(
       );
     removeIntents(store, [...confirmed.map((c) => c.intentId), ...dropped]);
   });
+}
+
+/** The IAMPASS ID an add intent will send, when the application already held another one for the user. */
+export function reassignAdd(store: Store, intentId: number, iampassId: string, now: number): void {
+  store.db.prepare('UPDATE intents SET iampass_id = ?, updated_at = ? WHERE id = ?').run(iampassId, now, intentId);
 }
 
 /** Records intents of another kind (delete, lost device, authenticate, logout) in one transaction; answers their ids in order. */
@@ -216,14 +225,24 @@ export function recordIntents(
   );
 }
 
-/** Settles delete intents: the deleted users leave the directory and their intents go, in one transaction. */
+/**
+ * Settles delete intents: the deleted users leave the directory (or, when
+ * it mirrors an application's users, stay as "not at IAMPASS") and their
+ * intents go, in one transaction.
+ */
 export function settleDeletes(
   store: Store,
   profileId: string,
   deleted: readonly { intentId: number; userId: string }[],
   dropped: readonly number[],
+  options: { keepRows?: boolean; now?: number } = {},
 ): void {
-  const removeUser = store.db.prepare('DELETE FROM users WHERE profile_id = ? AND user_id = ?');
+  const removeUser = options.keepRows
+    ? store.db.prepare(
+        `UPDATE users SET iampass_id = '', device_state = 'unknown', device_checked_at = NULL, updated_at = ${Number(options.now ?? Date.now())}
+          WHERE profile_id = ? AND user_id = ?`,
+      )
+    : store.db.prepare('DELETE FROM users WHERE profile_id = ? AND user_id = ?');
   const remove = store.db.prepare('DELETE FROM intents WHERE id = ?');
   store.transaction(() => {
     for (const d of deleted) {

@@ -231,4 +231,26 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 7,
+    description: "directory sources: a profile's users in the application's own database, mirrored for queries",
+    up(db) {
+      db.exec(`
+        -- A profile linked to an application directory (PostgreSQL or an SQLite file): the mapping, no password.
+        CREATE TABLE directory_sources (
+          profile_id  TEXT PRIMARY KEY REFERENCES profiles(id) ON DELETE CASCADE,
+          source      TEXT NOT NULL,
+          fingerprint TEXT,
+          linked_at   INTEGER NOT NULL,
+          synced_at   INTEGER
+        ) STRICT;
+        -- An application's user without an IAMPASS ID is mirrored with iampass_id '' ("not at IAMPASS").
+        DROP INDEX users_profile_iampass;
+        CREATE UNIQUE INDEX users_profile_iampass ON users(profile_id, iampass_id) WHERE iampass_id <> '';
+        -- Unique among users at IAMPASS; the sort by IAMPASS ID walks its own (full) index.
+        CREATE INDEX users_profile_iampass_order ON users(profile_id, iampass_id, id);
+        CREATE INDEX users_profile_absent ON users(profile_id, id) WHERE iampass_id = '';
+      `);
+    },
+  },
 ];

@@ -126,6 +126,7 @@ function whereFor(profileId: string, q: UsersQuery, ctx: QueryContext): Where {
     where.push('user_id IN (SELECT value FROM json_each(?))');
     params.push(JSON.stringify(ctx.failedUserIds ?? []));
   }
+  if (q.atIampass !== undefined) where.push(q.atIampass ? "iampass_id <> ''" : "iampass_id = ''");
   if (q.inactiveDays !== undefined) {
     where.push('(last_auth_at IS NULL OR last_auth_at < ?)');
     params.push((ctx.now ?? Date.now()) - q.inactiveDays * DAY_MS);

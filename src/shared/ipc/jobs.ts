@@ -16,6 +16,7 @@ export const JOB_KINDS = [
   'users.reconcile',
   'users.invite',
   'users.export',
+  'users.sync',
 ] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 

@@ -176,6 +176,8 @@ export const usersQuery = z
     states: z.array(z.enum(DEVICE_STATES)).max(3).optional(),
     /** Only users whose last status check failed. */
     checkFailed: z.boolean().optional(),
+    /** Linked directories: only users at IAMPASS (true) or only the application's users not yet there (false). */
+    atIampass: z.boolean().optional(),
     /** Only users with no authentication in this many days (never counts as none). */
     inactiveDays: z.number().int().min(1).max(36_500).optional(),
     sort: z

@@ -51,6 +51,7 @@ describe('openStore', () => {
     expect(tables.filter((t) => !t.startsWith('users_fts'))).toEqual([
       'audit',
       'contacts',
+      'directory_sources',
       'intents',
       'invitation_settings',
       'invitations',

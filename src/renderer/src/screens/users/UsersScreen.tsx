@@ -57,6 +57,7 @@ const BACKGROUND_LABEL: Record<JobKind, string> = {
   'users.reconcile': 'Checking interrupted changes',
   'users.invite': 'Sending invitations',
   'users.export': 'Exporting users',
+  'users.sync': "Reading the application's users",
 };
 
 type Col = { id: SortColumn | 'select' | 'actions'; header: string; sortable: boolean };

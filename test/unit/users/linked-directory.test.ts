@@ -1,0 +1,308 @@
+/**
+ * A profile whose users live in the application's own database, end to end:
+ * real PostgreSQL (a throwaway cluster) and a real SQLite file, the real
+ * sandbox over loopback, real console stores and the real keychain. The
+ * application's table and IAMPASS must agree exactly after adds, deletes,
+ * concurrent consoles and another console's change must show within 5 s.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DirectoryMapping, DirectorySourceInput } from '../../../src/shared/directory-source.ts';
+import type { JobFinished } from '../../../src/shared/ipc/jobs.ts';
+import { openServices, type Services } from '../../../src/main/services/index.ts';
+import { VirtualPhone } from '../../../src/sandbox/phone.ts';
+import { startSandbox, type Sandbox } from '../../../src/sandbox/server.ts';
+import { startPostgres, type PgCluster } from '../../support/postgres.ts';
+import { testKeychain } from '../services/helpers.ts';
+
+const MAPPING: DirectoryMapping = {
+  table: 'customers',
+  key: 'id',
+  userId: 'email',
+  displayName: 'name',
+  iampassId: { kind: 'column', column: 'iampass_id' },
+};
+const PASSWORD = 'pw-console-1';
+const N = 60;
+
+let sandbox: Sandbox;
+let phone: VirtualPhone;
+let cluster: PgCluster;
+let tmp: string;
+const kc = testKeychain();
+let dbs = 0;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({});
+  phone = new VirtualPhone(sandbox.baseUrl);
+  cluster = await startPostgres();
+  cluster.sql(`CREATE ROLE console LOGIN PASSWORD '${PASSWORD}'; CREATE ROLE reader LOGIN PASSWORD 'pw-reader'`);
+  tmp = mkdtempSync(join(tmpdir(), 'iampass-linked-'));
+}, 60_000);
+afterAll(async () => {
+  await sandbox?.close();
+  await cluster?.stop();
+  await kc.cleanup();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+/** A new application database with N customers (user IDs with the spec's awkward characters). */
+function appDatabase(): string {
+  const name = `app${String(dbs++)}`;
+  cluster.createDatabase(name);
+  const rows = Array.from({ length: N }, (_, i) => `('c${i}+o''k@corp.example', 'Customer ${i}')`).join(', ');
+  cluster.sql(
+    `CREATE TABLE customers (id serial PRIMARY KEY, email text NOT NULL UNIQUE, name text, iampass_id text UNIQUE);
+     INSERT INTO customers (email, name) VALUES ${rows};
+     GRANT SELECT, UPDATE ON customers TO console; GRANT SELECT ON customers TO reader;`,
+    name,
+  );
+  return name;
+}
+
+const customer = (i: number) => `c${i}+o'k@corp.example`;
+
+function pgSource(database: string, user = 'console'): DirectorySourceInput {
+  return {
+    kind: 'postgres',
+    connection: { host: '127.0.0.1', port: cluster.port, database, user, sslmode: 'disable' },
+    mapping: MAPPING,
+  };
+}
+
+interface Console {
+  services: Services;
+  profileId: string;
+}
+
+/** A console (its own data folder) with a profile on the given sandbox application. */
+async function consoleFor(app: { id: string; secret: string }, name: string): Promise<Console> {
+  const services = openServices({
+    dataDir: join(tmp, `${name}-${String(dbs)}-${Math.random().toString(16).slice(2)}`),
+    secrets: kc.keychain,
+    users: { batchSize: 7 },
+    resumeSessions: false,
+    sources: { fingerprintEveryMs: 60_000, pollMs: 50 },
+  });
+  const p = await services.applications.add({
+    name,
+    flavour: 'Sandbox',
+    baseUrl: sandbox.baseUrl,
+    applicationId: app.id,
+    secret: app.secret,
+    concurrency: 3,
+  });
+  services.applications.setActive(p.id);
+  return { services, profileId: p.id };
+}
+
+async function finished(s: Services, jobId: string): Promise<JobFinished> {
+  const f = await s.users.jobs.wait(jobId);
+  if (!f) throw new Error('job lost');
+  return f;
+}
+
+async function sandboxIds(appId: string): Promise<string[]> {
+  const r = (await (await fetch(`${sandbox.baseUrl}/sandbox/users/${appId}`)).json()) as { users: { id: string }[] };
+  return r.users.map((u) => u.id).sort();
+}
+
+async function appIds(database: string): Promise<Map<string, string>> {
+  const client = new pg.Client({ connectionString: cluster.url(database) });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ email: string; iampass_id: string }>(
+      'SELECT email, iampass_id FROM customers WHERE iampass_id IS NOT NULL',
+    );
+    return new Map(rows.map((r) => [r.email, r.iampass_id]));
+  } finally {
+    await client.end();
+  }
+}
+
+async function waitFor(check: () => boolean, ms: number): Promise<number> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return Date.now() - start;
+}
+
+describe('a profile linked to the application database', () => {
+  it('lists the application users as not at IAMPASS, adds and deletes them writing only the IAMPASS ID column', async () => {
+    const database = appDatabase();
+    const app = await phone.createApplication();
+    const c = await consoleFor(app, 'Shop');
+    const s = c.services;
+    try {
+      const profile = s.applications.get(c.profileId);
+      const { check, jobId } = await s.sources.link(profile, pgSource(database), { password: PASSWORD });
+      expect(check).toMatchObject({ ok: true, writable: true, users: N, withIampassId: 0 });
+      expect((await finished(s, jobId)).outcome).toBe('completed');
+      expect(s.users.count({})).toBe(N);
+      expect(s.users.count({ atIampass: false })).toBe(N);
+      // The password is in the keychain, never in the store.
+      expect(await kc.keychain.getCredential(c.profileId, 'database')).toBe(PASSWORD);
+
+      const added = await finished(s, s.users.add(Array.from({ length: 20 }, (_, i) => ({ userId: customer(i) }))));
+      expect(added.counts).toEqual({ created: 20 });
+      const absent = await finished(s, s.users.add([{ userId: 'stranger@corp.example' }]));
+      expect(absent.rows[0]).toMatchObject({ result: 'missing' });
+
+      let table = await appIds(database);
+      expect(table.size).toBe(20);
+      expect(await sandboxIds(app.id)).toEqual([...table.values()].sort());
+      expect(s.users.count({ atIampass: true })).toBe(20);
+      expect(s.users.row(customer(3)).iampassId).toBe(table.get(customer(3)));
+      // The display name comes from the application's table.
+      expect(s.users.row(customer(3)).displayName).toBe('Customer 3');
+
+      const deleted = await finished(s, s.users.delete([customer(0), customer(1), customer(25)]));
+      expect(deleted.rows.map((r) => r.result)).toEqual(['deleted', 'deleted', 'missing']);
+      table = await appIds(database);
+      expect(table.size).toBe(18);
+      expect(await sandboxIds(app.id)).toEqual([...table.values()].sort());
+      // Still the application's users, now not at IAMPASS.
+      expect(s.users.count({})).toBe(N);
+      expect(s.users.row(customer(0)).iampassId).toBe('');
+      await expect(s.onboarding.lostDevice(customer(0))).rejects.toMatchObject({ code: 'missing' });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('two consoles adding overlapping users at once: one ID per user, the table and IAMPASS agree exactly; each sees the other within 5 s', async () => {
+    const database = appDatabase();
+    const app = await phone.createApplication();
+    const a = await consoleFor(app, 'Admin A');
+    const b = await consoleFor(app, 'Admin B');
+    try {
+      for (const c of [a, b]) {
+        const { jobId } = await c.services.sources.link(c.services.applications.get(c.profileId), pgSource(database), {
+          password: PASSWORD,
+        });
+        await finished(c.services, jobId);
+        await c.services.sources.watch(c.services.applications.get(c.profileId));
+      }
+      const [ra, rb] = await Promise.all([
+        finished(a.services, a.services.users.add(Array.from({ length: 40 }, (_, i) => ({ userId: customer(i) })))),
+        finished(
+          b.services,
+          b.services.users.add(Array.from({ length: 40 }, (_, i) => ({ userId: customer(i + 20) }))),
+        ),
+      ]);
+      expect(ra.outcome).toBe('completed');
+      expect(rb.outcome).toBe('completed');
+      const table = await appIds(database);
+      expect(table.size).toBe(60);
+      expect(new Set(table.values()).size).toBe(60);
+      expect(await sandboxIds(app.id)).toEqual([...table.values()].sort());
+      const created = (ra.counts.created ?? 0) + (rb.counts.created ?? 0);
+      expect(created).toBe(60);
+
+      // Each console's mirror holds the IDs the other wrote.
+      await waitFor(() => a.services.users.count({ atIampass: true }) === 60, 5_000);
+      await waitFor(() => b.services.users.count({ atIampass: true }) === 60, 5_000);
+      for (const c of [a, b]) expect(c.services.users.row(customer(59)).iampassId).toBe(table.get(customer(59)));
+
+      // A delete in A shows in B within 5 s.
+      await finished(a.services, a.services.users.delete([customer(30)]));
+      const ms = await waitFor(() => b.services.users.row(customer(30)).iampassId === '', 5_000);
+      expect(ms).toBeLessThan(5_000);
+    } finally {
+      await a.services.close();
+      await b.services.close();
+    }
+  });
+
+  it('a read-only login links as read-only: adds are refused as permission denied and change nothing', async () => {
+    const database = appDatabase();
+    const app = await phone.createApplication();
+    const c = await consoleFor(app, 'Viewer');
+    try {
+      const { check, jobId } = await c.services.sources.link(
+        c.services.applications.get(c.profileId),
+        pgSource(database, 'reader'),
+        { password: 'pw-reader' },
+      );
+      expect(check).toMatchObject({ ok: true, writable: false });
+      await finished(c.services, jobId);
+      const r = await finished(c.services, c.services.users.add([{ userId: customer(1) }]));
+      expect(r.rows[0]).toMatchObject({ result: 'failed', code: 'forbidden' });
+      expect((await appIds(database)).size).toBe(0);
+      expect(await sandboxIds(app.id)).toEqual([]);
+    } finally {
+      await c.services.close();
+    }
+  });
+
+  it('refuses to link a profile whose own directory holds users (their IDs are recorded nowhere else)', async () => {
+    const app = await phone.createApplication();
+    const c = await consoleFor(app, 'Old');
+    try {
+      await finished(c.services, c.services.users.add([{ userId: 'kept@corp.example' }]));
+      await expect(
+        c.services.sources.link(c.services.applications.get(c.profileId), pgSource(appDatabase()), {
+          password: PASSWORD,
+        }),
+      ).rejects.toMatchObject({ code: 'conflict' });
+      expect(c.services.users.count({})).toBe(1);
+    } finally {
+      await c.services.close();
+    }
+  });
+
+  it("an application's SQLite file with a token table, written by the application during an import: nothing lost on either side", async () => {
+    const file = join(tmp, `app-${String(dbs++)}.sqlite`);
+    const appDb = new DatabaseSync(file);
+    appDb.exec(`PRAGMA journal_mode = WAL;
+      CREATE TABLE users (uid INTEGER PRIMARY KEY, login TEXT NOT NULL UNIQUE, full_name TEXT);
+      CREATE TABLE iampass_ids (uid INTEGER NOT NULL UNIQUE REFERENCES users, token TEXT NOT NULL UNIQUE);`);
+    const insert = appDb.prepare('INSERT INTO users (login, full_name) VALUES (?, ?)');
+    for (let i = 0; i < N; i++) insert.run(customer(i), `Customer ${i}`);
+    const app = await phone.createApplication();
+    const c = await consoleFor(app, 'Files');
+    try {
+      const mapping: DirectoryMapping = {
+        table: 'users',
+        key: 'uid',
+        userId: 'login',
+        displayName: 'full_name',
+        iampassId: { kind: 'table', table: 'iampass_ids', userKey: 'uid', column: 'token' },
+      };
+      const { jobId } = await c.services.sources.link(c.services.applications.get(c.profileId), {
+        kind: 'sqlite',
+        path: file,
+        mapping,
+      });
+      await finished(c.services, jobId);
+      const job = c.services.users.add(Array.from({ length: N }, (_, i) => ({ userId: customer(i) })));
+      // The application signs up new users while the console writes.
+      let signups = 0;
+      const timer = setInterval(() => {
+        appDb.exec('BEGIN IMMEDIATE');
+        insert.run(`new${signups}@corp.example`, 'New');
+        appDb.exec('COMMIT');
+        signups++;
+      }, 5);
+      const r = await finished(c.services, job);
+      clearInterval(timer);
+      expect(r.counts).toEqual({ created: N });
+      expect(signups).toBeGreaterThan(0);
+      const tokens = appDb.prepare('SELECT token FROM iampass_ids').all() as { token: string }[];
+      expect(tokens.map((t) => t.token).sort()).toEqual(await sandboxIds(app.id));
+      expect((appDb.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n).toBe(N + signups);
+      // The new signups reach the mirror (data_version noticed by the watch, or an explicit sync).
+      await finished(c.services, c.services.sources.sync(c.services.applications.get(c.profileId)));
+      expect(c.services.users.count({ atIampass: false })).toBe(signups);
+    } finally {
+      await c.services.close();
+      appDb.close();
+    }
+  });
+});
