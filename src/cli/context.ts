@@ -134,7 +134,7 @@ export class Context {
    */
   async pinned(
     extra: Partial<ServicesOptions> = {},
-    options: { recover?: boolean } = {},
+    options: { recover?: boolean; sync?: boolean } = {},
   ): Promise<{ services: Services; profile: Profile }> {
     const plain = this.services();
     const profile = await this.#resolveProfile(plain);
@@ -142,7 +142,18 @@ export class Context {
     this.#services = null;
     const services = this.services({ ...extra, profileId: profile.id });
     if (options.recover !== false) await this.#recover(services);
+    if (options.sync ?? options.recover !== false) await this.#syncLinked(services, profile);
     return { services, profile };
+  }
+
+  /** A profile linked to the application's database: its users are read again first when the database changed. */
+  async #syncLinked(services: Services, profile: Profile): Promise<void> {
+    if (!services.sources.linked(profile.id)) return;
+    const jobId = await services.sources.syncIfChanged(profile);
+    if (jobId === null) return;
+    this.out.note("iampass-admin: the application's database changed since the last sync; reading its users...");
+    const finished = await services.users.jobs.wait(jobId);
+    if (finished?.error) throw new AppError(finished.error.code, finished.error.message);
   }
 
   /**

@@ -9,6 +9,7 @@ import { AppError, toErrorInfo } from '../shared/errors.ts';
 import type { Command, Values } from './command.ts';
 import { appsCommands } from './commands/apps.ts';
 import { auditCommands } from './commands/audit.ts';
+import { directoryCommands } from './commands/directory.ts';
 import { invitationsCommands } from './commands/invitations.ts';
 import { sandboxCommands } from './commands/sandbox.ts';
 import { sessionsCommands } from './commands/sessions.ts';
@@ -20,6 +21,7 @@ import { Output, type Io } from './output.ts';
 export const COMMANDS: readonly Command[] = [
   ...appsCommands,
   ...usersCommands,
+  ...directoryCommands,
   ...invitationsCommands,
   ...sessionsCommands,
   ...auditCommands,

@@ -160,21 +160,32 @@ async function waitForRegistration(
 /** --search / --state as a directory query (natural user ID order). */
 function listQuery(values: Values): UsersQuery {
   const state = str(values, 'state');
-  if (state !== undefined && !(DEVICE_STATES as readonly string[]).includes(state))
-    throw new UsageError('--state must be registered, not_registered or unknown');
+  if (state !== undefined && state !== 'not_at_iampass' && !(DEVICE_STATES as readonly string[]).includes(state))
+    throw new UsageError('--state must be registered, not_registered, unknown or not_at_iampass');
   const search = str(values, 'search');
   if (search !== undefined && [...search].length > MAX_SEARCH_CHARS)
     throw new UsageError(`--search is at most ${String(MAX_SEARCH_CHARS)} characters`);
   return {
     ...(search === undefined ? {} : { search }),
-    ...(state === undefined ? {} : { states: [state as DeviceState] }),
+    // not_at_iampass: a linked application's users without an IAMPASS ID yet.
+    ...(state === undefined
+      ? {}
+      : state === 'not_at_iampass'
+        ? { atIampass: false }
+        : { states: [state as DeviceState], atIampass: true }),
   };
 }
 
 function* listRows(users: Iterable<DirectoryUser>, onRow: () => void): Generator<string[]> {
   for (const u of users) {
     onRow();
-    yield [u.userId, u.displayName, u.deviceState, when(u.deviceCheckedAt), when(u.lastAuthAt)];
+    yield [
+      u.userId,
+      u.displayName,
+      u.iampassId === '' ? 'not at IAMPASS' : u.deviceState,
+      when(u.deviceCheckedAt),
+      when(u.lastAuthAt),
+    ];
   }
 }
 
@@ -304,7 +315,7 @@ the secret must then come from IAMPASS_APP_SECRET.`,
   },
   {
     name: 'users list',
-    args: '[--search TEXT] [--state registered|not_registered|unknown]',
+    args: '[--search TEXT] [--state registered|not_registered|unknown|not_at_iampass]',
     summary: 'List the directory (local; no call to IAMPASS).',
     help: `Device states are the last known ones; refresh them with users status.
 --search: 3 or more characters match anywhere in the user ID, display name or

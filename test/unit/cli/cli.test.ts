@@ -341,7 +341,7 @@ describe('usage', () => {
     expect(stdinBoth.stderr).toContain(
       'with "-" standard input carries the CSV: give the secret in IAMPASS_APP_SECRET',
     );
-    expect(badState.stderr).toContain('--state must be registered, not_registered or unknown');
+    expect(badState.stderr).toContain('--state must be registered, not_registered, unknown or not_at_iampass');
     // refused before anything was opened: not even the store exists yet
     expect(existsSync(join(data, STORE_FILE))).toBe(false);
   });

@@ -1,0 +1,135 @@
+/**
+ * `iampass-admin directory …` as a user runs it (subprocesses through the
+ * real bin) on a throwaway PostgreSQL cluster and the real sandbox: a dry
+ * run, a refused login, linking, adding the application's users, a change
+ * the application makes between commands, and the database password never
+ * printed nor written to the data folder.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import keytar from 'keytar';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VirtualPhone } from '../../../src/sandbox/phone.ts';
+import { startSandbox, type Sandbox } from '../../../src/sandbox/server.ts';
+import { startPostgres, type PgCluster } from '../../support/postgres.ts';
+import { run, type Ran } from '../../support/run.ts';
+import { filesContain } from '../services/helpers.ts';
+
+const BIN = resolve(import.meta.dirname, '../../../bin/iampass-admin.mjs');
+const SERVICE = `iampass-admin-cli-dir-test-${randomUUID()}`;
+const DB_PASSWORD = 'db-pw-Zq81-never-shown';
+
+let sandbox: Sandbox;
+let cluster: PgCluster;
+let tmp: string;
+const runs: Ran[] = [];
+
+beforeAll(async () => {
+  sandbox = await startSandbox({});
+  cluster = await startPostgres();
+  cluster.createDatabase('shop');
+  cluster.sql(`CREATE ROLE console LOGIN PASSWORD '${DB_PASSWORD}'`);
+  cluster.sql(
+    `CREATE TABLE customers (id serial PRIMARY KEY, email text NOT NULL UNIQUE, name text, iampass_id text UNIQUE);
+     INSERT INTO customers (email, name) SELECT 'c' || g || '@shop.example', 'Customer ' || g FROM generate_series(1, 12) g;
+     GRANT SELECT, UPDATE ON customers TO console;`,
+    'shop',
+  );
+  tmp = mkdtempSync(join(tmpdir(), 'iampass-cli-dir-'));
+}, 60_000);
+afterAll(async () => {
+  await sandbox?.close();
+  await cluster?.stop();
+  for (const c of await keytar.findCredentials(SERVICE)) await keytar.deletePassword(SERVICE, c.account);
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+async function cli(args: string[], env: Record<string, string> = {}, stdin = ''): Promise<Ran> {
+  const e: NodeJS.ProcessEnv = { ...process.env, IAMPASS_KEYCHAIN_SERVICE: SERVICE, ...env };
+  if (!env.IAMPASS_DB_PASSWORD) delete e.IAMPASS_DB_PASSWORD;
+  const ran = await run(process.execPath, [BIN, '--data', join(tmp, 'data'), ...args], { env: e, stdin });
+  runs.push(ran);
+  return ran;
+}
+
+describe('iampass-admin directory', () => {
+  it("checks, links and works on the application's users; the password stays in the keychain", async () => {
+    const app = await new VirtualPhone(sandbox.baseUrl).createApplication();
+    const added = await cli(
+      ['apps', 'add', 'Shop', '--app-id', app.id, '--base-url', sandbox.baseUrl, '--flavour', 'Sandbox', '--use'],
+      { IAMPASS_APP_SECRET: app.secret },
+    );
+    expect(added.code, added.stderr).toBe(0);
+    const sourceFile = join(tmp, 'source.json');
+    writeFileSync(
+      sourceFile,
+      JSON.stringify({
+        kind: 'postgres',
+        connection: { host: '127.0.0.1', port: cluster.port, database: 'shop', user: 'console' },
+        mapping: {
+          table: 'customers',
+          key: 'id',
+          userId: 'email',
+          displayName: 'name',
+          iampassId: { kind: 'column', column: 'iampass_id' },
+        },
+      }),
+    );
+
+    const wrong = await cli(['directory', 'check', '--source', sourceFile], {}, 'not-the-password\n');
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr).toMatch(/refused the login/);
+
+    const check = await cli(['directory', 'check', '--source', sourceFile], { IAMPASS_DB_PASSWORD: DB_PASSWORD });
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stdout).toMatch(/IAMPASS ID writable\s+yes/);
+    expect(check.stdout).toContain('12 users, 0 with an IAMPASS ID');
+    expect(check.stdout).toContain('c1@shop.example');
+
+    // The password on standard input, as a script pipes it.
+    const link = await cli(['directory', 'link', '--source', sourceFile], {}, `${DB_PASSWORD}\n`);
+    expect(link.code, link.stderr).toBe(0);
+    expect(await keytar.findCredentials(SERVICE)).toContainEqual(expect.objectContaining({ password: DB_PASSWORD }));
+
+    const list = await cli(['users', 'list', '--state', 'not_at_iampass']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stderr).toContain('12 of 12 users');
+
+    const add = await cli(['users', 'add', 'c1@shop.example', 'c2@shop.example', 'stranger@shop.example']);
+    expect(add.stdout).toMatch(/stranger@shop\.example\s+missing/);
+    expect(add.stderr).toContain('2 created');
+    const ids = cluster.sql(
+      "SELECT email || '=' || iampass_id FROM customers WHERE iampass_id IS NOT NULL ORDER BY 1",
+      'shop',
+    );
+    expect(ids.trim().split('\n')).toHaveLength(2);
+
+    // The application signs a user up between two commands: the next command reads it first.
+    cluster.sql("INSERT INTO customers (email, name) VALUES ('new@shop.example', 'Newcomer')", 'shop');
+    const after = await cli(['users', 'list', '--json', '--search', 'new@']);
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stderr).toBe(''); // --json: notes stay off stderr
+    const listed = JSON.parse(after.stdout) as { users: { userId: string; iampassId: string }[] };
+    expect(listed.users).toEqual([expect.objectContaining({ userId: 'new@shop.example', iampassId: '' })]);
+
+    cluster.sql("INSERT INTO customers (email, name) VALUES ('later@shop.example', 'Later')", 'shop');
+    const noted = await cli(['users', 'list', '--search', 'later']);
+    expect(noted.stderr).toContain("the application's database changed since the last sync");
+    expect(noted.stdout).toContain('later@shop.example');
+
+    const show = await cli(['directory', 'show', '--json']);
+    const shown = JSON.parse(show.stdout) as { source: { kind: string }; users: number; atIampass: number };
+    expect(shown).toMatchObject({ source: { kind: 'postgres' }, users: 14, atIampass: 2 });
+
+    const unlink = await cli(['directory', 'unlink']);
+    expect(unlink.code, unlink.stderr).toBe(0);
+    expect((await keytar.findCredentials(SERVICE)).some((c) => c.password === DB_PASSWORD)).toBe(false);
+    // The application's table keeps its IDs.
+    expect(cluster.sql('SELECT count(iampass_id) FROM customers', 'shop').trim()).toBe('2');
+
+    for (const r of runs) expect(`${r.stdout}${r.stderr}`).not.toContain(DB_PASSWORD);
+    expect(filesContain(join(tmp, 'data'), DB_PASSWORD)).toEqual([]);
+  }, 120_000);
+});
