@@ -5,7 +5,8 @@
  * application's table and IAMPASS must agree exactly after adds, deletes,
  * concurrent consoles and another console's change must show within 5 s.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -14,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DirectoryMapping, DirectorySourceInput } from '../../../src/shared/directory-source.ts';
 import type { JobFinished } from '../../../src/shared/ipc/jobs.ts';
 import { openServices, type Services } from '../../../src/main/services/index.ts';
+import { seededRandom } from '../../../src/sandbox/faults.ts';
 import { VirtualPhone } from '../../../src/sandbox/phone.ts';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/server.ts';
 import { startPostgres, type PgCluster } from '../../support/postgres.ts';
@@ -50,11 +52,11 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-/** A new application database with N customers (user IDs with the spec's awkward characters). */
-function appDatabase(): string {
+/** A new application database with `n` customers (user IDs with the spec's awkward characters). */
+function appDatabase(n = N): string {
   const name = `app${String(dbs++)}`;
   cluster.createDatabase(name);
-  const rows = Array.from({ length: N }, (_, i) => `('c${i}+o''k@corp.example', 'Customer ${i}')`).join(', ');
+  const rows = Array.from({ length: n }, (_, i) => `('c${i}+o''k@corp.example', 'Customer ${i}')`).join(', ');
   cluster.sql(
     `CREATE TABLE customers (id serial PRIMARY KEY, email text NOT NULL UNIQUE, name text, iampass_id text UNIQUE);
      INSERT INTO customers (email, name) VALUES ${rows};
@@ -80,9 +82,13 @@ interface Console {
 }
 
 /** A console (its own data folder) with a profile on the given sandbox application. */
-async function consoleFor(app: { id: string; secret: string }, name: string): Promise<Console> {
+async function consoleFor(
+  app: { id: string; secret: string },
+  name: string,
+  dataDir = join(tmp, `${name}-${String(dbs)}-${Math.random().toString(16).slice(2)}`),
+): Promise<Console> {
   const services = openServices({
-    dataDir: join(tmp, `${name}-${String(dbs)}-${Math.random().toString(16).slice(2)}`),
+    dataDir,
     secrets: kc.keychain,
     users: { batchSize: 7 },
     resumeSessions: false,
@@ -305,4 +311,113 @@ describe('a profile linked to the application database', () => {
       appDb.close();
     }
   });
+
+  it('SIGKILL of a console process mid-add (6 seeds), then recovery: the table and IAMPASS agree exactly', async () => {
+    await phone.setFaults([{ route: 'add_users', kind: 'latency', ms: 30, jitterMs: 20 }]);
+    try {
+      let interrupted = 0;
+      for (let seed = 1; seed <= 6; seed++) {
+        const database = appDatabase(120);
+        const app = await phone.createApplication();
+        const dataDir = join(tmp, `kill-${String(seed)}-${String(dbs)}`);
+        const c = await consoleFor(app, 'Killed', dataDir);
+        const linked = await c.services.sources.link(c.services.applications.get(c.profileId), pgSource(database), {
+          password: PASSWORD,
+        });
+        await finished(c.services, linked.jobId);
+        await c.services.close();
+        const file = join(dataDir, 'ids.txt');
+        writeFileSync(file, `${Array.from({ length: 120 }, (_, i) => customer(i)).join('\n')}\n`);
+        const killed = await killChild(dataDir, file, Math.floor(seededRandom(seed)() * 200));
+        if (killed) interrupted++;
+        // Recovery in a new console process on the same folder (this one).
+        const s = openServices({ dataDir, secrets: kc.keychain, resumeSessions: false });
+        try {
+          await finished(s, s.users.reconcile());
+          const table = await appIds(database);
+          expect(await sandboxIds(app.id), `seed ${seed}`).toEqual([...table.values()].sort());
+          expect(s.users.pendingIntents()).toEqual({});
+        } finally {
+          await s.close();
+        }
+      }
+      expect(interrupted).toBeGreaterThanOrEqual(3);
+    } finally {
+      await phone.setFaults([]);
+    }
+  }, 120_000);
+
+  it('a database connection dropped mid-claim: those rows are unknown, recovery settles them, nothing diverges', async () => {
+    const database = appDatabase(140);
+    const app = await phone.createApplication();
+    const c = await consoleFor(app, 'Dropped');
+    const s = c.services;
+    // The application holds a lock on its table: the console's claims wait on it, in flight.
+    const holder = new pg.Client({ connectionString: cluster.url(database) });
+    await holder.connect();
+    try {
+      await finished(
+        s,
+        (await s.sources.link(s.applications.get(c.profileId), pgSource(database), { password: PASSWORD })).jobId,
+      );
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE customers IN EXCLUSIVE MODE');
+      const job = s.users.add(Array.from({ length: 140 }, (_, i) => ({ userId: customer(i) })));
+      const waiting = () =>
+        Number(
+          cluster
+            .sql(
+              "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'iampass-admin' AND wait_event_type = 'Lock'",
+            )
+            .trim(),
+        );
+      await waitFor(() => waiting() >= 1, 10_000);
+      cluster.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'iampass-admin'");
+      await holder.query('COMMIT');
+      const first = await finished(s, job);
+      expect(first.outcome).toBe('completed');
+      expect(first.counts.unknown).toBeGreaterThan(0);
+      for (const r of first.rows.filter((x) => x.result === 'unknown')) expect(r.reason).toMatch(/connection was lost/);
+      const settled = await finished(s, s.users.reconcile());
+      expect(settled.outcome).toBe('completed');
+      expect(s.users.pendingIntents()).toEqual({});
+      const table = await appIds(database);
+      expect(await sandboxIds(app.id)).toEqual([...table.values()].sort());
+      // Everyone the first job left out is added by running it again: all 140 agree.
+      await finished(s, s.users.add(Array.from({ length: 140 }, (_, i) => ({ userId: customer(i) }))));
+      expect((await appIds(database)).size).toBe(140);
+      expect(await sandboxIds(app.id)).toEqual([...(await appIds(database)).values()].sort());
+    } finally {
+      await holder.end();
+      await s.close();
+    }
+  }, 60_000);
 });
+
+const CHILD = join(import.meta.dirname, 'job-child.ts');
+
+/** Runs job-child.ts (add) on the folder; SIGKILL `afterMs` after it starts the job. Answers whether it was killed. */
+function killChild(dataDir: string, file: string, afterMs: number): Promise<boolean> {
+  return new Promise((done, fail) => {
+    const proc = spawn(process.execPath, [CHILD, dataDir, 'add', file], {
+      env: { ...process.env, IAMPASS_KEYCHAIN_SERVICE: kc.keychain.service, BATCH: '10' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    let timer: NodeJS.Timeout | null = null;
+    const guard = setTimeout(() => proc.kill('SIGKILL'), 30_000);
+    proc.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (timer === null && out.includes('STARTED')) timer = setTimeout(() => proc.kill('SIGKILL'), afterMs);
+    });
+    proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    proc.on('error', fail);
+    proc.on('exit', (code, signal) => {
+      clearTimeout(guard);
+      if (timer) clearTimeout(timer);
+      if (signal !== 'SIGKILL' && code !== 0) fail(new Error(`child exited ${String(code)}: ${err}`));
+      else done(signal === 'SIGKILL' && !out.includes('DONE'));
+    });
+  });
+}

@@ -247,6 +247,11 @@ class PostgresDirectory implements AppDirectory {
       throw dbError(error, this.#where);
     }
     let broken = false;
+    // A checked-out client whose connection dies emits 'error': without a listener that would crash the process.
+    const onError = (): void => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       await this.#q('BEGIN', [], client);
       const out = await fn(client);
@@ -258,6 +263,7 @@ class PostgresDirectory implements AppDirectory {
       });
       throw dbError(error, this.#where);
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
