@@ -78,6 +78,23 @@ export const directorySource = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('sqlite'), path: z.string().min(1).max(4096), mapping: directoryMapping }).strict(),
 ]);
 export type DirectorySource = z.infer<typeof directorySource>;
+
+/** Where to connect, before a mapping exists (the wizard's first step: list the tables). */
+export const directoryConnection = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('postgres'), connection: postgresConnection }).strict(),
+  z.object({ kind: z.literal('sqlite'), path: z.string().min(1).max(4096) }).strict(),
+]);
+export type DirectoryConnectionInput = z.input<typeof directoryConnection>;
+
+/** Where a profile's users live, as the console shows it. */
+export interface DirectoryInfo {
+  kind: 'embedded' | 'postgres' | 'sqlite';
+  /** e.g. "postgresql://console@db:5432/shop customers.email"; null when embedded. */
+  label: string | null;
+  /** The login may not write the IAMPASS ID: adds and deletes are refused. */
+  readOnly: boolean;
+  syncedAt: number | null;
+}
 export type DirectorySourceInput = z.input<typeof directorySource>;
 
 /** What the dry run found: every check with its outcome; `ok` when the console can use the mapping. */
@@ -92,6 +109,12 @@ export interface SourceCheck {
   preview: SourceUser[];
   /** DDL the admin may choose to run (a token table, recommended indexes); never run unasked. */
   suggestedDdl: string[];
+}
+
+/** A table a login may read, with its columns (the mapping wizard's lists). */
+export interface TableInfo {
+  name: string;
+  columns: { name: string; type: string; nullable: boolean }[];
 }
 
 /** One user of the application as the console sees it. */

@@ -13,13 +13,16 @@
 import { AppError } from '../../shared/errors.ts';
 import {
   describeSource,
+  directoryConnection,
   directorySource,
+  type DirectoryConnectionInput,
+  type DirectoryInfo,
   type DirectorySource,
   type DirectorySourceInput,
   type SourceCheck,
 } from '../../shared/directory-source.ts';
 import type { JobRow } from '../../shared/ipc/jobs.ts';
-import { openAppDirectory, type AppDirectory, type TableInfo } from '../store/app-db/index.ts';
+import { listTables, openAppDirectory, type AppDirectory, type TableInfo } from '../store/app-db/index.ts';
 import type { Store } from '../store/db.ts';
 import { countUsers } from '../store/directory.ts';
 import {
@@ -128,6 +131,40 @@ export class DirectorySources {
     return openAppDirectory(source, { password: pw, ...(this.#pollMs === undefined ? {} : { pollMs: this.#pollMs }) });
   }
 
+  /** Where the profile's users live, as the console shows it. */
+  info(profileId: string): DirectoryInfo {
+    const linked = getSource(this.#store, profileId);
+    if (!linked) return { kind: 'embedded', label: null, readOnly: false, syncedAt: null };
+    return {
+      kind: linked.source.kind,
+      label: describeSource(linked.source),
+      readOnly: !linked.writable,
+      syncedAt: linked.syncedAt,
+    };
+  }
+
+  /** The tables a connection may read, before any mapping (the wizard's first step). */
+  async tables(profileId: string, input: DirectoryConnectionInput, password?: string | null): Promise<TableInfo[]> {
+    const parsed = directoryConnection.safeParse(input);
+    if (!parsed.success) throw invalidSource(parsed.error.issues[0]!);
+    const pw =
+      parsed.data.kind === 'postgres'
+        ? password === undefined
+          ? await this.#secrets.getCredential(profileId, 'database').catch(() => null)
+          : password
+        : null;
+    return listTables(parsed.data, { password: pw });
+  }
+
+  /**
+   * Follows the profile the console shows (idempotent): watches it when it
+   * is linked and stops watching any other.
+   */
+  follow(profile: Profile): void {
+    for (const id of this.#watches.keys()) if (id !== profile.id) void this.unwatch(id);
+    if (getSource(this.#store, profile.id)) this.watch(profile).catch(() => undefined);
+  }
+
   /** The dry run for a source (the wizard's and the CLI's `--check`): opens, checks, closes; writes nothing. */
   async check(
     profileId: string,
@@ -187,7 +224,7 @@ export class DirectorySources {
       await this.#secrets.setCredential(profile.id, 'database', options.password);
     await this.#drop(profile.id);
     this.#open.set(profile.id, Promise.resolve(dir));
-    setSource(this.#store, profile.id, source, this.#now());
+    setSource(this.#store, profile.id, source, check.writable, this.#now());
     this.#record(profile, 'directory.link', describeSource(source));
     return { check, jobId: this.sync(profile) };
   }
@@ -234,6 +271,7 @@ export class DirectorySources {
     if (!dir) throw new AppError('missing', 'This profile is not linked to an application database.');
     const app = await dir;
     const fingerprint = await app.fingerprint();
+    const writable = await app.canWrite();
     const rows: JobRow[] = [];
     let seen = 0;
     let changed: string[] = [];
@@ -267,7 +305,7 @@ export class DirectorySources {
       ctx.progress(seen, seen + (page.length === SYNC_PAGE ? SYNC_PAGE : 0));
     }
     const removed = endSweep(this.#store, profile.id);
-    markSynced(this.#store, profile.id, fingerprint, this.#now());
+    markSynced(this.#store, profile.id, fingerprint, writable, this.#now());
     if (many || changed.length > 0 || removed.length > 0)
       this.#events.emit({
         type: 'mirrored',
@@ -347,17 +385,15 @@ export class DirectorySources {
   }
 }
 
+function invalidSource(issue: { path: PropertyKey[]; message: string }): AppError {
+  const field = issue.path.map(String).join('.');
+  return new AppError('invalid_input', `The directory source is not valid: ${field || 'source'}: ${issue.message}`, {
+    details: { field },
+  });
+}
+
 function parseSource(input: DirectorySourceInput): DirectorySource {
   const parsed = directorySource.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new AppError(
-      'invalid_input',
-      `The directory source is not valid: ${issue.path.join('.') || 'source'}: ${issue.message}`,
-      {
-        details: { field: issue.path.join('.') },
-      },
-    );
-  }
+  if (!parsed.success) throw invalidSource(parsed.error.issues[0]!);
   return parsed.data;
 }

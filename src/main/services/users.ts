@@ -8,6 +8,7 @@
  * IAMPASS IDs are random and opaque unless the profile sends own IDs.
  */
 import { AppError, toErrorInfo, type ErrorInfo } from '../../shared/errors.ts';
+import type { DirectoryInfo } from '../../shared/directory-source.ts';
 import type { JobRow } from '../../shared/ipc/jobs.ts';
 import {
   MAX_CONFIRM_FREE_DELETE,
@@ -102,6 +103,8 @@ export interface UsersDeps {
   /** Profiles whose users live in the application's database (default: every directory embedded). */
   sources?: DirectorySources;
 }
+
+const EMBEDDED: DirectoryInfo = { kind: 'embedded', label: null, readOnly: false, syncedAt: null };
 
 /** Changes bigger than this are announced as `reset` (re-fetch the snapshot) instead of row upserts. */
 export const MAX_UPSERTS_PER_EVENT = 5000;
@@ -243,10 +246,13 @@ export class UsersService {
         profileName: null,
         sendOwnIds: false,
         revision: this.#revision,
+        directory: EMBEDDED,
         total: 0,
         offset,
         rows: [],
       };
+    // The profile on screen: a linked one is watched for other consoles' and the application's changes.
+    this.sources?.follow(profile);
     const ctx = this.#queryContext(profile.id);
     const known = this.#count(profile.id, query, ctx, true);
     let total: number;
@@ -263,6 +269,7 @@ export class UsersService {
       profileName: profile.name,
       sendOwnIds: profile.sendOwnIds,
       revision: this.#revision,
+      directory: this.sources?.info(profile.id) ?? EMBEDDED,
       total,
       offset,
       rows: rows.map((u) => this.#view(u)),

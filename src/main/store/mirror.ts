@@ -15,6 +15,8 @@ export interface LinkedSource {
   profileId: string;
   source: DirectorySource;
   fingerprint: string | null;
+  /** The login could write the IAMPASS ID at the last link or sync. */
+  writable: boolean;
   linkedAt: number;
   syncedAt: number | null;
 }
@@ -23,6 +25,7 @@ interface SourceRow {
   profile_id: string;
   source: string;
   fingerprint: string | null;
+  writable: number;
   linked_at: number;
   synced_at: number | null;
 }
@@ -35,19 +38,27 @@ export function getSource(store: Store, profileId: string): LinkedSource | null 
     profileId: r.profile_id,
     source: directorySource.parse(JSON.parse(r.source)),
     fingerprint: r.fingerprint,
+    writable: r.writable === 1,
     linkedAt: r.linked_at,
     syncedAt: r.synced_at,
   };
 }
 
 /** Links the profile to a source; its embedded users are replaced by the mirror at the first sync. */
-export function setSource(store: Store, profileId: string, source: DirectorySource, now: number): void {
+export function setSource(
+  store: Store,
+  profileId: string,
+  source: DirectorySource,
+  writable: boolean,
+  now: number,
+): void {
   store.db
     .prepare(
-      `INSERT INTO directory_sources (profile_id, source, fingerprint, linked_at, synced_at) VALUES (?, ?, NULL, ?, NULL)
-       ON CONFLICT (profile_id) DO UPDATE SET source = excluded.source, fingerprint = NULL, linked_at = excluded.linked_at, synced_at = NULL`,
+      `INSERT INTO directory_sources (profile_id, source, fingerprint, writable, linked_at, synced_at) VALUES (?, ?, NULL, ?, ?, NULL)
+       ON CONFLICT (profile_id) DO UPDATE SET source = excluded.source, fingerprint = NULL, writable = excluded.writable,
+         linked_at = excluded.linked_at, synced_at = NULL`,
     )
-    .run(profileId, JSON.stringify(source), now);
+    .run(profileId, JSON.stringify(source), writable ? 1 : 0, now);
 }
 
 /** Unlinks: the mirror goes with the link (the application's table is untouched). */
@@ -59,10 +70,10 @@ export function clearSource(store: Store, profileId: string): boolean {
   });
 }
 
-export function markSynced(store: Store, profileId: string, fingerprint: string, now: number): void {
+export function markSynced(store: Store, profileId: string, fingerprint: string, writable: boolean, now: number): void {
   store.db
-    .prepare('UPDATE directory_sources SET fingerprint = ?, synced_at = ? WHERE profile_id = ?')
-    .run(fingerprint, now, profileId);
+    .prepare('UPDATE directory_sources SET fingerprint = ?, writable = ?, synced_at = ? WHERE profile_id = ?')
+    .run(fingerprint, writable ? 1 : 0, now, profileId);
 }
 
 export interface MirrorResult {

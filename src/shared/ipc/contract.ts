@@ -15,6 +15,7 @@ import type { Result } from '../errors.ts';
 import { appEvents, appRequests } from './app.ts';
 import { applicationsEvents, applicationsRequests } from './applications.ts';
 import { auditEvents, auditRequests } from './audit.ts';
+import { directoryEvents, directoryRequests } from './directory.ts';
 import { invitationsEvents, invitationsRequests } from './invitations.ts';
 import { jobsEvents, jobsRequests } from './jobs.ts';
 import { usersEvents, usersRequests } from './users.ts';
@@ -25,6 +26,7 @@ export const requests = {
   ...applicationsRequests,
   ...auditRequests,
   ...usersRequests,
+  ...directoryRequests,
   ...invitationsRequests,
   ...jobsRequests,
   ...sessionsRequests,
@@ -35,6 +37,7 @@ export const events = {
   ...applicationsEvents,
   ...auditEvents,
   ...usersEvents,
+  ...directoryEvents,
   ...invitationsEvents,
   ...jobsEvents,
   ...sessionsEvents,

@@ -17,6 +17,7 @@
  */
 import { INPUT_TEXT_MAX_UNITS } from '../limits.ts';
 import { z } from 'zod';
+import type { DirectoryInfo } from '../directory-source.ts';
 import type { ErrorCode } from '../errors.ts';
 import { event, request } from './define.ts';
 
@@ -202,6 +203,8 @@ export interface UsersWindow {
   sendOwnIds: boolean;
   /** `users.changed` events with revision <= this are already included. */
   revision: number;
+  /** Where the profile's users live (the console's store, or the application's database). */
+  directory: DirectoryInfo;
   /** Users matching the query (all windows). */
   total: number;
   offset: number;

@@ -9,6 +9,7 @@ import type { EventBus, Handlers } from '../router.ts';
 import { appHandlers, type AppDeps } from './app.ts';
 import { applicationsHandlers } from './applications.ts';
 import { auditHandlers, type SaveFile } from './audit.ts';
+import { directoryHandlers } from './directory.ts';
 import { invitationsHandlers } from './invitations.ts';
 import { jobsHandlers } from './jobs.ts';
 import { usersHandlers, type OnboardingPorts } from './users.ts';
@@ -34,6 +35,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     ...applicationsHandlers(deps),
     ...auditHandlers(deps),
     ...usersHandlers(deps),
+    ...directoryHandlers(deps),
     ...invitationsHandlers(deps),
     ...jobsHandlers(deps),
     ...sessionsHandlers(deps),

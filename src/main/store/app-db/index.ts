@@ -1,8 +1,8 @@
 /** Opens a profile's application directory (PostgreSQL or an SQLite file) from its source and the keychain's password. */
-import type { DirectorySource } from '../../../shared/directory-source.ts';
-import { openPostgresDirectory } from './postgres.ts';
-import { openSqliteDirectory } from './sqlite-file.ts';
-import type { AppDirectory } from './types.ts';
+import type { DirectorySource, PostgresConnection } from '../../../shared/directory-source.ts';
+import { openPostgresDirectory, postgresTables } from './postgres.ts';
+import { openSqliteDirectory, sqliteTables } from './sqlite-file.ts';
+import type { AppDirectory, TableInfo } from './types.ts';
 
 export type { AppDirectory, ClaimOutcome, TableInfo } from './types.ts';
 
@@ -27,6 +27,19 @@ export async function openAppDirectory(
   return openPostgresDirectory({
     connection: source.connection,
     mapping: source.mapping,
+    password: options.password ?? null,
+    ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
+  });
+}
+
+/** The tables a connection may read (no mapping yet). */
+export async function listTables(
+  where: { kind: 'postgres'; connection: PostgresConnection } | { kind: 'sqlite'; path: string },
+  options: OpenAppDirectoryOptions = {},
+): Promise<TableInfo[]> {
+  if (where.kind === 'sqlite') return sqliteTables(where.path);
+  return postgresTables({
+    connection: where.connection,
     password: options.password ?? null,
     ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
   });

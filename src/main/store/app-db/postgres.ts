@@ -56,7 +56,7 @@ function tlsOptions(c: PostgresConnection): false | ConnectionOptions {
   };
 }
 
-function clientConfig(o: PostgresDirectoryOptions): pg.ClientConfig {
+function clientConfig(o: Omit<PostgresDirectoryOptions, 'mapping'>): pg.ClientConfig {
   const c = o.connection;
   return {
     host: c.host,
@@ -69,6 +69,47 @@ function clientConfig(o: PostgresDirectoryOptions): pg.ClientConfig {
     statement_timeout: o.statementTimeoutMs ?? 60_000,
     application_name: 'iampass-admin',
   };
+}
+
+const TABLES_SQL = `SELECT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END AS tbl,
+         a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+   WHERE c.relkind IN ('r', 'p', 'v') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+     AND n.nspname NOT LIKE 'pg_toast%' AND has_table_privilege(c.oid, 'SELECT')
+   ORDER BY 1, a.attnum`;
+
+interface TableRow {
+  tbl: string;
+  name: string;
+  type: string;
+  nullable: boolean;
+}
+
+function groupTables(rows: readonly TableRow[]): TableInfo[] {
+  const out = new Map<string, TableInfo>();
+  for (const r of rows) {
+    let t = out.get(r.tbl);
+    if (!t) out.set(r.tbl, (t = { name: r.tbl, columns: [] }));
+    t.columns.push({ name: r.name, type: r.type, nullable: r.nullable });
+  }
+  return [...out.values()];
+}
+
+/** The tables and columns a login may read, before any mapping exists (the wizard's first step). */
+export async function postgresTables(options: Omit<PostgresDirectoryOptions, 'mapping'>): Promise<TableInfo[]> {
+  const c = options.connection;
+  const where = `PostgreSQL at ${c.host}:${c.port}/${c.database}`;
+  const client = new pg.Client(clientConfig(options));
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return groupTables((await client.query<TableRow>(TABLES_SQL)).rows);
+  } catch (error) {
+    throw dbError(error, where);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 interface Column {
@@ -199,22 +240,25 @@ class PostgresDirectory implements AppDirectory {
   }
 
   async tables(): Promise<TableInfo[]> {
-    const rows = await this.#q<{ tbl: string; name: string; type: string; nullable: boolean }>(
-      `SELECT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END AS tbl,
-              a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-        WHERE c.relkind IN ('r', 'p', 'v') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-          AND n.nspname NOT LIKE 'pg_toast%' AND has_table_privilege(c.oid, 'SELECT')
-        ORDER BY 1, a.attnum`,
-    );
-    const out = new Map<string, TableInfo>();
-    for (const r of rows) {
-      let t = out.get(r.tbl);
-      if (!t) out.set(r.tbl, (t = { name: r.tbl, columns: [] }));
-      t.columns.push({ name: r.name, type: r.type, nullable: r.nullable });
+    return groupTables(await this.#q<TableRow>(TABLES_SQL));
+  }
+
+  async canWrite(): Promise<boolean> {
+    const m = this.mapping;
+    if (m.iampassId.kind === 'column') {
+      const [r] = await this.#q<{ ok: boolean }>('SELECT has_column_privilege($1, $2, $3) AS ok', [
+        quoteName(m.table),
+        m.iampassId.column,
+        'UPDATE',
+      ]);
+      return r!.ok;
     }
-    return [...out.values()];
+    if (!this.#tokens) return false;
+    const [r] = await this.#q<{ ok: boolean }>(
+      "SELECT has_table_privilege($1, 'INSERT') AND has_table_privilege($1, 'DELETE') AS ok",
+      [quoteName(m.iampassId.table)],
+    );
+    return r!.ok;
   }
 
   async scan(afterKey: string | null, limit: number): Promise<SourceUser[]> {

@@ -30,6 +30,39 @@ interface Column {
   pk: boolean;
 }
 
+function readTables(db: DatabaseSync): TableInfo[] {
+  const names = db
+    .prepare(
+      "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    )
+    .all() as { name: string }[];
+  const info = db.prepare('SELECT name, type, "notnull" FROM pragma_table_xinfo(?)');
+  return names.map((t) => ({
+    name: t.name,
+    columns: (info.all(t.name) as { name: string; type: string; notnull: number }[]).map((c) => ({
+      name: c.name,
+      type: c.type,
+      nullable: c.notnull === 0,
+    })),
+  }));
+}
+
+/** The tables and columns of an application's SQLite file, before any mapping exists (the wizard's first step). */
+export function sqliteTables(path: string): TableInfo[] {
+  const where = `The SQLite file ${path}`;
+  if (!existsSync(path))
+    throw new AppError('missing', `${where} does not exist.`, { details: { reason: 'unreachable' } });
+  let db: DatabaseSync | null = null;
+  try {
+    db = new DatabaseSync(path, { readOnly: true });
+    return readTables(db);
+  } catch (error) {
+    throw dbError(error, where);
+  } finally {
+    db?.close();
+  }
+}
+
 export function openSqliteDirectory(options: SqliteDirectoryOptions): AppDirectory {
   const where = `The SQLite file ${options.path}`;
   if (!existsSync(options.path))
@@ -175,24 +208,7 @@ class SqliteDirectory implements AppDirectory {
   }
 
   tables(): Promise<TableInfo[]> {
-    return this.#later(() => {
-      const names = this.#run(
-        () =>
-          this.#db
-            .prepare(
-              "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name",
-            )
-            .all() as { name: string }[],
-      );
-      return names.map((t) => ({
-        name: t.name,
-        columns: [...(this.#columns(t.name)?.values() ?? [])].map((c) => ({
-          name: c.name,
-          type: c.type,
-          nullable: c.nullable,
-        })),
-      }));
-    });
+    return this.#later(() => readTables(this.#db));
   }
 
   scan(afterKey: string | null, limit: number): Promise<SourceUser[]> {
@@ -334,6 +350,22 @@ class SqliteDirectory implements AppDirectory {
     });
   }
 
+  /** Write permission, in a transaction that writes nothing: the file and its folder must take a write lock. */
+  #writable(): boolean {
+    if (this.#readOnly) return false;
+    try {
+      this.#db.exec('BEGIN IMMEDIATE');
+      this.#db.exec('ROLLBACK');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  canWrite(): Promise<boolean> {
+    return this.#later(() => this.#writable());
+  }
+
   #uniqueColumns(table: string): Set<string> {
     const [schema, name] = splitName(table);
     const out = new Set<string>();
@@ -417,16 +449,7 @@ class SqliteDirectory implements AppDirectory {
           );
         }
       }
-      // Write permission, in a transaction that writes nothing: the file and its folder must take a write lock.
-      let writable = !this.#readOnly;
-      if (writable) {
-        try {
-          this.#db.exec('BEGIN IMMEDIATE');
-          this.#db.exec('ROLLBACK');
-        } catch {
-          writable = false;
-        }
-      }
+      const writable = this.#writable();
       const idCol =
         m.iampassId.kind === 'column' ? this.#users.get(m.iampassId.column) : this.#tokens?.get(m.iampassId.column);
       let tokenReady = true;

@@ -9,9 +9,9 @@
  * with statements the admin was shown.
  */
 import { AppError } from '../../../shared/errors.ts';
-import type { DirectoryMapping, SourceCheck, SourceUser } from '../../../shared/directory-source.ts';
+import type { DirectoryMapping, SourceCheck, SourceUser, TableInfo } from '../../../shared/directory-source.ts';
 
-export type { SourceUser };
+export type { SourceUser, TableInfo };
 
 /** What a claim found for one user. */
 export type ClaimOutcome =
@@ -22,16 +22,13 @@ export type ClaimOutcome =
   /** Not in the application's users table. */
   | { userId: string; state: 'missing' };
 
-export interface TableInfo {
-  name: string;
-  columns: { name: string; type: string; nullable: boolean }[];
-}
-
 export interface AppDirectory {
   readonly kind: 'postgres' | 'sqlite';
   readonly mapping: DirectoryMapping;
   /** Tables and columns the login may see (the mapping wizard's lists). */
   tables(): Promise<TableInfo[]>;
+  /** Whether this login may write the IAMPASS ID now (cheap; no write). */
+  canWrite(): Promise<boolean>;
   /** The dry run: columns, types, uniqueness, permissions, first rows; writes nothing. */
   check(previewRows?: number): Promise<SourceCheck>;
   /** Users in key order after `afterKey` (null: from the start). */
