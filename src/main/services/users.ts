@@ -311,6 +311,11 @@ export class UsersService {
     return this.delete(this.selectionIds(selection), confirmCount);
   }
 
+  /** Adds a selection's users (a linked directory's users not at IAMPASS) as a job. */
+  addSelection(selection: UsersSelection): string {
+    return this.add(this.selectionIds(selection).map((userId) => ({ userId })));
+  }
+
   /** Checks the device state of a selection as a job. */
   refreshSelection(selection: UsersSelection): string {
     return this.refreshStatus({ userIds: this.selectionIds(selection) });

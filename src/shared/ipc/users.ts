@@ -239,6 +239,8 @@ export const usersRequests = {
   'users.selectionCount': request(z.object({ selection: usersSelection }).strict()).returns<{ count: number }>(),
   /** Checks the device state of a selection as a job (users.refreshStatus). */
   'users.refreshSelection': request(z.object({ selection: usersSelection }).strict()).returns<{ jobId: string }>(),
+  /** Linked directories: adds the application's users of a selection (e.g. everyone not at IAMPASS) as a job. */
+  'users.addSelection': request(z.object({ selection: usersSelection }).strict()).returns<{ jobId: string }>(),
   /** Writes the query's rows (CSV or JSON) to a file the admin picks, as a job (users.export); jobId null when cancelled. */
   'users.export': request(z.object({ query: usersQuery, format: z.enum(EXPORT_FORMATS) }).strict()).returns<{
     jobId: string | null;

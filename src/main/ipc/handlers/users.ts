@@ -30,6 +30,7 @@ type UsersChannels =
   | 'users.selectionCount'
   | 'users.deleteSelection'
   | 'users.refreshSelection'
+  | 'users.addSelection'
   | 'users.export'
   | 'users.add'
   | 'users.csvPreview'
@@ -61,6 +62,7 @@ export function usersHandlers(deps: UsersHandlerDeps): { [C in UsersChannels]: H
       jobId: users.deleteSelection(selection, confirmCount),
     }),
     'users.refreshSelection': ({ selection }) => ({ jobId: users.refreshSelection(selection) }),
+    'users.addSelection': ({ selection }) => ({ jobId: users.addSelection(selection) }),
     'users.export': async ({ query, format }) => {
       const pick = deps.onboardingPorts?.exportPath;
       if (!pick) throw new AppError('internal', 'Exporting is not available in this window.');

@@ -604,7 +604,7 @@ class PostgresDirectory implements AppDirectory {
         'IAMPASS IDs unique',
         counts!.dup === '0',
         counts!.dup === '0'
-          ? `${withIampassId} users have an ID`
+          ? `users with an ID: ${withIampassId}`
           : `${counts!.dup} IAMPASS IDs are shared by two users`,
       );
       preview = await this.scan(null, previewRows);

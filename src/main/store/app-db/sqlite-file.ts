@@ -501,7 +501,7 @@ class SqliteDirectory implements AppDirectory {
         add(
           'IAMPASS IDs unique',
           c.dup === 0,
-          c.dup === 0 ? `${withIampassId} users have an ID` : `${c.dup} IAMPASS IDs are shared by two users`,
+          c.dup === 0 ? `users with an ID: ${withIampassId}` : `${c.dup} IAMPASS IDs are shared by two users`,
         );
         preview = (
           this.#run(() =>

@@ -11,8 +11,8 @@ export interface DialogProps {
   /** Called on Escape, the close button, or a cancel action. */
   onClose: () => void;
   children: ReactNode;
-  /** Wider dialog for forms. */
-  size?: 'sm' | 'md';
+  /** sm: confirmations; md: forms; lg: wizards with tables. */
+  size?: 'sm' | 'md' | 'lg';
   description?: string;
 }
 

@@ -9,6 +9,7 @@ import type { ApplicationView, ConnectionTestResult } from '../../../../shared/i
 import { Badge, Dialog, Field, Notice } from '../../components/index.ts';
 import { invoke } from '../../bridge.ts';
 import { ApplicationForm } from './ApplicationForm.tsx';
+import { DirectorySettings } from './DirectorySettings.tsx';
 import { InvitationSettings } from './InvitationSettings.tsx';
 import { describeTest, errorOf, FLAVOUR_TONE, useApplications } from './state.ts';
 import './applications.css';
@@ -99,6 +100,7 @@ export function ApplicationsScreen() {
   };
   const [removing, setRemoving] = useState<ApplicationView | null>(null);
   const [invitations, setInvitations] = useState(false);
+  const [directory, setDirectory] = useState(false);
   const [tests, setTests] = useState<Tests>({});
   const [notice, setNotice] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null);
 
@@ -216,6 +218,11 @@ export function ApplicationsScreen() {
                 Edit
               </button>
               {a.active && (
+                <button type="button" className="btn btn--sm" onClick={() => setDirectory(true)}>
+                  Users directory…
+                </button>
+              )}
+              {a.active && (
                 <button type="button" className="btn btn--sm" onClick={() => setInvitations(true)}>
                   Invitations…
                 </button>
@@ -262,6 +269,22 @@ export function ApplicationsScreen() {
         onClose={() => setInvitations(false)}
       >
         {invitations && <InvitationSettings onDone={() => setInvitations(false)} />}
+      </Dialog>
+      <Dialog
+        open={directory}
+        title="Users directory"
+        description="Where this application keeps its users: the console, or the application's own database."
+        onClose={() => setDirectory(false)}
+        size="lg"
+      >
+        {directory && (
+          <DirectorySettings
+            onDone={(text) => {
+              setDirectory(false);
+              if (text) setNotice({ tone: 'ok', text });
+            }}
+          />
+        )}
       </Dialog>
       <RemoveDialog
         target={removing}

@@ -41,6 +41,7 @@ import './users.css';
 import { InvitationFunnel } from './InvitationFunnel.tsx';
 import { InviteDialog } from './InviteDialog.tsx';
 import { PendingChanges } from './PendingChanges.tsx';
+import { SourceBanner } from './SourceBanner.tsx';
 import { UserPanel } from './UserPanel.tsx';
 import { EmptyState, PendingRowView, rowActions, UserRowView } from './UsersTable.tsx';
 
@@ -78,6 +79,8 @@ const FILTERS: { id: DeviceFilter; label: string }[] = [
   ...DEVICE_STATES.map((s) => ({ id: s, label: DEVICE_LABEL[s] })),
 ];
 
+const ABSENT_FILTER: { id: DeviceFilter; label: string } = { id: 'absent', label: 'Not at IAMPASS' };
+
 function useNow(ms: number) {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
@@ -96,6 +99,7 @@ export function UsersScreen() {
       profileId: st.profileId,
       sendOwnIds: st.sendOwnIds,
       count: st.count,
+      directory: st.directory,
       total: st.total,
       blocks: st.blocks,
       sort: st.sort,
@@ -262,6 +266,15 @@ export function UsersScreen() {
   const selectAllMatching = () =>
     s.setSelection({ kind: 'query', query: toQuery(query, filter, sort), except: new Set() }, null);
 
+  async function addSelection(selection: UsersSelection) {
+    const r = await invoke('users.addSelection', { selection });
+    if (!r.ok) s.setNotice({ tone: 'error', text: r.message });
+    else {
+      s.trackJob(r.value.jobId, 'users.add');
+      s.setSelection(NO_SELECTION, null);
+    }
+  }
+
   async function refresh(target: Selection | null) {
     const r = target
       ? await invoke('users.refreshSelection', { selection: toWire(target) })
@@ -336,7 +349,7 @@ export function UsersScreen() {
             aria-label="Filter by device status"
             data-testid="users-filter"
           >
-            {FILTERS.map((f) => (
+            {(s.directory.kind === 'embedded' ? FILTERS : [...FILTERS, ABSENT_FILTER]).map((f) => (
               <option key={f.id} value={f.id}>
                 {f.label}
               </option>
@@ -369,12 +382,13 @@ export function UsersScreen() {
         <button
           type="button"
           className="btn btn--primary"
-          disabled={noProfile}
+          disabled={noProfile || s.directory.readOnly}
           onClick={() => s.openDialog({ kind: 'add' })}
         >
           Add users
         </button>
       </div>
+      <SourceBanner directory={s.directory} now={now} />
 
       {selectedCount > 0 ? (
         <div className="ux-bulk" role="region" aria-label="Selection" data-testid="bulk-bar">
@@ -393,6 +407,16 @@ export function UsersScreen() {
           >
             Refresh status
           </button>
+          {s.directory.kind !== 'embedded' ? (
+            <button
+              type="button"
+              className="btn btn--sm"
+              disabled={s.directory.readOnly}
+              onClick={() => void addSelection(toWire(selection))}
+            >
+              Add to IAMPASS
+            </button>
+          ) : null}
           <button
             type="button"
             className="btn btn--sm"
@@ -403,6 +427,7 @@ export function UsersScreen() {
           <button
             type="button"
             className="btn btn--sm btn--danger"
+            disabled={s.directory.readOnly}
             onClick={() =>
               s.openDialog({
                 kind: 'delete',

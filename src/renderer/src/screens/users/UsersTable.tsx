@@ -53,6 +53,19 @@ export function DeviceCell(props: { row: UserRow; now: number; full?: boolean })
   const state = row.deviceState;
   const checked = row.deviceCheckedAt;
   const err = row.statusError;
+  if (row.iampassId === '')
+    return (
+      <span className="ux-device">
+        <span
+          className="ux-badge ux-badge--absent"
+          title="In the application's users table, without an IAMPASS ID yet"
+          data-testid="device-state"
+          data-state="absent"
+        >
+          Not at IAMPASS
+        </span>
+      </span>
+    );
   return (
     <span className="ux-device">
       <span
@@ -141,7 +154,17 @@ export const UserRowView = memo(function UserRowView(props: {
       </div>
       <div role="cell" className="ux-cell ux-cell--actions">
         {/* A registered user gets no new code (the service refuses it): "Lost device…" is in the menu. */}
-        {row.deviceState === 'registered' ? null : (
+        {row.iampassId === '' ? (
+          <button
+            type="button"
+            className="btn btn--sm btn--ghost"
+            aria-label={`Add ${userId} to IAMPASS`}
+            onClick={() => void addOne(userId)}
+            disabled={st().directory.readOnly}
+          >
+            Add
+          </button>
+        ) : row.deviceState === 'registered' ? null : (
           <button
             type="button"
             className="btn btn--sm btn--ghost"
@@ -195,6 +218,11 @@ export function rowActions(row: UserRow): MenuItem[] {
   const st = useUsers.getState();
   const userId = row.userId;
   const registered = row.deviceState === 'registered';
+  if (row.iampassId === '')
+    return [
+      { label: 'Details', run: () => st.openPanel(userId) },
+      { label: 'Add to IAMPASS', run: () => void addOne(userId) },
+    ];
   return [
     { label: 'Details', run: () => st.openPanel(userId) },
     registered
@@ -205,6 +233,12 @@ export function rowActions(row: UserRow): MenuItem[] {
     ...(registered ? [] : [{ label: 'Lost device…', run: () => st.openDialog({ kind: 'qr', userId, mode: 'lost' }) }]),
     { label: 'Delete…', danger: true, run: () => deleteOne(userId) },
   ];
+}
+
+/** Adds one of a linked application's users to IAMPASS (a job: the row updates when it is done). */
+export async function addOne(userId: string) {
+  const r = await invoke('users.add', { users: [{ userId }] });
+  if (!r.ok) useUsers.getState().setNotice({ tone: 'error', text: `${userId}: ${r.message}` });
 }
 
 export async function checkOne(userId: string) {

@@ -13,7 +13,8 @@ export interface SortSpec {
   column: SortColumn;
   desc: boolean;
 }
-export type DeviceFilter = 'all' | DeviceState;
+/** 'absent': a linked application's users not at IAMPASS yet. */
+export type DeviceFilter = 'all' | DeviceState | 'absent';
 
 /** Rows per block: the unit of fetching and eviction. */
 export const BLOCK = 100;
@@ -31,7 +32,7 @@ export function toQuery(search: string, filter: DeviceFilter, sort: SortSpec): U
   const term = search.trim();
   return {
     ...(term === '' ? {} : { search: term.slice(0, 200) }),
-    ...(filter === 'all' ? {} : { states: [filter] }),
+    ...(filter === 'all' ? {} : filter === 'absent' ? { atIampass: false } : { states: [filter], atIampass: true }),
     sort: { column: sort.column, descending: sort.desc },
   };
 }

@@ -9,6 +9,7 @@
  * So typing never queues a request per keystroke in main, and a stale answer
  * never replaces newer rows.
  */
+import type { DirectoryInfo } from '../../../../shared/directory-source.ts';
 import { create } from 'zustand';
 import type { JobFinished, JobKind, JobProgress } from '../../../../shared/ipc/jobs.ts';
 import type { UserRow, UsersChanged, UsersSelection } from '../../../../shared/ipc/users.ts';
@@ -25,6 +26,8 @@ import {
   type Selection,
   type SortSpec,
 } from './model.ts';
+
+const EMBEDDED: DirectoryInfo = { kind: 'embedded', label: null, readOnly: false, syncedAt: null };
 
 export interface JobState {
   jobId: string;
@@ -47,6 +50,8 @@ interface UsersState {
   profileId: string | null;
   profileName: string | null;
   sendOwnIds: boolean;
+  /** Where the profile's users live (the console, or the application's database; read-only or not). */
+  directory: DirectoryInfo;
   revision: number;
   /** Users in the profile. */
   count: number;
@@ -129,6 +134,7 @@ export const useUsers = create<UsersState>((set, get) => {
         profileId: w.profileId,
         profileName: w.profileName,
         sendOwnIds: w.sendOwnIds,
+        directory: w.directory,
         revision: Math.max(cur.revision, w.revision),
         total: w.total,
         ...(cur.query.trim() === '' && cur.filter === 'all' ? { count: w.total } : {}),
@@ -159,6 +165,7 @@ export const useUsers = create<UsersState>((set, get) => {
     profileId: null,
     profileName: null,
     sendOwnIds: false,
+    directory: EMBEDDED,
     revision: 0,
     count: 0,
     total: 0,
@@ -188,6 +195,7 @@ export const useUsers = create<UsersState>((set, get) => {
         profileId: all.value.profileId,
         profileName: all.value.profileName,
         sendOwnIds: all.value.sendOwnIds,
+        directory: all.value.directory,
         count: all.value.total,
         ...(profileChanged ? { selection: NO_SELECTION, anchor: null, panelUserId: null, panelRow: null } : {}),
       });

@@ -1,0 +1,28 @@
+/** Where a linked profile's users come from (the application's database) and, for a read-only login, why writes are off. */
+import type { DirectoryInfo } from '../../../../shared/directory-source.ts';
+import { ago } from './format.ts';
+
+export function SourceBanner({ directory, now }: { directory: DirectoryInfo; now: number }) {
+  if (directory.kind === 'embedded') return null;
+  return (
+    <>
+      <div className="ux-source" data-testid="users-source">
+        <span>
+          Users of the application&apos;s {directory.kind === 'postgres' ? 'PostgreSQL database' : 'SQLite file'}
+        </span>
+        <span className="ux-source__where" title={directory.label ?? ''}>
+          {directory.label}
+        </span>
+        {directory.syncedAt !== null ? <span>read {ago(directory.syncedAt, now)}</span> : null}
+      </div>
+      {directory.readOnly ? (
+        <div className="ux-notice ux-notice--warn" role="status" data-testid="users-read-only">
+          <span>
+            Read-only: this database login may not write IAMPASS IDs, so users cannot be added or deleted here. Ask for
+            UPDATE on the IAMPASS ID column (or INSERT and DELETE on the token table), then sync.
+          </span>
+        </div>
+      ) : null}
+    </>
+  );
+}
