@@ -40,6 +40,7 @@ import type { UsersQuery } from '../src/shared/ipc/users.ts';
 import { buildRenderer, openBenchConsole } from './chromium.ts';
 import { metric, percentile, type Bench, type Metric } from './harness.ts';
 import { memorySecrets, useSandboxProfile } from './support.ts';
+import { firstPaints, keystrokes, PROBES } from './users-probes.ts';
 
 const FIRST = ['María', 'José', 'Zoë', 'Ørjan', 'Amélie', 'John', 'Wei', 'Fatima', 'Olusegun', 'Anna', 'Lars'];
 const LAST = ['García', 'Núñez', 'Ångström', 'Ødegård', 'Dubois', 'Smith', 'Li', 'Khan', 'Adeyemi', 'Kowalska'];
@@ -62,69 +63,6 @@ function makeUser(i: number): NewDirectoryUser {
         : `${ascii(first)}.${ascii(last)}${i}@corp.example`;
   return { userId, displayName: i % 20 === 9 ? '' : `${first} ${last}` };
 }
-
-const PROBES = `(() => {
-  const B = (window.__bench = {});
-  B.afterPaint = () => new Promise((res) => requestAnimationFrame(() => {
-    const ch = new MessageChannel();
-    ch.port1.onmessage = () => res(performance.now());
-    ch.port2.postMessage(0);
-  }));
-  const firstRow = () => document.querySelector('[data-testid="user-row"]');
-  B.firstRows = new Promise((res) => {
-    const go = () => B.afterPaint().then(res);
-    if (firstRow()) return void go();
-    const mo = new MutationObserver(() => { if (firstRow()) { mo.disconnect(); go(); } });
-    mo.observe(document, { childList: true, subtree: true });
-  });
-  const countShown = () => {
-    const m = (document.querySelector('[data-testid="users-count"]')?.textContent ?? '').match(/[0-9][0-9,]*/);
-    return m ? Number(m[0].replace(/,/g, '')) : -1;
-  };
-  const watch = (label, ready) => new Promise((res, rej) => {
-    let t0 = null;
-    let done = false;
-    const check = () => {
-      if (done || t0 === null || !ready()) return;
-      done = true;
-      mo.disconnect();
-      clearTimeout(timer);
-      B.afterPaint().then((t1) => res({ ms: t1 - t0 }));
-    };
-    const mo = new MutationObserver(check);
-    mo.observe(document.querySelector('[data-testid="users-screen"]'), { childList: true, subtree: true, characterData: true, attributes: true });
-    const timer = setTimeout(() => { mo.disconnect(); rej(new Error(label + ': never showed (count ' + countShown() + ', first ' + (firstRow()?.getAttribute('data-user-id') ?? null) + ')')); }, 20000);
-    B.start = (t) => { t0 = t; check(); };
-  });
-  B.armKey = (value, exp) => {
-    const input = document.querySelector('[data-testid="users-search"]');
-    B.pending = watch('search ' + JSON.stringify(value), () => {
-      if (input.value !== value || countShown() !== exp.count) return false;
-      const row = firstRow();
-      return exp.first === null ? row === null : row?.getAttribute('data-user-id') === exp.first;
-    });
-    document.addEventListener('keydown', (e) => { const t = e.timeStamp; input.addEventListener('input', () => B.start(t), { once: true }); }, { capture: true, once: true });
-  };
-  B.armSort = (label, aria, first) => {
-    const header = [...document.querySelectorAll('[role="columnheader"]')].find((h) => (h.textContent ?? '').startsWith(label));
-    if (!header) throw new Error('no column header ' + label);
-    B.pending = watch('sort ' + label, () => header.getAttribute('aria-sort') === aria && firstRow()?.getAttribute('data-user-id') === first);
-    document.addEventListener('click', (e) => B.start(e.timeStamp), { capture: true, once: true });
-  };
-  B.jump = (fraction, total) => {
-    const sc = document.querySelector('[data-testid="users-scroll"]');
-    const minIndex = Math.floor(total * fraction) - 50;
-    const ready = () => {
-      const rows = [...document.querySelectorAll('[data-testid="user-row"]')];
-      if (document.querySelector('[data-testid="user-row-pending"]')) return false;
-      return rows.length > 5 && rows.every((r) => Number(r.getAttribute('aria-rowindex')) >= minIndex);
-    };
-    B.pending = watch('jump', ready);
-    const t0 = performance.now();
-    sc.scrollTop = (sc.scrollHeight - sc.clientHeight) * fraction;
-    B.start(t0);
-  };
-})();`;
 
 const MiB = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
 const r1 = (x: number) => Math.round(x * 10) / 10;
@@ -211,14 +149,7 @@ const bench: Bench = async ({ quick, log }) => {
         log(`heap after ${label}: ${MiB(heaps.at(-1)!)} MiB`);
       };
       // --- first paint.
-      await page.goto(`${app.url}#/users`);
-      await page.evaluate<number>('window.__bench.firstRows');
-      const loads: number[] = [];
-      for (let k = 0; k < 3; k++) {
-        await page.goto('about:blank');
-        await page.goto(`${app.url}#/users`);
-        loads.push(await page.evaluate<number>('window.__bench.firstRows'));
-      }
+      const loads = await firstPaints(page, `${app.url}#/users`);
       log(`first paint: ${loads.map((x) => x.toFixed(0)).join(', ')} ms`);
       metrics.push(
         metric(`Users screen first paint, median of 3 (${sz})`, r1(percentile(loads, 50)), 'ms', {
@@ -229,22 +160,9 @@ const bench: Bench = async ({ quick, log }) => {
       await sampleHeap('load');
 
       // --- keystrokes.
-      const prefixMs: number[] = [];
-      const substringMs: number[] = [];
-      await page.getByTestId('users-search').click();
-      for (const word of ['smith', 'garcia12', 'emp-0009']) {
-        await page.getByTestId('users-search').fill('');
-        await page.waitForTimeout(50);
-        let typed = '';
-        for (const ch of word) {
-          typed += ch;
-          const exp = expect({ search: typed, sort: { column: 'userId' } });
-          await page.evaluate(`window.__bench.armKey(${JSON.stringify(typed)}, ${JSON.stringify(exp)})`);
-          await page.keyboard.type(ch);
-          const r = await page.evaluate<{ ms: number }>('window.__bench.pending');
-          ([...typed].length >= 3 ? substringMs : prefixMs).push(r.ms);
-        }
-      }
+      const { prefixMs, substringMs } = await keystrokes(page, ['smith', 'garcia12', 'emp-0009'], (typed) =>
+        expect({ search: typed, sort: { column: 'userId' } }),
+      );
       log(
         `keystrokes prefix ${prefixMs.map((x) => x.toFixed(0)).join(', ')} ms; substring ${substringMs.map((x) => x.toFixed(0)).join(', ')} ms`,
       );

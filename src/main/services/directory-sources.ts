@@ -81,6 +81,8 @@ export class DirectorySources {
   readonly #events = new Emitter<MirrorEvent>();
   readonly #open = new Map<string, Promise<AppDirectory>>();
   readonly #watches = new Map<string, { stop: () => Promise<void>; timer: NodeJS.Timeout }>();
+  /** Profiles whose watch is being set up (a second window call must not start another). */
+  readonly #starting = new Set<string>();
   /** One full sync at a time per store (the sweep's temporary table is per connection). */
   #syncing: Promise<unknown> = Promise.resolve();
   readonly #pendingSync = new Map<string, string>();
@@ -257,13 +259,20 @@ export class DirectorySources {
     return jobId;
   }
 
-  /** Syncs only when the database changed since the last sync (the CLI, before each command); null: current. */
-  async syncIfChanged(profile: Profile): Promise<string | null> {
+  /**
+   * Syncs only when the database changed since the last sync; null: current.
+   * `all` (the CLI, before each command): any change; `users` (a watching
+   * console, which hears IAMPASS ID changes announced): the users, their IDs
+   * and names, so the console's own writes start no sync.
+   */
+  async syncIfChanged(profile: Profile, what: 'all' | 'users' = 'all'): Promise<string | null> {
     const linked = getSource(this.#store, profile.id);
     const dir = this.directory(profile);
     if (!linked || !dir) return null;
     const fingerprint = await (await dir).fingerprint();
-    return fingerprint === linked.fingerprint ? null : this.sync(profile);
+    const same =
+      what === 'all' ? fingerprint.all === linked.fingerprint : fingerprint.users === linked.usersFingerprint;
+    return same ? null : this.sync(profile);
   }
 
   async #syncAll(profile: Profile, ctx: JobContext): Promise<JobRow[]> {
@@ -342,17 +351,23 @@ export class DirectorySources {
    * writes) start a sync. Idempotent; `unwatch` or `close` stop it.
    */
   async watch(profile: Profile): Promise<void> {
-    if (this.#watches.has(profile.id) || !getSource(this.#store, profile.id)) return;
-    const dir = await this.directory(profile)!;
-    const stop = await dir.listen((userIds) => {
-      if (userIds === null) this.sync(profile);
-      else this.refreshUsers(profile, userIds).catch(() => this.sync(profile));
-    });
-    const timer = setInterval(() => {
-      this.syncIfChanged(profile).catch(() => undefined);
-    }, this.#fingerprintEveryMs);
-    timer.unref();
-    this.#watches.set(profile.id, { stop, timer });
+    if (this.#watches.has(profile.id) || this.#starting.has(profile.id) || !getSource(this.#store, profile.id)) return;
+    this.#starting.add(profile.id);
+    try {
+      const dir = await this.directory(profile)!;
+      const stop = await dir.listen((userIds) => {
+        if (userIds === null) this.sync(profile);
+        else this.refreshUsers(profile, userIds).catch(() => this.sync(profile));
+      });
+      // PostgreSQL: the application's own changes, by fingerprint (an SQLite file's show in data_version).
+      const timer = setInterval(() => {
+        if (dir.kind === 'postgres') this.syncIfChanged(profile, 'users').catch(() => undefined);
+      }, this.#fingerprintEveryMs);
+      timer.unref();
+      this.#watches.set(profile.id, { stop, timer });
+    } finally {
+      this.#starting.delete(profile.id);
+    }
   }
 
   async unwatch(profileId: string): Promise<void> {

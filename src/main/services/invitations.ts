@@ -153,6 +153,31 @@ export class InvitationsService {
     return next;
   }
 
+  /**
+   * The mapped email and phone of a linked application's users (valid ones;
+   * an invalid value counts as none), read from its table in chunks.
+   */
+  async #applicationContacts(profile: Profile, userIds: readonly string[]): Promise<Contact[]> {
+    const sources = this.#users.sources;
+    const mapping = sources?.linked(profile.id)?.source.mapping;
+    const open = sources?.directory(profile);
+    if (!mapping || !open || (mapping.email === undefined && mapping.phone === undefined)) return [];
+    const dir = await open;
+    const valid = (value: string | null, normalize: (v: string) => string): string | null => {
+      if (value === null || value.trim() === '') return null;
+      try {
+        return normalize(value);
+      } catch {
+        return null;
+      }
+    };
+    const out: Contact[] = [];
+    for (let i = 0; i < userIds.length; i += 1000)
+      for (const u of await dir.byUserIds(userIds.slice(i, i + 1000)))
+        out.push({ userId: u.userId, email: valid(u.email, normalizeEmail), phone: valid(u.phone, normalizePhone) });
+    return out;
+  }
+
   contacts(userIds: readonly string[]): Map<string, Contact> {
     return getContacts(this.#store, this.#users.scope.current().id, userIds);
   }
@@ -328,6 +353,15 @@ export class InvitationsService {
     const rows = new Array<JobRow>(userIds.length);
     const users = new Map(getUsers(this.#store, profile.id, userIds).map((u) => [u.userId, u]));
     const contacts = getContacts(this.#store, profile.id, userIds);
+    // A linked application's own email and phone columns come first (its table is the record).
+    for (const c of await this.#applicationContacts(profile, userIds)) {
+      const kept = contacts.get(c.userId);
+      contacts.set(c.userId, {
+        userId: c.userId,
+        email: c.email ?? kept?.email ?? null,
+        phone: c.phone ?? kept?.phone ?? null,
+      });
+    }
     const recent = options.remind
       ? new Map<string, Invitation>()
       : recentInvitations(this.#store, profile.id, userIds, now - (options.withinMs ?? WEEK_MS));

@@ -241,6 +241,7 @@ export const MIGRATIONS: readonly Migration[] = [
           profile_id  TEXT PRIMARY KEY REFERENCES profiles(id) ON DELETE CASCADE,
           source      TEXT NOT NULL,
           fingerprint TEXT,
+          users_fingerprint TEXT,
           writable    INTEGER NOT NULL DEFAULT 1 CHECK (writable IN (0, 1)),
           linked_at   INTEGER NOT NULL,
           synced_at   INTEGER

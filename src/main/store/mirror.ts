@@ -15,6 +15,8 @@ export interface LinkedSource {
   profileId: string;
   source: DirectorySource;
   fingerprint: string | null;
+  /** The fingerprint without the IAMPASS IDs (app-db/types.ts, Fingerprint). */
+  usersFingerprint: string | null;
   /** The login could write the IAMPASS ID at the last link or sync. */
   writable: boolean;
   linkedAt: number;
@@ -25,6 +27,7 @@ interface SourceRow {
   profile_id: string;
   source: string;
   fingerprint: string | null;
+  users_fingerprint: string | null;
   writable: number;
   linked_at: number;
   synced_at: number | null;
@@ -38,6 +41,7 @@ export function getSource(store: Store, profileId: string): LinkedSource | null 
     profileId: r.profile_id,
     source: directorySource.parse(JSON.parse(r.source)),
     fingerprint: r.fingerprint,
+    usersFingerprint: r.users_fingerprint,
     writable: r.writable === 1,
     linkedAt: r.linked_at,
     syncedAt: r.synced_at,
@@ -55,7 +59,8 @@ export function setSource(
   store.db
     .prepare(
       `INSERT INTO directory_sources (profile_id, source, fingerprint, writable, linked_at, synced_at) VALUES (?, ?, NULL, ?, ?, NULL)
-       ON CONFLICT (profile_id) DO UPDATE SET source = excluded.source, fingerprint = NULL, writable = excluded.writable,
+       ON CONFLICT (profile_id) DO UPDATE SET source = excluded.source, fingerprint = NULL, users_fingerprint = NULL,
+         writable = excluded.writable,
          linked_at = excluded.linked_at, synced_at = NULL`,
     )
     .run(profileId, JSON.stringify(source), writable ? 1 : 0, now);
@@ -70,10 +75,18 @@ export function clearSource(store: Store, profileId: string): boolean {
   });
 }
 
-export function markSynced(store: Store, profileId: string, fingerprint: string, writable: boolean, now: number): void {
+export function markSynced(
+  store: Store,
+  profileId: string,
+  fingerprint: { all: string; users: string },
+  writable: boolean,
+  now: number,
+): void {
   store.db
-    .prepare('UPDATE directory_sources SET fingerprint = ?, writable = ?, synced_at = ? WHERE profile_id = ?')
-    .run(fingerprint, writable ? 1 : 0, now, profileId);
+    .prepare(
+      'UPDATE directory_sources SET fingerprint = ?, users_fingerprint = ?, writable = ?, synced_at = ? WHERE profile_id = ?',
+    )
+    .run(fingerprint.all, fingerprint.users, writable ? 1 : 0, now, profileId);
 }
 
 export interface MirrorResult {
@@ -100,9 +113,25 @@ export function applyMirror(store: Store, profileId: string, users: readonly Sou
      WHERE users.display_name IS NOT excluded.display_name OR users.iampass_id IS NOT excluded.iampass_id
      RETURNING user_id`,
   );
+  // The page's rows as mirrored now, in one statement: unchanged users (most, after the first sync) are not written.
+  const current = store.db.prepare(
+    `SELECT u.user_id, u.display_name, u.iampass_id FROM json_each(?) j
+       CROSS JOIN users u ON u.profile_id = ? AND u.user_id = j.value`,
+  );
   return store.transaction(() => {
     const out: MirrorResult = { changed: [], conflicts: [] };
+    const mirrored = new Map(
+      (
+        current.all(JSON.stringify(users.map((u) => u.userId)), profileId) as {
+          user_id: string;
+          display_name: string;
+          iampass_id: string;
+        }[]
+      ).map((r) => [r.user_id, r]),
+    );
     for (const u of users) {
+      const had = mirrored.get(u.userId);
+      if (had && had.display_name === u.displayName && had.iampass_id === (u.iampassId ?? '')) continue;
       try {
         const row = upsert.get(
           profileId,

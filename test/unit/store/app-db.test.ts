@@ -324,6 +324,11 @@ describe('postgres only', () => {
       await b.announce(Array.from({ length: 2_000 }, (_, i) => `user-${i}`));
       await waitFor(() => heard.length > 1);
       expect(heard[1]).toBeNull(); // too long for one NOTIFY: "sync everything"
+      // A console does not hear its own announcements (its mirror already has them).
+      await a.announce(['announced-by-a']);
+      await b.announce(['announced-by-b']);
+      await waitFor(() => heard.length > 2);
+      expect(heard.slice(2)).toEqual([['announced-by-b']]);
     } finally {
       await stop();
       await a.close();

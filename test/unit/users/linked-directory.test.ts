@@ -86,13 +86,14 @@ async function consoleFor(
   app: { id: string; secret: string },
   name: string,
   dataDir = join(tmp, `${name}-${String(dbs)}-${Math.random().toString(16).slice(2)}`),
+  fingerprintEveryMs = 60_000,
 ): Promise<Console> {
   const services = openServices({
     dataDir,
     secrets: kc.keychain,
     users: { batchSize: 7 },
     resumeSessions: false,
-    sources: { fingerprintEveryMs: 60_000, pollMs: 50 },
+    sources: { fingerprintEveryMs, pollMs: 50 },
   });
   const p = await services.applications.add({
     name,
@@ -309,6 +310,63 @@ describe('a profile linked to the application database', () => {
     } finally {
       await c.services.close();
       appDb.close();
+    }
+  });
+
+  it("a watching console: its own adds start no sync of the table; the application's signups do, within seconds", async () => {
+    const database = appDatabase(30);
+    const app = await phone.createApplication();
+    const c = await consoleFor(app, 'Watcher', undefined, 100);
+    const s = c.services;
+    const syncs: string[] = [];
+    s.users.jobs.on((e) => {
+      if (e.type === 'finished' && e.payload.kind === 'users.sync') syncs.push(e.payload.jobId);
+    });
+    try {
+      const profile = s.applications.get(c.profileId);
+      await finished(s, (await s.sources.link(profile, pgSource(database), { password: PASSWORD })).jobId);
+      await s.sources.watch(profile);
+      const before = syncs.length;
+      await finished(s, s.users.add(Array.from({ length: 10 }, (_, i) => ({ userId: customer(i) }))));
+      // Several fingerprint checks pass: the IAMPASS IDs this console wrote change nothing they compare.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(syncs.length).toBe(before);
+      cluster.sql("INSERT INTO customers (email, name) VALUES ('signup@corp.example', 'Signed up')", database);
+      await waitFor(() => s.users.count({ search: 'signup@corp' }) === 1, 5_000);
+      expect(syncs.length).toBe(before + 1);
+      expect(s.users.count({ atIampass: true })).toBe(10);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("invites by SMS with the phone numbers of the application's table, copying none into the console", async () => {
+    const database = appDatabase(5);
+    cluster.sql(
+      `ALTER TABLE customers ADD COLUMN mobile text;
+       UPDATE customers SET mobile = '+1415555267' || (id - 1) WHERE id <= 3;
+       UPDATE customers SET mobile = 'not a number' WHERE id = 4;`,
+      database,
+    );
+    const app = await phone.createApplication();
+    const c = await consoleFor(app, 'Texts');
+    const s = c.services;
+    try {
+      const { jobId } = await s.sources.link(
+        s.applications.get(c.profileId),
+        { ...pgSource(database), mapping: { ...MAPPING, phone: 'mobile' } },
+        { password: PASSWORD },
+      );
+      await finished(s, jobId);
+      const ids = [0, 1, 2, 3, 4].map(customer);
+      await finished(s, s.users.add(ids.map((userId) => ({ userId }))));
+      const sent = await finished(s, s.invitations.invite(ids, { channel: 'sms', smsMessage: 'Join Shop:' }));
+      expect(sent.rows.map((r) => r.result)).toEqual(['sent', 'sent', 'sent', 'missing', 'missing']);
+      for (const i of [0, 1, 2]) expect(await phone.sms(`+1415555267${i}`)).toHaveLength(1);
+      // Read from the application each time: the console keeps no copy.
+      expect([...s.invitations.contacts(ids).values()]).toEqual([]);
+    } finally {
+      await s.close();
     }
   });
 

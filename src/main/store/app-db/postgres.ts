@@ -11,6 +11,7 @@
  * inserting where none exists. Other consoles learn of changes by NOTIFY on
  * a channel per users table (no schema needed).
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
@@ -30,6 +31,7 @@ import {
   type AppDirectory,
   outcomes,
   type ClaimOutcome,
+  type Fingerprint,
   type TableInfo,
 } from './types.ts';
 
@@ -149,6 +151,8 @@ class PostgresDirectory implements AppDirectory {
   readonly #where: string;
   #users = new Map<string, Column>();
   #tokens: Map<string, Column> | null = null;
+  /** Tags this console's announcements. */
+  readonly #origin = randomBytes(6).toString('hex');
 
   constructor(pool: pg.Pool, options: PostgresDirectoryOptions, where: string) {
     this.#pool = pool;
@@ -388,21 +392,22 @@ class PostgresDirectory implements AppDirectory {
     return rows.map((r) => r.user_id);
   }
 
-  async fingerprint(): Promise<string> {
+  async fingerprint(): Promise<Fingerprint> {
     const m = this.mapping;
     const { from, id } = this.#from();
     const name = m.displayName === undefined ? "''" : `coalesce(u.${quoteName(m.displayName)}::text, '')`;
-    const rows = await this.#q<{ f: string }>(
-      `SELECT count(*)::text || ':' || coalesce(sum(hashtext(u.${quoteName(m.userId)}::text || chr(31) || ${name}
-              || chr(31) || coalesce(${id}::text, '')))::text, '0') AS f
+    const user = `u.${quoteName(m.userId)}::text || chr(31) || ${name}`;
+    const [r] = await this.#q<{ n: string; a: string | null; u: string | null }>(
+      `SELECT count(*)::text AS n, sum(hashtext(${user} || chr(31) || coalesce(${id}::text, '')))::text AS a,
+              sum(hashtext(${user}))::text AS u
          FROM ${from}`,
     );
-    return rows[0]!.f;
+    return { all: `${r!.n}:${r!.a ?? 0}`, users: `${r!.n}:${r!.u ?? 0}` };
   }
 
   async announce(userIds: readonly string[]): Promise<void> {
     if (userIds.length === 0) return;
-    await this.#q('SELECT pg_notify($1, $2)', [channelFor(this.mapping), changePayload(userIds)]);
+    await this.#q('SELECT pg_notify($1, $2)', [channelFor(this.mapping), changePayload(this.#origin, userIds)]);
   }
 
   async listen(onChange: (userIds: string[] | null) => void): Promise<() => Promise<void>> {
@@ -413,7 +418,10 @@ class PostgresDirectory implements AppDirectory {
     const connect = async (): Promise<void> => {
       const c = new pg.Client(clientConfig(this.#options));
       c.on('notification', (n) => {
-        if (n.channel === channel) onChange(parseChangePayload(n.payload));
+        if (n.channel !== channel) return;
+        const { origin, userIds } = parseChangePayload(n.payload);
+        // This console's own announcements: its mirror already has them.
+        if (origin !== this.#origin) onChange(userIds);
       });
       // A dropped connection: reconnect every 5 s, then sync everything (notifications may have been missed).
       c.on('error', () => retry());

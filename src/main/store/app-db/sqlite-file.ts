@@ -12,7 +12,14 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { AppError } from '../../../shared/errors.ts';
 import type { DirectoryMapping, SourceCheck, SourceUser } from '../../../shared/directory-source.ts';
 import { dbError } from './errors.ts';
-import { outcomes, quoteName, type AppDirectory, type ClaimOutcome, type TableInfo } from './types.ts';
+import {
+  outcomes,
+  quoteName,
+  type Fingerprint,
+  type AppDirectory,
+  type ClaimOutcome,
+  type TableInfo,
+} from './types.ts';
 
 export interface SqliteDirectoryOptions {
   path: string;
@@ -312,8 +319,8 @@ class SqliteDirectory implements AppDirectory {
     });
   }
 
-  /** The file's and its WAL's size and modification time: any commit changes one of them. */
-  fingerprint(): Promise<string> {
+  /** The file's and its WAL's size and modification time: any commit changes one of them (both parts alike). */
+  fingerprint(): Promise<Fingerprint> {
     const parts = [this.#options.path, `${this.#options.path}-wal`].map((p) => {
       try {
         const s = statSync(p);
@@ -322,7 +329,8 @@ class SqliteDirectory implements AppDirectory {
         return '-';
       }
     });
-    return Promise.resolve(parts.join(':'));
+    const f = parts.join(':');
+    return Promise.resolve({ all: f, users: f });
   }
 
   announce(): Promise<void> {

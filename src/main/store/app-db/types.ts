@@ -22,6 +22,17 @@ export type ClaimOutcome =
   /** Not in the application's users table. */
   | { userId: string; state: 'missing' };
 
+/**
+ * `all`: changes with any mapped value; `users`: with the users, their IDs
+ * and names but not their IAMPASS IDs, which only consoles write (and
+ * announce): a watching console compares this one, so its own writes do not
+ * start a sync of the whole table.
+ */
+export interface Fingerprint {
+  all: string;
+  users: string;
+}
+
 export interface AppDirectory {
   readonly kind: 'postgres' | 'sqlite';
   readonly mapping: DirectoryMapping;
@@ -42,8 +53,8 @@ export interface AppDirectory {
   claim(items: readonly { userId: string; iampassId: string }[]): Promise<ClaimOutcome[]>;
   /** Clears the IAMPASS ID of each user whose ID is still the one given; answers the user IDs cleared. */
   release(items: readonly { userId: string; iampassId: string }[]): Promise<string[]>;
-  /** A cheap value that changes when the mapped users change (count, IDs): skips a sync when unchanged. */
-  fingerprint(): Promise<string>;
+  /** Cheap values that change when the mapped users change: skip a sync when unchanged. */
+  fingerprint(): Promise<Fingerprint>;
   /** Tells other consoles on this database which users changed (no-op where the database cannot). */
   announce(userIds: readonly string[]): Promise<void>;
   /** Calls `onChange` with user IDs other consoles announced (`null`: many, sync all); answers the unsubscribe. */
@@ -71,19 +82,28 @@ export function channelFor(mapping: DirectoryMapping): string {
   return `iampass_admin_${h.toString(16).padStart(8, '0')}`;
 }
 
-/** NOTIFY payloads are limited to 8,000 bytes: a longer list is sent as "sync everything". */
-export function changePayload(userIds: readonly string[]): string {
+/**
+ * A NOTIFY payload: the announcing console's tag (so it ignores its own
+ * changes), then the user IDs as JSON. NOTIFY payloads are limited to 8,000
+ * bytes: a longer list is sent as `*`, "sync everything".
+ */
+export function changePayload(origin: string, userIds: readonly string[]): string {
   const json = JSON.stringify(userIds);
-  return Buffer.byteLength(json) > 7_000 ? '*' : json;
+  return `${origin} ${Buffer.byteLength(json) > 7_000 ? '*' : json}`;
 }
 
-export function parseChangePayload(payload: string | undefined): string[] | null {
-  if (!payload || payload === '*') return null;
+/** The payload's origin and user IDs (null: sync everything). */
+export function parseChangePayload(payload: string | undefined): { origin: string; userIds: string[] | null } {
+  const space = payload?.indexOf(' ') ?? -1;
+  if (!payload || space < 0) return { origin: '', userIds: null };
+  const origin = payload.slice(0, space);
+  const rest = payload.slice(space + 1);
+  if (rest === '*') return { origin, userIds: null };
   try {
-    const v: unknown = JSON.parse(payload);
-    return Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : null;
+    const v: unknown = JSON.parse(rest);
+    return { origin, userIds: Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : null };
   } catch {
-    return null;
+    return { origin, userIds: null };
   }
 }
 
