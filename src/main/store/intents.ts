@@ -161,11 +161,12 @@ export function settleAdds(
   now: number,
 ): void {
   // A mirrored application user not yet at IAMPASS (iampass_id '') gets the ID; a row with an ID keeps it.
+  // (Such a row's device state is already 'unknown', never checked: only the ID is written, so the
+  // device-state indexes are left alone.)
   const insert = store.db.prepare(
     `INSERT INTO users (profile_id, user_id, display_name, notes, iampass_id, added_at, updated_at, user_key, name_key)
      VALUES (?, ?, ?, '', ?, ?, ?, ?, ?)
-     ON CONFLICT (profile_id, user_id) DO UPDATE SET iampass_id = excluded.iampass_id, updated_at = excluded.updated_at,
-       device_state = 'unknown', device_checked_at = NULL
+     ON CONFLICT (profile_id, user_id) DO UPDATE SET iampass_id = excluded.iampass_id, updated_at = excluded.updated_at
      WHERE users.iampass_id = ''`,
   );
   store.transaction(() => {

@@ -370,6 +370,35 @@ describe('a profile linked to the application database', () => {
     }
   });
 
+  it('two console processes adding overlapping users at once: the table and IAMPASS agree exactly, one ID per user', async () => {
+    const database = appDatabase(150);
+    const app = await phone.createApplication();
+    const folders: string[] = [];
+    for (const name of ['Process A', 'Process B']) {
+      const dataDir = join(tmp, `${name.replace(' ', '-')}-${String(dbs)}`);
+      const c = await consoleFor(app, name, dataDir);
+      await finished(
+        c.services,
+        (
+          await c.services.sources.link(c.services.applications.get(c.profileId), pgSource(database), {
+            password: PASSWORD,
+          })
+        ).jobId,
+      );
+      await c.services.close();
+      folders.push(dataDir);
+    }
+    const fileA = join(folders[0]!, 'ids.txt');
+    const fileB = join(folders[1]!, 'ids.txt');
+    writeFileSync(fileA, `${Array.from({ length: 100 }, (_, i) => customer(i)).join('\n')}\n`);
+    writeFileSync(fileB, `${Array.from({ length: 100 }, (_, i) => customer(i + 50)).join('\n')}\n`);
+    await Promise.all([killChild(folders[0]!, fileA, null), killChild(folders[1]!, fileB, null)]);
+    const table = await appIds(database);
+    expect(table.size).toBe(150);
+    expect(new Set(table.values()).size).toBe(150);
+    expect(await sandboxIds(app.id)).toEqual([...table.values()].sort());
+  }, 60_000);
+
   it('SIGKILL of a console process mid-add (6 seeds), then recovery: the table and IAMPASS agree exactly', async () => {
     await phone.setFaults([{ route: 'add_users', kind: 'latency', ms: 30, jitterMs: 20 }]);
     try {
@@ -454,8 +483,8 @@ describe('a profile linked to the application database', () => {
 
 const CHILD = join(import.meta.dirname, 'job-child.ts');
 
-/** Runs job-child.ts (add) on the folder; SIGKILL `afterMs` after it starts the job. Answers whether it was killed. */
-function killChild(dataDir: string, file: string, afterMs: number): Promise<boolean> {
+/** Runs job-child.ts (add) on the folder; SIGKILL `afterMs` after it starts the job (null: never). Answers whether it was killed. */
+function killChild(dataDir: string, file: string, afterMs: number | null): Promise<boolean> {
   return new Promise((done, fail) => {
     const proc = spawn(process.execPath, [CHILD, dataDir, 'add', file], {
       env: { ...process.env, IAMPASS_KEYCHAIN_SERVICE: kc.keychain.service, BATCH: '10' },
@@ -467,7 +496,8 @@ function killChild(dataDir: string, file: string, afterMs: number): Promise<bool
     const guard = setTimeout(() => proc.kill('SIGKILL'), 30_000);
     proc.stdout.on('data', (c: Buffer) => {
       out += c.toString();
-      if (timer === null && out.includes('STARTED')) timer = setTimeout(() => proc.kill('SIGKILL'), afterMs);
+      if (afterMs !== null && timer === null && out.includes('STARTED'))
+        timer = setTimeout(() => proc.kill('SIGKILL'), afterMs);
     });
     proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
     proc.on('error', fail);
