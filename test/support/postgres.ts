@@ -22,7 +22,17 @@
  * user through `runuser` (initdb refuses root) and the folder is chowned to it.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +48,8 @@ export interface PgCluster {
   /** The temp folder: `data/` (the cluster), `log` (server log), the socket. */
   dir: string;
   superuser: 'postgres';
+  /** With `tls`: the server's self-signed certificate (its own CA; names 127.0.0.1 and localhost). */
+  caFile: string | null;
   /**
    * A connection URL. With a password: TCP to 127.0.0.1 (scram-sha-256). Without
    * one: the Unix socket (trust), e.g. `url()` for the superuser on `postgres`.
@@ -69,7 +81,8 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-export async function startPostgres(options: { port?: number } = {}): Promise<PgCluster> {
+/** `tls`: TLS on the TCP port too (a self-signed certificate made with openssl; plain connections still work). */
+export async function startPostgres(options: { port?: number; tls?: boolean } = {}): Promise<PgCluster> {
   const bin = binDir();
   const asRoot = process.getuid?.() === 0;
   // [file, args] for a PostgreSQL binary, as the postgres OS user when we are root.
@@ -105,10 +118,25 @@ export async function startPostgres(options: { port?: number } = {}): Promise<Pg
     writeFileSync(join(data, 'pg_hba.conf'), 'local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n');
 
     port = options.port ?? (await freePort());
+    if (options.tls) {
+      // Made as this user, then handed to postgres: the server refuses a key others can read.
+      await run('openssl', [
+        ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost'],
+        ...['-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
+        ...['-keyout', join(data, 'server.key'), '-out', join(data, 'server.crt')],
+      ]);
+      chmodSync(join(data, 'server.key'), 0o600);
+      copyFileSync(join(data, 'server.crt'), join(dir, 'ca.crt'));
+      if (asRoot) {
+        const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+        for (const f of ['server.key', 'server.crt']) chownSync(join(data, f), id('-u'), id('-g'));
+      }
+    }
     // pg_ctl hands -o to a shell, hence the quotes around the folder.
     const serverOptions = [
       `-k '${dir}' -p ${port} -c listen_addresses=127.0.0.1`,
       '-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50',
+      options.tls ? '-c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key' : '',
     ].join(' ');
     await exec('pg_ctl', ['-D', data, '-o', serverOptions, '-l', join(dir, 'log'), '-w', 'start']).catch(
       (error: unknown) => {
@@ -140,6 +168,7 @@ export async function startPostgres(options: { port?: number } = {}): Promise<Pg
     port,
     dir,
     superuser: 'postgres',
+    caFile: options.tls ? join(dir, 'ca.crt') : null,
     url: (db = 'postgres', user = 'postgres', password?: string) =>
       password === undefined
         ? `postgresql://${e(user)}@/${e(db)}?host=${e(dir)}&port=${port}`

@@ -66,7 +66,7 @@ const PASSWORD = 'pw-app-rw-1';
 const backends: Backend[] = [];
 
 beforeAll(async () => {
-  cluster = await startPostgres();
+  cluster = await startPostgres({ tls: true });
   cluster.createDatabase('app');
   cluster.sql(`CREATE ROLE app_rw LOGIN PASSWORD '${PASSWORD}'; CREATE ROLE app_ro LOGIN PASSWORD 'pw-ro';`);
   cluster.sql(
@@ -354,6 +354,48 @@ describe('postgres only', () => {
       expect(await dir.claim([{ userId: AWKWARD[3]!, iampassId: 'f'.repeat(32) }])).toEqual([
         { userId: AWKWARD[3], state: 'claimed', iampassId: 'f'.repeat(32) },
       ]);
+    } finally {
+      await dir.close();
+    }
+  });
+});
+
+describe('postgres over TLS', () => {
+  const over = (sslmode: 'require' | 'verify-full', caFile?: string): DirectorySource => ({
+    kind: 'postgres',
+    connection: {
+      host: '127.0.0.1',
+      port: cluster.port,
+      database: 'app',
+      user: 'app_rw',
+      sslmode,
+      ...(caFile === undefined ? {} : { caFile }),
+    },
+    mapping: COLUMN,
+  });
+  const encrypted = () =>
+    cluster.sql(
+      "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'iampass-admin' AND s.ssl",
+    );
+
+  it('verify-full against the CA file: connected, encrypted; without it the self-signed server is refused as a TLS error', async () => {
+    const dir = await openAppDirectory(over('verify-full', cluster.caFile!), { password: PASSWORD });
+    try {
+      expect((await dir.check()).ok).toBe(true);
+      expect(Number(encrypted().trim())).toBeGreaterThan(0);
+    } finally {
+      await dir.close();
+    }
+    const refused = await rejection(openAppDirectory(over('verify-full'), { password: PASSWORD }));
+    expect(refused).toMatchObject({ code: 'network', details: { reason: 'tls' } });
+    expect(refused.message).not.toContain(PASSWORD);
+  });
+
+  it('require: encrypted without checking the server', async () => {
+    const dir = await openAppDirectory(over('require'), { password: PASSWORD });
+    try {
+      await dir.scan(null, 1);
+      expect(Number(encrypted().trim())).toBeGreaterThan(0);
     } finally {
       await dir.close();
     }

@@ -26,12 +26,18 @@ import { dbError } from './errors.ts';
 import {
   changePayload,
   channelFor,
+  checkMappedColumns,
+  fromClause,
+  outcomes,
   parseChangePayload,
   quoteName,
+  schemaError,
+  tokenTableName,
+  toSourceUser,
   type AppDirectory,
-  outcomes,
   type ClaimOutcome,
   type Fingerprint,
+  type SourceRow,
   type TableInfo,
 } from './types.ts';
 
@@ -189,23 +195,10 @@ class PostgresDirectory implements AppDirectory {
     const m = this.mapping;
     const users = await this.#columns(m.table);
     if (!users) throw schemaError(this.#where, `the table ${m.table} does not exist (or this login cannot see it)`);
-    for (const col of [
-      m.key,
-      m.userId,
-      m.displayName,
-      m.email,
-      m.phone,
-      m.iampassId.kind === 'column' ? m.iampassId.column : undefined,
-    ])
-      if (col !== undefined && !users.has(col)) throw schemaError(this.#where, `${m.table} has no column ${col}`);
+    const tokens = m.iampassId.kind === 'table' ? await this.#columns(m.iampassId.table) : null;
+    checkMappedColumns(m, users, tokens, this.#where);
     this.#users = users;
-    if (m.iampassId.kind === 'table') {
-      const tokens = await this.#columns(m.iampassId.table);
-      this.#tokens = tokens;
-      if (tokens)
-        for (const col of [m.iampassId.userKey, m.iampassId.column])
-          if (!tokens.has(col)) throw schemaError(this.#where, `${m.iampassId.table} has no column ${col}`);
-    }
+    this.#tokens = tokens;
   }
 
   #type(col: string): string {
@@ -213,24 +206,12 @@ class PostgresDirectory implements AppDirectory {
   }
 
   #tokenTable(): string {
-    if (this.mapping.iampassId.kind !== 'table') throw new AppError('internal', 'Not a token-table mapping.');
-    if (!this.#tokens)
-      throw schemaError(
-        this.#where,
-        `the token table ${this.mapping.iampassId.table} does not exist (create it first)`,
-      );
-    return quoteName(this.mapping.iampassId.table);
+    return tokenTableName(this.mapping, this.#tokens !== null, this.#where);
   }
 
   /** The users table, joined to the token table when the ID lives there, and the ID's expression. */
   #from(): { from: string; id: string } {
-    const m = this.mapping;
-    const u = `${quoteName(m.table)} u`;
-    if (m.iampassId.kind === 'column') return { from: u, id: `u.${quoteName(m.iampassId.column)}` };
-    return {
-      from: `${u} LEFT JOIN ${this.#tokenTable()} t ON t.${quoteName(m.iampassId.userKey)} = u.${quoteName(m.key)}`,
-      id: `t.${quoteName(m.iampassId.column)}`,
-    };
+    return fromClause(this.mapping, () => this.#tokenTable());
   }
 
   #select(): string {
@@ -269,22 +250,22 @@ class PostgresDirectory implements AppDirectory {
     const k = `u.${quoteName(this.mapping.key)}`;
     const rows =
       afterKey === null
-        ? await this.#q<Row>(`${this.#select()} ORDER BY ${k} LIMIT $1`, [limit])
-        : await this.#q<Row>(
+        ? await this.#q<SourceRow>(`${this.#select()} ORDER BY ${k} LIMIT $1`, [limit])
+        : await this.#q<SourceRow>(
             `${this.#select()} WHERE ${k} > $1::text::${this.#type(this.mapping.key)} ORDER BY ${k} LIMIT $2`,
             [afterKey, limit],
           );
-    return rows.map(toUser);
+    return rows.map(toSourceUser);
   }
 
   async byUserIds(userIds: readonly string[]): Promise<SourceUser[]> {
     if (userIds.length === 0) return [];
     const m = this.mapping;
-    const rows = await this.#q<Row>(
+    const rows = await this.#q<SourceRow>(
       `${this.#select()} WHERE u.${quoteName(m.userId)} = ANY($1::text[]::${this.#type(m.userId)}[])`,
       [[...userIds]],
     );
-    return rows.map(toUser);
+    return rows.map(toSourceUser);
   }
 
   async #transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -633,32 +614,8 @@ class PostgresDirectory implements AppDirectory {
   }
 }
 
-interface Row {
-  key: string;
-  user_id: string;
-  display_name: string;
-  iampass_id: string | null;
-  email: string | null;
-  phone: string | null;
-}
-
-function toUser(r: Row): SourceUser {
-  return {
-    key: r.key,
-    userId: r.user_id,
-    displayName: r.display_name,
-    iampassId: r.iampass_id,
-    email: r.email,
-    phone: r.phone,
-  };
-}
-
 function idTypeOk(type: string): boolean {
   if (!TEXT_TYPES.test(type) || type === 'uuid') return false;
   const n = /\((\d+)\)/.exec(type);
   return n === null || Number(n[1]) >= 32;
-}
-
-function schemaError(where: string, what: string): AppError {
-  return new AppError('missing', `${where}: ${what}.`, { details: { reason: 'schema' } });
 }

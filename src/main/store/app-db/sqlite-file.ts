@@ -13,11 +13,17 @@ import { AppError } from '../../../shared/errors.ts';
 import type { DirectoryMapping, SourceCheck, SourceUser } from '../../../shared/directory-source.ts';
 import { dbError } from './errors.ts';
 import {
+  checkMappedColumns,
+  fromClause,
   outcomes,
   quoteName,
-  type Fingerprint,
+  schemaError,
+  tokenTableName,
+  toSourceUser,
   type AppDirectory,
   type ClaimOutcome,
+  type Fingerprint,
+  type SourceRow,
   type TableInfo,
 } from './types.ts';
 
@@ -166,42 +172,18 @@ class SqliteDirectory implements AppDirectory {
     const m = this.mapping;
     const users = this.#columns(m.table);
     if (!users) throw schemaError(this.#where, `the table ${m.table} does not exist`);
-    for (const col of [
-      m.key,
-      m.userId,
-      m.displayName,
-      m.email,
-      m.phone,
-      m.iampassId.kind === 'column' ? m.iampassId.column : undefined,
-    ])
-      if (col !== undefined && !users.has(col)) throw schemaError(this.#where, `${m.table} has no column ${col}`);
+    const tokens = m.iampassId.kind === 'table' ? this.#columns(m.iampassId.table) : null;
+    checkMappedColumns(m, users, tokens, this.#where);
     this.#users = users;
-    if (m.iampassId.kind === 'table') {
-      this.#tokens = this.#columns(m.iampassId.table);
-      if (this.#tokens)
-        for (const col of [m.iampassId.userKey, m.iampassId.column])
-          if (!this.#tokens.has(col)) throw schemaError(this.#where, `${m.iampassId.table} has no column ${col}`);
-    }
+    this.#tokens = tokens;
   }
 
   #tokenTable(): string {
-    if (this.mapping.iampassId.kind !== 'table') throw new AppError('internal', 'Not a token-table mapping.');
-    if (!this.#tokens)
-      throw schemaError(
-        this.#where,
-        `the token table ${this.mapping.iampassId.table} does not exist (create it first)`,
-      );
-    return quoteName(this.mapping.iampassId.table);
+    return tokenTableName(this.mapping, this.#tokens !== null, this.#where);
   }
 
   #from(): { from: string; id: string } {
-    const m = this.mapping;
-    const u = `${quoteName(m.table)} u`;
-    if (m.iampassId.kind === 'column') return { from: u, id: `u.${quoteName(m.iampassId.column)}` };
-    return {
-      from: `${u} LEFT JOIN ${this.#tokenTable()} t ON t.${quoteName(m.iampassId.userKey)} = u.${quoteName(m.key)}`,
-      id: `t.${quoteName(m.iampassId.column)}`,
-    };
+    return fromClause(this.mapping, () => this.#tokenTable());
   }
 
   #select(): string {
@@ -227,7 +209,7 @@ class SqliteDirectory implements AppDirectory {
           : this.#run(() =>
               this.#prepare(`${this.#select()} WHERE ${k} > ? ORDER BY ${k} LIMIT ?`).all(afterKey, limit),
             );
-      return (rows as unknown as Row[]).map(toUser);
+      return (rows as unknown as SourceRow[]).map(toSourceUser);
     });
   }
 
@@ -239,7 +221,7 @@ class SqliteDirectory implements AppDirectory {
           `${this.#select()} WHERE u.${quoteName(this.mapping.userId)} IN (SELECT value FROM json_each(?))`,
         ).all(JSON.stringify(userIds)),
       );
-      return (rows as unknown as Row[]).map(toUser);
+      return (rows as unknown as SourceRow[]).map(toSourceUser);
     });
   }
 
@@ -514,8 +496,8 @@ class SqliteDirectory implements AppDirectory {
         preview = (
           this.#run(() =>
             this.#prepare(`${this.#select()} ORDER BY u.${quoteName(m.key)} LIMIT ?`).all(previewRows),
-          ) as unknown as Row[]
-        ).map(toUser);
+          ) as unknown as SourceRow[]
+        ).map(toSourceUser);
       }
       return {
         ok: checks.every((c) => c.ok || c.name === 'IAMPASS ID writable'),
@@ -535,33 +517,9 @@ class SqliteDirectory implements AppDirectory {
   }
 }
 
-interface Row {
-  key: string;
-  user_id: string;
-  display_name: string;
-  iampass_id: string | null;
-  email: string | null;
-  phone: string | null;
-}
-
-function toUser(r: Row): SourceUser {
-  return {
-    key: r.key,
-    userId: r.user_id,
-    displayName: r.display_name,
-    iampassId: r.iampass_id,
-    email: r.email,
-    phone: r.phone,
-  };
-}
-
 /** SQLite's affinity rules: TEXT for CHAR/CLOB/TEXT, none (BLOB) for an empty type; numeric ones would mangle digit-only IDs. */
 function textAffinity(type: string): boolean {
   const t = type.toUpperCase();
   if (t.includes('INT')) return false;
   return t === '' || t.includes('CHAR') || t.includes('CLOB') || t.includes('TEXT') || t.includes('BLOB');
-}
-
-function schemaError(where: string, what: string): AppError {
-  return new AppError('missing', `${where}: ${what}.`, { details: { reason: 'schema' } });
 }

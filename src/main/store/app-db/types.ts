@@ -121,3 +121,75 @@ export function outcomes(
     return { userId: i.userId, state: 'had', iampassId: id };
   });
 }
+
+/** A user row as both databases' SELECT answers it (every column as text). */
+export interface SourceRow {
+  key: string;
+  user_id: string;
+  display_name: string;
+  iampass_id: string | null;
+  email: string | null;
+  phone: string | null;
+}
+
+export function toSourceUser(r: SourceRow): SourceUser {
+  return {
+    key: r.key,
+    userId: r.user_id,
+    displayName: r.display_name,
+    iampassId: r.iampass_id,
+    email: r.email,
+    phone: r.phone,
+  };
+}
+
+/** A mapped table or column that is not there: `missing`, reason `schema`. */
+export function schemaError(where: string, what: string): AppError {
+  return new AppError('missing', `${where}: ${what}.`, { details: { reason: 'schema' } });
+}
+
+/** Every mapped column exists (the token table's, when it exists); else a schema error naming the first missing. */
+export function checkMappedColumns(
+  m: DirectoryMapping,
+  users: ReadonlyMap<string, unknown>,
+  tokens: ReadonlyMap<string, unknown> | null,
+  where: string,
+): void {
+  for (const col of mappedColumns(m)) if (!users.has(col)) throw schemaError(where, `${m.table} has no column ${col}`);
+  if (m.iampassId.kind === 'table' && tokens)
+    for (const col of [m.iampassId.userKey, m.iampassId.column])
+      if (!tokens.has(col)) throw schemaError(where, `${m.iampassId.table} has no column ${col}`);
+}
+
+/** The users table's mapped columns (each must exist). */
+export function mappedColumns(m: DirectoryMapping): string[] {
+  return [
+    m.key,
+    m.userId,
+    m.displayName,
+    m.email,
+    m.phone,
+    m.iampassId.kind === 'column' ? m.iampassId.column : undefined,
+  ].filter((c): c is string => c !== undefined);
+}
+
+/**
+ * The users table `u`, joined to the token table `t` when the ID lives
+ * there (`tokenTable` answers its quoted name, or throws when it does not
+ * exist yet), and the ID's expression.
+ */
+export function fromClause(m: DirectoryMapping, tokenTable: () => string): { from: string; id: string } {
+  const u = `${quoteName(m.table)} u`;
+  if (m.iampassId.kind === 'column') return { from: u, id: `u.${quoteName(m.iampassId.column)}` };
+  return {
+    from: `${u} LEFT JOIN ${tokenTable()} t ON t.${quoteName(m.iampassId.userKey)} = u.${quoteName(m.key)}`,
+    id: `t.${quoteName(m.iampassId.column)}`,
+  };
+}
+
+/** The token table's quoted name; a schema error when the mapping names one that does not exist yet. */
+export function tokenTableName(m: DirectoryMapping, exists: boolean, where: string): string {
+  if (m.iampassId.kind !== 'table') throw new AppError('internal', 'Not a token-table mapping.');
+  if (!exists) throw schemaError(where, `the token table ${m.iampassId.table} does not exist (create it first)`);
+  return quoteName(m.iampassId.table);
+}
