@@ -88,7 +88,20 @@ it('keeps stale rows in view until their replacement arrives, then drops them', 
 
 it('selects as a query minus exceptions, or as a list', () => {
   const query = toQuery('  Ann ', 'registered', { column: 'lastAuthAt', desc: true });
-  expect(query).toEqual({ search: 'Ann', states: ['registered'], sort: { column: 'lastAuthAt', descending: true } });
+  // A device state is a state of users at IAMPASS; 'absent' is a linked application's users not there yet.
+  expect(query).toEqual({
+    search: 'Ann',
+    states: ['registered'],
+    atIampass: true,
+    sort: { column: 'lastAuthAt', descending: true },
+  });
+  expect(toQuery('', 'absent', { column: 'userId', desc: false })).toEqual({
+    atIampass: false,
+    sort: { column: 'userId', descending: false },
+  });
+  expect(toQuery('', 'all', { column: 'userId', desc: false })).toEqual({
+    sort: { column: 'userId', descending: false },
+  });
   let sel = toggled(NO_SELECTION, 'a', true);
   sel = toggled(sel, 'b', true);
   sel = toggled(sel, 'a', false);
