@@ -5,7 +5,6 @@
  * application's table and IAMPASS must agree exactly after adds, deletes,
  * concurrent consoles and another console's change must show within 5 s.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { VirtualPhone } from '../../../src/sandbox/phone.ts';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/server.ts';
 import { startPostgres, type PgCluster } from '../../support/postgres.ts';
 import { testKeychain } from '../services/helpers.ts';
+import { runJobChild } from './run-child.ts';
 
 const MAPPING: DirectoryMapping = {
   table: 'customers',
@@ -481,31 +481,7 @@ describe('a profile linked to the application database', () => {
   }, 60_000);
 });
 
-const CHILD = join(import.meta.dirname, 'job-child.ts');
-
 /** Runs job-child.ts (add) on the folder; SIGKILL `afterMs` after it starts the job (null: never). Answers whether it was killed. */
-function killChild(dataDir: string, file: string, afterMs: number | null): Promise<boolean> {
-  return new Promise((done, fail) => {
-    const proc = spawn(process.execPath, [CHILD, dataDir, 'add', file], {
-      env: { ...process.env, IAMPASS_KEYCHAIN_SERVICE: kc.keychain.service, BATCH: '10' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    let timer: NodeJS.Timeout | null = null;
-    const guard = setTimeout(() => proc.kill('SIGKILL'), 30_000);
-    proc.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (afterMs !== null && timer === null && out.includes('STARTED'))
-        timer = setTimeout(() => proc.kill('SIGKILL'), afterMs);
-    });
-    proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    proc.on('error', fail);
-    proc.on('exit', (code, signal) => {
-      clearTimeout(guard);
-      if (timer) clearTimeout(timer);
-      if (signal !== 'SIGKILL' && code !== 0) fail(new Error(`child exited ${String(code)}: ${err}`));
-      else done(signal === 'SIGKILL' && !out.includes('DONE'));
-    });
-  });
+async function killChild(dataDir: string, file: string, afterMs: number | null): Promise<boolean> {
+  return (await runJobChild(dataDir, 'add', file, afterMs, { keychainService: kc.keychain.service, batch: 10 })).killed;
 }

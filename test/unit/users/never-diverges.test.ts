@@ -4,7 +4,6 @@
 // add, import, delete and lost device, then recovery; concurrent imports
 // from several processes; every fault kind on every mutating route. After
 // each: the directory's IAMPASS IDs are exactly the sandbox's users.
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,8 +14,7 @@ import { VirtualPhone } from '../../../src/sandbox/phone.ts';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/server.ts';
 import type { JobFinished } from '../../../src/shared/ipc/jobs.ts';
 import { tempDir, testKeychain } from '../services/helpers.ts';
-
-const CHILD = join(import.meta.dirname, 'job-child.ts');
+import { runJobChild } from './run-child.ts';
 
 let sandbox: Sandbox;
 let phone: VirtualPhone;
@@ -77,37 +75,9 @@ async function finished(s: Services, jobId: string): Promise<JobFinished> {
   return f;
 }
 
-/** Runs job-child.ts; SIGKILL `killAfterMs` after it says STARTED (null: let it finish). */
-function child(
-  w: World,
-  op: string,
-  arg: string,
-  killAfterMs: number | null,
-): Promise<{ killed: boolean; counts: Record<string, number> | null }> {
-  return new Promise((done, fail) => {
-    const proc = spawn(process.execPath, [CHILD, w.dir, op, arg], {
-      env: { ...process.env, IAMPASS_KEYCHAIN_SERVICE: kc.keychain.service, BATCH: '25' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    let timer: NodeJS.Timeout | null = null;
-    const guard = setTimeout(() => proc.kill('SIGKILL'), 30_000);
-    proc.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (killAfterMs !== null && timer === null && out.includes('STARTED'))
-        timer = setTimeout(() => proc.kill('SIGKILL'), killAfterMs);
-    });
-    proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    proc.on('error', fail);
-    proc.on('exit', (code, signal) => {
-      clearTimeout(guard);
-      if (timer) clearTimeout(timer);
-      const m = /DONE (\{.*\})/.exec(out);
-      if (signal !== 'SIGKILL' && code !== 0) fail(new Error(`child exited ${String(code)}: ${err}`));
-      else done({ killed: signal === 'SIGKILL', counts: m ? (JSON.parse(m[1]!) as Record<string, number>) : null });
-    });
-  });
+/** Runs job-child.ts on the world's folder (run-child.ts). */
+function child(w: World, op: 'add' | 'import' | 'delete' | 'lost' | 'invite', arg: string, killAfterMs: number | null) {
+  return runJobChild(w.dir, op, arg, killAfterMs, { keychainService: kc.keychain.service, batch: 25 });
 }
 
 /** Recovery in a new console process (this one), then the check: the directory holds exactly the sandbox's users. Answers how many intents recovery settled. */
