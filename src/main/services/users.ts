@@ -28,7 +28,6 @@ import { IampassClient, type ClientConfig } from '../iampass/client.ts';
 import type { SecretStore } from '../secrets/keychain.ts';
 import type { Store } from '../store/db.ts';
 import {
-  changeStamp,
   directoryColumns,
   getUser,
   getUsers,
@@ -48,7 +47,6 @@ import {
 } from '../store/intents.ts';
 import { getProfile, type Profile } from '../store/profiles.ts';
 import {
-  countQuery,
   indexOfQuery,
   iterateQuery,
   selectionIds,
@@ -66,6 +64,7 @@ import { JobRunner, type JobContext } from './jobs.ts';
 import { ownerAlive, PROCESS_OWNER } from './owner.ts';
 import { addBatch, deleteBatch, failedRow, reconcileIntents, type Writer } from './writes.ts';
 import { ProfileScope } from './profile-scope.ts';
+import { QueryCounts } from './query-counts.ts';
 import type { DirectorySources } from './directory-sources.ts';
 import { validateRows, type InputRules, type UserInput } from './user-input.ts';
 
@@ -163,12 +162,12 @@ export class UsersService {
   /** profileId -> userId -> last failed status check (memory only). */
   readonly #statusErrors = new Map<string, Map<string, StatusError>>();
   #revision = 0;
-  readonly #counts = new Map<string, number>();
-  #countsStamp = '';
+  readonly #counts: QueryCounts;
 
   constructor(deps: UsersDeps) {
     this.#store = deps.store;
     this.#writer.store = deps.store;
+    this.#counts = new QueryCounts(deps.store, () => this.#revision);
     this.scope =
       deps.scope ?? new ProfileScope({ store: deps.store, secrets: deps.secrets, profileId: deps.profileId });
     this.#audit = deps.audit;
@@ -254,7 +253,7 @@ export class UsersService {
     // The profile on screen: a linked one is watched for other consoles' and the application's changes.
     this.sources?.follow(profile);
     const ctx = this.#queryContext(profile.id);
-    const known = this.#count(profile.id, query, ctx, true);
+    const known = this.#counts.known(profile.id, query, ctx);
     let total: number;
     let rows: DirectoryUser[];
     if (known !== null) {
@@ -262,7 +261,7 @@ export class UsersService {
       rows = windowQuery(this.#store, profile.id, query, offset, limit, { ...ctx, total });
     } else {
       ({ rows, total } = windowAndCount(this.#store, profile.id, query, offset, limit, ctx));
-      this.#remember(profile.id, query, ctx, total);
+      this.#counts.remember(profile.id, query, ctx, total);
     }
     return {
       profileId: profile.id,
@@ -283,14 +282,14 @@ export class UsersService {
     const ctx = this.#queryContext(profile.id);
     return {
       index: indexOfQuery(this.#store, profile.id, query, userId, ctx),
-      total: this.#count(profile.id, query, ctx),
+      total: this.#counts.get(profile.id, query, ctx),
     };
   }
 
   /** How many users of the active profile match. */
   count(query: UsersQuery): number {
     const profile = this.scope.currentOrNull();
-    return profile ? this.#count(profile.id, query, this.#queryContext(profile.id)) : 0;
+    return profile ? this.#counts.get(profile.id, query, this.#queryContext(profile.id)) : 0;
   }
 
   /** Every matching user in the query's order, streamed from the store (constant memory). */
@@ -714,45 +713,6 @@ export class UsersService {
     let map = this.#statusErrors.get(profileId);
     if (!map) this.#statusErrors.set(profileId, (map = new Map<string, StatusError>()));
     map.set(userId, { code: info.code, message: info.message, at: this.#now() });
-  }
-
-  /**
-   * A query's count, remembered while the database and this service's
-   * revision are unchanged: scrolling asks for many windows of one query,
-   * and counting a query that matches most of 1,000,000 users is the
-   * expensive part of a window. The sort does not change a count.
-   */
-  #count(profileId: string, query: UsersQuery, ctx: QueryContext): number;
-  #count(profileId: string, query: UsersQuery, ctx: QueryContext, onlyKnown: true): number | null;
-  #count(profileId: string, query: UsersQuery, ctx: QueryContext, onlyKnown = false): number | null {
-    const [stamp, key] = this.#countKey(profileId, query, ctx);
-    if (stamp !== null && stamp === this.#countsStamp) {
-      const hit = this.#counts.get(key);
-      if (hit !== undefined) return hit;
-    }
-    if (onlyKnown) return null;
-    const n = countQuery(this.#store, profileId, query, ctx);
-    this.#remember(profileId, query, ctx, n);
-    return n;
-  }
-
-  #remember(profileId: string, query: UsersQuery, ctx: QueryContext, n: number): void {
-    const [stamp, key] = this.#countKey(profileId, query, ctx);
-    if (stamp === null) return;
-    if (stamp !== this.#countsStamp || this.#counts.size >= 64) {
-      this.#counts.clear();
-      this.#countsStamp = stamp;
-    }
-    this.#counts.set(key, n);
-  }
-
-  /** [database + revision stamp (null inside a transaction: not cached), the query's key without its sort]. */
-  #countKey(profileId: string, query: UsersQuery, ctx: QueryContext): [string | null, string] {
-    const stamp = this.#store.db.isTransaction ? null : `${changeStamp(this.#store)}:${this.#revision}`;
-    const { sort: _sort, ...filter } = query;
-    // "No authentication in N days" moves with the clock: such a count is kept for a minute at most.
-    const minute = query.inactiveDays === undefined ? '' : String(Math.floor((ctx.now ?? 0) / 60_000));
-    return [stamp, `${profileId}\u0000${minute}\u0000${JSON.stringify(filter)}`];
   }
 
   #queryContext(profileId: string): QueryContext {
