@@ -75,6 +75,8 @@ export interface QueryContext {
   /** User IDs whose last status check failed (the `checkFailed` filter). */
   failedUserIds?: readonly string[];
   now?: number;
+  /** Overrides PREFIX_PROBE (tests). */
+  prefixProbe?: { from: number; rows: number };
 }
 
 interface Where {
@@ -197,6 +199,15 @@ const COLUMNS_SQL =
  */
 export const SORT_MATCHES_UP_TO = 250_000;
 
+/**
+ * A prefix search matching more than `from` users first tries the first
+ * `rows` users in the sort's order: when the window's matches are all among
+ * them (a 1-2 character prefix of random IAMPASS IDs matches one user in 16
+ * everywhere in the order), the window is read there instead of sorting
+ * every match. Otherwise the matches are sorted as usual.
+ */
+export const PREFIX_PROBE = { from: 20_000, rows: 8_000 };
+
 export function windowQuery(
   store: Store,
   profileId: string,
@@ -211,6 +222,22 @@ export function windowQuery(
   if (n === 0) return [];
   const searching = (q.search ?? '').trim() !== '' || q.checkFailed === true;
   const total = ctx.total ?? (searching ? countQuery(store, profileId, q, ctx) : Infinity);
+  const start = Math.max(0, Math.trunc(offset));
+  const probe = ctx.prefixProbe ?? PREFIX_PROBE;
+  if (isPrefixSearch(q) && total > probe.from && total <= SORT_MATCHES_UP_TO && start + n <= probe.rows) {
+    // The first `rows` users in order, filtered: a full window there is the window (its matches come first).
+    const ids = store.db
+      .prepare(
+        `SELECT id FROM (SELECT * FROM users WHERE profile_id = ? ORDER BY ${order.sql} LIMIT ?)
+          WHERE ${w.sql} ORDER BY ${order.sql} LIMIT ? OFFSET ?`,
+      )
+      .all(profileId, probe.rows, ...w.params, n, start) as { id: number }[];
+    if (ids.length === n)
+      return rowsById(
+        store,
+        ids.map((r) => r.id),
+      );
+  }
   // `+column` is not the indexed column: SQLite then drives from the search and sorts the matches.
   const orderSql =
     searching && total <= SORT_MATCHES_UP_TO ? `+${order.col.sql} ${order.dir}, id ${order.dir}` : order.sql;
@@ -234,6 +261,12 @@ function rowsById(store: Store, ids: readonly number[]): DirectoryUser[] {
     )
     .all(JSON.stringify(ids)) as unknown as UserRow[];
   return rows.map(fromRow);
+}
+
+/** A 1-2 character search: prefixes of the user ID, display name and IAMPASS ID (index ranges). */
+function isPrefixSearch(q: UsersQuery): boolean {
+  const chars = [...(q.search ?? '').trim()].length;
+  return chars > 0 && chars < 3;
 }
 
 /** A trigram (3+ character) search: its matches come from the FTS index, counted and sorted in one pass. */

@@ -210,6 +210,28 @@ describe('order, windows and positions', () => {
         }
   });
 
+  it('a large prefix search reads its first windows from the start of the sort order when they are there, else sorts: the same rows', () => {
+    for (const search of ['u', 'us', 'pe', 'b', '1'])
+      for (const column of USER_SORT_COLUMNS)
+        for (const descending of [false, true]) {
+          const q: UsersQuery = { search, sort: { column, descending } };
+          const walked = all(q);
+          const total = walked.length;
+          // rows: 10 (the probe rarely holds a whole window: falls back), 40 (sometimes), 1000 (always holds it).
+          for (const rows of [10, 40, 1000])
+            for (const [offset, limit] of [
+              [0, 5],
+              [2, 7],
+              [0, 30],
+            ] as const) {
+              const got = ids(windowQuery(store, P, q, offset, limit, { total, prefixProbe: { from: 0, rows } }));
+              expect(got, `${search} ${column} ${String(descending)} rows ${rows} [${offset}, +${limit})`).toEqual(
+                walked.slice(offset, offset + limit),
+              );
+            }
+        }
+  });
+
   it('has no position for a user outside the query', () => {
     expect(indexOfQuery(store, P, { search: 'bob' }, 'user1')).toBeNull();
     expect(indexOfQuery(store, P, {}, 'ghost')).toBeNull();
