@@ -19,12 +19,15 @@ import {
   type DirectoryInfo,
   type DirectorySource,
   type DirectorySourceInput,
+  type PostgresConnection,
   type SourceCheck,
+  type SourceUser,
 } from '../../shared/directory-source.ts';
 import type { JobRow } from '../../shared/ipc/jobs.ts';
 import { listTables, openAppDirectory, type AppDirectory, type TableInfo } from '../store/app-db/index.ts';
 import type { Store } from '../store/db.ts';
 import { countUsers } from '../store/directory.ts';
+import { countIntents } from '../store/intents.ts';
 import {
   applyMirror,
   beginSweep,
@@ -125,11 +128,7 @@ export class DirectorySources {
     password: string | null | undefined,
   ): Promise<AppDirectory> {
     const pw =
-      source.kind === 'postgres'
-        ? password === undefined
-          ? await this.#secrets.getCredential(profileId, 'database')
-          : password
-        : null;
+      source.kind === 'postgres' ? (password ?? (await this.#keptPassword(profileId, source.connection))) : null;
     return openAppDirectory(source, { password: pw, ...(this.#pollMs === undefined ? {} : { pollMs: this.#pollMs }) });
   }
 
@@ -151,11 +150,21 @@ export class DirectorySources {
     if (!parsed.success) throw invalidSource(parsed.error.issues[0]!);
     const pw =
       parsed.data.kind === 'postgres'
-        ? password === undefined
-          ? await this.#secrets.getCredential(profileId, 'database').catch(() => null)
-          : password
+        ? (password ?? (await this.#keptPassword(profileId, parsed.data.connection).catch(() => null)))
         : null;
     return listTables(parsed.data, { password: pw });
+  }
+
+  /**
+   * The password kept for the profile's linked database, only for that same
+   * server, port, database and login: an edited connection never receives it.
+   */
+  async #keptPassword(profileId: string, to: PostgresConnection): Promise<string | null> {
+    const linked = getSource(this.#store, profileId)?.source;
+    if (linked?.kind !== 'postgres') return null;
+    const c = linked.connection;
+    if (c.host !== to.host || c.port !== to.port || c.database !== to.database || c.user !== to.user) return null;
+    return this.#secrets.getCredential(profileId, 'database');
   }
 
   /**
@@ -195,6 +204,7 @@ export class DirectorySources {
     options: LinkOptions = {},
   ): Promise<{ check: SourceCheck; jobId: string }> {
     const source = parseSource(input);
+    this.#settled(profile, 'linked again');
     if (!getSource(this.#store, profile.id) && countUsers(this.#store, profile.id) > 0)
       throw new AppError(
         'conflict',
@@ -233,6 +243,7 @@ export class DirectorySources {
 
   /** Unlinks: the mirror and the password go; the application's table is untouched. */
   async unlink(profile: Profile): Promise<boolean> {
+    this.#settled(profile, 'unlinked');
     await this.#drop(profile.id);
     const gone = clearSource(this.#store, profile.id);
     await this.#secrets.deleteCredential(profile.id, 'database').catch(() => false);
@@ -282,6 +293,7 @@ export class DirectorySources {
     const fingerprint = await app.fingerprint();
     const writable = await app.canWrite();
     const rows: JobRow[] = [];
+    const retry: SourceUser[] = [];
     let seen = 0;
     let changed: string[] = [];
     let many = false;
@@ -296,14 +308,9 @@ export class DirectorySources {
         this.#store,
         page.map((u) => u.userId),
       );
-      for (const userId of result.conflicts)
-        rows.push({
-          row: rows.length + 1,
-          userId,
-          result: 'failed',
-          code: 'conflict',
-          reason: "Its IAMPASS ID is another user's in the application's table: not mirrored.",
-        });
+      // An ID held in the mirror by a user renamed or removed later in the scan: tried again after the sweep.
+      const conflicted = new Set(result.conflicts);
+      retry.push(...page.filter((u) => conflicted.has(u.userId)));
       if (!many) changed.push(...result.changed);
       if (changed.length > 5_000) {
         many = true;
@@ -314,6 +321,16 @@ export class DirectorySources {
       ctx.progress(seen, seen + (page.length === SYNC_PAGE ? SYNC_PAGE : 0));
     }
     const removed = endSweep(this.#store, profile.id);
+    const again = applyMirror(this.#store, profile.id, retry, this.#now());
+    if (!many) changed.push(...again.changed);
+    for (const userId of again.conflicts)
+      rows.push({
+        row: rows.length + 1,
+        userId,
+        result: 'failed',
+        code: 'conflict',
+        reason: "Its IAMPASS ID is another user's in the application's table: not mirrored.",
+      });
     markSynced(this.#store, profile.id, fingerprint, writable, this.#now());
     if (many || changed.length > 0 || removed.length > 0)
       this.#events.emit({
@@ -393,6 +410,20 @@ export class DirectorySources {
 
   async close(): Promise<void> {
     for (const id of [...new Set([...this.#open.keys(), ...this.#watches.keys()])]) await this.#drop(id);
+  }
+
+  /**
+   * Changes recorded and not yet settled (intents) belong to the current
+   * source: the profile is relinked or unlinked only after recovery settled
+   * them, or they would be settled against the wrong table.
+   */
+  #settled(profile: Profile, what: string): void {
+    const pending = Object.values(countIntents(this.#store, profile.id)).reduce((a, b) => a + (b ?? 0), 0);
+    if (pending > 0)
+      throw new AppError(
+        'conflict',
+        `${pending} change${pending === 1 ? '' : 's'} to this profile's users did not finish; settle them first (Check now, or iampass-admin users reconcile), then the profile can be ${what}.`,
+      );
   }
 
   #record(profile: Profile, action: `${string}.${string}`, target: string): void {

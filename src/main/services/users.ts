@@ -367,6 +367,7 @@ export class UsersService {
   /** Adds users (one or a list) as a job; answers the job id. */
   add(inputs: readonly UserInput[]): string {
     const profile = this.scope.current();
+    this.#writable(profile);
     return this.jobs.start('users.add', inputs.length, (ctx) => this.#addRows(profile, inputs, ctx, 'users.add'));
   }
 
@@ -385,6 +386,7 @@ export class UsersService {
 
   importCsv(text: string, mapping: CsvMapping, hasHeader?: boolean): string {
     const profile = this.scope.current();
+    this.#writable(profile);
     const csv = parseCsv(text, { mapping, hasHeader });
     return this.jobs.start('users.import', csv.rows.length, async (ctx) => {
       const rows = await this.#addRows(profile, csv.rows, ctx, 'users.import');
@@ -395,6 +397,7 @@ export class UsersService {
 
   delete(userIds: readonly string[], confirmCount?: number): string {
     const profile = this.scope.current();
+    this.#writable(profile);
     if (userIds.length > MAX_CONFIRM_FREE_DELETE && confirmCount !== userIds.length) {
       throw new AppError(
         'invalid_input',
@@ -600,6 +603,17 @@ export class UsersService {
     }
     this.#summary(profile, 'users.delete', rows, ctx.jobId);
     return rows;
+  }
+
+  /** A profile linked read-only (the login may not write IAMPASS IDs) refuses adds and deletes before anything is sent. */
+  #writable(profile: Profile): void {
+    const info = this.sources?.info(profile.id);
+    if (info?.readOnly)
+      throw new AppError(
+        'forbidden',
+        `Read-only: this database login may not write IAMPASS IDs in ${info.label ?? "the application's table"}, so users cannot be added or deleted.`,
+        { details: { reason: 'read_only' } },
+      );
   }
 
   /** An intent this process may take over: its owner is gone, or it is ours and no running job of ours holds it. */

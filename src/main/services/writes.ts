@@ -46,6 +46,7 @@ export interface Writer {
 
 /** A database failure that may have committed (the answer was lost) rather than one that surely did not. */
 function mayHaveCommitted(info: ErrorInfo): boolean {
+  if (info.details?.['committed'] === 'no') return false;
   return info.code === 'network' || info.code === 'timeout' || info.code === 'internal';
 }
 
@@ -197,9 +198,25 @@ export async function addBatch(
     }
   }
   if (app) {
-    // IAMPASS refused these users: the IDs this batch wrote go again (best effort; a later add reuses one left behind).
+    // IAMPASS refused these users: the IDs this batch wrote go again. If that fails, their intents stay
+    // (unknown) and recovery clears them: the application's table never keeps an ID IAMPASS refused.
     const refused = claimed.filter((c) => dropped.includes(c.intentId) && wrote.has(c.intentId));
-    await (await app).release(refused.map((c) => ({ userId: c.userId, iampassId: c.iampassId }))).catch(() => []);
+    try {
+      await (await app).release(refused.map((c) => ({ userId: c.userId, iampassId: c.iampassId })));
+    } catch (error) {
+      const info = toErrorInfo(error);
+      for (const c of refused) {
+        dropped.splice(dropped.indexOf(c.intentId), 1);
+        unknown.push(c.intentId);
+        rows[c.row - 1] = {
+          row: c.row,
+          userId: c.userId,
+          result: 'unknown',
+          code: 'uncertain',
+          reason: `IAMPASS refused it, and its ID could not be cleared from the application's table (${info.message.replace(/\.$/, '')}); recovery will clear it.`,
+        };
+      }
+    }
   }
   settleAdds(w.store, profile.id, confirmed, dropped, w.now());
   markUnknown(w.store, unknown, w.now());
@@ -341,7 +358,49 @@ export async function reconcileIntents(
   try {
     await mapBounded(
       chunk(of('add'), batchSize),
-      async (batch, signal) => {
+      async (all, signal) => {
+        let batch = all;
+        const app = w.source(profile);
+        if (app) {
+          // The application's table first: the user may hold another ID by now (given by another console)
+          // or be gone. The recorded ID is then dropped, and deleted at IAMPASS in case the lost call made it.
+          let outcomes: ClaimOutcome[];
+          try {
+            outcomes = await (
+              await app
+            ).claim(all.map((b) => ({ userId: b.intent.userId, iampassId: b.intent.iampassId })));
+          } catch (error) {
+            for (const b of all) rows[b.row - 1] = stillPending(b.row, b.intent.userId, toErrorInfo(error));
+            step(all.length);
+            return;
+          }
+          const orphans: string[] = [];
+          const gone: number[] = [];
+          batch = all.flatMap((b, i) => {
+            const o = outcomes[i]!;
+            if (o.state === 'missing') {
+              gone.push(b.intent.id);
+              orphans.push(b.intent.iampassId);
+              rows[b.row - 1] = {
+                row: b.row,
+                userId: b.intent.userId,
+                result: 'missing',
+                reason: "No longer in the application's users table: the interrupted add is dropped.",
+              };
+              return [];
+            }
+            if (o.iampassId === b.intent.iampassId) return [b];
+            reassignAdd(w.store, b.intent.id, o.iampassId, w.now());
+            orphans.push(b.intent.iampassId);
+            return [{ ...b, intent: { ...b.intent, iampassId: o.iampassId } }];
+          });
+          removeIntents(w.store, gone);
+          if (orphans.length > 0) await client.deleteUsers(orphans, { signal }).catch(() => undefined);
+          if (batch.length === 0) {
+            step(all.length);
+            return;
+          }
+        }
         const result = await client
           .addUsers(
             batch.map((b) => b.intent.iampassId),
@@ -355,19 +414,30 @@ export async function reconcileIntents(
         const created = new Set(result.created);
         const existing = new Set(result.existing);
         const failures = failureMap(result.failed);
-        let confirmed = batch.filter((b) => created.has(b.intent.iampassId) || existing.has(b.intent.iampassId));
-        const app = w.source(profile);
-        if (app && confirmed.length > 0) {
-          // At IAMPASS now: make sure the application's table holds the ID (the claim may never have committed).
-          try {
-            const outcomes = await (
-              await app
-            ).claim(confirmed.map((b) => ({ userId: b.intent.userId, iampassId: b.intent.iampassId })));
-            confirmed = confirmed.filter((_, i) => outcomes[i]!.state === 'claimed');
-          } catch (error) {
-            for (const b of confirmed) failures.set(b.intent.iampassId, toErrorInfo(error));
-            confirmed = [];
-          }
+        const confirmed = batch.filter((b) => created.has(b.intent.iampassId) || existing.has(b.intent.iampassId));
+        if (app) {
+          // Refused for sure this time: the ID goes from the application's table and the intent is settled.
+          const refused = batch.filter(
+            (b) =>
+              !confirmed.includes(b) &&
+              failures.has(b.intent.iampassId) &&
+              !mayHaveTakenEffect(failures.get(b.intent.iampassId)!),
+          );
+          const cleared = await (
+            await app
+          )
+            .release(refused.map((b) => ({ userId: b.intent.userId, iampassId: b.intent.iampassId })))
+            .then(
+              () => refused,
+              (): typeof refused => [],
+            );
+          removeIntents(
+            w.store,
+            cleared.map((b) => b.intent.id),
+          );
+          for (const b of cleared)
+            rows[b.row - 1] = failedRow(b.row, b.intent.userId, failures.get(b.intent.iampassId)!);
+          batch = batch.filter((b) => !cleared.includes(b));
         }
         settleAdds(
           w.store,
@@ -383,8 +453,7 @@ export async function reconcileIntents(
         );
         for (const b of batch) {
           const { userId, iampassId } = b.intent;
-          if (!confirmed.includes(b)) rows[b.row - 1] = stillPending(b.row, userId, failures.get(iampassId));
-          else if (created.has(iampassId))
+          if (created.has(iampassId))
             rows[b.row - 1] = { row: b.row, userId, result: 'created', reason: 'The interrupted add is completed.' };
           else if (existing.has(iampassId))
             rows[b.row - 1] = {
@@ -405,7 +474,7 @@ export async function reconcileIntents(
             profile,
             confirmed.map((b) => b.intent.userId),
           );
-        step(batch.length);
+        step(all.length);
       },
       { concurrency, signal: ctx.signal },
     );

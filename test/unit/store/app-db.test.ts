@@ -336,6 +336,33 @@ describe('postgres only', () => {
     }
   });
 
+  it('rows without a key or user ID: the check fails on a null key, and a scan ends (never restarts on a null key)', async () => {
+    cluster.sql(
+      `CREATE TABLE loose (k int UNIQUE, login text, iampass_id text);
+       INSERT INTO loose VALUES (1, 'one', NULL), (NULL, 'keyless', NULL), (2, NULL, NULL), (3, 'three', NULL);
+       GRANT SELECT, UPDATE ON loose TO app_rw;`,
+      'app',
+    );
+    const mapping: DirectoryMapping = {
+      table: 'loose',
+      key: 'k',
+      userId: 'login',
+      iampassId: { kind: 'column', column: 'iampass_id' },
+    };
+    const dir = await openAppDirectory(backends[0]!.source(mapping), { password: PASSWORD });
+    try {
+      const check = await dir.check();
+      expect(check.ok).toBe(false);
+      expect(check.checks.find((c) => c.name === 'key present')).toMatchObject({ ok: false });
+      expect(check.checks.find((c) => c.name === 'user ID present')).toMatchObject({ ok: true });
+      expect((await dir.scan(null, 1)).map((u) => u.userId)).toEqual(['one']);
+      expect((await dir.scan('1', 10)).map((u) => u.userId)).toEqual(['three']);
+      expect(await dir.scan('3', 10)).toEqual([]);
+    } finally {
+      await dir.close();
+    }
+  });
+
   it('creates a missing token table only with the DDL the check showed', async () => {
     cluster.sql('GRANT CREATE ON SCHEMA public TO app_rw; GRANT REFERENCES ON app_users TO app_rw', 'app');
     const mapping: DirectoryMapping = {

@@ -227,7 +227,7 @@ describe('a profile linked to the application database', () => {
     }
   });
 
-  it('a read-only login links as read-only: adds are refused as permission denied and change nothing', async () => {
+  it('a read-only login links as read-only: adds and deletes are refused before anything is sent', async () => {
     const database = appDatabase();
     const app = await phone.createApplication();
     const c = await consoleFor(app, 'Viewer');
@@ -239,8 +239,10 @@ describe('a profile linked to the application database', () => {
       );
       expect(check).toMatchObject({ ok: true, writable: false });
       await finished(c.services, jobId);
-      const r = await finished(c.services, c.services.users.add([{ userId: customer(1) }]));
-      expect(r.rows[0]).toMatchObject({ result: 'failed', code: 'forbidden' });
+      // Refused before anything is sent: adds and deletes alike (a delete at IAMPASS could not be written back).
+      expect(() => c.services.users.add([{ userId: customer(1) }])).toThrow(/Read-only/);
+      expect(() => c.services.users.delete([customer(1)])).toThrow(/Read-only/);
+      expect(c.services.users.window({}, 0, 1).directory).toMatchObject({ kind: 'postgres', readOnly: true });
       expect((await appIds(database)).size).toBe(0);
       expect(await sandboxIds(app.id)).toEqual([]);
     } finally {
@@ -332,9 +334,63 @@ describe('a profile linked to the application database', () => {
       await new Promise((r) => setTimeout(r, 500));
       expect(syncs.length).toBe(before);
       cluster.sql("INSERT INTO customers (email, name) VALUES ('signup@corp.example', 'Signed up')", database);
-      await waitFor(() => s.users.count({ search: 'signup@corp' }) === 1, 5_000);
-      expect(syncs.length).toBe(before + 1);
+      // The sync job's rows land page by page; its end comes after.
+      await waitFor(() => s.users.count({ search: 'signup@corp' }) === 1 && syncs.length > before, 5_000);
       expect(s.users.count({ atIampass: true })).toBe(10);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('the application renames a user (same IAMPASS ID) and removes one: a sync follows both; unlinking waits for unsettled changes', async () => {
+    const database = appDatabase(6);
+    const app = await phone.createApplication();
+    const c = await consoleFor(app, 'Renames');
+    const s = c.services;
+    try {
+      const profile = s.applications.get(c.profileId);
+      await finished(s, (await s.sources.link(profile, pgSource(database), { password: PASSWORD })).jobId);
+      await finished(s, s.users.add([0, 1, 2].map((i) => ({ userId: customer(i) }))));
+      const id0 = s.users.row(customer(0)).iampassId;
+      // Same row (same key and IAMPASS ID), a new user ID; and a user the application deleted.
+      cluster.sql(
+        `UPDATE customers SET email = 'renamed@corp.example' WHERE email = '${customer(0).replaceAll("'", "''")}';
+         DELETE FROM customers WHERE email = '${customer(5).replaceAll("'", "''")}';`,
+        database,
+      );
+      const sync = await finished(s, s.sources.sync(profile));
+      expect(sync.rows).toEqual([]);
+      expect(s.users.row('renamed@corp.example').iampassId).toBe(id0);
+      expect(() => s.users.row(customer(0))).toThrow();
+      expect(() => s.users.row(customer(5))).toThrow();
+      expect(s.users.count({})).toBe(5);
+      // An unsettled change (a lost answer) keeps the link: it belongs to this table.
+      await phone.setFaults([{ route: 'add_users', kind: 'reset' }]);
+      const lost = await finished(s, s.users.add([{ userId: customer(3) }]));
+      expect(lost.rows[0]).toMatchObject({ result: 'unknown' });
+      await expect(s.sources.unlink(profile)).rejects.toMatchObject({ code: 'conflict' });
+      await phone.setFaults([]);
+      await finished(s, s.users.reconcile());
+      expect(await s.sources.unlink(profile)).toBe(true);
+    } finally {
+      await phone.setFaults([]);
+      await s.close();
+    }
+  });
+
+  it('the kept database password goes only to the linked server: an edited connection gets none', async () => {
+    const database = appDatabase(2);
+    const app = await phone.createApplication();
+    const c = await consoleFor(app, 'Kept');
+    const s = c.services;
+    try {
+      const profile = s.applications.get(c.profileId);
+      await finished(s, (await s.sources.link(profile, pgSource(database), { password: PASSWORD })).jobId);
+      // Same server and login: the kept password works.
+      expect((await s.sources.check(profile.id, pgSource(database))).ok).toBe(true);
+      // Another database (or host, port, login): no password is sent, so the login is refused.
+      const other = appDatabase(1);
+      await expect(s.sources.check(profile.id, pgSource(other))).rejects.toMatchObject({ code: 'unauthorized' });
     } finally {
       await s.close();
     }
@@ -434,7 +490,7 @@ describe('a profile linked to the application database', () => {
     }
   }, 120_000);
 
-  it('a database connection dropped mid-claim: those rows are unknown, recovery settles them, nothing diverges', async () => {
+  it('a database connection dropped mid-claim: those rows failed (rolled back, nothing sent), nothing diverges', async () => {
     const database = appDatabase(140);
     const app = await phone.createApplication();
     const c = await consoleFor(app, 'Dropped');
@@ -463,8 +519,11 @@ describe('a profile linked to the application database', () => {
       await holder.query('COMMIT');
       const first = await finished(s, job);
       expect(first.outcome).toBe('completed');
-      expect(first.counts.unknown).toBeGreaterThan(0);
-      for (const r of first.rows.filter((x) => x.result === 'unknown')) expect(r.reason).toMatch(/connection was lost/);
+      // The claims died before COMMIT: rolled back for sure, so those rows failed (nothing was sent) rather than unknown.
+      expect(first.counts.failed).toBeGreaterThan(0);
+      expect(first.counts.unknown).toBeUndefined();
+      for (const r of first.rows.filter((x) => x.result === 'failed')) expect(r.reason).toMatch(/connection was lost/);
+      expect(s.users.pendingIntents()).toEqual({});
       const settled = await finished(s, s.users.reconcile());
       expect(settled.outcome).toBe('completed');
       expect(s.users.pendingIntents()).toEqual({});

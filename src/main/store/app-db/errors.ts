@@ -41,6 +41,8 @@ export function dbError(error: unknown, where: string): AppError {
     return fail('network', 'unreachable', `${where} cannot be reached (${code}).`, error);
   if (/Connection terminated|connection timeout|Client has encountered a connection error/i.test(text))
     return fail('network', 'unreachable', `${where}: the connection was lost (${text}).`, error);
+  if (/client password must be a string|no password (was )?supplied/i.test(text))
+    return fail('unauthorized', 'login', `${where} asks for a password and none was given.`, error);
   if (/self[- ]signed|certificate|SSL|TLS/i.test(text) && !/^\d/.test(code))
     return fail('network', 'tls', `${where}: TLS failed (${text}).`, error);
   switch (code) {
@@ -63,6 +65,13 @@ export function dbError(error: unknown, where: string): AppError {
       return fail('forbidden', 'read_only', `${where} is read-only (${text}).`, error);
     case '23505':
       return fail('conflict', 'conflict', `${where}: ${text}.`, error);
+    case '40001':
+    case '40P01':
+      return new AppError('conflict', `${where}: ${text} (another writer; try again).`, {
+        retryable: true,
+        details: { reason: 'busy' },
+        cause: error,
+      });
     case '57014':
       return new AppError('timeout', `${where}: the statement timed out.`, { cause: error });
     case '57P01':
@@ -73,4 +82,17 @@ export function dbError(error: unknown, where: string): AppError {
       return fail('network', 'unreachable', `${where}: the connection was lost (${text}).`, error);
   }
   return new AppError('internal', `${where}: ${text || 'the database failed'}`, { cause: error });
+}
+
+/**
+ * Marks a failed write transaction: `details.committed` is 'no' when it
+ * failed before COMMIT (rolled back: nothing was written), 'unknown' when
+ * COMMIT itself lost its answer.
+ */
+export function committedOrNot(error: AppError, committing: boolean): AppError {
+  return new AppError(error.code, error.message, {
+    retryable: error.retryable,
+    details: { ...error.details, committed: committing ? 'unknown' : 'no' },
+    cause: error.cause,
+  });
 }

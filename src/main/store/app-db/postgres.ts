@@ -22,7 +22,7 @@ import type {
   SourceCheck,
   SourceUser,
 } from '../../../shared/directory-source.ts';
-import { dbError } from './errors.ts';
+import { committedOrNot, dbError } from './errors.ts';
 import {
   changePayload,
   channelFor,
@@ -54,7 +54,14 @@ const TEXT_TYPES = /^(text|character varying(\(\d+\))?|character\(\d+\)|citext|u
 
 function tlsOptions(c: PostgresConnection): false | ConnectionOptions {
   if (c.sslmode === 'disable') return false;
-  const ca = c.caFile ? readFileSync(c.caFile, 'utf8') : undefined;
+  let ca: string | undefined;
+  try {
+    ca = c.caFile ? readFileSync(c.caFile, 'utf8') : undefined;
+  } catch {
+    throw new AppError('invalid_input', `The CA file ${c.caFile ?? ''} cannot be read.`, {
+      details: { field: 'caFile' },
+    });
+  }
   if (c.sslmode === 'require') return { rejectUnauthorized: false };
   return {
     rejectUnauthorized: true,
@@ -248,11 +255,13 @@ class PostgresDirectory implements AppDirectory {
 
   async scan(afterKey: string | null, limit: number): Promise<SourceUser[]> {
     const k = `u.${quoteName(this.mapping.key)}`;
+    // Rows without a key cannot be paged (a null key would restart the scan); rows without a user ID are not users.
+    const present = `${k} IS NOT NULL AND u.${quoteName(this.mapping.userId)} IS NOT NULL`;
     const rows =
       afterKey === null
-        ? await this.#q<SourceRow>(`${this.#select()} ORDER BY ${k} LIMIT $1`, [limit])
+        ? await this.#q<SourceRow>(`${this.#select()} WHERE ${present} ORDER BY ${k} LIMIT $1`, [limit])
         : await this.#q<SourceRow>(
-            `${this.#select()} WHERE ${k} > $1::text::${this.#type(this.mapping.key)} ORDER BY ${k} LIMIT $2`,
+            `${this.#select()} WHERE ${present} AND ${k} > $1::text::${this.#type(this.mapping.key)} ORDER BY ${k} LIMIT $2`,
             [afterKey, limit],
           );
     return rows.map(toSourceUser);
@@ -281,16 +290,21 @@ class PostgresDirectory implements AppDirectory {
       broken = true;
     };
     client.on('error', onError);
+    let committing = false;
     try {
-      await this.#q('BEGIN', [], client);
+      // READ COMMITTED whatever the database's default: a claim re-reads rows another console just committed.
+      await this.#q('BEGIN ISOLATION LEVEL READ COMMITTED', [], client);
       const out = await fn(client);
+      committing = true;
       await this.#q('COMMIT', [], client);
       return out;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
-      throw dbError(error, this.#where);
+      // Before COMMIT nothing was written (PostgreSQL rolls back a transaction whose connection is lost);
+      // only a COMMIT without its answer may have been written.
+      throw committedOrNot(dbError(error, this.#where), committing);
     } finally {
       client.off('error', onError);
       client.release(broken);
@@ -396,7 +410,7 @@ class PostgresDirectory implements AppDirectory {
     let client: pg.Client | null = null;
     let stopped = false;
     let timer: NodeJS.Timeout | null = null;
-    const connect = async (): Promise<void> => {
+    const open = async (): Promise<pg.Client> => {
       const c = new pg.Client(clientConfig(this.#options));
       c.on('notification', (n) => {
         if (n.channel !== channel) return;
@@ -404,28 +418,44 @@ class PostgresDirectory implements AppDirectory {
         // This console's own announcements: its mirror already has them.
         if (origin !== this.#origin) onChange(userIds);
       });
-      // A dropped connection: reconnect every 5 s, then sync everything (notifications may have been missed).
-      c.on('error', () => retry());
-      c.on('end', () => retry());
-      await c.connect();
-      await c.query(`LISTEN ${quoteName(channel)}`);
-      client = c;
+      c.on('error', () => undefined); // 'end' follows
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${quoteName(channel)}`);
+      } catch (error) {
+        await c.end().catch(() => undefined);
+        throw error;
+      }
+      // A dropped connection (only once listening): reconnect every 5 s, then sync everything (notifications may be lost).
+      c.on('end', () => {
+        if (client !== c) return;
+        client = null;
+        retry();
+      });
+      return c;
     };
     const retry = (): void => {
       if (stopped || timer) return;
-      client = null;
       timer = setTimeout(() => {
         timer = null;
-        connect().then(
-          () => onChange(null),
+        if (stopped) return;
+        open().then(
+          (c) => {
+            if (stopped) void c.end().catch(() => undefined);
+            else {
+              client = c;
+              onChange(null);
+            }
+          },
           () => retry(),
         );
       }, 5_000);
       timer.unref();
     };
     try {
-      await connect();
+      client = await open();
     } catch (error) {
+      stopped = true;
       throw dbError(error, this.#where);
     }
     return async () => {
@@ -499,6 +529,13 @@ class PostgresDirectory implements AppDirectory {
       ['key', m.key],
       ['user ID', m.userId],
     ] as const) {
+      const [empty] = await this.#q<{ n: string }>(`SELECT (count(*) - count(${quoteName(col)}))::text AS n FROM ${U}`);
+      if (empty!.n !== '0')
+        add(
+          `${what} present`,
+          what === 'user ID',
+          `${empty!.n} rows have no ${what} (${m.table}.${col} is NULL)${what === 'user ID' ? ': they are not listed' : ''}`,
+        );
       if (unique.has(`${m.table}.${col}`)) add(`${what} unique`, true, `${m.table}.${col} has a unique index`);
       else {
         const [r] = await this.#q<{ dup: string }>(

@@ -11,7 +11,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { AppError } from '../../../shared/errors.ts';
 import type { DirectoryMapping, SourceCheck, SourceUser } from '../../../shared/directory-source.ts';
-import { dbError } from './errors.ts';
+import { committedOrNot, dbError } from './errors.ts';
 import {
   checkMappedColumns,
   fromClause,
@@ -203,11 +203,16 @@ class SqliteDirectory implements AppDirectory {
   scan(afterKey: string | null, limit: number): Promise<SourceUser[]> {
     return this.#later(() => {
       const k = `u.${quoteName(this.mapping.key)}`;
+      // Rows without a key cannot be paged; rows without a user ID are not users.
+      const present = `${k} IS NOT NULL AND u.${quoteName(this.mapping.userId)} IS NOT NULL`;
       const rows =
         afterKey === null
-          ? this.#run(() => this.#prepare(`${this.#select()} ORDER BY ${k} LIMIT ?`).all(limit))
+          ? this.#run(() => this.#prepare(`${this.#select()} WHERE ${present} ORDER BY ${k} LIMIT ?`).all(limit))
           : this.#run(() =>
-              this.#prepare(`${this.#select()} WHERE ${k} > ? ORDER BY ${k} LIMIT ?`).all(afterKey, limit),
+              this.#prepare(`${this.#select()} WHERE ${present} AND ${k} > ? ORDER BY ${k} LIMIT ?`).all(
+                afterKey,
+                limit,
+              ),
             );
       return (rows as unknown as SourceRow[]).map(toSourceUser);
     });
@@ -230,17 +235,22 @@ class SqliteDirectory implements AppDirectory {
       throw new AppError('forbidden', `${this.#where} is read-only for this console.`, {
         details: { reason: 'read_only' },
       });
-    return this.#run(() => {
-      this.#db.exec('BEGIN IMMEDIATE');
-      try {
-        const out = fn();
-        this.#db.exec('COMMIT');
-        return out;
-      } catch (error) {
-        if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-        throw error;
-      }
-    });
+    try {
+      return this.#run(() => {
+        this.#db.exec('BEGIN IMMEDIATE');
+        try {
+          const out = fn();
+          this.#db.exec('COMMIT');
+          return out;
+        } catch (error) {
+          if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+          throw error;
+        }
+      });
+    } catch (error) {
+      // SQLite commits in this process: a COMMIT that throws did not commit (rolled back above).
+      throw committedOrNot(dbError(error, this.#where), false);
+    }
   }
 
   claim(items: readonly { userId: string; iampassId: string }[]): Promise<ClaimOutcome[]> {
@@ -425,6 +435,13 @@ class SqliteDirectory implements AppDirectory {
         ['key', m.key],
         ['user ID', m.userId],
       ] as const) {
+        const { n } = one<{ n: number }>(`SELECT count(*) - count(${quoteName(col)}) AS n FROM ${U}`);
+        if (n !== 0)
+          add(
+            `${what} present`,
+            what === 'user ID',
+            `${n} rows have no ${what} (${m.table}.${col} is NULL)${what === 'user ID' ? ': they are not listed' : ''}`,
+          );
         if (unique.has(col)) add(`${what} unique`, true, `${m.table}.${col} has a unique index`);
         else {
           const { dup } = one<{ dup: number }>(
