@@ -89,6 +89,8 @@ export class DirectorySources {
   /** One full sync at a time per store (the sweep's temporary table is per connection). */
   #syncing: Promise<unknown> = Promise.resolve();
   readonly #pendingSync = new Map<string, string>();
+  /** Users this console wrote while a full sync of their profile was reading (see announce). */
+  readonly #writtenDuringSync = new Map<string, Set<string>>();
 
   constructor(deps: DirectorySourcesDeps) {
     this.#store = deps.store;
@@ -297,6 +299,8 @@ export class DirectorySources {
     let seen = 0;
     let changed: string[] = [];
     let many = false;
+    const written = new Set<string>();
+    this.#writtenDuringSync.set(profile.id, written);
     beginSweep(this.#store);
     let after: string | null = null;
     for (;;) {
@@ -321,6 +325,9 @@ export class DirectorySources {
       ctx.progress(seen, seen + (page.length === SYNC_PAGE ? SYNC_PAGE : 0));
     }
     const removed = endSweep(this.#store, profile.id);
+    this.#writtenDuringSync.delete(profile.id);
+    // This console's writes during the scan: read again, so a page read before them does not undo them.
+    if (written.size > 0) await this.refreshUsers(profile, [...written]);
     const again = applyMirror(this.#store, profile.id, retry, this.#now());
     if (!many) changed.push(...again.changed);
     for (const userId of again.conflicts)
@@ -397,6 +404,8 @@ export class DirectorySources {
 
   /** Tells other consoles on the same database that these users changed (after this console's writes). */
   async announce(profile: Pick<Profile, 'id'>, userIds: readonly string[]): Promise<void> {
+    // Written while a sync reads the table: a page read before the write may have put the old value back.
+    for (const id of userIds) this.#writtenDuringSync.get(profile.id)?.add(id);
     const dir = this.directory(profile);
     if (dir && userIds.length > 0) await (await dir).announce(userIds);
   }
