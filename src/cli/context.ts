@@ -16,6 +16,7 @@ import { sandboxLauncher } from '../sandbox/launcher.ts';
 import { findProfileByName, listProfiles, type Profile, type ProfileFlavour } from '../main/store/profiles.ts';
 import { UsageError } from './exit.ts';
 import type { Io, Output } from './output.ts';
+import { firstLine } from './stdin.ts';
 
 export const APP_DIR_NAME = 'iampass-admin';
 
@@ -266,7 +267,7 @@ export class Context {
       SECRET_WAIT_HINT_MS,
     );
     try {
-      return await readFirstLine(this.io.stdin);
+      return await firstLine(this.io.stdin, MAX_SECRET_INPUT);
     } finally {
       clearTimeout(hint);
     }
@@ -295,15 +296,6 @@ function freeName(services: Services, appId: string): string {
     const name = i === 1 ? base : `${base} (${String(i)})`;
     if (!findProfileByName(services.store, name)) return name;
   }
-}
-
-async function readFirstLine(stdin: NodeJS.ReadableStream): Promise<string> {
-  let text = '';
-  for await (const chunk of stdin) {
-    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    if (text.includes('\n') || text.length > MAX_SECRET_INPUT) break;
-  }
-  return (text.split(/\r?\n/)[0] ?? '').slice(0, MAX_SECRET_INPUT);
 }
 
 async function promptHidden(io: Io): Promise<string> {

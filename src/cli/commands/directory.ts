@@ -11,6 +11,7 @@ import { bool, str, type Command, type Values } from '../command.ts';
 import type { Context } from '../context.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { table, when } from '../output.ts';
+import { firstLine } from '../stdin.ts';
 import { finishJob } from './users.ts';
 
 const MAX_SOURCE_BYTES = 64 * 1024;
@@ -37,16 +38,8 @@ function readSource(values: Values): DirectorySourceInput {
 /** The database password for a PostgreSQL source (undefined: keep the one in the keychain). */
 async function password(ctx: Context, source: DirectorySourceInput): Promise<string | undefined> {
   if (source.kind !== 'postgres') return undefined;
-  const fromEnv = ctx.io.env.IAMPASS_DB_PASSWORD;
-  let value: string | undefined = fromEnv;
-  if (value === undefined && !ctx.io.stdin.isTTY) {
-    let text = '';
-    for await (const chunk of ctx.io.stdin) {
-      text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
-      if (text.includes('\n') || text.length > 4096) break;
-    }
-    value = text.split(/\r?\n/)[0];
-  }
+  const value =
+    ctx.io.env.IAMPASS_DB_PASSWORD ?? (ctx.io.stdin.isTTY ? undefined : await firstLine(ctx.io.stdin, 1024));
   if (value === '' || value === undefined) return undefined;
   ctx.out.secret(value);
   return value;

@@ -9,16 +9,8 @@ import type { SmtpSecurity } from '../../main/services/mailer.ts';
 import { bool, str, type Command } from '../command.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { table, when } from '../output.ts';
+import { firstLine } from '../stdin.ts';
 import { finishJob } from './users.ts';
-
-async function firstLine(stdin: NodeJS.ReadableStream): Promise<string> {
-  let text = '';
-  for await (const chunk of stdin) {
-    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    if (text.includes('\n') || text.length > 4096) break;
-  }
-  return (text.split(/\r?\n/)[0] ?? '').slice(0, 1024);
-}
 
 function positiveInt(value: string | undefined, flag: string, max: number): number | undefined {
   if (value === undefined) return undefined;
@@ -138,7 +130,7 @@ line of standard input (never an argument) and kept in the OS keychain.
         };
         if (user !== null) {
           const password =
-            ctx.io.env.IAMPASS_SMTP_PASSWORD ?? (ctx.io.stdin.isTTY ? '' : await firstLine(ctx.io.stdin));
+            ctx.io.env.IAMPASS_SMTP_PASSWORD ?? (ctx.io.stdin.isTTY ? '' : await firstLine(ctx.io.stdin, 1024));
           if (password === '')
             throw new UsageError(
               '--user needs the SMTP password: set IAMPASS_SMTP_PASSWORD or pass it on standard input',
