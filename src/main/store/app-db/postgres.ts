@@ -32,6 +32,7 @@ import {
   parseChangePayload,
   quoteName,
   schemaError,
+  selectUsers,
   tokenTableName,
   toSourceUser,
   type AppDirectory,
@@ -222,13 +223,7 @@ class PostgresDirectory implements AppDirectory {
   }
 
   #select(): string {
-    const m = this.mapping;
-    const { from, id } = this.#from();
-    const opt = (col: string | undefined) => (col === undefined ? 'NULL' : `u.${quoteName(col)}::text`);
-    return `SELECT u.${quoteName(m.key)}::text AS key, u.${quoteName(m.userId)}::text AS user_id,
-                   coalesce(${opt(m.displayName)}, '') AS display_name, nullif(${id}::text, '') AS iampass_id,
-                   ${opt(m.email)} AS email, ${opt(m.phone)} AS phone
-              FROM ${from}`;
+    return selectUsers(this.mapping, () => this.#tokenTable());
   }
 
   async tables(): Promise<TableInfo[]> {

@@ -18,6 +18,7 @@ import {
   outcomes,
   quoteName,
   schemaError,
+  selectUsers,
   tokenTableName,
   toSourceUser,
   type AppDirectory,
@@ -187,13 +188,7 @@ class SqliteDirectory implements AppDirectory {
   }
 
   #select(): string {
-    const m = this.mapping;
-    const { from, id } = this.#from();
-    const opt = (col: string | undefined) => (col === undefined ? 'NULL' : `CAST(u.${quoteName(col)} AS TEXT)`);
-    return `SELECT CAST(u.${quoteName(m.key)} AS TEXT) AS key, CAST(u.${quoteName(m.userId)} AS TEXT) AS user_id,
-                   coalesce(${opt(m.displayName)}, '') AS display_name, nullif(CAST(${id} AS TEXT), '') AS iampass_id,
-                   ${opt(m.email)} AS email, ${opt(m.phone)} AS phone
-              FROM ${from}`;
+    return selectUsers(this.mapping, () => this.#tokenTable());
   }
 
   tables(): Promise<TableInfo[]> {

@@ -187,6 +187,20 @@ export function fromClause(m: DirectoryMapping, tokenTable: () => string): { fro
   };
 }
 
+/**
+ * The SELECT both databases answer a user with (every column as text; the
+ * ID '' counts as none). CAST … AS TEXT is the same in PostgreSQL and SQLite.
+ */
+export function selectUsers(m: DirectoryMapping, tokenTable: () => string): string {
+  const { from, id } = fromClause(m, tokenTable);
+  const text = (expr: string) => `CAST(${expr} AS TEXT)`;
+  const opt = (col: string | undefined) => (col === undefined ? 'NULL' : text(`u.${quoteName(col)}`));
+  return `SELECT ${text(`u.${quoteName(m.key)}`)} AS key, ${text(`u.${quoteName(m.userId)}`)} AS user_id,
+                 coalesce(${opt(m.displayName)}, '') AS display_name, nullif(${text(id)}, '') AS iampass_id,
+                 ${opt(m.email)} AS email, ${opt(m.phone)} AS phone
+            FROM ${from}`;
+}
+
 /** The token table's quoted name; a schema error when the mapping names one that does not exist yet. */
 export function tokenTableName(m: DirectoryMapping, exists: boolean, where: string): string {
   if (m.iampassId.kind !== 'table') throw new AppError('internal', 'Not a token-table mapping.');
