@@ -136,14 +136,7 @@ export class DirectorySources {
 
   /** Where the profile's users live, as the console shows it. */
   info(profileId: string): DirectoryInfo {
-    const linked = getSource(this.#store, profileId);
-    if (!linked) return { kind: 'embedded', label: null, readOnly: false, syncedAt: null };
-    return {
-      kind: linked.source.kind,
-      label: describeSource(linked.source),
-      readOnly: !linked.writable,
-      syncedAt: linked.syncedAt,
-    };
+    return infoOf(getSource(this.#store, profileId));
   }
 
   /** The tables a connection may read, before any mapping (the wizard's first step). */
@@ -170,12 +163,15 @@ export class DirectorySources {
   }
 
   /**
-   * Follows the profile the console shows (idempotent): watches it when it
-   * is linked and stops watching any other.
+   * The profile the console shows (every users window; idempotent): watched
+   * when it is linked, any other no longer; answers where its users live
+   * (one read of the link).
    */
-  follow(profile: Profile): void {
+  show(profile: Profile): DirectoryInfo {
     for (const id of this.#watches.keys()) if (id !== profile.id) void this.unwatch(id);
-    if (getSource(this.#store, profile.id)) this.watch(profile).catch(() => undefined);
+    const linked = getSource(this.#store, profile.id);
+    if (linked && !this.#watches.has(profile.id)) this.watch(profile).catch(() => undefined);
+    return infoOf(linked);
   }
 
   /** The dry run for a source (the wizard's and the CLI's `--check`): opens, checks, closes; writes nothing. */
@@ -438,6 +434,16 @@ export class DirectorySources {
   #record(profile: Profile, action: `${string}.${string}`, target: string): void {
     this.#audit.record({ action, profile: { id: profile.id, name: profile.name }, target, outcome: 'ok' });
   }
+}
+
+function infoOf(linked: LinkedSource | null): DirectoryInfo {
+  if (!linked) return { kind: 'embedded', label: null, readOnly: false, syncedAt: null };
+  return {
+    kind: linked.source.kind,
+    label: describeSource(linked.source),
+    readOnly: !linked.writable,
+    syncedAt: linked.syncedAt,
+  };
 }
 
 function invalidSource(issue: { path: PropertyKey[]; message: string }): AppError {

@@ -29,7 +29,7 @@ import type {
 import { IampassClient, type ClientConfig, type SessionHandle } from '../iampass/client.ts';
 import type { SecretStore } from '../secrets/keychain.ts';
 import type { Store } from '../store/db.ts';
-import { getUser, setLastAuth } from '../store/directory.ts';
+import { getUser, requireAtIampass, setLastAuth } from '../store/directory.ts';
 import { getProfile, type Profile } from '../store/profiles.ts';
 import {
   countSessionsByStatus,
@@ -157,10 +157,7 @@ export class SessionsService {
       throw new AppError('missing', 'This user is not in the directory of the active application.', {
         details: { field: 'userId' },
       });
-    if (user.iampassId === '')
-      throw new AppError('missing', `${user.userId} is not at IAMPASS yet: add them first.`, {
-        details: { field: 'userId', reason: 'not_at_iampass' },
-      });
+    requireAtIampass(user);
     const methods = [...new Set(input.methods ?? [])];
     // A request whose answer was lost may still be on the phone: no blind second push.
     const lost = listIntents(this.#store, profile.id, 'authenticate').find(

@@ -31,6 +31,7 @@ import {
   directoryColumns,
   getUser,
   getUsers,
+  requireAtIampass,
   setDeviceStates,
   userIdMap,
   type DeviceState,
@@ -185,14 +186,6 @@ export class UsersService {
     });
   }
 
-  /** Users of a linked profile's application that are not at IAMPASS yet have no IAMPASS ID: nothing can be sent for them. */
-  static atIampass(user: DirectoryUser): void {
-    if (user.iampassId === '')
-      throw new AppError('missing', `${user.userId} is not at IAMPASS yet: add them first.`, {
-        details: { reason: 'not_at_iampass' },
-      });
-  }
-
   /** `changed` events (rows upserted / removed, or a reset); returns the unsubscribe function. */
   on(listener: (event: UsersEvent) => void): () => void {
     return this.#events.on(listener);
@@ -251,7 +244,7 @@ export class UsersService {
         rows: [],
       };
     // The profile on screen: a linked one is watched for other consoles' and the application's changes.
-    this.sources?.follow(profile);
+    const directory = this.sources?.show(profile) ?? EMBEDDED;
     const ctx = this.#queryContext(profile.id);
     const known = this.#counts.known(profile.id, query, ctx);
     let total: number;
@@ -268,7 +261,7 @@ export class UsersService {
       profileName: profile.name,
       sendOwnIds: profile.sendOwnIds,
       revision: this.#revision,
-      directory: this.sources?.info(profile.id) ?? EMBEDDED,
+      directory,
       total,
       offset,
       rows: rows.map((u) => this.#view(u)),
@@ -469,7 +462,7 @@ export class UsersService {
     const profile = this.scope.current();
     const user = getUser(this.#store, profile.id, userId);
     if (!user) throw new AppError('missing', 'This user is not in the directory.');
-    UsersService.atIampass(user);
+    requireAtIampass(user);
     const client = await this.clientFor(profile);
     try {
       const registered = await client.hasRegisteredDevice(user.iampassId);
@@ -489,7 +482,7 @@ export class UsersService {
   user(profile: Profile, userId: string): DirectoryUser {
     const user = getUser(this.#store, profile.id, userId);
     if (!user) throw new AppError('missing', 'This user is not in the directory.');
-    UsersService.atIampass(user);
+    requireAtIampass(user);
     return user;
   }
 

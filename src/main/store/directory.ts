@@ -32,6 +32,14 @@ export interface DirectoryUser {
   lastAuthAt: number | null;
 }
 
+/** A linked application's user not at IAMPASS yet has no IAMPASS ID: nothing can be sent for them. */
+export function requireAtIampass(user: DirectoryUser): void {
+  if (user.iampassId === '')
+    throw new AppError('missing', `${user.userId} is not at IAMPASS yet: add them first.`, {
+      details: { field: 'userId', reason: 'not_at_iampass' },
+    });
+}
+
 export interface NewDirectoryUser {
   userId: string;
   displayName?: string;
