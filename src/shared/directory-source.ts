@@ -73,8 +73,23 @@ export const postgresConnection = z
   .strict();
 export type PostgresConnection = z.infer<typeof postgresConnection>;
 
+/**
+ * Team mode (PostgreSQL only): the consoles on this database share their
+ * unsettled changes and their audit log in a schema of their own
+ * (docs/directory.md#team-mode).
+ */
+export const teamOptions = z.object({ schema: identifier.default('iampass_console') }).strict();
+export type TeamOptions = z.infer<typeof teamOptions>;
+
 export const directorySource = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('postgres'), connection: postgresConnection, mapping: directoryMapping }).strict(),
+  z
+    .object({
+      kind: z.literal('postgres'),
+      connection: postgresConnection,
+      mapping: directoryMapping,
+      team: teamOptions.optional(),
+    })
+    .strict(),
   z.object({ kind: z.literal('sqlite'), path: z.string().min(1).max(4096), mapping: directoryMapping }).strict(),
 ]);
 export type DirectorySource = z.infer<typeof directorySource>;
@@ -94,6 +109,8 @@ export interface DirectoryInfo {
   /** The login may not write the IAMPASS ID: adds and deletes are refused. */
   readOnly: boolean;
   syncedAt: number | null;
+  /** Team mode: the schema where the consoles share changes and the audit log; null otherwise. */
+  team: string | null;
 }
 export type DirectorySourceInput = z.input<typeof directorySource>;
 

@@ -14,6 +14,8 @@ import {
 } from '../store/audit.ts';
 import type { Store } from '../store/db.ts';
 import { toCsv } from './csv.ts';
+import { ADMIN } from './owner.ts';
+import { Emitter } from './events.ts';
 import { clip, HEX_SECRET_RE, matchWindow, replaceLinks } from '../../shared/text.ts';
 
 /** Every action the services record. */
@@ -60,6 +62,7 @@ const ACTION_RE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 export class AuditService {
   readonly #store: Store;
   readonly #now: () => number;
+  readonly #recorded = new Emitter<{ type: 'recorded'; payload: { profileId: string | null } }>();
 
   constructor(store: Store, now: () => number = Date.now) {
     this.#store = store;
@@ -69,7 +72,7 @@ export class AuditService {
   record(input: AuditRecordInput): number {
     if (!ACTION_RE.test(input.action))
       throw new AppError('invalid_input', 'An audit action is a dotted lower-case name.');
-    return insertAudit(this.#store, {
+    const id = insertAudit(this.#store, {
       at: this.#now(),
       profileId: input.profile?.id ?? null,
       profileName: redact(input.profile?.name),
@@ -77,7 +80,15 @@ export class AuditService {
       target: redact(input.target),
       outcome: input.outcome,
       errorCode: input.outcome === 'error' ? (input.errorCode ?? 'internal') : null,
+      actor: ADMIN,
     });
+    this.#recorded.emit({ type: 'recorded', payload: { profileId: input.profile?.id ?? null } });
+    return id;
+  }
+
+  /** Calls `listener` with the profile of each entry recorded (team mode shares them); answers the unsubscribe. */
+  onRecorded(listener: (profileId: string | null) => void): () => void {
+    return this.#recorded.on((e) => listener(e.payload.profileId));
   }
 
   query(
@@ -95,24 +106,34 @@ export class AuditService {
   }
 
   exportJson(filter: AuditFilter = {}): string {
-    return JSON.stringify([...iterateAudit(this.#store, filter)].map(exportShape), null, 2);
+    return auditJson(iterateAudit(this.#store, filter));
   }
 
   exportCsv(filter: AuditFilter = {}): string {
-    const rows = [...iterateAudit(this.#store, filter)].map(exportShape);
-    return toCsv(
-      EXPORT_FIELDS,
-      rows.map((r) => EXPORT_FIELDS.map((f) => r[f])),
-    );
+    return auditCsv(iterateAudit(this.#store, filter));
   }
 }
 
-const EXPORT_FIELDS = ['time', 'application', 'action', 'target', 'outcome', 'errorCode'] as const;
+/** Audit entries as the JSON export writes them. */
+export function auditJson(entries: Iterable<AuditEntry>): string {
+  return JSON.stringify([...entries].map(exportShape), null, 2);
+}
+
+/** Audit entries as the CSV export writes them. */
+export function auditCsv(entries: Iterable<AuditEntry>): string {
+  return toCsv(
+    EXPORT_FIELDS,
+    [...entries].map(exportShape).map((r) => EXPORT_FIELDS.map((f) => r[f])),
+  );
+}
+
+const EXPORT_FIELDS = ['time', 'application', 'admin', 'action', 'target', 'outcome', 'errorCode'] as const;
 
 function exportShape(e: AuditEntry): Record<(typeof EXPORT_FIELDS)[number], string | null> {
   return {
     time: new Date(e.at).toISOString(),
     application: e.profileName,
+    admin: e.actor,
     action: e.action,
     target: e.target,
     outcome: e.outcome,

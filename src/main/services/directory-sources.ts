@@ -437,12 +437,14 @@ export class DirectorySources {
 }
 
 function infoOf(linked: LinkedSource | null): DirectoryInfo {
-  if (!linked) return { kind: 'embedded', label: null, readOnly: false, syncedAt: null };
+  if (!linked) return { kind: 'embedded', label: null, readOnly: false, syncedAt: null, team: null };
+  const { source } = linked;
   return {
-    kind: linked.source.kind,
-    label: describeSource(linked.source),
+    kind: source.kind,
+    label: describeSource(source),
     readOnly: !linked.writable,
     syncedAt: linked.syncedAt,
+    team: source.kind === 'postgres' ? (source.team?.schema ?? null) : null,
   };
 }
 

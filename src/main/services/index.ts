@@ -24,6 +24,7 @@ import { InvitationsService, type InvitationsDeps } from './invitations.ts';
 import { ProfileScope } from './profile-scope.ts';
 import { DirectorySources, type DirectorySourcesDeps } from './directory-sources.ts';
 import { JobRunner } from './jobs.ts';
+import { TeamService, type TeamDeps } from './team.ts';
 
 export const STORE_FILE = 'iampass-admin.sqlite';
 
@@ -56,6 +57,8 @@ export interface ServicesOptions {
   profileId?: string;
   /** Application directories: how often watched databases are checked, SQLite polling. */
   sources?: Pick<DirectorySourcesDeps, 'fingerprintEveryMs' | 'pollMs'>;
+  /** Team mode: heartbeat and how long a silent console's intents wait before another takes them over. */
+  team?: Pick<TeamDeps, 'heartbeatMs' | 'staleMs'>;
   /** Resume monitoring the stored live sessions on open (default true; the CLI resumes only in `sessions watch`). */
   resumeSessions?: boolean;
 }
@@ -73,6 +76,8 @@ export interface Services {
   users: UsersService;
   /** Profiles whose users live in the application's database: link, check, sync, watch. */
   sources: DirectorySources;
+  /** Team mode: the shared ledger of changes and the shared audit log. */
+  team: TeamService;
   /** Registration QR handles and the lost-device flow. */
   onboarding: OnboardingService;
   /** Contacts, email settings, invitations by email and SMS, the funnel. */
@@ -137,7 +142,8 @@ export function openServices(options: ServicesOptions): Services {
   }
   const jobs = new JobRunner({ now });
   const sources = new DirectorySources({ store, secrets, audit, jobs, now, ...options.sources });
-  const users = new UsersService({ store, secrets, audit, now, ...options.users, scope, jobs, sources });
+  const team = new TeamService({ store, sources, audit, now, ...options.team });
+  const users = new UsersService({ store, secrets, audit, now, ...options.users, scope, jobs, sources, team });
   const onboarding = new OnboardingService(users, { now, ...options.onboarding });
   const invitations = new InvitationsService({ store, secrets, audit, users, now, ...options.invitations });
   // A session turning active sets the user's last authentication: keep the Users table current.
@@ -155,6 +161,7 @@ export function openServices(options: ServicesOptions): Services {
     sessionsResumed,
     users,
     sources,
+    team,
     onboarding,
     invitations,
     async ensureSandbox() {
@@ -168,6 +175,7 @@ export function openServices(options: ServicesOptions): Services {
       await sessions.close();
       onboarding.closeAll();
       await users.jobs.close();
+      await team.close();
       await sources.close();
       if (sandbox) await sandbox.close();
       sandbox = null;

@@ -5,10 +5,25 @@
  * recovered; a live one's are left alone.
  */
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import type { ErrorInfo } from '../../shared/errors.ts';
 
 export const PROCESS_OWNER = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+
+/** The owner of intents taken over from another console (team mode): no process holds them, recovery settles them. */
+export const ADOPTED_OWNER = `${hostname()}:0:adopted`;
+
+/** Which admin this process acts for, as the audit records it: "OS user@machine". */
+export const ADMIN = `${osUser()}@${hostname()}`;
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    // No passwd entry for this uid (some containers).
+    return process.env['USER'] ?? process.env['USERNAME'] ?? `uid ${process.getuid?.() ?? '?'}`;
+  }
+}
 
 export function ownerAlive(owner: string): boolean {
   if (owner === PROCESS_OWNER) return true;

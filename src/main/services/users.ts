@@ -63,6 +63,7 @@ import { parseCsv, previewCsv } from './csv.ts';
 import { Emitter } from './events.ts';
 import { JobRunner, type JobContext } from './jobs.ts';
 import { ownerAlive, PROCESS_OWNER } from './owner.ts';
+import type { TeamService } from './team.ts';
 import { addBatch, deleteBatch, failedRow, reconcileIntents, type Writer } from './writes.ts';
 import { ProfileScope } from './profile-scope.ts';
 import { QueryCounts } from './query-counts.ts';
@@ -102,9 +103,11 @@ export interface UsersDeps {
   scope?: ProfileScope;
   /** Profiles whose users live in the application's database (default: every directory embedded). */
   sources?: DirectorySources;
+  /** Team mode for linked profiles that share a PostgreSQL schema (default: none). */
+  team?: TeamService;
 }
 
-const EMBEDDED: DirectoryInfo = { kind: 'embedded', label: null, readOnly: false, syncedAt: null };
+const EMBEDDED: DirectoryInfo = { kind: 'embedded', label: null, readOnly: false, syncedAt: null, team: null };
 
 /** Changes bigger than this are announced as `reset` (re-fetch the snapshot) instead of row upserts. */
 export const MAX_UPSERTS_PER_EVENT = 5000;
@@ -142,6 +145,7 @@ export class UsersService {
   /** Application directories (linked profiles); null: embedded only. */
   readonly sources: DirectorySources | null;
   readonly #store: Store;
+  readonly #team: TeamService | null;
   readonly #audit: AuditService;
   readonly #now: () => number;
   readonly #createClient: (config: ClientConfig) => UsersClient;
@@ -159,6 +163,9 @@ export class UsersService {
     announce: (profile, userIds) => {
       this.sources?.announce(profile, userIds).catch(() => undefined);
     },
+    share: (profile, fresh, held) => this.#team?.share(profile, fresh, held) ?? null,
+    settled: (profile) => void this.#team?.settled(profile),
+    adopt: (profile) => this.#team?.adopt(profile) ?? Promise.resolve(0),
   };
   /** profileId -> userId -> last failed status check (memory only). */
   readonly #statusErrors = new Map<string, Map<string, StatusError>>();
@@ -178,6 +185,7 @@ export class UsersService {
     this.#batchSize = deps.batchSize ?? 500;
     this.#timeoutMs = deps.timeoutMs;
     this.sources = deps.sources ?? null;
+    this.#team = deps.team ?? null;
     // A sync or another console's change: the mirror's rows changed under the console.
     this.sources?.on((e) => {
       const { profileId, upserted, removed } = e.payload;
@@ -245,6 +253,7 @@ export class UsersService {
       };
     // The profile on screen: a linked one is watched for other consoles' and the application's changes.
     const directory = this.sources?.show(profile) ?? EMBEDDED;
+    this.#team?.show(profile);
     const ctx = this.#queryContext(profile.id);
     const known = this.#counts.known(profile.id, query, ctx);
     let total: number;

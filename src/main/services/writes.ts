@@ -26,6 +26,7 @@ import {
 import type { Profile } from '../store/profiles.ts';
 import type { AppDirectory, ClaimOutcome } from '../store/app-db/index.ts';
 import type { JobContext } from './jobs.ts';
+import type { TeamIntent } from './team.ts';
 import { mayHaveTakenEffect, PROCESS_OWNER } from './owner.ts';
 import type { UsersClient } from './users.ts';
 
@@ -42,7 +43,20 @@ export interface Writer {
   source(profile: Pick<Profile, 'id'>): Promise<AppDirectory> | null;
   /** Tells other consoles on that database which users this one changed. */
   announce(profile: Pick<Profile, 'id'>, userIds: readonly string[]): void;
+  /**
+   * Team mode (team.ts): records `fresh` intents in the shared ledger before
+   * anything is sent and answers which of them and of `held` this console
+   * may send; null when the profile is not in team mode.
+   */
+  share(profile: Profile, fresh: readonly TeamIntent[], held: readonly number[]): Promise<Set<number>> | null;
+  /** Team mode: a batch settled (its ledger rows go, the audit is shared); never rejects. */
+  settled(profile: Profile): void;
+  /** Team mode: takes over silent consoles' intents for recovery. */
+  adopt(profile: Profile): Promise<number>;
 }
+
+/** Intents the shared ledger does not give this console: never sent, or another admin's console settles them. */
+const TAKEN_OVER = "Not sent from this console: another admin's console holds this change (team mode) and settles it.";
 
 /** A database failure that may have committed (the answer was lost) rather than one that surely did not. */
 function mayHaveCommitted(info: ErrorInfo): boolean {
@@ -109,6 +123,43 @@ export async function addBatch(
     );
     for (const c of claimed) rows[c.row - 1] = { row: c.row, userId: c.userId, result: 'cancelled' };
     return;
+  }
+  const team = w.share(
+    profile,
+    claimed
+      .filter((c) => !c.reused)
+      .map((c) => ({
+        localId: c.intentId,
+        kind: 'add',
+        userId: c.userId,
+        iampassId: c.iampassId,
+        displayName: c.displayName,
+        createdAt: now,
+      })),
+    claimed.filter((c) => c.reused).map((c) => c.intentId),
+  );
+  if (team) {
+    // Team mode: the shared ledger records the adds before the application's table or IAMPASS sees them.
+    let held: Set<number>;
+    try {
+      held = await team;
+    } catch (error) {
+      const info = toErrorInfo(error);
+      removeIntents(
+        w.store,
+        claimed.filter((c) => !c.reused).map((c) => c.intentId),
+      );
+      for (const c of claimed) rows[c.row - 1] = failedRow(c.row, c.userId, info);
+      return;
+    }
+    const lost = claimed.filter((c) => !held.has(c.intentId));
+    removeIntents(
+      w.store,
+      lost.map((c) => c.intentId),
+    );
+    for (const c of lost) rows[c.row - 1] = { row: c.row, userId: c.userId, result: 'existing', reason: TAKEN_OVER };
+    claimed = claimed.filter((c) => held.has(c.intentId));
+    if (claimed.length === 0) return;
   }
   /** Intents whose ID this batch wrote into the application's table (a refusal clears it again). */
   const wrote = new Set<number>();
@@ -220,6 +271,7 @@ export async function addBatch(
   }
   settleAdds(w.store, profile.id, confirmed, dropped, w.now());
   markUnknown(w.store, unknown, w.now());
+  w.settled(profile);
   w.changed(
     profile.id,
     confirmed.map((c) => c.userId),
@@ -247,6 +299,29 @@ export async function deleteBatch(
     return;
   }
   const ids = recordIntents(w.store, profile.id, 'delete', batch, { owner: PROCESS_OWNER, jobId, now: w.now() });
+  const team = w.share(
+    profile,
+    batch.map((b, i) => ({
+      localId: ids[i]!,
+      kind: 'delete',
+      userId: b.userId,
+      iampassId: b.iampassId,
+      displayName: '',
+      createdAt: w.now(),
+    })),
+    [],
+  );
+  if (team) {
+    // Team mode: nothing is sent before the shared ledger holds the deletes. Not sent now, their intents
+    // stay; recovery drops those the ledger never held.
+    try {
+      await team;
+    } catch (error) {
+      const info = toErrorInfo(error);
+      for (const b of batch) rows[b.row - 1] = failedRow(b.row, b.userId, info);
+      return;
+    }
+  }
   let result: Awaited<ReturnType<UsersClient['deleteUsers']>>;
   try {
     result = await client.deleteUsers(
@@ -305,6 +380,7 @@ export async function deleteBatch(
   }
   settleDeletes(w.store, profile.id, gone, dropped, { keepRows: app !== null, now: w.now() });
   markUnknown(w.store, unknown, w.now());
+  w.settled(profile);
   for (const g of gone) w.forgetStatusError(profile.id, g.userId);
   if (app) {
     w.changed(
@@ -341,9 +417,39 @@ export async function reconcileIntents(
   concurrency: number,
   batchSize: number,
 ): Promise<JobRow[]> {
-  const intents = listIntents(w.store, profile.id).filter((i) => w.canTakeOver(i));
+  // Team mode: first the intents of consoles gone silent, then only what the shared ledger gives this console.
+  await w.adopt(profile).catch(() => 0);
+  let intents = listIntents(w.store, profile.id).filter((i) => w.canTakeOver(i));
+  /** Rows of adds and deletes recovery leaves alone (team mode), after the others. */
+  const aside: Omit<JobRow, 'row'>[] = [];
+  const team = w.share(
+    profile,
+    [],
+    intents.filter(isDirectoryChange).map((i) => i.id),
+  );
+  if (team) {
+    let held: Set<number> | null = null;
+    try {
+      held = await team;
+    } catch (error) {
+      // The ledger cannot be reached: adds and deletes wait for the next recovery.
+      const info = toErrorInfo(error);
+      for (const i of intents.filter(isDirectoryChange)) aside.push(stillPending(0, i.userId, info));
+    }
+    const lost = held ? intents.filter((i) => isDirectoryChange(i) && !held.has(i.id)) : [];
+    removeIntents(
+      w.store,
+      lost.map((i) => i.id),
+    );
+    for (const i of lost) aside.push({ userId: i.userId, result: 'cancelled', reason: TAKEN_OVER });
+    intents = intents.filter((i) => !isDirectoryChange(i) || held?.has(i.id) === true);
+  }
+  const withAside = (rows: JobRow[]): JobRow[] => [
+    ...rows,
+    ...aside.map((r, n) => ({ ...r, row: rows.length + n + 1 })),
+  ];
   ctx.progress(0, intents.length);
-  if (intents.length === 0) return [];
+  if (intents.length === 0) return withAside([]);
   takeOverIntents(
     w.store,
     intents.map((i) => i.id),
@@ -564,7 +670,12 @@ export async function reconcileIntents(
     client.close();
   }
   for (const x of indexed) rows[x.row - 1] ??= { row: x.row, userId: x.intent.userId, result: 'cancelled' };
-  return rows;
+  w.settled(profile);
+  return withAside(rows);
+}
+
+function isDirectoryChange(intent: Intent): boolean {
+  return intent.kind === 'add' || intent.kind === 'delete';
 }
 
 function failureMap(failed: readonly { users: string[]; error: ErrorInfo }[]): Map<string, ErrorInfo> {

@@ -17,6 +17,8 @@ export interface AuditEntry {
   target: string | null;
   outcome: AuditOutcome;
   errorCode: ErrorCode | null;
+  /** Which admin: "OS user@machine" of the process that recorded it (null before it was recorded). */
+  actor: string | null;
 }
 
 export type NewAuditEntry = Omit<AuditEntry, 'id'>;
@@ -30,6 +32,7 @@ interface AuditRow {
   target: string | null;
   outcome: AuditOutcome;
   error_code: ErrorCode | null;
+  actor: string | null;
 }
 
 function fromRow(r: AuditRow): AuditEntry {
@@ -42,15 +45,16 @@ function fromRow(r: AuditRow): AuditEntry {
     target: r.target,
     outcome: r.outcome,
     errorCode: r.error_code,
+    actor: r.actor,
   };
 }
 
 export function insertAudit(store: Store, e: NewAuditEntry): number {
   const r = store.db
     .prepare(
-      'INSERT INTO audit (at, profile_id, profile_name, action, target, outcome, error_code) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO audit (at, profile_id, profile_name, action, target, outcome, error_code, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     )
-    .run(e.at, e.profileId, e.profileName, e.action, e.target, e.outcome, e.errorCode);
+    .run(e.at, e.profileId, e.profileName, e.action, e.target, e.outcome, e.errorCode, e.actor);
   return Number(r.lastInsertRowid);
 }
 
@@ -116,4 +120,29 @@ export function auditActions(store: Store): string[] {
   return (store.db.prepare('SELECT DISTINCT action FROM audit ORDER BY action').all() as { action: string }[]).map(
     (r) => r.action,
   );
+}
+
+/**
+ * Team mode: the profile's entries not yet copied to the shared log, oldest
+ * first (after the profile's cursor), at most `limit`.
+ */
+export function unsharedAudit(store: Store, profileId: string, limit: number): AuditEntry[] {
+  const rows = store.db
+    .prepare(
+      `SELECT * FROM audit WHERE profile_id = ?
+          AND id > coalesce((SELECT last_id FROM team_audit_cursor WHERE profile_id = ?), 0)
+        ORDER BY id LIMIT ?`,
+    )
+    .all(profileId, profileId, limit) as unknown as AuditRow[];
+  return rows.map(fromRow);
+}
+
+/** Team mode: the profile's entries up to `lastId` are in the shared log. */
+export function markAuditShared(store: Store, profileId: string, lastId: number): void {
+  store.db
+    .prepare(
+      `INSERT INTO team_audit_cursor (profile_id, last_id) VALUES (?, ?)
+       ON CONFLICT (profile_id) DO UPDATE SET last_id = max(last_id, excluded.last_id)`,
+    )
+    .run(profileId, lastId);
 }

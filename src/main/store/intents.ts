@@ -307,3 +307,42 @@ export function takeOverIntents(
     for (const id of ids) take.run(options.owner, options.jobId, options.now, id);
   });
 }
+
+/**
+ * Team mode: records intents taken over from another console (their calls
+ * may have been sent) for recovery, owned by `owner` (no live process), in
+ * one transaction; answers each one's new id, or null when this console
+ * already holds that user's add or delete (its own intent decides).
+ */
+export function adoptIntents(
+  store: Store,
+  profileId: string,
+  items: readonly { kind: 'add' | 'delete'; userId: string; iampassId: string; displayName: string }[],
+  options: { owner: string; now: number },
+): (number | null)[] {
+  const insert = store.db.prepare(
+    `INSERT INTO intents (profile_id, kind, user_id, iampass_id, display_name, owner, state, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, 'unknown', ?, ?)
+     ON CONFLICT DO NOTHING RETURNING id`,
+  );
+  return store.transaction(() =>
+    items.map((i) => {
+      const r = insert.get(
+        profileId,
+        i.kind,
+        i.userId,
+        i.iampassId,
+        i.displayName,
+        options.owner,
+        options.now,
+        options.now,
+      ) as { id: number } | undefined;
+      return r?.id ?? null;
+    }),
+  );
+}
+
+/** The ids of every unsettled intent (all profiles). */
+export function intentIds(store: Store): Set<number> {
+  return new Set((store.db.prepare('SELECT id FROM intents').all() as { id: number }[]).map((r) => r.id));
+}

@@ -255,4 +255,19 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 8,
+    description: 'audit: which admin (OS user and machine); team mode: what this console shared',
+    up(db) {
+      db.exec(`
+        -- "user@machine" of the process that recorded the entry (NULL for entries older than this step).
+        ALTER TABLE audit ADD COLUMN actor TEXT;
+        -- Team mode (docs/directory.md): the last audit entry of each profile copied to the shared log.
+        CREATE TABLE team_audit_cursor (
+          profile_id TEXT PRIMARY KEY REFERENCES profiles(id) ON DELETE CASCADE,
+          last_id    INTEGER NOT NULL
+        ) STRICT;
+      `);
+    },
+  },
 ];

@@ -17,6 +17,8 @@ export interface AuditEntryView {
   target: string | null;
   outcome: 'ok' | 'error';
   errorCode: ErrorCode | null;
+  /** Which admin: "OS user@machine" (null for entries recorded before the console kept it). */
+  actor: string | null;
 }
 
 export const auditFilterSchema = z
@@ -39,7 +41,12 @@ export interface AuditPage {
   limit: number;
   /** Every action name present in the log (for the filter menu), sorted. */
   actions: string[];
+  /** The active application is in team mode (docs/directory.md#team-mode): its shared log can be shown. */
+  teamAvailable: boolean;
 }
+
+/** `console`: this console's log (every application); `team`: the active application's log shared by every admin's console. */
+export const auditScope = z.enum(['console', 'team']).default('console');
 
 export interface AuditExportResult {
   /** Where the file was written; null when the admin cancelled the save dialog. */
@@ -53,13 +60,14 @@ export const auditRequests = {
     z
       .object({
         filter: auditFilterSchema.default({}),
+        scope: auditScope,
         offset: z.number().int().min(0).default(0),
         limit: z.number().int().min(1).max(500).default(100),
       })
       .strict(),
   ).returns<AuditPage>(),
   'audit.export': request(
-    z.object({ format: z.enum(['csv', 'json']), filter: auditFilterSchema.default({}) }).strict(),
+    z.object({ format: z.enum(['csv', 'json']), filter: auditFilterSchema.default({}), scope: auditScope }).strict(),
   ).returns<AuditExportResult>(),
 };
 

@@ -249,7 +249,7 @@ describe('audit.* handlers', () => {
       filter: { action: 'application.remove' },
     });
     const text = readFileSync(csv.path, 'utf8');
-    expect(text.split('\r\n')[0]).toBe('time,application,action,target,outcome,errorCode');
+    expect(text.split('\r\n')[0]).toBe('time,application,admin,action,target,outcome,errorCode');
     expect(text.split('\r\n').slice(1).filter(Boolean)).toHaveLength(csv.count);
     expect(text).toContain('application.remove');
     const json = await ok<{ path: string; count: number }>('audit.export', { format: 'json', filter: {} });

@@ -3,6 +3,7 @@ import Papa from 'papaparse';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { openStore, type Store } from '../../../src/main/store/db.ts';
 import { AuditService, REDACTED, redact } from '../../../src/main/services/audit.ts';
+import { ADMIN } from '../../../src/main/services/owner.ts';
 import { SECRET, tempDir } from './helpers.ts';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -88,9 +89,9 @@ it('exports CSV that round-trips through a CSV parser (quotes, commas, newlines,
   audit.record({ action: 'user.add', profile: prod, target: '=HYPERLINK("x")', outcome: 'ok' });
   const csv = audit.exportCsv();
   const parsed = Papa.parse<string[]>(csv.trim(), { newline: '\r\n' }).data;
-  expect(parsed[0]).toEqual(['time', 'application', 'action', 'target', 'outcome', 'errorCode']);
-  expect(parsed[1]).toEqual([new Date(clock).toISOString(), 'Prod', 'user.add', `'=HYPERLINK("x")`, 'ok', '']);
-  expect(parsed[2]![3]).toBe('O"Brien, Jr.\nline two');
+  expect(parsed[0]).toEqual(['time', 'application', 'admin', 'action', 'target', 'outcome', 'errorCode']);
+  expect(parsed[1]).toEqual([new Date(clock).toISOString(), 'Prod', ADMIN, 'user.add', `'=HYPERLINK("x")`, 'ok', '']);
+  expect(parsed[2]![4]).toBe('O"Brien, Jr.\nline two');
   expect(parsed).toHaveLength(3);
 });
 
@@ -101,6 +102,7 @@ it('exports JSON honouring the same filter', () => {
     {
       time: new Date(Date.UTC(2026, 0, 1)).toISOString(),
       application: 'Prod',
+      admin: ADMIN,
       action: 'application.add',
       target: 'Prod',
       outcome: 'ok',

@@ -58,6 +58,7 @@ describe('openStore', () => {
       'profiles',
       'sessions',
       'settings',
+      'team_audit_cursor',
       'users',
     ]);
     expect(tables).toContain('users_fts');
@@ -97,6 +98,7 @@ describe('openStore', () => {
       target: 'Legacy',
       outcome: 'ok',
       errorCode: null,
+      actor: null,
     });
   });
 
@@ -170,6 +172,7 @@ describe('audit table', () => {
       target: 'X',
       outcome: 'ok',
       errorCode: null,
+      actor: null,
     });
     expect(() => db.exec("UPDATE audit SET outcome = 'error'")).toThrow(/append-only/);
     expect(() => db.exec('DELETE FROM audit')).toThrow(/append-only/);
@@ -186,6 +189,7 @@ describe('audit table', () => {
       action: 'user.onboard',
       outcome: 'ok' as const,
       errorCode: null,
+      actor: 'alice@laptop',
     };
     expect(() => insertAudit(s, { ...base, target: 'https://main.iam-api.com/register/abc' })).toThrow(
       /links or secrets/,

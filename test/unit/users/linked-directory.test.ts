@@ -6,7 +6,7 @@
  * concurrent consoles and another console's change must show within 5 s.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
@@ -538,6 +538,161 @@ describe('a profile linked to the application database', () => {
       await s.close();
     }
   }, 60_000);
+});
+
+describe('team mode: consoles sharing their changes and audit log in a PostgreSQL schema', () => {
+  const teamSource = (database: string): DirectorySourceInput => ({
+    kind: 'postgres',
+    connection: { host: '127.0.0.1', port: cluster.port, database, user: 'console', sslmode: 'disable' },
+    mapping: MAPPING,
+    team: { schema: 'iampass_console' },
+  });
+  /** A team database: the console login may create the team schema (the admin runs the shown DDL). */
+  function teamDatabase(n = N): string {
+    const database = appDatabase(n);
+    cluster.sql(`GRANT CREATE ON DATABASE ${database} TO console`);
+    return database;
+  }
+  const teamTables = (database: string) =>
+    cluster.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'iampass_console'", database).trim();
+
+  /** Links the console in team mode, running the team schema's DDL when the check shows it. */
+  async function linkTeam(c: Console, database: string): Promise<void> {
+    const s = c.services;
+    const profile = s.applications.get(c.profileId);
+    const check = await s.sources.check(c.profileId, teamSource(database), PASSWORD);
+    const linked = await s.sources.link(profile, teamSource(database), {
+      password: PASSWORD,
+      applyDdl: check.suggestedDdl.filter((d) => d.includes('iampass_console')),
+    });
+    await finished(s, linked.jobId);
+  }
+
+  it('the check shows the team DDL and writes nothing; two consoles share one audit log that names the admin', async () => {
+    const database = teamDatabase(20);
+    const app = await phone.createApplication();
+    const a = await consoleFor(app, 'Alice console');
+    const b = await consoleFor(app, 'Bob console');
+    try {
+      const check = await a.services.sources.check(a.profileId, teamSource(database), PASSWORD);
+      expect(check.ok).toBe(false);
+      expect(check.checks.find((x) => x.name === 'team tables exist')?.ok).toBe(false);
+      expect(check.suggestedDdl.some((d) => d.startsWith('CREATE SCHEMA IF NOT EXISTS "iampass_console"'))).toBe(true);
+      expect(teamTables(database)).toBe('0');
+      await expect(
+        a.services.sources.link(a.services.applications.get(a.profileId), teamSource(database), { password: PASSWORD }),
+      ).rejects.toThrow(/team tables exist/);
+      await linkTeam(a, database);
+      expect(teamTables(database)).toBe('3');
+      await linkTeam(b, database);
+      expect(a.services.sources.info(a.profileId).team).toBe('iampass_console');
+
+      await finished(a.services, a.services.users.add([0, 1, 2].map((i) => ({ userId: customer(i) }))));
+      await finished(b.services, b.services.users.add([3, 4].map((i) => ({ userId: customer(i) }))));
+      const profile = a.services.applications.get(a.profileId);
+      // Each console's entries reach the shared log within moments.
+      const started = Date.now();
+      let log = await a.services.team.audit(profile, {}, 100, 0);
+      const adds = () => log.rows.filter((r) => r.action === 'users.add').map((r) => r.profileName);
+      while (adds().length < 2 && Date.now() - started < 5_000) {
+        await new Promise((r) => setTimeout(r, 25));
+        log = await a.services.team.audit(profile, {}, 100, 0);
+      }
+      expect(adds().sort()).toEqual(['Alice console', 'Bob console']);
+      expect(new Set(log.rows.map((r) => r.actor))).toEqual(new Set([`${userInfo().username}@${hostname()}`]));
+      expect(log.actions).toContain('directory.link');
+      // The shared log is append-only, whoever writes.
+      expect(() => cluster.sql('DELETE FROM iampass_console.audit', database)).toThrow(/append-only/);
+      // Settled changes leave the ledger.
+      await waitFor(() => cluster.sql('SELECT count(*) FROM iampass_console.intents', database).trim() === '0', 5_000);
+      expect(await sandboxIds(app.id)).toEqual([...(await appIds(database)).values()].sort());
+    } finally {
+      await a.services.close();
+      await b.services.close();
+    }
+  }, 60_000);
+
+  it('a ledger this login may not write: the add fails before the table or IAMPASS is touched', async () => {
+    const database = teamDatabase(20);
+    const app = await phone.createApplication();
+    const c = await consoleFor(app, 'No ledger');
+    try {
+      await linkTeam(c, database);
+      cluster.sql('REVOKE INSERT ON iampass_console.intents FROM console', database);
+      const f = await finished(c.services, c.services.users.add([0, 1, 2].map((i) => ({ userId: customer(i) }))));
+      expect(f.counts).toEqual({ failed: 3 });
+      expect(f.rows[0]?.code).toBe('forbidden');
+      expect((await appIds(database)).size).toBe(0);
+      expect(await sandboxIds(app.id)).toEqual([]);
+      expect(c.services.users.pendingIntents()).toEqual({});
+    } finally {
+      await c.services.close();
+    }
+  }, 60_000);
+
+  it("a console process SIGKILLed mid-add and never back: another admin's console takes its changes over and settles them; back later, it drops them", async () => {
+    await phone.setFaults([{ route: 'add_users', kind: 'latency', ms: 30, jitterMs: 20 }]);
+    try {
+      let adopted = 0;
+      for (let seed = 1; seed <= 3; seed++) {
+        const database = teamDatabase(120);
+        const app = await phone.createApplication();
+        const dataDir = join(tmp, `team-kill-${String(seed)}-${String(dbs)}`);
+        const a = await consoleFor(app, 'Killed', dataDir);
+        await linkTeam(a, database);
+        await a.services.close();
+        const file = join(dataDir, 'ids.txt');
+        writeFileSync(file, `${Array.from({ length: 120 }, (_, i) => customer(i)).join('\n')}\n`);
+        await killChild(dataDir, file, 40 + Math.floor(seededRandom(seed)() * 150));
+        // Another admin's console (its own folder): the killed console is silent, its intents are taken over.
+        const other = openServices({
+          dataDir: join(tmp, `team-other-${String(seed)}-${String(dbs)}`),
+          secrets: kc.keychain,
+          resumeSessions: false,
+          team: { staleMs: 0 },
+        });
+        try {
+          const p = await other.applications.add({
+            name: 'Other admin',
+            flavour: 'Sandbox',
+            baseUrl: sandbox.baseUrl,
+            applicationId: app.id,
+            secret: app.secret,
+            concurrency: 3,
+          });
+          other.applications.setActive(p.id);
+          await linkTeam({ services: other, profileId: p.id }, database);
+          const recovered = await finished(other, other.users.reconcile());
+          adopted += recovered.rows.length;
+          expect(other.users.pendingIntents(), `seed ${seed}`).toEqual({});
+          const table = await appIds(database);
+          expect(await sandboxIds(app.id), `seed ${seed}`).toEqual([...table.values()].sort());
+        } finally {
+          await other.close();
+        }
+        // Settled: nothing of the killed console or the other one is left in the ledger.
+        expect(cluster.sql('SELECT count(*) FROM iampass_console.intents', database).trim()).toBe('0');
+        // The killed console comes back: what was taken over is dropped, nothing is sent twice or lost.
+        const back = openServices({ dataDir, secrets: kc.keychain, resumeSessions: false });
+        try {
+          const before = await sandboxIds(app.id);
+          const r = await finished(back, back.users.reconcile());
+          expect(
+            r.rows.filter((x) => x.result !== 'cancelled'),
+            `seed ${seed}`,
+          ).toEqual([]);
+          expect(back.users.pendingIntents()).toEqual({});
+          expect(await sandboxIds(app.id)).toEqual(before);
+          expect(await sandboxIds(app.id)).toEqual([...(await appIds(database)).values()].sort());
+        } finally {
+          await back.close();
+        }
+      }
+      expect(adopted).toBeGreaterThan(0);
+    } finally {
+      await phone.setFaults([]);
+    }
+  }, 180_000);
 });
 
 /** Runs job-child.ts (add) on the folder; SIGKILL `afterMs` after it starts the job (null: never). Answers whether it was killed. */

@@ -5,7 +5,9 @@
  */
 import { AppError, toErrorInfo } from '../../../shared/errors.ts';
 import type { AuditEntryView } from '../../../shared/ipc/audit.ts';
+import { auditCsv, auditJson } from '../../services/audit.ts';
 import type { Services } from '../../services/index.ts';
+import type { Profile } from '../../store/profiles.ts';
 import type { AuditEntry, AuditFilter } from '../../store/audit.ts';
 import type { Handler } from '../router.ts';
 
@@ -35,6 +37,7 @@ function toView(e: AuditEntry): AuditEntryView {
     target: e.target,
     outcome: e.outcome,
     errorCode: e.errorCode,
+    actor: e.actor,
   };
 }
 
@@ -57,18 +60,41 @@ export function auditHandlers(deps: AuditHandlerDeps): {
   'audit.query': Handler<'audit.query'>;
   'audit.export': Handler<'audit.export'>;
 } {
-  const { audit } = deps.services;
+  const { audit, team, users } = deps.services;
   const now = deps.now ?? Date.now;
+  /** The active profile when its shared log is asked for (team mode). */
+  const teamProfile = (): Profile => {
+    const profile = users.scope.currentOrNull();
+    if (!profile || !team.enabled(profile))
+      throw new AppError('invalid_input', 'The active application is not in team mode: it has no shared audit log.');
+    return profile;
+  };
   return {
-    'audit.query': ({ filter, offset, limit }) => {
+    'audit.query': async ({ filter, scope, offset, limit }) => {
+      const active = users.scope.currentOrNull();
+      const teamAvailable = active !== null && team.enabled(active);
+      if (scope === 'team') {
+        const { profileId: _, ...rest } = cleanFilter(filter);
+        const page = await team.audit(teamProfile(), rest, limit, offset);
+        return { rows: page.rows.map(toView), total: page.total, offset, limit, actions: page.actions, teamAvailable };
+      }
       const page = audit.query(cleanFilter(filter), { offset, limit });
-      return { rows: page.rows.map(toView), total: page.total, offset, limit, actions: audit.actions() };
+      return { rows: page.rows.map(toView), total: page.total, offset, limit, actions: audit.actions(), teamAvailable };
     },
-    'audit.export': async ({ format, filter }) => {
+    'audit.export': async ({ format, filter, scope }) => {
       const clean = cleanFilter(filter);
       if (!deps.saveFile) throw new AppError('internal', 'Exporting is not available in this window.');
-      const { total } = audit.query(clean, { limit: 1 });
-      const content = format === 'csv' ? audit.exportCsv(clean) : audit.exportJson(clean);
+      let total: number;
+      let content: string;
+      if (scope === 'team') {
+        const { profileId: _, ...rest } = clean;
+        const entries = await team.auditAll(teamProfile(), rest);
+        total = entries.length;
+        content = format === 'csv' ? auditCsv(entries) : auditJson(entries);
+      } else {
+        total = audit.query(clean, { limit: 1 }).total;
+        content = format === 'csv' ? audit.exportCsv(clean) : audit.exportJson(clean);
+      }
       const stamp = new Date(now()).toISOString().slice(0, 19).replace(/[:T]/g, '-');
       try {
         const path = await deps.saveFile({ suggestedName: `iampass-audit-${stamp}.${format}`, content, format });

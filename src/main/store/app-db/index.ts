@@ -27,6 +27,7 @@ export async function openAppDirectory(
   return openPostgresDirectory({
     connection: source.connection,
     mapping: source.mapping,
+    team: source.team,
     password: options.password ?? null,
     ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
   });

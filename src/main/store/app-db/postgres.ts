@@ -21,8 +21,11 @@ import type {
   PostgresConnection,
   SourceCheck,
   SourceUser,
+  TeamOptions,
 } from '../../../shared/directory-source.ts';
-import { committedOrNot, dbError } from './errors.ts';
+import { TeamLedger, teamDdl } from './team.ts';
+import { dbError } from './errors.ts';
+import { pgQuery, pgTransaction } from './pg.ts';
 import {
   changePayload,
   channelFor,
@@ -47,6 +50,8 @@ export interface PostgresDirectoryOptions {
   /** From the keychain; null: no password (e.g. peer or certificate login). */
   password: string | null;
   mapping: DirectoryMapping;
+  /** Team mode: the consoles share changes and the audit log in this schema. */
+  team?: TeamOptions | undefined;
   connectTimeoutMs?: number;
   statementTimeoutMs?: number;
 }
@@ -160,6 +165,7 @@ export async function openPostgresDirectory(options: PostgresDirectoryOptions): 
 class PostgresDirectory implements AppDirectory {
   readonly kind = 'postgres' as const;
   readonly mapping: DirectoryMapping;
+  readonly team: TeamLedger | null;
   readonly #pool: pg.Pool;
   readonly #options: PostgresDirectoryOptions;
   readonly #where: string;
@@ -173,14 +179,11 @@ class PostgresDirectory implements AppDirectory {
     this.#options = options;
     this.mapping = options.mapping;
     this.#where = where;
+    this.team = options.team ? new TeamLedger(pool, options.team.schema, where) : null;
   }
 
-  async #q<R extends pg.QueryResultRow>(sql: string, params: unknown[] = [], client?: pg.PoolClient): Promise<R[]> {
-    try {
-      return (await (client ?? this.#pool).query<R>(sql, params)).rows;
-    } catch (error) {
-      throw dbError(error, this.#where);
-    }
+  #q<R extends pg.QueryResultRow>(sql: string, params: unknown[] = [], client?: pg.PoolClient): Promise<R[]> {
+    return pgQuery<R>(client ?? this.#pool, this.#where, sql, params);
   }
 
   async #columns(table: string): Promise<Map<string, Column> | null> {
@@ -272,38 +275,8 @@ class PostgresDirectory implements AppDirectory {
     return rows.map(toSourceUser);
   }
 
-  async #transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.#pool.connect();
-    } catch (error) {
-      throw dbError(error, this.#where);
-    }
-    let broken = false;
-    // A checked-out client whose connection dies emits 'error': without a listener that would crash the process.
-    const onError = (): void => {
-      broken = true;
-    };
-    client.on('error', onError);
-    let committing = false;
-    try {
-      // READ COMMITTED whatever the database's default: a claim re-reads rows another console just committed.
-      await this.#q('BEGIN ISOLATION LEVEL READ COMMITTED', [], client);
-      const out = await fn(client);
-      committing = true;
-      await this.#q('COMMIT', [], client);
-      return out;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      // Before COMMIT nothing was written (PostgreSQL rolls back a transaction whose connection is lost);
-      // only a COMMIT without its answer may have been written.
-      throw committedOrNot(dbError(error, this.#where), committing);
-    } finally {
-      client.off('error', onError);
-      client.release(broken);
-    }
+  #transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return pgTransaction(this.#pool, this.#where, fn);
   }
 
   async claim(items: readonly { userId: string; iampassId: string }[]): Promise<ClaimOutcome[]> {
@@ -463,7 +436,7 @@ class PostgresDirectory implements AppDirectory {
   }
 
   async applyDdl(statements: readonly string[]): Promise<void> {
-    const allowed = new Set(this.#suggestedDdl(await this.#uniqueColumns()));
+    const allowed = new Set(this.#suggestedDdl(await this.#uniqueColumns(), (await this.team?.missing()) ?? []));
     for (const s of statements)
       if (!allowed.has(s)) throw new AppError('invalid_input', 'Only the statements the check suggested may be run.');
     await this.#transaction(async (client) => {
@@ -486,7 +459,13 @@ class PostgresDirectory implements AppDirectory {
     return new Set(rows.map((r) => `${r.tbl}.${r.col}`));
   }
 
-  #suggestedDdl(unique: Set<string>): string[] {
+  /** DDL for the mapping's indexes or token table, and the team schema when none of its tables exists. */
+  #suggestedDdl(unique: Set<string>, teamMissing: readonly string[]): string[] {
+    const team = this.team && teamMissing.length === 3 ? teamDdl(this.team.schema) : [];
+    return [...this.#mappingDdl(unique), ...team];
+  }
+
+  #mappingDdl(unique: Set<string>): string[] {
     const m = this.mapping;
     const out: string[] = [];
     const idx = (table: string, col: string) => `${table.replace(/\W/g, '_')}_${col}_iampass_unique`.slice(0, 63);
@@ -630,6 +609,26 @@ class PostgresDirectory implements AppDirectory {
       );
       preview = await this.scan(null, previewRows);
     }
+    const teamMissing = (await this.team?.missing()) ?? [];
+    if (this.team) {
+      const where = `schema ${this.team.schema}`;
+      if (teamMissing.length > 0)
+        add(
+          'team tables exist',
+          false,
+          teamMissing.length === 3
+            ? `${where} has no team tables; the suggested DDL creates them`
+            : `${where} lacks ${teamMissing.join(', ')}`,
+        );
+      else {
+        const usable = await this.team.usable();
+        add(
+          'team tables usable',
+          usable,
+          usable ? `${where}: consoles, intents, audit` : `${where}: this login cannot read and write the team tables`,
+        );
+      }
+    }
     return {
       ok: checks.every((c) => c.ok || c.name === 'IAMPASS ID writable' || c.name === 'token table writable'),
       writable,
@@ -637,7 +636,7 @@ class PostgresDirectory implements AppDirectory {
       withIampassId,
       checks,
       preview,
-      suggestedDdl: this.#suggestedDdl(unique),
+      suggestedDdl: this.#suggestedDdl(unique, teamMissing),
     };
   }
 

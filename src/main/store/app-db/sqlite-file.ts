@@ -112,6 +112,7 @@ function splitName(table: string): [string, string] {
 class SqliteDirectory implements AppDirectory {
   readonly kind = 'sqlite' as const;
   readonly mapping: DirectoryMapping;
+  readonly team = null;
   readonly #db: DatabaseSync;
   readonly #options: SqliteDirectoryOptions;
   readonly #where: string;

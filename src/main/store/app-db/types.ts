@@ -8,6 +8,7 @@
  * token table) and never changes the schema unless `applyDdl` is called
  * with statements the admin was shown.
  */
+import type { TeamLedger } from './team.ts';
 import { AppError } from '../../../shared/errors.ts';
 import type { DirectoryMapping, SourceCheck, SourceUser, TableInfo } from '../../../shared/directory-source.ts';
 
@@ -36,6 +37,8 @@ export interface Fingerprint {
 export interface AppDirectory {
   readonly kind: 'postgres' | 'sqlite';
   readonly mapping: DirectoryMapping;
+  /** Team mode's shared ledger (PostgreSQL with `team` set), else null. */
+  readonly team: TeamLedger | null;
   /** Tables and columns the login may see (the mapping wizard's lists). */
   tables(): Promise<TableInfo[]>;
   /** Whether this login may write the IAMPASS ID now (cheap; no write). */

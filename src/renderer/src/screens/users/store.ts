@@ -27,7 +27,7 @@ import {
   type SortSpec,
 } from './model.ts';
 
-const EMBEDDED: DirectoryInfo = { kind: 'embedded', label: null, readOnly: false, syncedAt: null };
+const EMBEDDED: DirectoryInfo = { kind: 'embedded', label: null, readOnly: false, syncedAt: null, team: null };
 
 export interface JobState {
   jobId: string;
