@@ -137,3 +137,75 @@ it('links the active application to its PostgreSQL users table through the wizar
     }
   }
 }, 120_000);
+
+it('team mode: the wizard shows the team schema DDL and links with it; the Audit screen shows the log every admin shares, naming the admin', async () => {
+  cluster.sql('GRANT CREATE ON DATABASE shop TO console');
+  for (const [scheme, width, height] of [
+    ['light', 1280, 800],
+    ['dark', 1280, 800],
+    ['light', 1024, 768],
+    ['dark', 1024, 768],
+  ] as const) {
+    const schema = `team_${scheme}_${width}`;
+    await profile(`Team ${scheme} ${width}`);
+    const bus = createEventBus();
+    const app = await launchConsole({
+      bus,
+      router: createRouter(createHandlers({ app: { version: 'e2e', dataDir: t.dataDir }, services: t.services, bus })),
+      colorScheme: scheme,
+      viewport: { width, height },
+    });
+    try {
+      const page = app.page;
+      const nav = page.getByRole('navigation', { name: 'Main' });
+      await nav.getByRole('button', { name: 'Applications' }).click();
+      await page.getByRole('button', { name: 'Users directory…' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Users directory' });
+      const form = dialog.getByTestId('directory-settings');
+      await form.waitFor();
+      await form.getByLabel('Port', { exact: true }).fill(String(cluster.port));
+      await form.getByLabel('Database', { exact: true }).fill('shop');
+      await form.getByLabel('User', { exact: true }).fill('console');
+      await form.getByLabel('Password', { exact: true }).fill(PASSWORD);
+      await form.getByRole('button', { name: 'Connect' }).click();
+      await expect.poll(() => form.getByLabel('Users table').inputValue()).toBe('customers');
+      await form.getByLabel(/Team mode/).check();
+      await form.getByLabel('Team schema').fill(schema);
+      await form.locator('.dir-team').scrollIntoViewIfNeeded();
+      await app.screenshot(`directory-team-option-${scheme}-${width}`);
+      await form.getByRole('button', { name: 'Check (writes nothing)' }).click();
+      await form.getByTestId('directory-check').waitFor();
+      expect(await form.getByTestId('directory-check').textContent()).toContain('team tables exist');
+      expect(await form.locator('.dir-ddl__sql').textContent()).toContain(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+      // The check wrote nothing: no team schema yet.
+      expect(cluster.sql(`SELECT count(*) FROM pg_namespace WHERE nspname = '${schema}'`, 'shop').trim()).toBe('0');
+      expect(await form.getByRole('button', { name: 'Link' }).isDisabled()).toBe(true);
+      await form.getByLabel(/Run this before linking/).check();
+      await form.locator('.dir-ddl').scrollIntoViewIfNeeded();
+      await app.screenshot(`directory-team-ddl-${scheme}-${width}`);
+      await form.getByRole('button', { name: 'Link' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+
+      await nav.getByRole('button', { name: 'Audit' }).click();
+      const welcome = page.getByRole('button', { name: 'Got it' });
+      if (await welcome.isVisible()) await welcome.click();
+      const scope = page.getByLabel('Log', { exact: true });
+      await scope.selectOption('team');
+      const table = page.getByTestId('audit-table');
+      await expect.poll(() => table.textContent()).toContain('directory.link');
+      const row = table.locator('tr', { hasText: 'directory.link' }).first();
+      expect(await row.textContent()).toContain(`Team ${scheme} ${width}`);
+      expect(await row.textContent()).toMatch(/\S+@\S+/);
+      // Only this application's entries: no other profile's link.
+      expect(await table.textContent()).not.toContain('Shop light');
+      await app.screenshot(`audit-team-${scheme}-${width}`);
+      if (scheme === 'light' && width === 1280) {
+        const axe = await new AxeBuilder({ page }).include('main').analyze();
+        expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+      }
+      expect(await page.content()).not.toContain(PASSWORD);
+    } finally {
+      await app.close();
+    }
+  }
+}, 180_000);

@@ -213,7 +213,7 @@ export class DirectorySources {
     try {
       if (options.applyDdl && options.applyDdl.length > 0) {
         await dir.applyDdl(options.applyDdl);
-        this.#record(profile, 'directory.ddl', `${options.applyDdl.length} statements on ${describeSource(source)}`);
+        this.#record(profile, 'directory.ddl', `${options.applyDdl.length} statements on ${auditTarget(source)}`);
       }
       check = await dir.check();
     } catch (error) {
@@ -235,7 +235,7 @@ export class DirectorySources {
     await this.#drop(profile.id);
     this.#open.set(profile.id, Promise.resolve(dir));
     setSource(this.#store, profile.id, source, check.writable, this.#now());
-    this.#record(profile, 'directory.link', describeSource(source));
+    this.#record(profile, 'directory.link', auditTarget(source));
     return { check, jobId: this.sync(profile) };
   }
 
@@ -434,6 +434,12 @@ export class DirectorySources {
   #record(profile: Profile, action: `${string}.${string}`, target: string): void {
     this.#audit.record({ action, profile: { id: profile.id, name: profile.name }, target, outcome: 'ok' });
   }
+}
+
+/** A source as the audit names it: without the URL scheme, which the audit would redact as a link. */
+function auditTarget(source: DirectorySource): string {
+  const team = source.kind === 'postgres' && source.team ? ` (team schema ${source.team.schema})` : '';
+  return `${describeSource(source).replace(/^postgresql:\/\//, 'PostgreSQL ')}${team}`;
 }
 
 function infoOf(linked: LinkedSource | null): DirectoryInfo {

@@ -132,6 +132,10 @@ function LinkedSummary(props: { view: DirectoryView; onChange: () => void; onDon
           <dd>{view.syncedAt === null ? 'Not yet' : formatRelative(view.syncedAt)}</dd>
         </div>
         <div>
+          <dt>Team mode</dt>
+          <dd>{view.team === null ? 'Off' : <span className="mono">schema {view.team}</span>}</dd>
+        </div>
+        <div>
           <dt>Access</dt>
           <dd>{view.readOnly ? <Badge tone="warn">Read-only</Badge> : <Badge tone="ok">Read and write IDs</Badge>}</dd>
         </div>
@@ -211,6 +215,8 @@ export function DirectorySettings(props: { onDone: (notice: string | null) => vo
   const [tokenTable, setTokenTable] = useState('');
   const [tokenKey, setTokenKey] = useState('');
   const [tokenColumn, setTokenColumn] = useState('');
+  const [team, setTeam] = useState(false);
+  const [teamSchema, setTeamSchema] = useState('iampass_console');
   const [check, setCheck] = useState<SourceCheck | null>(null);
   const [createDdl, setCreateDdl] = useState(false);
   const [error, setError] = useState<ErrorInfo | null>(null);
@@ -230,6 +236,8 @@ export function DirectorySettings(props: { onDone: (notice: string | null) => vo
         setUser(s.connection.user);
         setSslmode(s.connection.sslmode);
         setCaFile(s.connection.caFile ?? '');
+        setTeam(s.team !== undefined);
+        if (s.team) setTeamSchema(s.team.schema);
       } else setPath(s.path);
       const m = s.mapping;
       setTable(m.table);
@@ -284,7 +292,12 @@ export function DirectorySettings(props: { onDone: (notice: string | null) => vo
         ? { kind: 'column', column: idColumn }
         : { kind: 'table', table: tokenTable.trim(), userKey: tokenKey.trim(), column: tokenColumn.trim() },
   });
-  const source = (): DirectorySourceInput => ({ ...where(), mapping: mapping() });
+  const source = (): DirectorySourceInput => {
+    const w = where();
+    return w.kind === 'postgres' && team
+      ? { ...w, mapping: mapping(), team: { schema: teamSchema.trim() } }
+      : { ...w, mapping: mapping() };
+  };
   const pw = password === '' ? {} : { password };
 
   function pickTable(name: string, list: TableInfo[] | null = tables) {
@@ -557,6 +570,31 @@ export function DirectorySettings(props: { onDone: (notice: string | null) => vo
         </div>
       )}
 
+      {tables && kind === 'postgres' && (
+        <fieldset className="dir-team">
+          <legend className="field__label">Other admins</legend>
+          <label className="dir-ddl__choice">
+            <input
+              type="checkbox"
+              name="team"
+              checked={team}
+              onChange={(e) => (setTeam(e.target.checked), setCheck(null))}
+            />{' '}
+            Team mode: share changes in progress and the audit log with every admin&apos;s console on this database
+          </label>
+          {team && (
+            <Field label="Team schema" hint="Its tables are created by the DDL the check shows, when you choose to.">
+              <input
+                className="input input--mono"
+                name="teamSchema"
+                value={teamSchema}
+                onChange={(e) => (setTeamSchema(e.target.value), setCheck(null))}
+                spellCheck={false}
+              />
+            </Field>
+          )}
+        </fieldset>
+      )}
       {check && <CheckResult check={check} />}
       {check && check.suggestedDdl.length > 0 && (
         <div className="dir-ddl">

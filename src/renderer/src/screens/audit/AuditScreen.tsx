@@ -1,7 +1,9 @@
 /**
- * Audit: every administrative action, newest first. Filters by action,
- * outcome and date range; pages of 50; export of the filtered log as CSV or
- * JSON (main writes the file and says where).
+ * Audit: every administrative action, newest first, with the admin (OS
+ * user@machine) who did it. Filters by action, outcome and date range; in
+ * team mode, this console's log or the one every admin's console shares;
+ * pages of 50; export of the filtered log as CSV or JSON (main writes the
+ * file and says where).
  */
 import { useEffect, useState } from 'react';
 import type { ErrorInfo } from '../../../../shared/errors.ts';
@@ -30,6 +32,8 @@ export function AuditScreen() {
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [exported, setExported] = useState<{ tone: 'ok' | 'error' | 'info'; text: string } | null>(null);
   const [tick, setTick] = useState(0);
+  /** Team mode: the active application's log shared by every admin's console, or this console's. */
+  const [scope, setScope] = useState<'console' | 'team'>('console');
 
   const filter: AuditFilterInput = {
     ...(action ? { action } : {}),
@@ -37,11 +41,12 @@ export function AuditScreen() {
     ...(dayStart(from) !== undefined ? { from: dayStart(from) } : {}),
     ...(dayStart(to, true) !== undefined ? { to: dayStart(to, true) } : {}),
   };
-  const key = JSON.stringify(filter);
+  const key = JSON.stringify({ filter, scope });
 
   useEffect(() => {
     let live = true;
-    void invoke('audit.query', { filter: JSON.parse(key) as AuditFilterInput, offset, limit: PAGE }).then((r) => {
+    const asked = JSON.parse(key) as { filter: AuditFilterInput; scope: 'console' | 'team' };
+    void invoke('audit.query', { ...asked, offset, limit: PAGE }).then((r) => {
       if (!live) return;
       if (r.ok) {
         setPage(r.value);
@@ -56,7 +61,7 @@ export function AuditScreen() {
 
   async function exportAs(format: 'csv' | 'json') {
     setExported(null);
-    const r = await invoke('audit.export', { format, filter });
+    const r = await invoke('audit.export', { format, filter, scope });
     if (!r.ok) setExported({ tone: 'error', text: r.message });
     else if (r.value.path === null) setExported({ tone: 'info', text: 'Export cancelled.' });
     else setExported({ tone: 'ok', text: `Exported ${String(r.value.count)} entries to ${r.value.path}` });
@@ -69,6 +74,19 @@ export function AuditScreen() {
   return (
     <div className="audit">
       <form className="toolbar audit__filters" aria-label="Audit filters" onSubmit={(e) => e.preventDefault()}>
+        {(page?.teamAvailable === true || scope === 'team') && (
+          <Field label="Log">
+            <select
+              className="select"
+              value={scope}
+              onChange={(e) => (setScope(e.target.value as 'console' | 'team'), setAction(''), resetPage())}
+              name="scope"
+            >
+              <option value="console">This console</option>
+              <option value="team">All admins (team)</option>
+            </select>
+          </Field>
+        )}
         <Field label="Action">
           <select
             className="select"
@@ -157,6 +175,7 @@ export function AuditScreen() {
             <tr>
               <th scope="col">Time</th>
               <th scope="col">Application</th>
+              <th scope="col">Admin</th>
               <th scope="col">Action</th>
               <th scope="col">Target</th>
               <th scope="col">Outcome</th>
@@ -167,6 +186,9 @@ export function AuditScreen() {
               <tr key={r.id}>
                 <td className="audit__time">{formatTime(r.at)}</td>
                 <td>{r.profileName ?? <span className="muted">—</span>}</td>
+                <td className="audit__admin" title={r.actor ?? undefined}>
+                  {r.actor ?? <span className="muted">—</span>}
+                </td>
                 <td className="mono">{r.action}</td>
                 <td className="audit__target">{r.target ?? <span className="muted">—</span>}</td>
                 <td>
@@ -182,7 +204,7 @@ export function AuditScreen() {
             ))}
             {page && page.rows.length === 0 && (
               <tr>
-                <td colSpan={5} className="audit__empty">
+                <td colSpan={6} className="audit__empty">
                   No entries match these filters.
                 </td>
               </tr>
