@@ -142,7 +142,7 @@ export class Context {
     await plain.close();
     this.#services = null;
     const services = this.services({ ...extra, profileId: profile.id });
-    if (options.recover !== false) await this.#recover(services);
+    if (options.recover !== false) await this.#recover(services, profile);
     if (options.sync ?? options.recover !== false) await this.#syncLinked(services, profile);
     return { services, profile };
   }
@@ -158,11 +158,14 @@ export class Context {
   }
 
   /**
-   * Changes an earlier run left unsettled (a crash, a lost answer) are
-   * settled before this command works on the profile: a note on stderr says
+   * Changes an earlier run left unsettled (a crash, a lost answer), and in
+   * team mode those of consoles gone silent, are settled before this command
+   * works on the profile: a note on stderr says
    * what was found and what became of it.
    */
-  async #recover(services: Services): Promise<void> {
+  async #recover(services: Services, profile: Profile): Promise<void> {
+    // Team mode: changes of admins' consoles gone silent are taken over and settled here too.
+    await services.team.adopt(profile).catch(() => 0);
     const count = services.users.recoverable();
     if (count === 0) return;
     this.out.note(`iampass-admin: settling ${count} change${count === 1 ? '' : 's'} an earlier run left unsettled...`);

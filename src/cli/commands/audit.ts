@@ -2,6 +2,7 @@
 import { AppError } from '../../shared/errors.ts';
 import { writePrivateFileSync } from '../../node/files.ts';
 import type { AuditFilter } from '../../main/store/audit.ts';
+import { auditCsv, auditJson } from '../../main/services/audit.ts';
 import { str, type Command, type Values } from '../command.ts';
 import type { Context } from '../context.ts';
 import { EXIT, UsageError } from '../exit.ts';
@@ -17,10 +18,13 @@ function time(value: string | undefined, flag: string): number | undefined {
 export const auditCommands: Command[] = [
   {
     name: 'audit export',
-    args: '--format csv|json [--out FILE] [--action A] [--outcome ok|error] [--since T] [--until T]',
-    summary: 'Export the audit log (all profiles, or --profile NAME).',
+    args: '--format csv|json [--out FILE] [--team] [--action A] [--outcome ok|error] [--since T] [--until T]',
+    summary: "Export the audit log (all profiles, or --profile NAME; --team: the profile's log shared by every admin).",
     help: `Writes to standard output, or to FILE (created owner-only). CSV cells that a
-spreadsheet would run as formulas are escaped. Entries never hold a secret or link.`,
+spreadsheet would run as formulas are escaped. Entries never hold a secret or link.
+Each entry names the admin (OS user@machine). --team (a profile in team mode,
+docs/directory.md#team-mode): the log every admin's console shares for the
+profile's application (--profile NAME, or the active profile).`,
     options: {
       format: { type: 'string' },
       out: { type: 'string' },
@@ -28,15 +32,16 @@ spreadsheet would run as formulas are escaped. Entries never hold a secret or li
       outcome: { type: 'string' },
       since: { type: 'string' },
       until: { type: 'string' },
+      team: { type: 'boolean' },
     },
     positionals: { min: 0, max: 0 },
     run(ctx, values) {
-      return Promise.resolve().then(() => exportAudit(ctx, values));
+      return exportAudit(ctx, values);
     },
   },
 ];
 
-function exportAudit(ctx: Context, values: Values): number {
+async function exportAudit(ctx: Context, values: Values): Promise<number> {
   {
     {
       const format = str(values, 'format');
@@ -53,12 +58,22 @@ function exportAudit(ctx: Context, values: Values): number {
       const to = time(str(values, 'until'), '--until');
       if (from !== undefined) filter.from = from;
       if (to !== undefined) filter.to = to;
-      if (ctx.flags.profile !== undefined) {
-        const p = services.applications.findByName(ctx.flags.profile);
-        if (!p) throw new AppError('missing', `No application profile named "${ctx.flags.profile}".`);
-        filter.profileId = p.id;
+      let text: string;
+      let count: number;
+      if (values['team'] === true) {
+        const { services: s, profile } = await ctx.pinned({}, { recover: false, sync: false });
+        const entries = await s.team.auditAll(profile, filter);
+        text = format === 'csv' ? auditCsv(entries) : auditJson(entries);
+        count = entries.length;
+      } else {
+        if (ctx.flags.profile !== undefined) {
+          const p = services.applications.findByName(ctx.flags.profile);
+          if (!p) throw new AppError('missing', `No application profile named "${ctx.flags.profile}".`);
+          filter.profileId = p.id;
+        }
+        text = format === 'csv' ? services.audit.exportCsv(filter) : services.audit.exportJson(filter);
+        count = services.audit.query(filter, { limit: 1 }).total;
       }
-      const text = format === 'csv' ? services.audit.exportCsv(filter) : services.audit.exportJson(filter);
       const file = str(values, 'out');
       if (file === undefined) ctx.out.line(text);
       else {
@@ -70,7 +85,6 @@ function exportAudit(ctx: Context, values: Values): number {
             `Could not write ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}.`,
           );
         }
-        const count = services.audit.query(filter, { limit: 1 }).total;
         if (ctx.out.json) ctx.out.data({ file, entries: count, format });
         else ctx.out.note(`Wrote ${count} audit entries to ${file}.`);
       }

@@ -179,6 +179,8 @@ application removed dropped. A user whose IAMPASS ID is another's is reported.`,
       else {
         ctx.out.line(`${profile.name}: ${describeSource(linked.source)}`);
         ctx.out.line(`mapping: ${JSON.stringify(linked.source.mapping)}`);
+        if (linked.source.kind === 'postgres' && linked.source.team)
+          ctx.out.line(`team mode: schema ${linked.source.team.schema} (changes in progress and the audit log shared)`);
         ctx.out.line(`last sync: ${when(linked.syncedAt)}; ${counts.users} users, ${counts.atIampass} at IAMPASS.`);
       }
       return EXIT.ok;

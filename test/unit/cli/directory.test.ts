@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -131,5 +131,56 @@ describe('iampass-admin directory', () => {
 
     for (const r of runs) expect(`${r.stdout}${r.stderr}`).not.toContain(DB_PASSWORD);
     expect(filesContain(join(tmp, 'data'), DB_PASSWORD)).toEqual([]);
+  }, 120_000);
+
+  it('team mode: link --create runs the team DDL; the shared audit log names the admin of each command', async () => {
+    cluster.createDatabase('team');
+    cluster.sql(
+      `CREATE TABLE customers (id serial PRIMARY KEY, email text NOT NULL UNIQUE, name text, iampass_id text UNIQUE);
+       INSERT INTO customers (email, name) SELECT 'c' || g || '@team.example', 'Customer ' || g FROM generate_series(1, 5) g;
+       GRANT SELECT, UPDATE ON customers TO console; GRANT CREATE ON DATABASE team TO console;`,
+      'team',
+    );
+    const app = await new VirtualPhone(sandbox.baseUrl).createApplication();
+    const added = await cli(
+      ['apps', 'add', 'Team', '--app-id', app.id, '--base-url', sandbox.baseUrl, '--flavour', 'Sandbox', '--use'],
+      { IAMPASS_APP_SECRET: app.secret },
+    );
+    expect(added.code, added.stderr).toBe(0);
+    const sourceFile = join(tmp, 'team.json');
+    writeFileSync(
+      sourceFile,
+      JSON.stringify({
+        kind: 'postgres',
+        connection: { host: '127.0.0.1', port: cluster.port, database: 'team', user: 'console' },
+        mapping: {
+          table: 'customers',
+          key: 'id',
+          userId: 'email',
+          iampassId: { kind: 'column', column: 'iampass_id' },
+        },
+        team: { schema: 'admins' },
+      }),
+    );
+    const env = { IAMPASS_DB_PASSWORD: DB_PASSWORD };
+    const check = await cli(['directory', 'check', '--source', sourceFile], env);
+    expect(check.stdout).toMatch(/team tables exist\s+NO/);
+    expect(check.stdout).toContain('CREATE SCHEMA IF NOT EXISTS "admins"');
+    expect(cluster.sql("SELECT count(*) FROM pg_namespace WHERE nspname = 'admins'", 'team').trim()).toBe('0');
+    const link = await cli(['directory', 'link', '--source', sourceFile, '--create'], env);
+    expect(link.code, link.stderr).toBe(0);
+    expect((await cli(['directory', 'show'])).stdout).toContain('team mode: schema admins');
+    const add = await cli(['users', 'add', 'c1@team.example', 'c2@team.example']);
+    expect(add.stderr).toContain('2 created');
+    // Settled adds leave the shared ledger.
+    expect(cluster.sql('SELECT count(*) FROM admins.intents', 'team').trim()).toBe('0');
+    const exported = await cli(['audit', 'export', '--team', '--format', 'json']);
+    expect(exported.code, exported.stderr).toBe(0);
+    const entries = JSON.parse(exported.stdout) as { action: string; admin: string; application: string }[];
+    expect(entries.map((e) => e.action)).toEqual(expect.arrayContaining(['directory.link', 'users.add']));
+    expect(new Set(entries.map((e) => e.admin))).toEqual(new Set([`${userInfo().username}@${hostname()}`]));
+    const notTeam = await cli(['audit', 'export', '--team', '--format', 'json', '--profile', 'Shop']);
+    expect(notTeam.code).not.toBe(0);
+    expect(notTeam.stderr).toContain('not in team mode');
   }, 120_000);
 });
