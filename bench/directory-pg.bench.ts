@@ -15,6 +15,11 @@
  *   (target at least 80 %) and to an empty one (reported), same run,
  *   alternating, best of 2.
  *
+ * - team mode: adding 100,000 users of a table of 100,000 through a team-mode
+ *   link (every batch recorded in the shared ledger first, tidied after)
+ *   against the same through a plain link, alternating, best of 2 (target
+ *   at least 80 %).
+ *
  * `--quick`: 20,000 users, 5,000 added.
  */
 import { randomBytes } from 'node:crypto';
@@ -276,6 +281,7 @@ const bench: Bench = async ({ quick, log }) => {
     } catch {
       // not Linux
     }
+    metrics.push(...(await teamOverhead(cluster, ADD, tempDir, log)));
     notes.push('PostgreSQL 15, a throwaway cluster on loopback (fsync off: the measure is the console, not the disk)');
   } finally {
     build.cleanup();
@@ -289,5 +295,84 @@ const bench: Bench = async ({ quick, log }) => {
     notes,
   };
 };
+
+/**
+ * Team mode's cost: ADD users of a table of ADD users added through a plain
+ * link and through a team-mode link (each a console of its own, each round
+ * against a fresh sandbox process, the IDs cleared between rounds),
+ * alternating, best of 2.
+ */
+async function teamOverhead(
+  cluster: Awaited<ReturnType<typeof startPostgres>>,
+  ADD: number,
+  tempDir: () => string,
+  log: (line: string) => void,
+): Promise<Metric[]> {
+  cluster.sql(
+    `CREATE TABLE members (id bigserial PRIMARY KEY, login text NOT NULL UNIQUE, iampass_id varchar(64) UNIQUE);
+     INSERT INTO members (login) SELECT 'member' || g || '@corp.example' FROM generate_series(1, ${ADD}) g;
+     GRANT SELECT, UPDATE ON members TO console; GRANT CREATE ON DATABASE shop TO console;`,
+    'shop',
+  );
+  const source = (team: boolean) => ({
+    kind: 'postgres' as const,
+    connection: { host: '127.0.0.1', port: cluster.port, database: 'shop', user: 'console' },
+    mapping: {
+      table: 'members',
+      key: 'id',
+      userId: 'login',
+      iampassId: { kind: 'column' as const, column: 'iampass_id' },
+    },
+    ...(team ? { team: { schema: 'iampass_console' } } : {}),
+  });
+  const consoles = [];
+  for (const team of [false, true]) {
+    const services = openServices({ dataDir: tempDir(), secrets: memorySecrets(), resumeSessions: false });
+    const profile = await useSandboxProfile(services, 'http://127.0.0.1:9', app(), team ? 'Team' : 'Plain');
+    const check = await services.sources.check(profile.id, source(team), PASSWORD);
+    const linked = await services.sources.link(profile, source(team), {
+      password: PASSWORD,
+      applyDdl: check.suggestedDdl,
+    });
+    await done(services, linked.jobId);
+    consoles.push({ team, services, profile, ms: [] as number[] });
+  }
+  try {
+    for (let round = 0; round < 2; round++)
+      for (const c of consoles) {
+        cluster.sql('UPDATE members SET iampass_id = NULL', 'shop');
+        await done(c.services, c.services.sources.sync(c.profile));
+        const a = app();
+        const sb = await spawnSandbox(a);
+        try {
+          await c.services.applications.edit(c.profile.id, {
+            baseUrl: sb.baseUrl,
+            applicationId: a.id,
+            secret: a.secret,
+          });
+          const t0 = performance.now();
+          const f = await done(c.services, c.services.users.addSelection({ query: { atIampass: false }, except: [] }));
+          c.ms.push(performance.now() - t0);
+          if (f.counts.created !== ADD) throw new Error(`${c.team ? 'team' : 'plain'}: ${JSON.stringify(f.counts)}`);
+        } finally {
+          await sb.close();
+        }
+      }
+  } finally {
+    // Closing waits for the last batches' ledger tidying.
+    for (const c of consoles) await c.services.close();
+  }
+  const left = Number(cluster.sql('SELECT count(*) FROM iampass_console.intents', 'shop').trim());
+  const [plain, team] = consoles.map((c) => Math.round((ADD / Math.min(...c.ms)) * 1000)) as [number, number];
+  const ms = (xs: number[]) => xs.map((x) => x.toFixed(0)).join('/');
+  log(`team mode: plain ${ms(consoles[0]!.ms)} ms, team ${ms(consoles[1]!.ms)} ms`);
+  const k = ADD.toLocaleString('en-US');
+  return [
+    metric(`add ${k} users through a plain link, best of 2`, plain, 'rows/s'),
+    metric(`add ${k} users through a team-mode link, best of 2`, team, 'rows/s'),
+    metric('team mode / plain link', Math.round((team / plain) * 100), '%', { op: '>=', value: 80 }),
+    metric('intents left in the shared ledger after the adds', left, 'rows', { op: '<=', value: 0 }),
+  ];
+}
 
 export default bench;

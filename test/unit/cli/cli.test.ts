@@ -909,7 +909,7 @@ describe('against the sandbox', () => {
     expect(text).not.toContain('/register/');
     expect(text).not.toContain(sandbox.applicationSecret);
     expect(csv.code).toBe(0);
-    expect(csv.stdout.split('\r\n')[0]).toBe('time,application,action,target,outcome,errorCode');
+    expect(csv.stdout.split('\r\n')[0]).toBe('time,application,admin,action,target,outcome,errorCode');
     expect(csv.stdout).toContain('users.delete');
     expect(csv.stdout).not.toContain('users.add');
   });

@@ -127,7 +127,7 @@ describe('through the service on the sandbox', () => {
     await f.finished(f.services.users.add([{ userId: '=1+1\nX' }]));
     const csv = f.services.audit.exportCsv();
     const parsed = Papa.parse<string[]>(csv, { skipEmptyLines: true }).data;
-    const targets = parsed.slice(1).map((r) => r[3] ?? '');
+    const targets = parsed.slice(1).map((r) => r[4] ?? '');
     expect(targets.some((t) => t.startsWith("'=1+1\nX"))).toBe(true);
     for (const row of parsed.slice(1)) for (const cell of row) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
     const back = Papa.parse<string[]>(
@@ -265,7 +265,7 @@ describe('the CLI on the sandbox (subprocess, ad-hoc credentials)', () => {
     );
     expect(r.code).toBe(0);
     expect(statSync(out).mode & 0o777).toBe(0o600);
-    expect(readFileSync(out, 'utf8')).toMatch(/^time,application,action/);
+    expect(readFileSync(out, 'utf8')).toMatch(/^time,application,admin,action/);
     expect(statSync(join(tmp.dir, 'data')).mode & 0o777).toBe(0o700);
     for (const f of readdirSync(join(tmp.dir, 'data')))
       expect([f, statSync(join(tmp.dir, 'data', f)).mode & 0o777]).toEqual([f, 0o600]);
