@@ -50,6 +50,8 @@ export class TeamService {
   #shown: { profile: Profile; timer: NodeJS.Timeout } | null = null;
   /** Team profiles this process used: their audit is shared on close. */
   readonly #used = new Map<string, Profile>();
+  /** The settle pass running per profile, and whether another batch settled since it began. */
+  readonly #tidying = new Map<string, { again: boolean; done: Promise<void> }>();
   /** Audit shares scheduled by #shareSoon. */
   readonly #sharing = new Map<string, Promise<void>>();
 
@@ -123,17 +125,36 @@ export class TeamService {
     return taken.length;
   }
 
-  /** After a batch settled: its rows leave the ledger and new audit entries are shared. Never rejects. */
-  async settled(profile: Profile): Promise<void> {
+  /**
+   * After a batch settled: its rows leave the ledger and new audit entries
+   * are shared (one pass at a time per profile; batches settling meanwhile
+   * are covered by one more pass). Never rejects.
+   */
+  settled(profile: Profile): Promise<void> {
     const ledger = this.#ledger(profile);
-    if (!ledger) return;
-    try {
-      const l = await ledger;
-      await l.tidy(this.installation, () => intentIds(this.#store));
-      await this.#shareAudit(profile, l);
-    } catch {
-      // The next heartbeat or settle tries again; a leftover row only makes another console's recovery repeat a settled change.
+    if (!ledger) return Promise.resolve();
+    const running = this.#tidying.get(profile.id);
+    if (running) {
+      running.again = true;
+      return running.done;
     }
+    const state = { again: false, done: Promise.resolve() };
+    state.done = (async () => {
+      try {
+        const l = await ledger;
+        do {
+          state.again = false;
+          await l.tidy(this.installation, () => intentIds(this.#store));
+          await this.#shareAudit(profile, l);
+        } while (state.again);
+      } catch {
+        // The next heartbeat, batch or close tries again; a leftover row only makes another console's recovery repeat a settled change.
+      } finally {
+        this.#tidying.delete(profile.id);
+      }
+    })();
+    this.#tidying.set(profile.id, state);
+    return state.done;
   }
 
   async #shareAudit(profile: Profile, ledger: TeamLedger): Promise<void> {

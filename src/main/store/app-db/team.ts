@@ -56,6 +56,10 @@ export interface TeamAuditFilter {
 
 const TABLES = ['consoles', 'intents', 'audit'] as const;
 
+/** Marks installation $1 (admin $2) alive, by the database's clock; `$S` is the quoted schema. */
+const HEARTBEAT = `INSERT INTO $S.consoles (installation, admin, seen_at) VALUES ($1, $2, now())
+  ON CONFLICT (installation) DO UPDATE SET admin = excluded.admin, seen_at = now()`;
+
 /** The statements that create the team schema (shown by the check, run only when the admin asks). */
 export function teamDdl(schema: string): string[] {
   const s = quoteName(schema);
@@ -134,12 +138,7 @@ export class TeamLedger {
   }
 
   #heartbeat(installation: string, admin: string, client?: pg.PoolClient): Promise<unknown> {
-    return this.#q(
-      `INSERT INTO ${this.#s}.consoles (installation, admin, seen_at) VALUES ($1, $2, now())
-       ON CONFLICT (installation) DO UPDATE SET admin = excluded.admin, seen_at = now()`,
-      [installation, admin],
-      client,
-    );
+    return this.#q(HEARTBEAT.replaceAll('$S', this.#s), [installation, admin], client);
   }
 
   /** This installation is alive (one of its processes works with the application). */
@@ -161,34 +160,45 @@ export class TeamLedger {
     fresh: readonly TeamIntent[],
     held: readonly number[],
   ): Promise<Set<number>> {
-    return pgTransaction(this.#pool, this.#where, async (client) => {
-      await this.#heartbeat(installation, admin, client);
-      if (fresh.length > 0)
-        await this.#q(
-          `INSERT INTO ${this.#s}.intents (installation, local_id, application, kind, user_id, iampass_id, display_name, created_at)
-           SELECT $1, v.* FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])
-                  AS v(local_id, application, kind, user_id, iampass_id, display_name, created_at)
-           ON CONFLICT (installation, local_id) DO UPDATE SET application = excluded.application, kind = excluded.kind,
-              user_id = excluded.user_id, iampass_id = excluded.iampass_id, display_name = excluded.display_name,
-              created_at = excluded.created_at`,
-          [
-            installation,
-            fresh.map((i) => i.localId),
-            fresh.map(() => application),
-            fresh.map((i) => i.kind),
-            fresh.map((i) => i.userId),
-            fresh.map((i) => i.iampassId),
-            fresh.map((i) => i.displayName),
-            fresh.map((i) => i.createdAt),
-          ],
-          client,
-        );
-      const rows = await this.#q<{ local_id: string }>(
-        `SELECT local_id FROM ${this.#s}.intents WHERE installation = $1 AND local_id = ANY($2::bigint[])`,
-        [installation, [...fresh.map((i) => i.localId), ...held]],
+    // The heartbeat and the new rows in one statement (they commit together).
+    const record = (client?: pg.PoolClient) =>
+      this.#q(
+        `WITH alive AS (${HEARTBEAT})
+         INSERT INTO ${this.#s}.intents (installation, local_id, application, kind, user_id, iampass_id, display_name, created_at)
+         SELECT $1, v.* FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
+                AS v(local_id, application, kind, user_id, iampass_id, display_name, created_at)
+         ON CONFLICT (installation, local_id) DO UPDATE SET application = excluded.application, kind = excluded.kind,
+            user_id = excluded.user_id, iampass_id = excluded.iampass_id, display_name = excluded.display_name,
+            created_at = excluded.created_at`.replaceAll('$S', this.#s),
+        [
+          installation,
+          admin,
+          fresh.map((i) => i.localId),
+          fresh.map(() => application),
+          fresh.map((i) => i.kind),
+          fresh.map((i) => i.userId),
+          fresh.map((i) => i.iampassId),
+          fresh.map((i) => i.displayName),
+          fresh.map((i) => i.createdAt),
+        ],
         client,
       );
-      return new Set(rows.map((r) => Number(r.local_id)));
+    const mine = new Set(fresh.map((i) => i.localId));
+    // Only new intents (every batch of a job): one round trip, and every row is this console's.
+    if (held.length === 0) {
+      await record();
+      return mine;
+    }
+    return pgTransaction(this.#pool, this.#where, async (client) => {
+      await record(client);
+      // A statement of its own: it reads after the heartbeat waited out any console taking these over.
+      const rows = await this.#q<{ local_id: string }>(
+        `SELECT local_id FROM ${this.#s}.intents WHERE installation = $1 AND local_id = ANY($2::bigint[])`,
+        [installation, held],
+        client,
+      );
+      for (const r of rows) mine.add(Number(r.local_id));
+      return mine;
     });
   }
 
