@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -258,6 +258,8 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
         'application.remove',
       ])
         expect(text).toContain(action);
+      // Each entry names the admin who did it.
+      expect(text).toContain(`${userInfo().username}@${hostname()}`);
       await app.screenshot('audit-light');
 
       // Outcome filter: only failures (the invalid add, the wrong-secret test).
@@ -280,7 +282,7 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
       await expect.poll(() => page.getByTestId('export-result').textContent()).toMatch(/Exported \d+ entries to/);
       const csvPath = ((await page.getByTestId('export-result').textContent()) ?? '').replace(/^.* to /, '').trim();
       const csv = readFileSync(csvPath, 'utf8').split('\r\n');
-      expect(csv[0]).toBe('time,application,action,target,outcome,errorCode');
+      expect(csv[0]).toBe('time,application,admin,action,target,outcome,errorCode');
       expect(csv.some((l) => l.includes('application.remove') && l.includes('Second app (edited)'))).toBe(true);
       expect(csv.some((l) => l.includes('application.test') && l.endsWith('error,unauthorized'))).toBe(true);
 
@@ -419,6 +421,11 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
             .map((v) => `${hash} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
           expect(serious).toEqual([]);
           await app.screenshot(`${hash.slice(2)}-${colorScheme}`);
+          if (hash === '#/audit') {
+            await app.page.setViewportSize({ width: 1024, height: 768 });
+            await app.screenshot(`audit-${colorScheme}-1024`);
+            await app.page.setViewportSize({ width: 1280, height: 800 });
+          }
         }
         // The add dialog too.
         await app.page.evaluate(`window.location.hash = '#/applications'`);
