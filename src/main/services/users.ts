@@ -163,6 +163,7 @@ export class UsersService {
     announce: (profile, userIds) => {
       this.sources?.announce(profile, userIds).catch(() => undefined);
     },
+    inTeam: (profile) => this.#team?.enabled(profile) ?? false,
     share: (profile, fresh, held) => this.#team?.share(profile, fresh, held) ?? null,
     settled: (profile) => void this.#team?.settled(profile),
     adopt: (profile) => this.#team?.adopt(profile) ?? Promise.resolve(0),

@@ -43,6 +43,8 @@ export interface Writer {
   source(profile: Pick<Profile, 'id'>): Promise<AppDirectory> | null;
   /** Tells other consoles on that database which users this one changed. */
   announce(profile: Pick<Profile, 'id'>, userIds: readonly string[]): void;
+  /** Whether the profile is in team mode (team.ts). */
+  inTeam(profile: Profile): boolean;
   /**
    * Team mode (team.ts): records `fresh` intents in the shared ledger before
    * anything is sent and answers which of them and of `held` this console
@@ -298,6 +300,8 @@ export async function deleteBatch(
     for (const b of batch) rows[b.row - 1] = { row: b.row, userId: b.userId, result: 'cancelled' };
     return;
   }
+  /** Delete intents left by an earlier, unsettled delete of these users: reused, and kept whatever happens here. */
+  const earlier = w.inTeam(profile) ? new Set(listIntents(w.store, profile.id, 'delete').map((i) => i.id)) : null;
   const ids = recordIntents(w.store, profile.id, 'delete', batch, { owner: PROCESS_OWNER, jobId, now: w.now() });
   const team = w.share(
     profile,
@@ -312,12 +316,15 @@ export async function deleteBatch(
     [],
   );
   if (team) {
-    // Team mode: nothing is sent before the shared ledger holds the deletes. Not sent now, their intents
-    // stay; recovery drops those the ledger never held.
+    // Team mode: nothing is sent before the shared ledger holds the deletes. Not sent, the new intents go.
     try {
       await team;
     } catch (error) {
       const info = toErrorInfo(error);
+      removeIntents(
+        w.store,
+        ids.filter((id) => earlier?.has(id) !== true),
+      );
       for (const b of batch) rows[b.row - 1] = failedRow(b.row, b.userId, info);
       return;
     }

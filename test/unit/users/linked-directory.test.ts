@@ -612,21 +612,28 @@ describe('team mode: consoles sharing their changes and audit log in a PostgreSQ
     }
   }, 60_000);
 
-  it('a ledger this login may not write: the add fails before the table or IAMPASS is touched', async () => {
+  it('a ledger this login may not write: adds and deletes fail before the table or IAMPASS is touched', async () => {
     const database = teamDatabase(20);
     const app = await phone.createApplication();
     const c = await consoleFor(app, 'No ledger');
+    const s = c.services;
     try {
       await linkTeam(c, database);
+      await finished(s, s.users.add([0, 1].map((i) => ({ userId: customer(i) }))));
+      const before = await sandboxIds(app.id);
+      expect(before).toHaveLength(2);
       cluster.sql('REVOKE INSERT ON iampass_console.intents FROM console', database);
-      const f = await finished(c.services, c.services.users.add([0, 1, 2].map((i) => ({ userId: customer(i) }))));
-      expect(f.counts).toEqual({ failed: 3 });
-      expect(f.rows[0]?.code).toBe('forbidden');
-      expect((await appIds(database)).size).toBe(0);
-      expect(await sandboxIds(app.id)).toEqual([]);
-      expect(c.services.users.pendingIntents()).toEqual({});
+      const add = await finished(s, s.users.add([2, 3, 4].map((i) => ({ userId: customer(i) }))));
+      expect(add.counts).toEqual({ failed: 3 });
+      expect(add.rows[0]?.code).toBe('forbidden');
+      const del = await finished(s, s.users.delete([customer(0), customer(1)], 2));
+      expect(del.counts).toEqual({ failed: 2 });
+      // Nothing reached the application's table or IAMPASS, and nothing is left to recover.
+      expect([...(await appIds(database)).keys()].sort()).toEqual([customer(0), customer(1)].sort());
+      expect(await sandboxIds(app.id)).toEqual(before);
+      expect(s.users.pendingIntents()).toEqual({});
     } finally {
-      await c.services.close();
+      await s.close();
     }
   }, 60_000);
 
