@@ -192,6 +192,32 @@ describe('order, windows and positions', () => {
       }
   });
 
+  it('reads windows past the middle from the other end: the same rows, every column both ways, with a search', () => {
+    for (const column of USER_SORT_COLUMNS)
+      for (const descending of [false, true])
+        for (const search of [undefined, 'user', 'er1']) {
+          const q: UsersQuery = { sort: { column, descending }, ...(search ? { search } : {}) };
+          const rows = ids([...iterateQuery(store, P, q)]);
+          const total = rows.length;
+          const what = `${column} ${descending ? 'desc' : 'asc'} ${search ?? ''}`;
+          // Past the middle (read from the end), straddling it, the last rows, a window longer than what is left.
+          for (const [offset, limit] of [
+            [total - 20, 10],
+            [Math.floor(total / 2) - 3, 8],
+            [total - 1, 1],
+            [total - 4, 50],
+            [total + 3, 5],
+          ] as const) {
+            expect(ids(windowQuery(store, P, q, offset, limit, { total })), `${what} @${offset}`).toEqual(
+              rows.slice(offset, offset + limit),
+            );
+            expect(ids(windowAndCount(store, P, q, offset, limit).rows), `${what} @${offset} (counted)`).toEqual(
+              rows.slice(offset, offset + limit),
+            );
+          }
+        }
+  });
+
   it('orders a search the same whether it sorts the matches or walks the sort index', () => {
     for (const search of ['user1', 'u', 'pe', 'son 1'])
       for (const column of USER_SORT_COLUMNS)
