@@ -93,10 +93,11 @@ function phrase(term: string): string {
  * The WHERE clause. With a search, the plan must start from the search's
  * own index (the planner, without statistics, prefers walking the whole
  * profile through an index on profile_id): a trigram search drives from the
- * FTS matches (`+profile_id` is not indexable), a prefix search is an OR of
- * index ranges, each with its profile_id, and no profile_id term outside it.
+ * FTS matches (`+profile_id` is not indexable) unless `drive` is 'order'
+ * (many matches: the sort index is walked instead), a prefix search is an OR
+ * of index ranges, each with its profile_id, and no profile_id term outside it.
  */
-function whereFor(profileId: string, q: UsersQuery, ctx: QueryContext): Where {
+function whereFor(profileId: string, q: UsersQuery, ctx: QueryContext, drive: 'search' | 'order' = 'search'): Where {
   const where: string[] = [];
   const params: (string | number)[] = [];
   const term = (q.search ?? '').trim();
@@ -105,7 +106,11 @@ function whereFor(profileId: string, q: UsersQuery, ctx: QueryContext): Where {
     params.push(profileId);
   } else {
     if ([...term].length >= 3) {
-      where.push('+profile_id = ?', 'id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)');
+      // 'order': the sort index is walked and each row checked against the matches (read once into a set).
+      where.push(
+        drive === 'search' ? '+profile_id = ?' : 'profile_id = ?',
+        'id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)',
+      );
       params.push(profileId, phrase(term));
     } else {
       // profile_id inside every branch: SQLite plans each OR branch on its own, and the indexes start with it.
@@ -143,8 +148,32 @@ function orderFor(q: UsersQuery, flip = false): { col: Column; dir: 'ASC' | 'DES
   return { col, dir, sql: `${col.sql} ${dir}, id ${dir}` };
 }
 
-/** How many users of the profile match the query. */
+/**
+ * How many users of the profile match the query. A trigram search with no
+ * other condition is counted in the search index itself (its matches in
+ * every profile, less those of the other profiles' users): a few ms for
+ * 200,000 matches, where checking each match's profile costs ~100 ms.
+ */
 export function countQuery(store: Store, profileId: string, q: UsersQuery, ctx: QueryContext = {}): number {
+  if (isTrigramSearch(q) && onlySearch(q)) {
+    const match = phrase((q.search ?? '').trim());
+    const all = (
+      store.db.prepare('SELECT count(*) AS n FROM users_fts WHERE users_fts MATCH ?').get(match) as {
+        n: number;
+      }
+    ).n;
+    if (all === 0) return 0;
+    // `+id`: the other profiles' users (usually few) are walked and looked up in the matches, not the reverse.
+    const others = (
+      store.db
+        .prepare(
+          `SELECT count(*) AS n FROM users WHERE profile_id IN (SELECT id FROM profiles WHERE id <> ?)
+              AND +id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)`,
+        )
+        .get(profileId, match) as { n: number }
+    ).n;
+    return all - others;
+  }
   const w = whereFor(profileId, q, ctx);
   return (store.db.prepare(`SELECT count(*) AS n FROM users WHERE ${w.sql}`).get(...w.params) as { n: number }).n;
 }
@@ -209,6 +238,14 @@ export const SORT_MATCHES_UP_TO = 250_000;
  */
 export const PREFIX_PROBE = { from: 20_000, rows: 8_000 };
 
+/**
+ * A trigram search matching more users than this walks the sort index,
+ * checking each row against its matches (read once into a set): with 2 %
+ * or more of a directory matching, a window is found within a few thousand
+ * index entries, where sorting every match costs a lookup per match.
+ */
+export const TRIGRAM_WALK_FROM = 20_000;
+
 export function windowQuery(
   store: Store,
   profileId: string,
@@ -245,12 +282,15 @@ export function windowQuery(
   const count = fromEnd ? Math.min(n, total - start) : n;
   const skip = fromEnd ? total - start - count : start;
   const ord = orderFor(q, fromEnd);
+  const trigram = isTrigramSearch(q);
+  const sortMatches = searching && total <= (trigram ? TRIGRAM_WALK_FROM : SORT_MATCHES_UP_TO);
   // `+column` is not the indexed column: SQLite then drives from the search and sorts the matches.
-  const orderSql = searching && total <= SORT_MATCHES_UP_TO ? `+${ord.col.sql} ${ord.dir}, id ${ord.dir}` : ord.sql;
+  const orderSql = sortMatches ? `+${ord.col.sql} ${ord.dir}, id ${ord.dir}` : ord.sql;
+  const where = trigram && !sortMatches ? whereFor(profileId, q, ctx, 'order') : w;
   const ids = (
     store.db
-      .prepare(`SELECT id FROM users WHERE ${w.sql} ORDER BY ${orderSql} LIMIT ? OFFSET ?`)
-      .all(...w.params, count, skip) as { id: number }[]
+      .prepare(`SELECT id FROM users WHERE ${where.sql} ORDER BY ${orderSql} LIMIT ? OFFSET ?`)
+      .all(...where.params, count, skip) as { id: number }[]
   ).map((r) => r.id);
   return rowsById(store, fromEnd ? ids.reverse() : ids);
 }
@@ -274,16 +314,18 @@ function isPrefixSearch(q: UsersQuery): boolean {
   return chars > 0 && chars < 3;
 }
 
-/** A trigram (3+ character) search: its matches come from the FTS index, counted and sorted in one pass. */
+/** A trigram (3+ character) search: its matches come from the FTS index. */
 function isTrigramSearch(q: UsersQuery): boolean {
   return [...(q.search ?? '').trim()].length >= 3;
 }
 
-/**
- * A window and the query's total at once. A trigram search reads its FTS
- * matches once (`count(*) OVER ()` before the top-N sort) instead of once
- * for the count and again for the rows; other queries count, then window.
- */
+/** The query has no condition but its search (no filter narrows it). */
+function onlySearch(q: UsersQuery): boolean {
+  const states = q.states?.length ?? 0;
+  return (states === 0 || states >= 3) && !q.checkFailed && q.atIampass === undefined && q.inactiveDays === undefined;
+}
+
+/** A window and the query's total (counted first: the window's plan and a deep offset's direction depend on it). */
 export function windowAndCount(
   store: Store,
   profileId: string,
@@ -292,26 +334,8 @@ export function windowAndCount(
   limit: number,
   ctx: QueryContext = {},
 ): { rows: DirectoryUser[]; total: number } {
-  const n = Math.min(Math.max(0, Math.trunc(limit)), MAX_WINDOW);
-  if (!isTrigramSearch(q) || n === 0) {
-    const total = countQuery(store, profileId, q, ctx);
-    return { rows: windowQuery(store, profileId, q, offset, limit, { ...ctx, total }), total };
-  }
-  const w = whereFor(profileId, q, ctx);
-  const { col, dir } = orderFor(q);
-  const hits = store.db
-    .prepare(
-      `SELECT id, count(*) OVER () AS n FROM users WHERE ${w.sql} ORDER BY +${col.sql} ${dir}, id ${dir} LIMIT ? OFFSET ?`,
-    )
-    .all(...w.params, n, Math.max(0, Math.trunc(offset))) as { id: number; n: number }[];
-  const total = hits[0]?.n ?? (offset > 0 ? countQuery(store, profileId, q, ctx) : 0);
-  return {
-    rows: rowsById(
-      store,
-      hits.map((h) => h.id),
-    ),
-    total,
-  };
+  const total = countQuery(store, profileId, q, ctx);
+  return { rows: windowQuery(store, profileId, q, offset, limit, { ...ctx, total }), total };
 }
 
 /**

@@ -132,6 +132,16 @@ describe('search', () => {
   it('stays in one profile', () => {
     expect(all({ search: 'elodie' })).toEqual(['Élodie']);
   });
+
+  it("counts a trigram search in its index, less the other profiles' matches; with a filter row by row: the same numbers", () => {
+    // 'user1' and 'lodi' also match users of the other profile; 'AND OR' nothing.
+    for (const search of ['user1', 'lodi', 'ser11', 'person 1', 'AND OR', '0%_s'])
+      for (const filter of [{}, { states: ['registered' as const] }, { atIampass: true }, { inactiveDays: 30 }]) {
+        const q: UsersQuery = { search, ...filter };
+        expect(countQuery(store, P, q, { now: NOW }), `${search} ${JSON.stringify(filter)}`).toBe(all(q).length);
+      }
+    expect(countQuery(store, 'other', { search: 'user1' })).toBe(1);
+  });
 });
 
 describe('filters', () => {
