@@ -262,6 +262,8 @@ export function windowQuery(
   const total = ctx.total ?? (searching ? countQuery(store, profileId, q, ctx) : Infinity);
   const start = Math.max(0, Math.trunc(offset));
   const probe = ctx.prefixProbe ?? PREFIX_PROBE;
+  const merged = total > probe.from ? prefixMerge(store, profileId, q, start, n) : null;
+  if (merged) return rowsById(store, merged);
   if (isPrefixSearch(q) && total > probe.from && total <= SORT_MATCHES_UP_TO && start + n <= probe.rows) {
     // The first `rows` users in order, filtered: a full window there is the window (its matches come first).
     const ids = store.db
@@ -293,6 +295,48 @@ export function windowQuery(
       .all(...where.params, count, skip) as { id: number }[]
   ).map((r) => r.id);
   return rowsById(store, fromEnd ? ids.reverse() : ids);
+}
+
+/**
+ * A 1-2 letter prefix search sorted by user ID or display name: that
+ * column's own matches are one range of its index, already in the order.
+ * When the other branches (the other name column, the IAMPASS ID) match at
+ * most this many users, a window is the first rows of that range merged
+ * with those few, instead of every match sorted ("em": 100,000 `EMP-` IDs,
+ * none of them among the first users of the order).
+ */
+export const PREFIX_MERGE_UP_TO = 20_000;
+
+function prefixMerge(store: Store, profileId: string, q: UsersQuery, start: number, n: number): number[] | null {
+  const column = q.sort?.column ?? 'userId';
+  if (!isPrefixSearch(q) || !onlySearch(q) || (column !== 'userId' && column !== 'displayName')) return null;
+  const term = (q.search ?? '').trim();
+  const ranges = prefixRanges(term);
+  // A term ending in digits is several ranges (one per run length): not one walk in order.
+  if (ranges.length !== 1 || start + n > 50_000) return null;
+  const [lo, hi] = ranges[0]!;
+  const own = COLUMNS[column].sql;
+  const other = column === 'userId' ? 'name_key' : 'user_key';
+  const id = term.toLowerCase();
+  const others = `(profile_id = ? AND ${other} >= ? AND ${other} < ?) OR (profile_id = ? AND iampass_id >= ? AND iampass_id < ?)`;
+  const othersParams = [profileId, lo, hi, profileId, id, `${id}\u{10FFFF}`];
+  const few = store.db
+    .prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM users WHERE ${others} LIMIT ?)`)
+    .get(...othersParams, PREFIX_MERGE_UP_TO + 1) as { n: number };
+  if (few.n > PREFIX_MERGE_UP_TO) return null;
+  const { dir } = orderFor(q);
+  return (
+    store.db
+      .prepare(
+        `SELECT id FROM (
+           SELECT id, k FROM (SELECT id, ${own} AS k FROM users WHERE profile_id = ? AND ${own} >= ? AND ${own} < ?
+                                ORDER BY ${own} ${dir}, id ${dir} LIMIT ?)
+           UNION
+           SELECT id, ${own} FROM users WHERE ${others}
+         ) ORDER BY k ${dir}, id ${dir} LIMIT ? OFFSET ?`,
+      )
+      .all(profileId, lo, hi, start + n, ...othersParams, n, start) as { id: number }[]
+  ).map((r) => r.id);
 }
 
 /** The rows of these ids, in this order. */
