@@ -1,31 +1,44 @@
 /**
- * A modal dialog on the native <dialog> element: showModal() gives the focus
- * trap, the inert background and Escape (which calls onClose). Content is
- * rendered only while open, so forms start fresh each time.
+ * The console's one modal dialog, on the native <dialog> element:
+ * showModal() gives the focus trap, the inert background and Escape (which
+ * calls onClose); focus returns to what had it before the dialog opened.
+ * Content is rendered only while open, so forms start fresh each time.
+ *
+ * Controlled (`open`), or mounted while shown (omit `open`).
  */
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 
 export interface DialogProps {
-  open: boolean;
+  /** Default true: the dialog shows while it is mounted. */
+  open?: boolean;
   title: string;
   /** Called on Escape, the close button, or a cancel action. */
   onClose: () => void;
   children: ReactNode;
-  /** sm: confirmations; md: forms; lg: wizards with tables. */
+  /** sm: confirmations; md: forms; lg: wizards, tables and previews. */
   size?: 'sm' | 'md' | 'lg';
   description?: string;
+  testId?: string;
 }
 
-export function Dialog({ open, title, onClose, children, size = 'md', description }: DialogProps) {
+export function Dialog({ open = true, title, onClose, children, size = 'md', description, testId }: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const descId = useId();
+  const close = useRef(onClose);
+  useEffect(() => {
+    close.current = onClose;
+  });
 
   useEffect(() => {
     const dialog = ref.current;
-    if (!dialog) return;
-    if (open && !dialog.open) dialog.showModal();
-    if (!open && dialog.open) dialog.close();
+    if (!dialog || !open) return;
+    const before = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    if (!dialog.open) dialog.showModal();
+    return () => {
+      if (dialog.open) dialog.close();
+      if (before?.isConnected) before.focus();
+    };
   }, [open]);
 
   return (
@@ -34,18 +47,19 @@ export function Dialog({ open, title, onClose, children, size = 'md', descriptio
       className={`dialog dialog--${size}`}
       aria-labelledby={titleId}
       aria-describedby={description ? descId : undefined}
+      data-testid={testId}
       onCancel={(e) => {
         e.preventDefault();
-        onClose();
+        close.current();
       }}
     >
       {open && (
         <>
           <header className="dialog__header">
-            <h2 id={titleId} className="dialog__title">
+            <h2 id={titleId} className="dialog__title" title={title}>
               {title}
             </h2>
-            <button type="button" className="icon-button" aria-label="Close" onClick={onClose}>
+            <button type="button" className="icon-button" aria-label="Close" onClick={() => close.current()}>
               <span aria-hidden="true">×</span>
             </button>
           </header>

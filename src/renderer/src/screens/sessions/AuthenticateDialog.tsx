@@ -4,8 +4,8 @@
  * (render <AuthenticateDialog/> there). A refusal (e.g. no registered device)
  * shows the service's reason.
  */
-import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
-import { flushSync } from 'react-dom';
+import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
+import { Dialog } from '../../components/index.ts';
 import { AUTH_METHODS, type AuthMethod } from '../../../../shared/iampass.ts';
 import { invoke } from '../../bridge.ts';
 import type { UserRow } from '../../../../shared/ipc/users.ts';
@@ -46,32 +46,33 @@ const DURATIONS = [
 export function AuthenticateDialog() {
   const dialog = useSessions((s) => s.dialog);
   const close = useSessions((s) => s.closeDialog);
-  const ref = useRef<HTMLDialogElement>(null);
+  return (
+    <Dialog
+      open={dialog.open}
+      title="Authenticate a user"
+      description="Sends a request to the user’s registered phone. The session is then followed live."
+      onClose={close}
+      size="sm"
+      testId="authenticate-dialog"
+    >
+      <AuthenticateForm initialUserId={dialog.userId} onCancel={close} />
+    </Dialog>
+  );
+}
+
+/** The dialog's form: mounted each time the dialog opens, so it starts from the user it was opened for. */
+function AuthenticateForm(props: { initialUserId: string; onCancel: () => void }) {
   const id = useId();
-  const [userId, setUserId] = useState('');
+  const [userId, setUserId] = useState(props.initialUserId);
   const [methods, setMethods] = useState<AuthMethod[]>([]);
   const [duration, setDuration] = useState(900);
   const [error, setError] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
-  const suggestions = useMatches(dialog.open, userId);
+  const suggestions = useMatches(true, userId);
   const chosen = useMemo(() => {
     const row = suggestions.find((r) => r.userId === userId.trim());
     return row ? { name: row.displayName, device: row.deviceState } : null;
   }, [suggestions, userId]);
-
-  useEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    if (dialog.open && !el.open) {
-      // The fields are reset before the dialog shows: typing into it can never be undone by a render still pending.
-      flushSync(() => {
-        setUserId(dialog.userId);
-        setMethods([]);
-        setError(null);
-      });
-      el.showModal();
-    } else if (!dialog.open && el.open) el.close();
-  }, [dialog]);
 
   const toggle = (m: AuthMethod) => setMethods((cur) => (cur.includes(m) ? cur.filter((x) => x !== m) : [...cur, m]));
 
@@ -101,90 +102,77 @@ export function AuthenticateDialog() {
   }
 
   return (
-    <dialog
-      ref={ref}
-      className="sx-dialog"
-      aria-labelledby={`${id}-title`}
-      onClose={() => !ref.current?.open && useSessions.getState().dialog.open && close()}
-    >
-      <form onSubmit={(e) => void submit(e)} className="sx-dialog__form">
-        <h2 id={`${id}-title`} className="sx-dialog__title">
-          Authenticate a user
-        </h2>
-        <p className="sx-muted sx-dialog__lead">
-          Sends a request to the user’s registered phone. The session is then followed live.
-        </p>
-        <div className="sx-field">
-          <label className="sx-field__label" htmlFor={`${id}-user`}>
-            User ID
-          </label>
-          <input
-            id={`${id}-user`}
-            className="sx-input"
-            value={userId}
-            onChange={(e) => setUserId(e.target.value)}
-            list={`${id}-users`}
-            aria-describedby={`${id}-user-hint`}
-            autoComplete="off"
-            spellCheck={false}
-            required
-            maxLength={512}
-          />
-          <datalist id={`${id}-users`}>
-            {suggestions.map((r) => (
-              <option key={r.userId} value={r.userId}>
-                {r.displayName || undefined}
-              </option>
-            ))}
-          </datalist>
-          <span id={`${id}-user-hint`} className="sx-hint" data-testid="authenticate-user-hint">
-            {!userId.trim()
-              ? 'Type to search the directory by user ID or name.'
-              : chosen
-                ? `${chosen.name || userId.trim()} · ${DEVICE_TEXT[chosen.device]}`
-                : 'Not in this application’s directory.'}
-          </span>
-        </div>
-        <fieldset className="sx-field sx-fieldset">
-          <legend className="sx-field__label">Methods</legend>
-          <div className="sx-checks">
-            {AUTH_METHODS.map((m) => (
-              <label key={m} className="sx-check">
-                <input type="checkbox" checked={methods.includes(m)} onChange={() => toggle(m)} />
-                {METHOD_LABEL[m]}
-              </label>
-            ))}
-          </div>
-          <span className="sx-hint">
-            {methods.length === 0
-              ? 'None selected: the service chooses.'
-              : `The phone asks for: ${methods.map((m) => METHOD_LABEL[m]).join(', ')}.`}
-          </span>
-        </fieldset>
-        <label className="sx-field">
-          <span className="sx-field__label">Maximum duration</span>
-          <select className="sx-input" value={duration} onChange={(e) => setDuration(Number(e.target.value))}>
-            {DURATIONS.map((d) => (
-              <option key={d.seconds} value={d.seconds}>
-                {d.label}
-              </option>
-            ))}
-          </select>
+    <form onSubmit={(e) => void submit(e)} className="sx-dialog__form">
+      <div className="sx-field">
+        <label className="sx-field__label" htmlFor={`${id}-user`}>
+          User ID
         </label>
-        {error && (
-          <div className="sx-callout sx-callout--error" role="alert" data-testid="authenticate-error">
-            {error}
-          </div>
-        )}
-        <div className="sx-dialog__actions">
-          <button type="button" className="btn" onClick={close}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn--primary" disabled={sending}>
-            {sending ? 'Sending…' : 'Send request'}
-          </button>
+        <input
+          id={`${id}-user`}
+          className="sx-input"
+          value={userId}
+          onChange={(e) => setUserId(e.target.value)}
+          list={`${id}-users`}
+          aria-describedby={`${id}-user-hint`}
+          autoComplete="off"
+          spellCheck={false}
+          required
+          maxLength={512}
+        />
+        <datalist id={`${id}-users`}>
+          {suggestions.map((r) => (
+            <option key={r.userId} value={r.userId}>
+              {r.displayName || undefined}
+            </option>
+          ))}
+        </datalist>
+        <span id={`${id}-user-hint`} className="sx-hint" data-testid="authenticate-user-hint">
+          {!userId.trim()
+            ? 'Type to search the directory by user ID or name.'
+            : chosen
+              ? `${chosen.name || userId.trim()} · ${DEVICE_TEXT[chosen.device]}`
+              : 'Not in this application’s directory.'}
+        </span>
+      </div>
+      <fieldset className="sx-field sx-fieldset">
+        <legend className="sx-field__label">Methods</legend>
+        <div className="sx-checks">
+          {AUTH_METHODS.map((m) => (
+            <label key={m} className="sx-check">
+              <input type="checkbox" checked={methods.includes(m)} onChange={() => toggle(m)} />
+              {METHOD_LABEL[m]}
+            </label>
+          ))}
         </div>
-      </form>
-    </dialog>
+        <span className="sx-hint">
+          {methods.length === 0
+            ? 'None selected: the service chooses.'
+            : `The phone asks for: ${methods.map((m) => METHOD_LABEL[m]).join(', ')}.`}
+        </span>
+      </fieldset>
+      <label className="sx-field">
+        <span className="sx-field__label">Maximum duration</span>
+        <select className="sx-input" value={duration} onChange={(e) => setDuration(Number(e.target.value))}>
+          {DURATIONS.map((d) => (
+            <option key={d.seconds} value={d.seconds}>
+              {d.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      {error && (
+        <div className="sx-callout sx-callout--error" role="alert" data-testid="authenticate-error">
+          {error}
+        </div>
+      )}
+      <div className="dialog__actions">
+        <button type="button" className="btn" onClick={props.onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="btn btn--primary" disabled={sending}>
+          {sending ? 'Sending…' : 'Send request'}
+        </button>
+      </div>
+    </form>
   );
 }

@@ -8,7 +8,7 @@ import { decodeCsvBytes } from '../../../../shared/csv-text.ts';
 import type { CsvMapping, CsvPreview } from '../../../../shared/ipc/users.ts';
 import { invoke } from '../../bridge.ts';
 import { JobBar } from './JobBar.tsx';
-import { Modal } from './Modal.tsx';
+import { Dialog } from '../../components/index.ts';
 import { ResultList } from './ResultList.tsx';
 import { useUsers } from './store.ts';
 
@@ -66,7 +66,7 @@ export function AddUsersDialog(props: { onClose: () => void }) {
   };
 
   return (
-    <Modal title="Add users" onClose={props.onClose} wide testId="add-dialog">
+    <Dialog title="Add users" onClose={props.onClose} size="lg" testId="add-dialog">
       {job ? (
         <div className="ux-stack">
           <JobBar job={job} label={job.finished ? 'Finished' : 'Adding users'} />
@@ -125,7 +125,7 @@ export function AddUsersDialog(props: { onClose: () => void }) {
           ) : null}
         </>
       )}
-    </Modal>
+    </Dialog>
   );
 }
 

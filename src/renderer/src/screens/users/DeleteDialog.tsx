@@ -4,7 +4,7 @@ import { MAX_CONFIRM_FREE_DELETE, type UsersSelection } from '../../../../shared
 import { invoke } from '../../bridge.ts';
 import { plural } from './format.ts';
 import { JobBar } from './JobBar.tsx';
-import { Modal } from './Modal.tsx';
+import { Dialog } from '../../components/index.ts';
 import { ResultList } from './ResultList.tsx';
 import { useUsers } from './store.ts';
 
@@ -39,7 +39,7 @@ export function DeleteDialog(props: {
   }
 
   return (
-    <Modal title={`Delete ${plural(n, 'user')}`} onClose={props.onClose} testId="delete-dialog">
+    <Dialog title={`Delete ${plural(n, 'user')}`} onClose={props.onClose} testId="delete-dialog">
       {job ? (
         <div className="ux-stack">
           <JobBar job={job} label={job.finished ? 'Finished' : 'Deleting'} />
@@ -105,6 +105,6 @@ export function DeleteDialog(props: {
           </div>
         </form>
       )}
-    </Modal>
+    </Dialog>
   );
 }

@@ -4,7 +4,7 @@ import type { ExportFormat, UsersQuery } from '../../../../shared/ipc/users.ts';
 import { invoke } from '../../bridge.ts';
 import { plural } from './format.ts';
 import { JobBar } from './JobBar.tsx';
-import { Modal } from './Modal.tsx';
+import { Dialog } from '../../components/index.ts';
 import { useUsers } from './store.ts';
 
 export function ExportDialog(props: { query: UsersQuery; total: number; onClose: () => void }) {
@@ -28,7 +28,7 @@ export function ExportDialog(props: { query: UsersQuery; total: number; onClose:
   }
 
   return (
-    <Modal title={`Export ${plural(props.total, 'user')}`} onClose={props.onClose} testId="export-dialog">
+    <Dialog title={`Export ${plural(props.total, 'user')}`} onClose={props.onClose} testId="export-dialog">
       {job ? (
         <div className="ux-stack">
           <JobBar job={job} label={job.finished ? 'Finished' : 'Exporting'} />
@@ -85,6 +85,6 @@ export function ExportDialog(props: { query: UsersQuery; total: number; onClose:
           </div>
         </form>
       )}
-    </Modal>
+    </Dialog>
   );
 }

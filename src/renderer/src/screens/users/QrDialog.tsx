@@ -8,7 +8,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { OnboardingView } from '../../../../shared/ipc/users.ts';
 import { invoke, on } from '../../bridge.ts';
-import { Modal } from './Modal.tsx';
+import { Dialog } from '../../components/index.ts';
 import { QrCanvas } from './QrCanvas.tsx';
 
 export const HIDE_AFTER_CHOICES = [30, 60, 120, 300] as const;
@@ -184,7 +184,7 @@ export function QrDialog(props: {
 
   const title = mode === 'lost' ? `Lost device — ${userId}` : `Registration code — ${userId}`;
   return (
-    <Modal title={title} onClose={cancel} testId="qr-dialog">
+    <Dialog title={title} onClose={cancel} testId="qr-dialog">
       {phase.kind === 'confirm-lost' ? (
         <div className="ux-stack">
           <p>
@@ -366,6 +366,6 @@ export function QrDialog(props: {
           ) : null}
         </div>
       ) : null}
-    </Modal>
+    </Dialog>
   );
 }

@@ -1,0 +1,140 @@
+// The console's one Dialog (components/Dialog.tsx) wherever it is used on the
+// Users screen (Add users, Delete, Export, the registration QR) and the
+// Sessions screen (Authenticate), at 1024x768 and 1280x800 in light and dark, in Chromium on
+// the built renderer with the real services and the sandbox. Each opens from
+// its button, shows its title, fits the window without horizontal overflow,
+// passes axe (no serious or critical finding), closes on Escape and gives
+// the focus back to the button that opened it. Screenshots of each.
+import { AxeBuilder } from '@axe-core/playwright';
+import { afterAll, expect, it } from 'vitest';
+import { createHandlers } from '../../src/main/ipc/handlers/index.ts';
+import { createEventBus, createRouter } from '../../src/main/ipc/router.ts';
+import { usersFixture } from '../unit/users/fixture.ts';
+import { closeBrowser, launchConsole } from './harness.ts';
+
+afterAll(closeBrowser);
+
+// Evaluated in the page on an element (typed here: the tests compile without the DOM library).
+interface Box {
+  scrollWidth: number;
+  clientWidth: number;
+  getBoundingClientRect(): { right: number; bottom: number };
+  ownerDocument: { activeElement: unknown };
+}
+const fit = (el: Box) => ({
+  overflow: el.scrollWidth - el.clientWidth,
+  right: el.getBoundingClientRect().right,
+  bottom: el.getBoundingClientRect().bottom,
+});
+const focused = (el: Box) => el === el.ownerDocument.activeElement;
+
+const USER = 'chloé.dubois+long-address-for-the-title@corp.example';
+
+it('every dialog: opens, fits, passes axe, closes on Escape with the focus back; 1024x768 and 1280x800, light and dark', async () => {
+  const f = await usersFixture({ pollMs: 40 });
+  try {
+    await f.finished(f.services.users.add([{ userId: USER, displayName: 'Chloé Dubois' }, { userId: 'bob' }]));
+    for (const [colorScheme, width, height] of [
+      ['light', 1280, 800],
+      ['dark', 1280, 800],
+      ['light', 1024, 768],
+      ['dark', 1024, 768],
+    ] as const) {
+      const bus = createEventBus();
+      const router = createRouter(
+        createHandlers({
+          app: { version: 'e2e', dataDir: f.dir },
+          services: f.services,
+          bus,
+          onboardingPorts: {
+            clipboard: { writeText: () => undefined },
+            saveFile: { save: () => Promise.resolve(false) },
+          },
+        }),
+      );
+      const app = await launchConsole({ bus, router, colorScheme, viewport: { width, height } });
+      try {
+        const page = app.page;
+        await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Users' }).click();
+        const welcome = page.getByRole('button', { name: 'Got it' });
+        if (await welcome.isVisible()) await welcome.click();
+        const row = page.locator(`[data-testid="user-row"][data-user-id="${USER}"]`);
+        await row.waitFor();
+        const dialogs: {
+          name: string;
+          title: RegExp;
+          open: () => Promise<void>;
+          opener: () => ReturnType<typeof page.locator>;
+        }[] = [
+          {
+            name: 'add',
+            title: /^Add users$/,
+            opener: () => page.getByRole('button', { name: 'Add users' }).first(),
+            open: () => page.getByRole('button', { name: 'Add users' }).first().click(),
+          },
+          {
+            name: 'export',
+            title: /^Export 2 users$/,
+            opener: () => page.getByTestId('users-export'),
+            open: () => page.getByTestId('users-export').click(),
+          },
+          {
+            name: 'qr',
+            title: new RegExp(USER.replace(/[.+]/g, '\\$&')),
+            opener: () => row.getByRole('button', { name: `Show registration QR for ${USER}` }),
+            open: () => row.getByRole('button', { name: `Show registration QR for ${USER}` }).click(),
+          },
+          {
+            name: 'delete',
+            title: /^Delete 1 user$/,
+            opener: () => page.getByTestId('bulk-bar').getByRole('button', { name: 'Delete' }),
+            open: async () => {
+              await page.getByLabel(`Select ${USER}`).click();
+              await page.getByTestId('bulk-bar').getByRole('button', { name: 'Delete' }).click();
+            },
+          },
+        ];
+        for (const d of dialogs) {
+          await d.open();
+          const dialog = page.getByRole('dialog');
+          await dialog.waitFor();
+          expect(await dialog.getByRole('heading').first().textContent(), d.name).toMatch(d.title);
+          // Fits: nothing in the dialog scrolls sideways, and the dialog is inside the window.
+          const box = await dialog.evaluate(fit);
+          expect(box.overflow, `${d.name} ${colorScheme} ${width}`).toBeLessThanOrEqual(0);
+          expect(box.right).toBeLessThanOrEqual(width);
+          expect(box.bottom).toBeLessThanOrEqual(height);
+          await app.screenshot(`dialog-${d.name}-${colorScheme}-${width}`);
+          if (colorScheme === 'light' && width === 1280) {
+            const axe = await new AxeBuilder({ page }).include('dialog').analyze();
+            expect(
+              axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id),
+              d.name,
+            ).toEqual([]);
+          }
+          await page.keyboard.press('Escape');
+          await expect.poll(() => page.getByRole('dialog').count(), { message: d.name }).toBe(0);
+          // The focus is back on what opened it.
+          expect(await d.opener().evaluate(focused), d.name).toBe(true);
+          if (d.name === 'delete') await page.getByLabel(`Select ${USER}`).click();
+        }
+        // Authenticate, from the Sessions screen: the user typed, then Escape and the focus back on the button.
+        await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Sessions' }).click();
+        const opener = page.getByRole('button', { name: 'Authenticate…' });
+        await opener.click();
+        const auth = page.getByRole('dialog', { name: 'Authenticate a user' });
+        await auth.getByLabel('User ID').fill(USER);
+        await expect.poll(() => auth.getByLabel('User ID').inputValue()).toBe(USER);
+        expect((await auth.evaluate(fit)).overflow).toBeLessThanOrEqual(0);
+        await app.screenshot(`dialog-authenticate-${colorScheme}-${width}`);
+        await page.keyboard.press('Escape');
+        await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+        expect(await opener.evaluate(focused)).toBe(true);
+      } finally {
+        await app.close();
+      }
+    }
+  } finally {
+    await f.close();
+  }
+}, 120_000);
