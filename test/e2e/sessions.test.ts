@@ -101,6 +101,18 @@ it('push, approve -> active; walk away -> alert; come back -> active; log out ->
   await expect.poll(() => page.getByTestId('session-row').count()).toBe(2);
   await f.phone.deny(await f.token('alice'));
   await expect.poll(() => row(page).getAttribute('data-status')).toBe('cancelled');
+  // The user's refusal reads as such, in the danger colour (not grey like a logout).
+  const denied = row(page).getByTestId('status-badge');
+  expect(await denied.textContent()).toBe('Denied');
+  expect(await denied.evaluate((el: { className: string }) => el.className)).toContain('sx-badge--cancelled');
+  for (const [width, height] of [
+    [1280, 800],
+    [1024, 768],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    await app!.screenshot(`sessions-denied-light-${width}`);
+  }
+  await page.setViewportSize({ width: 1360, height: 860 });
 
   await authenticate(page, 'alice', []);
   await expect.poll(() => page.getByTestId('session-row').count()).toBe(3);
@@ -212,5 +224,17 @@ it('a refusal shows the service reason; a status fault shows "Unknown (error)" t
 
   await f.phone.clearFaults();
   await expect.poll(() => row(page).getByTestId('error-badge').count()).toBe(0);
+
+  // A denial in the dark theme.
+  await authenticate(page, 'alice', []);
+  await f.phone.deny(await f.token('alice'));
+  await expect.poll(() => row(page).getAttribute('data-status')).toBe('cancelled');
+  for (const [width, height] of [
+    [1280, 800],
+    [1024, 768],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    await app!.screenshot(`sessions-denied-dark-${width}`);
+  }
   expect(app!.pageErrors).toEqual([]);
 });

@@ -6,7 +6,8 @@ export const STATUS_LABEL: Record<SessionStatus, string> = {
   active: 'Active',
   walkaway: 'Walked away',
   timeout: 'Timed out',
-  cancelled: 'Cancelled',
+  // The spec's `cancelled`: the user refused on the phone.
+  cancelled: 'Denied',
   failed: 'Failed',
   closed: 'Closed',
 };

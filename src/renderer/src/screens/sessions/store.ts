@@ -3,6 +3,7 @@
  * the active application, the selected session's timeline, the in-app alerts
  * and the Authenticate dialog. `sessions.changed` refreshes in place.
  */
+import { expireNotice } from './notice.ts';
 import { create } from 'zustand';
 import type { ErrorInfo } from '../../../../shared/errors.ts';
 import type { SessionAlert, SessionDetail, SessionFilter, SessionList } from '../../../../shared/ipc/sessions.ts';
@@ -68,10 +69,8 @@ export const useSessions = create<SessionsState>((set, get) => ({
   async logout(id) {
     set({ busy: { ...get().busy, [id]: true } });
     const r = await invoke('sessions.logout', { sessionId: id });
-    set({
-      busy: { ...get().busy, [id]: false },
-      notice: r.ok ? { kind: 'ok', text: 'Session logged out.' } : { kind: 'error', text: r.message },
-    });
+    set({ busy: { ...get().busy, [id]: false } });
+    get().setNotice(r.ok ? { kind: 'ok', text: 'Session logged out.' } : { kind: 'error', text: r.message });
     await get().load();
     if (get().selectedId === id) await get().select(id);
   },
@@ -79,15 +78,15 @@ export const useSessions = create<SessionsState>((set, get) => ({
     const key = `user:${userId}`;
     set({ busy: { ...get().busy, [key]: true } });
     const r = await invoke('sessions.logoutUser', { userId });
-    set({
-      busy: { ...get().busy, [key]: false },
-      notice: r.ok
+    set({ busy: { ...get().busy, [key]: false } });
+    get().setNotice(
+      r.ok
         ? {
             kind: r.value.failed ? 'error' : 'ok',
             text: `Logged out ${String(r.value.loggedOut)} session(s) of ${userId}${r.value.failed ? `; ${String(r.value.failed)} failed` : ''}.`,
           }
         : { kind: 'error', text: r.message },
-    });
+    );
     await get().load();
     const sel = get().selectedId;
     if (sel) await get().select(sel);
@@ -103,6 +102,11 @@ export const useSessions = create<SessionsState>((set, get) => ({
   },
   setNotice(notice) {
     set({ notice });
+    expireNotice(
+      notice,
+      () => get().notice,
+      () => set({ notice: null }),
+    );
   },
 }));
 

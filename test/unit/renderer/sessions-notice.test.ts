@@ -1,0 +1,39 @@
+// The Sessions screen's notices: a success goes by itself after
+// OK_NOTICE_MS, an error stays, and an older notice's timer never clears a
+// newer one. The clock is vitest's.
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { expireNotice, OK_NOTICE_MS } from '../../../src/renderer/src/screens/sessions/notice.ts';
+
+type Notice = { kind: 'ok' | 'error'; text: string };
+let shown: Notice | null = null;
+const show = (n: Notice) => {
+  shown = n;
+  expireNotice(
+    n,
+    () => shown,
+    () => (shown = null),
+  );
+};
+
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => vi.useRealTimers());
+
+it('clears a success after its time, keeps an error, and never clears a newer notice', () => {
+  show({ kind: 'ok', text: 'Authentication request sent.' });
+  vi.advanceTimersByTime(OK_NOTICE_MS - 1);
+  expect(shown?.text).toBe('Authentication request sent.');
+  vi.advanceTimersByTime(1);
+  expect(shown).toBeNull();
+
+  show({ kind: 'error', text: 'The service refused.' });
+  vi.advanceTimersByTime(OK_NOTICE_MS * 10);
+  expect(shown?.text).toBe('The service refused.');
+
+  show({ kind: 'ok', text: 'first' });
+  vi.advanceTimersByTime(OK_NOTICE_MS / 2);
+  show({ kind: 'ok', text: 'second' });
+  vi.advanceTimersByTime(OK_NOTICE_MS / 2);
+  expect(shown?.text).toBe('second');
+  vi.advanceTimersByTime(OK_NOTICE_MS / 2);
+  expect(shown).toBeNull();
+});
