@@ -230,13 +230,14 @@ const COLUMNS_SQL =
 export const SORT_MATCHES_UP_TO = 250_000;
 
 /**
- * A prefix search matching more than `from` users first tries the first
- * `rows` users in the sort's order: when the window's matches are all among
- * them (a 1-2 character prefix of random IAMPASS IDs matches one user in 16
- * everywhere in the order), the window is read there instead of sorting
- * every match. Otherwise the matches are sorted as usual.
+ * A search matching more than `from` users (and few enough to be sorted)
+ * first tries the first `rows` users in the sort's order: when the window's
+ * matches are all among them (a 1-2 character prefix of random IAMPASS IDs
+ * matches one user in 16 everywhere in the order; a surname one in ten),
+ * the window is read there instead of looking up and sorting every match.
+ * Otherwise the matches are sorted as usual.
  */
-export const PREFIX_PROBE = { from: 20_000, rows: 8_000 };
+export const PREFIX_PROBE = { from: 2_000, rows: 8_000 };
 
 /**
  * A trigram search matching more users than this walks the sort index,
@@ -264,7 +265,8 @@ export function windowQuery(
   const probe = ctx.prefixProbe ?? PREFIX_PROBE;
   const merged = total > probe.from ? prefixMerge(store, profileId, q, start, n) : null;
   if (merged) return rowsById(store, merged);
-  if (isPrefixSearch(q) && total > probe.from && total <= SORT_MATCHES_UP_TO && start + n <= probe.rows) {
+  const probeUpTo = isTrigramSearch(q) ? TRIGRAM_WALK_FROM : SORT_MATCHES_UP_TO;
+  if (searching && total > probe.from && total <= probeUpTo && start + n <= probe.rows) {
     // The first `rows` users in order, filtered: a full window there is the window (its matches come first).
     const ids = store.db
       .prepare(

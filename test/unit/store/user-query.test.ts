@@ -246,8 +246,8 @@ describe('order, windows and positions', () => {
         }
   });
 
-  it('a large prefix search reads its first windows from the start of the sort order when they are there, else sorts: the same rows', () => {
-    for (const search of ['u', 'us', 'pe', 'b', '1'])
+  it('a large search (prefix or substring) reads its first windows from the start of the sort order when they are there, else sorts: the same rows', () => {
+    for (const search of ['u', 'us', 'pe', 'b', '1', 'ser', 'son 1', 'er1'])
       for (const column of USER_SORT_COLUMNS)
         for (const descending of [false, true]) {
           const q: UsersQuery = { search, sort: { column, descending } };
