@@ -27,6 +27,7 @@ const fit = (el: Box) => ({
   bottom: el.getBoundingClientRect().bottom,
 });
 const focused = (el: Box) => el === el.ownerDocument.activeElement;
+const mixed = (el: { checked: boolean; indeterminate: boolean }) => [el.checked, el.indeterminate];
 
 const USER = 'chloé.dubois+long-address-for-the-title@corp.example';
 
@@ -90,6 +91,9 @@ it('every dialog: opens, fits, passes axe, closes on Escape with the focus back;
             opener: () => page.getByTestId('bulk-bar').getByRole('button', { name: 'Delete' }),
             open: async () => {
               await page.getByLabel(`Select ${USER}`).click();
+              // One of two selected: the header checkbox is indeterminate; the selected row keeps its badge outlined.
+              expect(await page.getByTestId('select-all').evaluate(mixed)).toEqual([false, true]);
+              await app.screenshot(`users-selected-${colorScheme}-${width}`);
               await page.getByTestId('bulk-bar').getByRole('button', { name: 'Delete' }).click();
             },
           },

@@ -216,6 +216,10 @@ it('add one, paste a list, import a CSV (mapping, preview, duplicates), per-row 
   await page.getByLabel('Select bob').click();
   await page.getByLabel('Select a b/c%d+e').click();
   await expect.poll(() => page.getByTestId('selection-count').textContent()).toBe('16 selected');
+  // Some of the matching users: the header checkbox says so (indeterminate, not checked).
+  const state = (el: { checked: boolean; indeterminate: boolean }) => [el.checked, el.indeterminate];
+  expect(await page.getByTestId('select-all').evaluate(state)).toEqual([false, true]);
+  await app!.screenshot('users-some-selected-light');
   await page.getByTestId('bulk-bar').getByRole('button', { name: 'Delete' }).click();
   const del = page.getByTestId('delete-dialog');
   const confirm = del.getByRole('button', { name: 'Delete 16 users' });
@@ -528,6 +532,8 @@ it('a large directory is windowed: only rows in view are in the page, Ctrl+End r
 
   // Select all matching, untick one: 110 selected; the delete confirmation asks for that count.
   await page.getByLabel('Select all 111 matching users').click();
+  const all = (el: { checked: boolean; indeterminate: boolean }) => [el.checked, el.indeterminate];
+  expect(await page.getByTestId('select-all').evaluate(all)).toEqual([true, false]);
   await page.getByLabel('Select member2999').click();
   await expect.poll(() => page.getByTestId('selection-count').textContent()).toBe('110 selected');
   await page.getByTestId('bulk-bar').getByRole('button', { name: 'Delete' }).click();

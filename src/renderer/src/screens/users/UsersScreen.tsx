@@ -263,6 +263,8 @@ export function UsersScreen() {
 
   const selectedCount = selectionSize(selection, total);
   const allVisibleSelected = total > 0 && selection.kind === 'query' && selection.except.size === 0;
+  /** Some but not all matching users selected: the header checkbox shows it (indeterminate). */
+  const someSelected = selectedCount > 0 && !allVisibleSelected;
   const selectAllMatching = () =>
     s.setSelection({ kind: 'query', query: toQuery(query, filter, sort), except: new Set() }, null);
 
@@ -502,6 +504,10 @@ export function UsersScreen() {
                                 : `Select all ${total.toLocaleString('en-US')} matching users`
                             }
                             checked={allVisibleSelected}
+                            ref={(el) => {
+                              if (el) el.indeterminate = someSelected;
+                            }}
+                            data-testid="select-all"
                             disabled={total === 0}
                             onChange={() =>
                               allVisibleSelected ? s.setSelection(NO_SELECTION, null) : selectAllMatching()
