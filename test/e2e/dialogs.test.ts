@@ -3,6 +3,7 @@
 // Sessions screen (Authenticate), at 1024x768 and 1280x800 in light and dark, in Chromium on
 // the built renderer with the real services and the sandbox. Each opens from
 // its button, shows its title, fits the window without horizontal overflow,
+// (and the Users screen under it passes the layout check of layout.ts),
 // passes axe (no serious or critical finding), closes on Escape and gives
 // the focus back to the button that opened it. Screenshots of each.
 import { AxeBuilder } from '@axe-core/playwright';
@@ -11,6 +12,7 @@ import { createHandlers } from '../../src/main/ipc/handlers/index.ts';
 import { createEventBus, createRouter } from '../../src/main/ipc/router.ts';
 import { usersFixture } from '../unit/users/fixture.ts';
 import { closeBrowser, launchConsole } from './harness.ts';
+import { layoutProblems } from './layout.ts';
 
 afterAll(closeBrowser);
 
@@ -61,6 +63,8 @@ it('every dialog: opens, fits, passes axe, closes on Escape with the focus back;
         if (await welcome.isVisible()) await welcome.click();
         const row = page.locator(`[data-testid="user-row"][data-user-id="${USER}"]`);
         await row.waitFor();
+        // The Users screen itself: nothing scrolls sideways, cut text ends in an ellipsis with a full-text title.
+        expect(await layoutProblems(page), `${colorScheme} ${width}`).toEqual([]);
         const dialogs: {
           name: string;
           title: RegExp;

@@ -532,8 +532,8 @@ export function UsersScreen() {
                         key={h.id}
                         aria-sort={dirn === 'asc' ? 'ascending' : dirn === 'desc' ? 'descending' : 'none'}
                       >
-                        <button type="button" className="ux-sort" onClick={col.getToggleSortingHandler()}>
-                          {label}
+                        <button type="button" className="ux-sort" title={label} onClick={col.getToggleSortingHandler()}>
+                          <span className="ux-sort__label">{label}</span>
                           <span className="ux-sort__icon" aria-hidden="true">
                             {dirn === 'asc' ? '↑' : dirn === 'desc' ? '↓' : '↕'}
                           </span>
