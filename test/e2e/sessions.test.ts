@@ -6,6 +6,7 @@ import { createHandlers } from '../../src/main/ipc/handlers/index.ts';
 import { createEventBus, createRouter, type Router } from '../../src/main/ipc/router.ts';
 import { sessionsFixture, type Fixture } from '../unit/sessions/fixture.ts';
 import { closeBrowser, launchConsole, type ConsoleUnderTest } from './harness.ts';
+import { layoutProblems } from './layout.ts';
 
 afterAll(closeBrowser);
 
@@ -235,6 +236,8 @@ it('a refusal shows the service reason; a status fault shows "Unknown (error)" t
   ] as const) {
     await page.setViewportSize({ width, height });
     await app!.screenshot(`sessions-denied-dark-${width}`);
+    // A live session's Log out in view: nothing scrolls sideways, cut text ends in an ellipsis with a title.
+    expect(await layoutProblems(page), String(width)).toEqual([]);
   }
   expect(app!.pageErrors).toEqual([]);
 });

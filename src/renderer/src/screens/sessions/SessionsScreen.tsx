@@ -9,7 +9,7 @@ import { useEffect, useState } from 'react';
 import type { SessionStatus } from '../../../../shared/iampass.ts';
 import type { SessionFilter, SessionView } from '../../../../shared/ipc/sessions.ts';
 import { AuthenticateDialog } from './AuthenticateDialog.tsx';
-import { METHOD_LABEL, STATUS_LABEL, formatElapsed, formatTime } from './format.ts';
+import { STATUS_LABEL, formatElapsed, formatTime, methodsText } from './format.ts';
 import { subscribeSessionEvents, useSessions } from './store.ts';
 import './sessions.css';
 
@@ -182,7 +182,7 @@ function Detail({ now }: { now: number }) {
         <dt>In status</dt>
         <dd>{formatElapsed(now - detail.statusSince)}</dd>
         <dt>Methods</dt>
-        <dd>{detail.methods.length ? detail.methods.map((m) => METHOD_LABEL[m]).join(', ') : "Service's choice"}</dd>
+        <dd>{methodsText(detail.methods)}</dd>
       </dl>
       {detail.error && (
         <div className="sx-callout sx-callout--error" role="status">
@@ -323,7 +323,7 @@ export function SessionsScreen() {
                 <th scope="col">In status</th>
                 <th scope="col">Methods</th>
                 <th scope="col">
-                  <span className="sx-visually-hidden">Actions</span>
+                  <span className="visually-hidden">Actions</span>
                 </th>
               </tr>
             </thead>
@@ -351,9 +351,7 @@ export function SessionsScreen() {
                     <StatusBadge session={s} />
                   </td>
                   <td className="sx-nowrap sx-num">{formatElapsed(now - s.statusSince)}</td>
-                  <td className="sx-muted">
-                    {s.methods.length ? s.methods.map((m) => METHOD_LABEL[m]).join(', ') : 'Any'}
-                  </td>
+                  <td className="sx-muted">{methodsText(s.methods)}</td>
                   <td className="sx-actions">
                     {!s.over && (
                       <button

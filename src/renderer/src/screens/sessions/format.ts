@@ -13,6 +13,10 @@ export const STATUS_LABEL: Record<SessionStatus, string> = {
 };
 
 export const METHOD_LABEL: Record<string, string> = { acceptance: 'Acceptance', device: 'Device', facial: 'Facial' };
+/** The methods a session asked for; none: "Any" (the service chooses), the same words in the table and the detail. */
+export function methodsText(methods: readonly string[]): string {
+  return methods.length ? methods.map((m) => METHOD_LABEL[m] ?? m).join(', ') : 'Any';
+}
 
 /** 4s, 3m 05s, 2h 10m, 3d 4h */
 export function formatElapsed(ms: number): string {
