@@ -17,6 +17,7 @@ import { IampassClient } from '../../src/main/iampass/client.ts';
 import { getUser } from '../../src/main/store/directory.ts';
 import { VirtualPhone } from '../../src/sandbox/phone.ts';
 import { openTestServices, type TestServices } from '../support/services.ts';
+import { layoutProblems } from './layout.ts';
 import { closeBrowser, launchConsole } from './harness.ts';
 
 let t: TestServices;
@@ -421,11 +422,12 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
             .map((v) => `${hash} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
           expect(serious).toEqual([]);
           await app.screenshot(`${hash.slice(2)}-${colorScheme}`);
-          if (hash === '#/audit') {
-            await app.page.setViewportSize({ width: 1024, height: 768 });
-            await app.screenshot(`audit-${colorScheme}-1024`);
-            await app.page.setViewportSize({ width: 1280, height: 800 });
-          }
+          // Nothing scrolls sideways; cut text ends in an ellipsis with its full text as a title; both sizes.
+          expect(await layoutProblems(app.page), `${hash} 1280`).toEqual([]);
+          await app.page.setViewportSize({ width: 1024, height: 768 });
+          expect(await layoutProblems(app.page), `${hash} 1024`).toEqual([]);
+          await app.screenshot(`${hash.slice(2)}-${colorScheme}-1024`);
+          await app.page.setViewportSize({ width: 1280, height: 800 });
         }
         // The add dialog too.
         await app.page.evaluate(`window.location.hash = '#/applications'`);
