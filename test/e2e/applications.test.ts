@@ -167,6 +167,8 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
       expect(await result.textContent()).toMatch(/Connected\s*\d+ ms/);
 
       // Switch in the header: the card and the service agree.
+      // The flavour follows a name that does not say it; the Sandbox profile is just "Sandbox".
+      expect(await page.getByTestId('profile-switcher').locator('option').allTextContents()).toContain('Sandbox');
       await page.getByTestId('profile-switcher').selectOption({ label: 'Second app · Sandbox' });
       await expect.poll(() => card(page, 'Second app').textContent()).toContain('Active');
       expect(t.services.applications.getActive()?.name).toBe('Second app');

@@ -27,7 +27,8 @@ export function ProfileSwitcher() {
         {!active && <option value="">{list.length === 0 ? 'No application' : 'Choose…'}</option>}
         {list.map((a) => (
           <option key={a.id} value={a.id}>
-            {a.name} · {a.flavour}
+            {/* The flavour only where the name does not already say it ("Sandbox", not "Sandbox · Sandbox"). */}
+            {a.name.toLowerCase() === a.flavour.toLowerCase() ? a.name : `${a.name} · ${a.flavour}`}
           </option>
         ))}
       </select>

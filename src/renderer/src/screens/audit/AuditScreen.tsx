@@ -189,7 +189,7 @@ export function AuditScreen() {
                 <td className="audit__admin" title={r.actor ?? undefined}>
                   {r.actor ?? <span className="muted">—</span>}
                 </td>
-                <td className="mono">{r.action}</td>
+                <td className="mono audit__action">{r.action}</td>
                 <td className="audit__target">{r.target ?? <span className="muted">—</span>}</td>
                 <td>
                   {r.outcome === 'ok' ? (
