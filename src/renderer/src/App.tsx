@@ -38,7 +38,9 @@ function StatusBar() {
   return (
     <footer className="status" data-testid="status">
       <span className="status__dot" aria-hidden="true" />
-      <span>Connected</span>
+      <span title="This window is connected to the console's main process (not a statement about IAMPASS).">
+        Console ready
+      </span>
       <span className="status__item">
         Version <strong data-testid="app-version">{version}</strong>
       </span>

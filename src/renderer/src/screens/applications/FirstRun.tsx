@@ -5,6 +5,7 @@ import { useApplications } from './state.ts';
 export function FirstRun({ onAddApplication }: { onAddApplication: () => void }) {
   const firstRun = useApplications((s) => s.firstRun);
   const dismiss = useApplications((s) => s.dismissFirstRun);
+  const active = useApplications((s) => s.list.find((a) => a.active));
   if (!firstRun || firstRun.dismissed) return null;
   return (
     <section className="first-run card" aria-labelledby="first-run-title" data-testid="first-run">
@@ -14,7 +15,13 @@ export function FirstRun({ onAddApplication }: { onAddApplication: () => void })
         </span>
         <div>
           <h2 id="first-run-title">Welcome to IAMPASS Admin</h2>
-          <p className="muted">You can use the console right away: it is connected to a built-in sandbox.</p>
+          <p className="muted" data-testid="first-run-lead">
+            {active === undefined
+              ? 'No application is active: choose one in the header, or try everything on the built-in sandbox.'
+              : active.flavour === 'Sandbox'
+                ? `You can use the console right away: "${active.name}" is the built-in sandbox.`
+                : `"${active.name}" is active; the built-in sandbox is there to try things without a vendor account.`}
+          </p>
         </div>
       </div>
       <div className="first-run__cols">
