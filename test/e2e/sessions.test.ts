@@ -226,8 +226,10 @@ it('a refusal shows the service reason; a status fault shows "Unknown (error)" t
   await f.phone.clearFaults();
   await expect.poll(() => row(page).getByTestId('error-badge').count()).toBe(0);
 
-  // A denial in the dark theme.
+  // A denial in the dark theme (once the new session is on the dashboard: its token is the one denied).
+  const before = await page.getByTestId('session-row').count();
   await authenticate(page, 'alice', []);
+  await expect.poll(() => page.getByTestId('session-row').count()).toBe(before + 1);
   await f.phone.deny(await f.token('alice'));
   await expect.poll(() => row(page).getAttribute('data-status')).toBe('cancelled');
   for (const [width, height] of [

@@ -99,7 +99,9 @@ export async function sessionsFixture(
     iampassId,
     async token(userId) {
       const all = await phone.sessions(sandbox.applicationId, iampassId(userId));
-      const newest = all.sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+      // The one waiting for the phone first: two sessions created within one timestamp tie on createdAt.
+      const waiting = all.filter((x) => x.sessionStatus === 'pending' || x.sessionStatus === 'identifying');
+      const newest = (waiting.length > 0 ? waiting : all).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
       if (!newest) throw new Error(`no session for ${userId}`);
       return newest.id;
     },
