@@ -14,7 +14,9 @@ import { VirtualPhone } from '../../src/sandbox/phone.ts';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.ts';
 import { startPostgres, type PgCluster } from '../support/postgres.ts';
 import { openTestServices, type TestServices } from '../support/services.ts';
-import { closeBrowser, launchConsole } from './harness.ts';
+import { closeBrowser, launchConsole, type ConsoleUnderTest } from './harness.ts';
+
+type Page = ConsoleUnderTest['page'];
 
 const PASSWORD = 'e2e-db-password-7731';
 let t: TestServices;
@@ -65,33 +67,44 @@ async function idsInTable(): Promise<number> {
   }
 }
 
+/** The console on the test services, in a scheme and size. */
+function launch(colorScheme: 'light' | 'dark', width: number, height: number) {
+  const bus = createEventBus();
+  return launchConsole({
+    bus,
+    router: createRouter(createHandlers({ app: { version: 'e2e', dataDir: t.dataDir }, services: t.services, bus })),
+    colorScheme,
+    viewport: { width, height },
+  });
+}
+
+/** Applications → Users directory…, connected to the shop database as `login`, once the users table is guessed. */
+async function connectWizard(page: Page, login: string, password: string) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Applications' }).click();
+  await page.getByRole('button', { name: 'Users directory…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Users directory' });
+  const form = dialog.getByTestId('directory-settings');
+  await form.waitFor();
+  await form.getByLabel('Port', { exact: true }).fill(String(cluster.port));
+  await form.getByLabel('Database', { exact: true }).fill('shop');
+  await form.getByLabel('User', { exact: true }).fill(login);
+  await form.getByLabel('Password', { exact: true }).fill(password);
+  await form.getByRole('button', { name: 'Connect' }).click();
+  // The mapping is guessed from the column names.
+  await expect.poll(() => form.getByLabel('Users table').inputValue()).toBe('customers');
+  return { dialog, form };
+}
+
 it('links the active application to its PostgreSQL users table through the wizard, then adds a user from the Users screen', async () => {
   for (const [scheme, width, height, login, password] of [
     ['light', 1280, 800, 'console', PASSWORD],
     ['dark', 1024, 768, 'viewer', 'pw-viewer'],
   ] as const) {
     await profile(`Shop ${scheme}`);
-    const bus = createEventBus();
-    const app = await launchConsole({
-      bus,
-      router: createRouter(createHandlers({ app: { version: 'e2e', dataDir: t.dataDir }, services: t.services, bus })),
-      colorScheme: scheme,
-      viewport: { width, height },
-    });
+    const app = await launch(scheme, width, height);
     try {
       const page = app.page;
-      await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Applications' }).click();
-      await page.getByRole('button', { name: 'Users directory…' }).click();
-      const dialog = page.getByRole('dialog', { name: 'Users directory' });
-      const form = dialog.getByTestId('directory-settings');
-      await form.waitFor();
-      await form.getByLabel('Port', { exact: true }).fill(String(cluster.port));
-      await form.getByLabel('Database', { exact: true }).fill('shop');
-      await form.getByLabel('User', { exact: true }).fill(login);
-      await form.getByLabel('Password', { exact: true }).fill(password);
-      await form.getByRole('button', { name: 'Connect' }).click();
-      // The mapping is guessed from the column names.
-      await expect.poll(() => form.getByLabel('Users table').inputValue()).toBe('customers');
+      const { dialog, form } = await connectWizard(page, login, password);
       expect(await form.getByLabel('User ID').inputValue()).toBe('email');
       expect(await form.getByLabel('Display name').inputValue()).toBe('full_name');
       expect(await form.getByLabel('Phone').inputValue()).toBe('phone');
@@ -148,27 +161,11 @@ it('team mode: the wizard shows the team schema DDL and links with it; the Audit
   ] as const) {
     const schema = `team_${scheme}_${width}`;
     await profile(`Team ${scheme} ${width}`);
-    const bus = createEventBus();
-    const app = await launchConsole({
-      bus,
-      router: createRouter(createHandlers({ app: { version: 'e2e', dataDir: t.dataDir }, services: t.services, bus })),
-      colorScheme: scheme,
-      viewport: { width, height },
-    });
+    const app = await launch(scheme, width, height);
     try {
       const page = app.page;
       const nav = page.getByRole('navigation', { name: 'Main' });
-      await nav.getByRole('button', { name: 'Applications' }).click();
-      await page.getByRole('button', { name: 'Users directory…' }).click();
-      const dialog = page.getByRole('dialog', { name: 'Users directory' });
-      const form = dialog.getByTestId('directory-settings');
-      await form.waitFor();
-      await form.getByLabel('Port', { exact: true }).fill(String(cluster.port));
-      await form.getByLabel('Database', { exact: true }).fill('shop');
-      await form.getByLabel('User', { exact: true }).fill('console');
-      await form.getByLabel('Password', { exact: true }).fill(PASSWORD);
-      await form.getByRole('button', { name: 'Connect' }).click();
-      await expect.poll(() => form.getByLabel('Users table').inputValue()).toBe('customers');
+      const { dialog, form } = await connectWizard(page, 'console', PASSWORD);
       await form.getByLabel(/Team mode/).check();
       await form.getByLabel('Team schema').fill(schema);
       await form.locator('.dir-team').scrollIntoViewIfNeeded();

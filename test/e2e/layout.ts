@@ -48,3 +48,20 @@ const CHECK = `(() => {
 export function layoutProblems(page: ConsoleUnderTest['page']): Promise<string[]> {
   return page.evaluate<string[]>(CHECK);
 }
+
+/** The window sizes every changed view is checked and photographed at. */
+export const SIZES = [
+  { width: 1280, height: 800 },
+  { width: 1024, height: 768 },
+] as const;
+
+/** Runs `each` with the page at every size of SIZES, in turn (the page is left at the last one). */
+export async function atEachSize(
+  page: ConsoleUnderTest['page'],
+  each: (width: number) => Promise<unknown>,
+): Promise<void> {
+  for (const size of SIZES) {
+    await page.setViewportSize(size);
+    await each(size.width);
+  }
+}

@@ -6,7 +6,7 @@ import { createHandlers } from '../../src/main/ipc/handlers/index.ts';
 import { createEventBus, createRouter, type Router } from '../../src/main/ipc/router.ts';
 import { sessionsFixture, type Fixture } from '../unit/sessions/fixture.ts';
 import { closeBrowser, launchConsole, type ConsoleUnderTest } from './harness.ts';
-import { layoutProblems } from './layout.ts';
+import { atEachSize, layoutProblems } from './layout.ts';
 
 afterAll(closeBrowser);
 
@@ -106,13 +106,7 @@ it('push, approve -> active; walk away -> alert; come back -> active; log out ->
   const denied = row(page).getByTestId('status-badge');
   expect(await denied.textContent()).toBe('Denied');
   expect(await denied.evaluate((el: { className: string }) => el.className)).toContain('sx-badge--cancelled');
-  for (const [width, height] of [
-    [1280, 800],
-    [1024, 768],
-  ] as const) {
-    await page.setViewportSize({ width, height });
-    await app!.screenshot(`sessions-denied-light-${width}`);
-  }
+  await atEachSize(page, (width) => app!.screenshot(`sessions-denied-light-${width}`));
   await page.setViewportSize({ width: 1360, height: 860 });
 
   await authenticate(page, 'alice', []);
@@ -232,14 +226,10 @@ it('a refusal shows the service reason; a status fault shows "Unknown (error)" t
   await expect.poll(() => page.getByTestId('session-row').count()).toBe(before + 1);
   await f.phone.deny(await f.token('alice'));
   await expect.poll(() => row(page).getAttribute('data-status')).toBe('cancelled');
-  for (const [width, height] of [
-    [1280, 800],
-    [1024, 768],
-  ] as const) {
-    await page.setViewportSize({ width, height });
+  await atEachSize(page, async (width) => {
     await app!.screenshot(`sessions-denied-dark-${width}`);
     // A live session's Log out in view: nothing scrolls sideways, cut text ends in an ellipsis with a title.
     expect(await layoutProblems(page), String(width)).toEqual([]);
-  }
+  });
   expect(app!.pageErrors).toEqual([]);
 });

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { getUser, insertUsers } from '../../src/main/store/directory.ts';
 import { usersFixture, type UsersFixture } from '../unit/users/fixture.ts';
 import { closeBrowser, launchConsole, type ConsoleUnderTest } from './harness.ts';
+import { atEachSize } from './layout.ts';
 
 afterAll(closeBrowser);
 
@@ -420,16 +421,13 @@ it('the code hides when the window loses focus and after the chosen time; check 
   // The panel's error wraps inside it (a long unbroken ID included): nothing is cut, at both sizes, both schemes.
   const error = page.getByTestId('user-panel').getByTestId('row-error');
   const cut = (el: { scrollWidth: number; clientWidth: number }) => el.scrollWidth - el.clientWidth;
-  for (const colorScheme of ['light', 'dark'] as const)
-    for (const [width, height] of [
-      [1280, 800],
-      [1024, 768],
-    ] as const) {
-      await page.emulateMedia({ colorScheme });
-      await page.setViewportSize({ width, height });
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    await atEachSize(page, async (width) => {
       expect(await error.evaluate(cut), `${colorScheme} ${width}`).toBeLessThanOrEqual(0);
       await app!.screenshot(`users-panel-error-${colorScheme}-${width}`);
-    }
+    });
+  }
   await page.emulateMedia({ colorScheme: 'light' });
   await page.keyboard.press('Escape');
   await expect.poll(() => page.getByTestId('user-panel').count()).toBe(0);

@@ -54,29 +54,41 @@ async function cli(args: string[], env: Record<string, string> = {}, stdin = '')
   return ran;
 }
 
+/** A Sandbox application added as the active profile `name` through the CLI. */
+async function addApp(name: string): Promise<void> {
+  const app = await new VirtualPhone(sandbox.baseUrl).createApplication();
+  const added = await cli(
+    ['apps', 'add', name, '--app-id', app.id, '--base-url', sandbox.baseUrl, '--flavour', 'Sandbox', '--use'],
+    { IAMPASS_APP_SECRET: app.secret },
+  );
+  expect(added.code, added.stderr).toBe(0);
+}
+
+/** A source file for the `customers` table of `database` (email as the user ID, name as the display name), with `extra` fields. */
+function sourceFor(file: string, database: string, extra: Record<string, unknown> = {}): string {
+  const path = join(tmp, file);
+  writeFileSync(
+    path,
+    JSON.stringify({
+      kind: 'postgres',
+      connection: { host: '127.0.0.1', port: cluster.port, database, user: 'console' },
+      mapping: {
+        table: 'customers',
+        key: 'id',
+        userId: 'email',
+        displayName: 'name',
+        iampassId: { kind: 'column', column: 'iampass_id' },
+      },
+      ...extra,
+    }),
+  );
+  return path;
+}
+
 describe('iampass-admin directory', () => {
   it("checks, links and works on the application's users; the password stays in the keychain", async () => {
-    const app = await new VirtualPhone(sandbox.baseUrl).createApplication();
-    const added = await cli(
-      ['apps', 'add', 'Shop', '--app-id', app.id, '--base-url', sandbox.baseUrl, '--flavour', 'Sandbox', '--use'],
-      { IAMPASS_APP_SECRET: app.secret },
-    );
-    expect(added.code, added.stderr).toBe(0);
-    const sourceFile = join(tmp, 'source.json');
-    writeFileSync(
-      sourceFile,
-      JSON.stringify({
-        kind: 'postgres',
-        connection: { host: '127.0.0.1', port: cluster.port, database: 'shop', user: 'console' },
-        mapping: {
-          table: 'customers',
-          key: 'id',
-          userId: 'email',
-          displayName: 'name',
-          iampassId: { kind: 'column', column: 'iampass_id' },
-        },
-      }),
-    );
+    await addApp('Shop');
+    const sourceFile = sourceFor('source.json', 'shop');
 
     const wrong = await cli(['directory', 'check', '--source', sourceFile], {}, 'not-the-password\n');
     expect(wrong.code).toBe(3);
@@ -141,27 +153,8 @@ describe('iampass-admin directory', () => {
        GRANT SELECT, UPDATE ON customers TO console; GRANT CREATE ON DATABASE team TO console;`,
       'team',
     );
-    const app = await new VirtualPhone(sandbox.baseUrl).createApplication();
-    const added = await cli(
-      ['apps', 'add', 'Team', '--app-id', app.id, '--base-url', sandbox.baseUrl, '--flavour', 'Sandbox', '--use'],
-      { IAMPASS_APP_SECRET: app.secret },
-    );
-    expect(added.code, added.stderr).toBe(0);
-    const sourceFile = join(tmp, 'team.json');
-    writeFileSync(
-      sourceFile,
-      JSON.stringify({
-        kind: 'postgres',
-        connection: { host: '127.0.0.1', port: cluster.port, database: 'team', user: 'console' },
-        mapping: {
-          table: 'customers',
-          key: 'id',
-          userId: 'email',
-          iampassId: { kind: 'column', column: 'iampass_id' },
-        },
-        team: { schema: 'admins' },
-      }),
-    );
+    await addApp('Team');
+    const sourceFile = sourceFor('team.json', 'team', { team: { schema: 'admins' } });
     const env = { IAMPASS_DB_PASSWORD: DB_PASSWORD };
     const check = await cli(['directory', 'check', '--source', sourceFile], env);
     expect(check.stdout).toMatch(/team tables exist\s+NO/);
