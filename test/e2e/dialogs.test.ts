@@ -64,7 +64,9 @@ it('every dialog: opens, fits, passes axe, closes on Escape with the focus back;
         const page = app.page;
         await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Users' }).click();
         // The welcome card says what is active (here the Sandbox profile); the footer speaks of the console, not IAMPASS.
-        expect(await page.getByTestId('first-run-lead').textContent()).toContain('"Sandbox" is the built-in sandbox');
+        await expect
+          .poll(() => page.getByTestId('first-run-lead').textContent())
+          .toContain('"Sandbox" is the built-in sandbox');
         expect(await page.getByTestId('status').textContent()).toContain('Console ready');
         await app.screenshot(`first-run-${colorScheme}-${width}`);
         await page.getByRole('button', { name: 'Got it' }).click();

@@ -6,6 +6,8 @@ export function FirstRun({ onAddApplication }: { onAddApplication: () => void })
   const firstRun = useApplications((s) => s.firstRun);
   const dismiss = useApplications((s) => s.dismissFirstRun);
   const active = useApplications((s) => s.list.find((a) => a.active));
+  // Until the list has loaded, nothing is known to be active (or not).
+  const loaded = useApplications((s) => s.loaded);
   if (!firstRun || firstRun.dismissed) return null;
   return (
     <section className="first-run card" aria-labelledby="first-run-title" data-testid="first-run">
@@ -16,11 +18,13 @@ export function FirstRun({ onAddApplication }: { onAddApplication: () => void })
         <div>
           <h2 id="first-run-title">Welcome to IAMPASS Admin</h2>
           <p className="muted" data-testid="first-run-lead">
-            {active === undefined
-              ? 'No application is active: choose one in the header, or try everything on the built-in sandbox.'
-              : active.flavour === 'Sandbox'
-                ? `You can use the console right away: "${active.name}" is the built-in sandbox.`
-                : `"${active.name}" is active; the built-in sandbox is there to try things without a vendor account.`}
+            {!loaded
+              ? 'The console comes with a built-in sandbox to try everything on.'
+              : active === undefined
+                ? 'No application is active: choose one in the header, or try everything on the built-in sandbox.'
+                : active.flavour === 'Sandbox'
+                  ? `You can use the console right away: "${active.name}" is the built-in sandbox.`
+                  : `"${active.name}" is active; the built-in sandbox is there to try things without a vendor account.`}
           </p>
         </div>
       </div>
