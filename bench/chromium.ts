@@ -3,12 +3,13 @@
  * (a benchmark never reads a half-written out/renderer of a concurrent
  * build), served on 127.0.0.1 with the app's CSP header, the REAL main-side
  * router in this process, `window.iampass` shaped like the preload (invoke
- * over loopback HTTP, events pushed with page.evaluate), Chromium with
+ * over a loopback WebSocket, events pushed with page.evaluate), Chromium with
  * `--enable-precise-memory-info`, and a CDP session for the heap. The
  * HTTP server runs in a worker thread, so page loads never wait for the
  * benchmark's main thread (as Electron's file:// loads never wait for main).
  */
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -39,17 +40,38 @@ export function buildRenderer(): { dir: string; ms: number; cleanup(): void } {
   };
 }
 
-/** The preload's shape (as in test/e2e/harness.ts), invoke over loopback HTTP. */
+/**
+ * The preload's shape (as in test/e2e/harness.ts): invoke over one WebSocket
+ * to the server (opened before the app's scripts run; calls made before it is
+ * open wait for it), events pushed with page.evaluate.
+ */
 const BRIDGE_INIT_SCRIPT = `(() => {
+  if (location.protocol !== 'http:') return;
   const listeners = new Map();
+  const waiting = new Map();
+  let next = 0;
+  const socket = new WebSocket('ws://' + location.host + '/__bench_bridge');
+  socket.binaryType = 'arraybuffer';
+  const open = new Promise((res, rej) => { socket.onopen = res; socket.onerror = rej; });
+  socket.onmessage = (m) => {
+    const text = typeof m.data === 'string' ? m.data : new TextDecoder().decode(m.data);
+    const cut = text.indexOf(' ');
+    const id = Number(text.slice(0, cut));
+    waiting.get(id)?.(JSON.parse(text.slice(cut + 1)));
+    waiting.delete(id);
+  };
   Object.defineProperty(window, '__iampassEmit', {
     value: (event, payload) => { for (const l of [...(listeners.get(event) ?? [])]) l(payload); },
   });
   Object.defineProperty(window, 'iampass', {
     value: Object.freeze({
       invoke: async (channel, payload) => {
-        const res = await fetch('/__bench_invoke', { method: 'POST', body: JSON.stringify({ channel, payload }) });
-        return res.json();
+        await open;
+        const id = ++next;
+        return new Promise((res) => {
+          waiting.set(id, res);
+          socket.send(JSON.stringify({ id, channel, payload }));
+        });
       },
       on: (event, listener) => {
         let set = listeners.get(event);
@@ -83,20 +105,13 @@ const { createServer } = require('node:http');
 const { createReadStream } = require('node:fs');
 const { stat } = require('node:fs/promises');
 const { extname, resolve, sep } = require('node:path');
+const { WebSocketServer } = require(workerData.ws);
 const { root, csp, types } = workerData;
-const pending = new Map();
-let next = 0;
+const sockets = new Map();
+let nextSocket = 0;
 const server = createServer((req, res) => {
   void (async () => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
-    if (req.method === 'POST' && path === '/__bench_invoke') {
-      const chunks = [];
-      for await (const c of req) chunks.push(c);
-      const id = ++next;
-      pending.set(id, res);
-      parentPort.postMessage({ type: 'invoke', id, body: Buffer.concat(chunks).toString('utf8'), host: req.headers.host ?? '' });
-      return;
-    }
     const file = resolve(root, '.' + (path === '/' ? '/index.html' : path));
     const ok = (file === root || file.startsWith(root + sep)) && (await stat(file).catch(() => null))?.isFile();
     if (!ok || req.method !== 'GET') {
@@ -107,12 +122,20 @@ const server = createServer((req, res) => {
     createReadStream(file).pipe(res);
   })();
 });
+const bridge = new WebSocketServer({ server, path: '/__bench_bridge', maxPayload: 2 ** 30 });
+bridge.on('connection', (socket, req) => {
+  const socketId = ++nextSocket;
+  sockets.set(socketId, socket);
+  socket.on('close', () => sockets.delete(socketId));
+  socket.on('message', (data) => {
+    parentPort.postMessage({ type: 'invoke', socketId, body: data.toString('utf8'), host: req.headers.host ?? '' });
+  });
+});
 parentPort.on('message', (m) => {
   if (m.type === 'result') {
-    const res = pending.get(m.id);
-    pending.delete(m.id);
-    res?.writeHead(200, { 'Content-Type': 'application/json', 'Content-Security-Policy': csp }).end(Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength));
+    sockets.get(m.socketId)?.send(Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength));
   } else if (m.type === 'close') {
+    for (const socket of sockets.values()) socket.terminate();
     server.closeAllConnections();
     server.close(() => process.exit(0));
   }
@@ -122,23 +145,29 @@ server.listen(0, '127.0.0.1', () => parentPort.postMessage({ type: 'listening', 
 
 /**
  * The built renderer on 127.0.0.1 with the app's CSP header (as the E2E
- * harness's serveRenderer), plus `POST /__bench_invoke` {channel, payload}
- * -> the router's Result as JSON: the bridge. A Playwright binding would
- * carry a 100,000-user snapshot through several JSON protocol layers (about
- * 5 s); loopback HTTP + JSON is still an upper bound of Electron's
- * structured-clone IPC. `connect-src 'self'` allows it; nothing is relaxed.
- * The server itself runs in a worker thread (SERVER_WORKER); the router runs
- * here, and the JSON answer is handed over as a transferred buffer.
+ * harness's serveRenderer), plus a WebSocket at `/__bench_bridge`: the
+ * bridge. Each message is `{id, channel, payload}`; the answer is
+ * `<id> <the router's Result as JSON>`. A fetch per invoke cost about 12 ms
+ * inside Chromium (its network service's request setup) and a Playwright
+ * binding about 33 ms, where Electron's IPC costs well under 1 ms; the socket
+ * costs 0.7 ms (the users-ui bench reports it), still an upper bound.
+ * `connect-src 'self'` allows it; nothing is relaxed. The server itself runs
+ * in a worker thread (SERVER_WORKER); the router runs here, and the JSON
+ * answer is handed over as a transferred buffer.
  */
 async function serve(dir: string, router: Router): Promise<{ url: string; close(): Promise<void> }> {
-  const worker = new Worker(SERVER_WORKER, { eval: true, workerData: { root: resolve(dir), csp: CSP, types: TYPES } });
-  worker.on('message', (m: { type: string; id: number; body: string; host: string }) => {
+  const ws = createRequire(import.meta.url).resolve('ws');
+  const worker = new Worker(SERVER_WORKER, {
+    eval: true,
+    workerData: { root: resolve(dir), csp: CSP, types: TYPES, ws },
+  });
+  worker.on('message', (m: { type: string; socketId: number; body: string; host: string }) => {
     if (m.type !== 'invoke') return;
     void (async () => {
-      const { channel, payload } = JSON.parse(m.body) as { channel: string; payload: unknown };
+      const { id, channel, payload } = JSON.parse(m.body) as { id: number; channel: string; payload: unknown };
       const result = await router.handle(channel, payload, { id: 'bench', url: `http://${m.host}/index.html` });
-      const body = new TextEncoder().encode(JSON.stringify(result));
-      worker.postMessage({ type: 'result', id: m.id, body }, [body.buffer]);
+      const body = new TextEncoder().encode(`${id} ${JSON.stringify(result)}`);
+      worker.postMessage({ type: 'result', socketId: m.socketId, body }, [body.buffer]);
     })();
   });
   const port = await new Promise<number>((done, fail) => {

@@ -159,6 +159,17 @@ const bench: Bench = async ({ quick, log }) => {
       );
       await sampleHeap('load');
 
+      // --- the bridge alone: 50 cheap invokes (app.info) from the page, one at a time.
+      const rtt = await page.evaluate<number[]>(`(async () => {
+        const ms = [];
+        for (let i = 0; i < 50; i++) { const t = performance.now(); await window.iampass.invoke('app.info', {}); ms.push(performance.now() - t); }
+        return ms;
+      })()`);
+      log(`bridge round trip: median ${percentile(rtt, 50).toFixed(2)} ms, p95 ${percentile(rtt, 95).toFixed(2)} ms`);
+      metrics.push(
+        metric(`bridge round trip (app.info from the page), median of 50 (${sz})`, r1(percentile(rtt, 50)), 'ms'),
+      );
+
       // --- keystrokes.
       const { prefixMs, substringMs } = await keystrokes(page, ['smith', 'garcia12', 'emp-0009'], (typed) =>
         expect({ search: typed, sort: { column: 'userId' } }),
