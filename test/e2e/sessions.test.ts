@@ -105,7 +105,7 @@ it('push, approve -> active; walk away -> alert; come back -> active; log out ->
   // The user's refusal reads as such, in the danger colour (not grey like a logout).
   const denied = row(page).getByTestId('status-badge');
   expect(await denied.textContent()).toBe('Denied');
-  expect(await denied.evaluate((el: { className: string }) => el.className)).toContain('sx-badge--cancelled');
+  expect(await denied.evaluate((el: { className: string }) => el.className)).toContain('badge--danger');
   await atEachSize(page, (width) => app!.screenshot(`sessions-denied-light-${width}`));
   await page.setViewportSize({ width: 1360, height: 860 });
 

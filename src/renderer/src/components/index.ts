@@ -10,4 +10,4 @@ export { Dialog, type DialogProps } from './Dialog.tsx';
 export { Field, type FieldProps } from './Field.tsx';
 export { Badge, type BadgeTone } from './Badge.tsx';
 export { Notice } from './Notice.tsx';
-export { formatTime, formatRelative } from './format.ts';
+export { ago, clockTime, dateTime, day, plural, useNow } from './format.ts';

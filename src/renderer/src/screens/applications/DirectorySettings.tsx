@@ -18,7 +18,7 @@ import type {
 import type { ErrorInfo } from '../../../../shared/errors.ts';
 import type { DirectoryView } from '../../../../shared/ipc/directory.ts';
 import { invoke } from '../../bridge.ts';
-import { Badge, Field, formatRelative, Notice } from '../../components/index.ts';
+import { ago, Badge, Field, Notice } from '../../components/index.ts';
 import './directory.css';
 
 type Kind = 'postgres' | 'sqlite';
@@ -129,7 +129,7 @@ function LinkedSummary(props: { view: DirectoryView; onChange: () => void; onDon
         </div>
         <div>
           <dt>Last read</dt>
-          <dd>{view.syncedAt === null ? 'Not yet' : formatRelative(view.syncedAt)}</dd>
+          <dd>{view.syncedAt === null ? 'Not yet' : ago(view.syncedAt)}</dd>
         </div>
         <div>
           <dt>Team mode</dt>

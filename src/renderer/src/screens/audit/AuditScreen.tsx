@@ -8,7 +8,7 @@
 import { useEffect, useState } from 'react';
 import type { ErrorInfo } from '../../../../shared/errors.ts';
 import type { AuditFilterInput, AuditPage } from '../../../../shared/ipc/audit.ts';
-import { Badge, Field, Notice, formatTime } from '../../components/index.ts';
+import { Badge, Field, Notice, dateTime } from '../../components/index.ts';
 import { invoke, on } from '../../bridge.ts';
 import { errorOf } from '../applications/state.ts';
 import './audit.css';
@@ -184,7 +184,7 @@ export function AuditScreen() {
           <tbody>
             {page?.rows.map((r) => (
               <tr key={r.id}>
-                <td className="audit__time">{formatTime(r.at)}</td>
+                <td className="audit__time">{dateTime(r.at)}</td>
                 <td>{r.profileName ?? <span className="muted">—</span>}</td>
                 <td className="audit__admin" title={r.actor ?? undefined}>
                   {r.actor ?? <span className="muted">—</span>}

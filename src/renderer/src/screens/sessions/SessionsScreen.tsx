@@ -5,11 +5,12 @@
  * the Authenticate dialog. Everything comes through the bridge; no token,
  * secret or URL ever reaches this page.
  */
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import type { SessionStatus } from '../../../../shared/iampass.ts';
 import type { SessionFilter, SessionView } from '../../../../shared/ipc/sessions.ts';
 import { AuthenticateDialog } from './AuthenticateDialog.tsx';
-import { STATUS_LABEL, formatElapsed, formatTime, methodsText } from './format.ts';
+import { Badge, clockTime, useNow } from '../../components/index.ts';
+import { STATUS_LABEL, STATUS_TONE, formatElapsed, methodsText } from './format.ts';
 import { subscribeSessionEvents, useSessions } from './store.ts';
 import './sessions.css';
 
@@ -27,26 +28,22 @@ const COUNT_CARDS: { label: string; statuses: SessionStatus[]; tone: string }[] 
   { label: 'Ended', statuses: ['timeout', 'cancelled', 'failed', 'closed'], tone: 'ended' },
 ];
 
-function useNow(ms = 1000): number {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), ms);
-    return () => clearInterval(t);
-  }, [ms]);
-  return now;
-}
+const WAITING: ReadonlySet<SessionStatus> = new Set(['pending', 'identifying']);
 
 export function StatusBadge({ session }: { session: Pick<SessionView, 'status' | 'error'> }) {
   return (
     <span className="sx-badges">
-      <span className={`sx-badge sx-badge--${session.status}`} data-testid="status-badge">
-        <span className="sx-badge__dot" aria-hidden="true" />
+      <Badge
+        tone={STATUS_TONE[session.status]}
+        dot={WAITING.has(session.status) ? 'pulse' : 'steady'}
+        data-testid="status-badge"
+      >
         {STATUS_LABEL[session.status]}
-      </span>
+      </Badge>
       {session.error && (
-        <span className="sx-badge sx-badge--error" title={session.error.message} data-testid="error-badge">
+        <Badge tone="danger" title={session.error.message} data-testid="error-badge">
           Unknown (error)
-        </span>
+        </Badge>
       )}
     </span>
   );
@@ -178,7 +175,7 @@ function Detail({ now }: { now: number }) {
           <StatusBadge session={detail} />
         </dd>
         <dt>Started</dt>
-        <dd>{formatTime(detail.startedAt, now)}</dd>
+        <dd>{clockTime(detail.startedAt, now)}</dd>
         <dt>In status</dt>
         <dd>{formatElapsed(now - detail.statusSince)}</dd>
         <dt>Methods</dt>
@@ -187,7 +184,7 @@ function Detail({ now }: { now: number }) {
       {detail.error && (
         <div className="sx-callout sx-callout--error" role="status">
           <strong>Status unknown</strong> — {detail.error.message} Retrying ({String(detail.error.failures)} failed
-          checks since {formatTime(detail.error.since, now)}). Last known status: {STATUS_LABEL[detail.status]}.
+          checks since {clockTime(detail.error.since, now)}). Last known status: {STATUS_LABEL[detail.status]}.
         </div>
       )}
       <h3 className="sx-section">Timeline</h3>
@@ -200,7 +197,7 @@ function Detail({ now }: { now: number }) {
             <span className="sx-timeline__dot" aria-hidden="true" />
             <span className="sx-timeline__status">{STATUS_LABEL[t.status]}</span>
             <time className="sx-timeline__time" dateTime={new Date(t.at).toISOString()}>
-              {formatTime(t.at, now)}
+              {clockTime(t.at, now)}
             </time>
           </li>
         ))}
@@ -346,7 +343,7 @@ export function SessionsScreen() {
                       {s.displayName && <span className="sx-muted sx-mono sx-small">{s.userId}</span>}
                     </button>
                   </td>
-                  <td className="sx-nowrap">{formatTime(s.startedAt, now)}</td>
+                  <td className="sx-nowrap">{clockTime(s.startedAt, now)}</td>
                   <td>
                     <StatusBadge session={s} />
                   </td>

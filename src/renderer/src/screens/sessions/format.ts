@@ -1,4 +1,5 @@
 import type { SessionStatus } from '../../../../shared/iampass.ts';
+import type { BadgeTone } from '../../components/index.ts';
 
 export const STATUS_LABEL: Record<SessionStatus, string> = {
   pending: 'Pending',
@@ -10,6 +11,18 @@ export const STATUS_LABEL: Record<SessionStatus, string> = {
   cancelled: 'Denied',
   failed: 'Failed',
   closed: 'Closed',
+};
+
+/** The kit's badge tone for each status: waiting, signed in, walked away, refused or failed, over. */
+export const STATUS_TONE: Record<SessionStatus, BadgeTone> = {
+  pending: 'warn',
+  identifying: 'warn',
+  active: 'ok',
+  walkaway: 'walk',
+  timeout: 'neutral',
+  cancelled: 'danger',
+  failed: 'danger',
+  closed: 'neutral',
 };
 
 export const METHOD_LABEL: Record<string, string> = { acceptance: 'Acceptance', device: 'Device', facial: 'Facial' };
@@ -27,14 +40,4 @@ export function formatElapsed(ms: number): string {
   const h = Math.floor(m / 60);
   if (h < 24) return `${String(h)}h ${String(m % 60).padStart(2, '0')}m`;
   return `${String(Math.floor(h / 24))}d ${String(h % 24)}h`;
-}
-
-const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-const dateFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
-
-export function formatTime(at: number, now = Date.now()): string {
-  const d = new Date(at);
-  return new Date(now).toDateString() === d.toDateString()
-    ? timeFmt.format(d)
-    : `${dateFmt.format(d)} ${timeFmt.format(d)}`;
 }

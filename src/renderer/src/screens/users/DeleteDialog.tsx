@@ -2,7 +2,7 @@
 import { useId, useState } from 'react';
 import { MAX_CONFIRM_FREE_DELETE, type UsersSelection } from '../../../../shared/ipc/users.ts';
 import { invoke } from '../../bridge.ts';
-import { plural } from './format.ts';
+import { plural } from '../../components/index.ts';
 import { JobBar } from './JobBar.tsx';
 import { Dialog } from '../../components/index.ts';
 import { ResultList } from './ResultList.tsx';

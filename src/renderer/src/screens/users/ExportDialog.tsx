@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import type { ExportFormat, UsersQuery } from '../../../../shared/ipc/users.ts';
 import { invoke } from '../../bridge.ts';
-import { plural } from './format.ts';
+import { plural } from '../../components/index.ts';
 import { JobBar } from './JobBar.tsx';
 import { Dialog } from '../../components/index.ts';
 import { useUsers } from './store.ts';

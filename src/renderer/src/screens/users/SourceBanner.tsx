@@ -1,6 +1,6 @@
 /** Where a linked profile's users come from (the application's database) and, for a read-only login, why writes are off. */
 import type { DirectoryInfo } from '../../../../shared/directory-source.ts';
-import { ago } from './format.ts';
+import { ago } from '../../components/index.ts';
 
 export function SourceBanner({ directory, now }: { directory: DirectoryInfo; now: number }) {
   if (directory.kind === 'embedded') return null;

@@ -7,7 +7,7 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import type { InvitationView } from '../../../../shared/ipc/invitations.ts';
 import { invoke } from '../../bridge.ts';
-import { dateTime } from './format.ts';
+import { dateTime } from '../../components/index.ts';
 
 const STATE_LABEL: Record<InvitationView['state'], string> = {
   sending: 'Sending',

@@ -1,7 +1,7 @@
 /** The side panel of one user: facts, device state and the actions on that user. */
 import { useEffect, useRef } from 'react';
 import { openAuthenticateDialog } from '../sessions/index.ts';
-import { dateTime } from './format.ts';
+import { dateTime } from '../../components/index.ts';
 import type { UserRow } from '../../../../shared/ipc/users.ts';
 import { useUsers } from './store.ts';
 import { UserContact } from './UserContact.tsx';

@@ -15,7 +15,8 @@ import { invoke } from '../../bridge.ts';
 import { AuthenticateDialog, useSessions } from '../sessions/index.ts';
 import { AddUsersDialog } from './AddUsersDialog.tsx';
 import { DeleteDialog } from './DeleteDialog.tsx';
-import { DEVICE_LABEL, plural } from './format.ts';
+import { plural, useNow } from '../../components/index.ts';
+import { DEVICE_LABEL } from './format.ts';
 import { JobBar } from './JobBar.tsx';
 import {
   findRow,
@@ -80,15 +81,6 @@ const FILTERS: { id: DeviceFilter; label: string }[] = [
 ];
 
 const ABSENT_FILTER: { id: DeviceFilter; label: string } = { id: 'absent', label: 'Not at IAMPASS' };
-
-function useNow(ms: number) {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), ms);
-    return () => clearInterval(t);
-  }, [ms]);
-  return now;
-}
 
 export function UsersScreen() {
   useEffect(() => subscribeUsers(), []);

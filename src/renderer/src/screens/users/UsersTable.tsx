@@ -1,8 +1,9 @@
 /** The Users table's rows and cells: the row view, the device cell, the row menu's actions, the empty state and selection helpers. */
 import { memo, type MouseEvent } from 'react';
 import { invoke } from '../../bridge.ts';
+import { ago, Badge, dateTime, day, type BadgeTone } from '../../components/index.ts';
 import { openAuthenticateDialog } from '../sessions/index.ts';
-import { ago, DEVICE_LABEL, day, dateTime } from './format.ts';
+import { DEVICE_LABEL } from './format.ts';
 import type { UserRow } from '../../../../shared/ipc/users.ts';
 import { type MenuItem } from './RowMenu.tsx';
 import { useUsers } from './store.ts';
@@ -47,6 +48,12 @@ export function EmptyState(props: {
   );
 }
 
+const DEVICE_TONE: Record<UserRow['deviceState'], BadgeTone> = {
+  registered: 'ok',
+  not_registered: 'warn',
+  unknown: 'neutral',
+};
+
 /** The device badge, then when it was checked or, after a failed check, the error (short in a row, whole in the panel). */
 export function DeviceCell(props: { row: UserRow; now: number; full?: boolean }) {
   const { row, now } = props;
@@ -56,27 +63,27 @@ export function DeviceCell(props: { row: UserRow; now: number; full?: boolean })
   if (row.iampassId === '')
     return (
       <span className="ux-device">
-        <span
-          className="ux-badge ux-badge--absent"
+        <Badge
+          tone="outline"
           title="In the application's users table, without an IAMPASS ID yet"
           data-testid="device-state"
           data-state="absent"
         >
           Not at IAMPASS
-        </span>
+        </Badge>
       </span>
     );
   return (
     <span className="ux-device">
-      <span
-        className={`ux-badge ux-badge--${state}`}
+      <Badge
+        tone={DEVICE_TONE[state]}
         title={checked === null ? 'Not checked yet' : `Checked ${dateTime(checked)}`}
         data-testid="device-state"
         data-state={state}
       >
         {state === 'registered' ? '✓ ' : ''}
         {DEVICE_LABEL[state]}
-      </span>
+      </Badge>
       {err ? (
         <span className="ux-row-error" title={err.message} data-testid="row-error">
           {props.full ? (
