@@ -4,7 +4,9 @@
  * virtual phone in a browser tab. Opened on a registration link it offers to
  * register; then it lists the device's pending requests with Approve / Deny
  * and its live sessions with a walk-away switch. The device ID is kept in the
- * tab's sessionStorage, so each tab is one phone.
+ * tab's sessionStorage, so each tab is one phone. Opened on
+ * `/sandbox/phone/user/<application>/<user>` it becomes the phone the user
+ * registered (the console's "Open virtual phone").
  */
 import { createHash } from 'node:crypto';
 
@@ -31,6 +33,7 @@ const SCRIPT = `
   };
   var device = sessionStorage.getItem('sandboxDevice');
   var linkMatch = /\\/sandbox\\/phone\\/register\\/([A-Za-z0-9_-]{43})$/.exec(location.pathname);
+  var userMatch = /\\/sandbox\\/phone\\/user\\/([^/]+)\\/([^/]+)$/.exec(location.pathname);
   function button(label, cls, onClick){ var b = document.createElement('button'); b.textContent = label; if (cls) b.className = cls; b.addEventListener('click', onClick); return b; }
   function act(path){ call('POST', path, {}).then(function(r){ say(r.ok ? 'Done.' : (r.body.reason || 'Refused.')); refresh(); }, function(){ say('The sandbox did not answer.'); }); }
   function register(link){
@@ -76,8 +79,20 @@ const SCRIPT = `
       render(j.sessions, $('sessions'), false);
     }, function(){ say('The sandbox did not answer.'); });
   }
+  function becomeUsersPhone(app, user){
+    fetch('/sandbox/users/' + app + '/' + user + '/device').then(function(r){
+      history.replaceState(null, '', '/sandbox/phone');
+      if (r.status === 404) { say(decodeURIComponent(user) + ' has no registered phone yet: register one with the user\\'s registration link.'); return null; }
+      return r.json();
+    }).then(function(j){
+      if (!j) return;
+      device = j.deviceId; sessionStorage.setItem('sandboxDevice', device);
+      show(); refresh();
+    }, function(){ say('The sandbox did not answer.'); });
+  }
   $('register').addEventListener('click', function(){ register(linkMatch ? linkMatch[1] : $('link').value.trim()); });
   if (linkMatch && !device) { $('link').value = location.href; say('Press Register to make this tab the phone for this link.'); }
+  if (userMatch) becomeUsersPhone(userMatch[1], userMatch[2]);
   show(); refresh();
   setInterval(refresh, 1000);
 })();

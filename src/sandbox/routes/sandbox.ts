@@ -125,6 +125,11 @@ export function sandboxRoutes(sb: SandboxContext): (ctx: RequestCtx, method: str
     const user = state.applications.get(appId)?.users.get(userId);
     if (!user) throw notFound('unknown application or user');
     const deviceId = user.device?.enabled ? user.device.id : null;
+    if (which === 'device') {
+      // The user's registered phone (the phone page opened for a user becomes that phone).
+      if (!deviceId) throw notFound('no registered phone');
+      return { status: 200, body: { status: true, deviceId } };
+    }
     if (which === 'requests') {
       return {
         status: 200,
@@ -201,11 +206,12 @@ export function sandboxRoutes(sb: SandboxContext): (ctx: RequestCtx, method: str
     };
     switch (first) {
       case 'phone': {
-        // The phone web page, optionally opened on a registration link.
+        // The phone web page, optionally opened on a registration link or as the phone of a registered user.
         want(
           'GET',
           (second === undefined && third === undefined) ||
-            (second === 'register' && third !== undefined && rest.length === 0),
+            (second === 'register' && third !== undefined && rest.length === 0) ||
+            (second === 'user' && third !== undefined && rest.length === 1),
         );
         return {
           status: 200,
@@ -241,7 +247,7 @@ export function sandboxRoutes(sb: SandboxContext): (ctx: RequestCtx, method: str
           second !== undefined &&
             third !== undefined &&
             rest.length === 1 &&
-            (rest[0] === 'requests' || rest[0] === 'sessions'),
+            (rest[0] === 'requests' || rest[0] === 'sessions' || rest[0] === 'device'),
         );
         return userView(second, third, rest[0]!);
       case 'devices':

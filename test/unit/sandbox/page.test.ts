@@ -63,4 +63,37 @@ describe('phone web page in a real browser tab', () => {
       await page.close();
     }
   });
+
+  it("opened for a user, the tab becomes that user's registered phone; a user without one is told so and nothing is bound", async () => {
+    await h.enrol('Zoë Ångström');
+    await h.addUsers(['nophone']);
+    const userPage = (user: string) =>
+      `${h.sandbox.baseUrl}/sandbox/phone/user/${encodeURIComponent(h.app.clientId)}/${encodeURIComponent(user)}`;
+    const page = await browser.newPage();
+    try {
+      await page.goto(userPage('Zoë Ångström'));
+      await page.getByText('Phone of Zoë Ångström').waitFor({ timeout: 5000 });
+      expect(new URL(page.url()).pathname).toBe('/sandbox/phone');
+      const s = (await h.authenticate('Zoë Ångström')).session!;
+      await page.getByRole('button', { name: 'Approve' }).click({ timeout: 5000 });
+      await expect.poll(() => h.status(s), { timeout: 5000 }).toBe('active');
+
+      const other = await browser.newPage();
+      try {
+        await other.goto(userPage('nophone'));
+        await other.getByText('nophone has no registered phone yet').waitFor({ timeout: 5000 });
+        expect(await other.getByRole('button', { name: 'Register this phone' }).isVisible()).toBe(true);
+        expect(await h.hasDevice('nophone')).toBe(false);
+      } finally {
+        await other.close();
+      }
+      // The route behind it: the device of a registered user, 404 otherwise.
+      const device = (user: string) =>
+        fetch(`${h.sandbox.baseUrl}/sandbox/users/${h.app.clientId}/${encodeURIComponent(user)}/device`);
+      expect(((await (await device('Zoë Ångström')).json()) as { deviceId: string }).deviceId).toMatch(/\S/);
+      expect((await device('nophone')).status).toBe(404);
+    } finally {
+      await page.close();
+    }
+  });
 });
