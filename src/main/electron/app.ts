@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { toErrorInfo } from '../../shared/errors.ts';
 import { createHandlers } from '../ipc/handlers/index.ts';
 import type { SaveFile } from '../ipc/handlers/audit.ts';
+import type { OpenPhone } from '../ipc/handlers/sandbox.ts';
 import type { OnboardingPorts } from '../ipc/handlers/users.ts';
 import { createEventBus, createRouter, type EventBus } from '../ipc/router.ts';
 import type { SandboxLauncher } from '../services/first-run.ts';
@@ -18,7 +19,16 @@ import type { StartupState } from '../../shared/ipc/applications.ts';
 import { forwardEvents, registerIpc } from './ipc.ts';
 import { electronNotifier } from './notifier.ts';
 import { APP_INDEX_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './protocol.ts';
-import { createMainWindow, CSP, DEV_CSP, hardenSession, hardenWebContents } from './security.ts';
+import {
+  createMainWindow,
+  createPhoneWindow,
+  CSP,
+  denyPermissions,
+  DEV_CSP,
+  hardenSession,
+  hardenWebContents,
+  PHONE_PARTITION,
+} from './security.ts';
 
 export interface StartOptions {
   electron: Pick<typeof Electron, 'app' | 'BrowserWindow' | 'ipcMain' | 'protocol' | 'session'> &
@@ -140,6 +150,16 @@ export function start(options: StartOptions): Started {
     },
   };
 
+  // "Open virtual phone": the sandbox's phone page in a window of its own, its storage in memory.
+  let phoneSession = false;
+  const openPhone: OpenPhone = async (url) => {
+    if (!phoneSession) {
+      denyPermissions(session.fromPartition(PHONE_PARTITION));
+      phoneSession = true;
+    }
+    await createPhoneWindow(BrowserWindow, app.isPackaged).loadURL(url);
+  };
+
   const router = createRouter(
     createHandlers({
       app: { version: app.getVersion(), dataDir },
@@ -148,6 +168,7 @@ export function start(options: StartOptions): Started {
       startup: () => startup,
       saveFile,
       onboardingPorts,
+      openPhone,
     }),
     {
       onError: (channel, error) =>

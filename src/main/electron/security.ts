@@ -65,12 +65,56 @@ export function createMainWindow(
   });
 }
 
-/** Deny every permission request and check (camera, notifications, geolocation, ...), and add the CSP header to every response. */
-export function hardenSession(session: Session, csp: string): void {
+/**
+ * The partition of the virtual phone's windows: without a "persist:" prefix
+ * its storage lives in memory, so a registration link the phone opens never
+ * reaches the disk.
+ */
+export const PHONE_PARTITION = 'sandbox-phone';
+
+/**
+ * A window for the sandbox's phone page (the console's "Open virtual phone"):
+ * no preload, sandboxed, its own in-memory session. Options written at the
+ * `new BrowserWindow` call, as for the console window.
+ */
+export function createPhoneWindow(
+  BrowserWindow: typeof Electron.BrowserWindow,
+  packaged: boolean,
+): Electron.BrowserWindow {
+  return new BrowserWindow({
+    width: 420,
+    height: 760,
+    title: 'Virtual phone',
+    autoHideMenuBar: true,
+    webPreferences: {
+      partition: PHONE_PARTITION,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      experimentalFeatures: false,
+      navigateOnDragDrop: false,
+      spellcheck: false,
+      disableBlinkFeatures: 'Auxclick',
+      devTools: !packaged,
+    },
+  });
+}
+
+/** Deny every permission request and check (camera, notifications, geolocation, WebHID/USB/Serial devices). */
+export function denyPermissions(session: Session): void {
   session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   session.setPermissionCheckHandler(() => false);
-  // WebHID / WebUSB / Web Serial device access.
   session.setDevicePermissionHandler(() => false);
+}
+
+/** Deny every permission (denyPermissions), and add the CSP header to every response. */
+export function hardenSession(session: Session, csp: string): void {
+  denyPermissions(session);
   session.webRequest.onHeadersReceived((details, callback) => {
     callback({
       responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] },

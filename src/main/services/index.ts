@@ -20,6 +20,7 @@ import type { Notifier } from './notifier.ts';
 import { SessionsService, type SessionsOptions } from './sessions.ts';
 import { UsersService, type UsersDeps } from './users.ts';
 import { OnboardingService, type OnboardingOptions } from './onboarding.ts';
+import { VirtualPhoneService } from './virtual-phone.ts';
 import { InvitationsService, type InvitationsDeps } from './invitations.ts';
 import { ProfileScope } from './profile-scope.ts';
 import { DirectorySources, type DirectorySourcesDeps } from './directory-sources.ts';
@@ -80,6 +81,8 @@ export interface Services {
   team: TeamService;
   /** Registration QR handles and the lost-device flow. */
   onboarding: OnboardingService;
+  /** The sandbox's phone page for the console's "Open virtual phone". */
+  phone: VirtualPhoneService;
   /** Contacts, email settings, invitations by email and SMS, the funnel. */
   invitations: InvitationsService;
   /** First-run / restart of the embedded sandbox (needs `launcher`). */
@@ -163,6 +166,7 @@ export function openServices(options: ServicesOptions): Services {
     sources,
     team,
     onboarding,
+    phone: new VirtualPhoneService(users, onboarding),
     invitations,
     async ensureSandbox() {
       if (sandbox) await sandbox.close();

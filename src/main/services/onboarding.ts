@@ -74,6 +74,11 @@ export function qrMatrix(link: string): QrMatrix {
   return { size, modules };
 }
 
+/** What the phone shows for the account by default: the user and the application, e.g. "chloe@corp.example (Shop)". */
+function phoneDisplayName(userId: string, profile: Profile): string {
+  return `${userId} (${profile.name})`;
+}
+
 function safeFileName(userId: string): string {
   const base = userId.replace(/[^\p{L}\p{N}._-]+/gu, '_').slice(0, 64) || 'user';
   return `${base}-registration`;
@@ -108,8 +113,7 @@ export class OnboardingService {
   ): Promise<OnboardingView> {
     const profile = this.#users.scope.current();
     const user = this.#users.user(profile, userId);
-    // The issue's default: `<user>@<profile name>` (tells the person which account and application the phone holds).
-    const displayName = (options.displayName ?? '').trim() || `${userId}@${profile.name}`;
+    const displayName = (options.displayName ?? '').trim() || phoneDisplayName(userId, profile);
     const client = await this.#users.clientFor(profile);
     let link: string;
     try {
@@ -165,8 +169,20 @@ export class OnboardingService {
     this.#users.endIntent(intent, 'done');
     this.#users.record(profile, 'user.lost_device', userId);
     // lost_user_mobile_device takes no display name: IAMPASS keeps the one it has.
-    const displayName = `${userId}@${profile.name}`;
+    const displayName = phoneDisplayName(userId, profile);
     return this.#openHandle(profile, user.userId, user.iampassId, link, client, displayName, 'not_registered');
+  }
+
+  /**
+   * The link of an open handle of the active profile, for the sandbox's virtual phone to open (main only; the
+   * caller hands it to the Electron layer's phone window, never to the renderer). Audited like a copy.
+   */
+  linkForPhone(handle: string): string {
+    const open = this.#get(handle);
+    if (open.profile.id !== this.#users.scope.current().id)
+      throw new AppError('missing', 'This registration code belongs to another application.');
+    this.#users.record(open.profile, 'user.registration_link_phone', open.userId);
+    return open.link;
   }
 
   async copyLink(handle: string, clipboard: ClipboardPort | undefined): Promise<{ copied: true }> {

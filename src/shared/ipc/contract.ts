@@ -18,6 +18,7 @@ import { auditEvents, auditRequests } from './audit.ts';
 import { directoryEvents, directoryRequests } from './directory.ts';
 import { invitationsEvents, invitationsRequests } from './invitations.ts';
 import { jobsEvents, jobsRequests } from './jobs.ts';
+import { sandboxEvents, sandboxRequests } from './sandbox.ts';
 import { usersEvents, usersRequests } from './users.ts';
 import { sessionsEvents, sessionsRequests } from './sessions.ts';
 
@@ -30,6 +31,7 @@ export const requests = {
   ...invitationsRequests,
   ...jobsRequests,
   ...sessionsRequests,
+  ...sandboxRequests,
 } as const;
 
 export const events = {
@@ -41,6 +43,7 @@ export const events = {
   ...invitationsEvents,
   ...jobsEvents,
   ...sessionsEvents,
+  ...sandboxEvents,
 } as const;
 
 export type RequestChannel = keyof typeof requests;

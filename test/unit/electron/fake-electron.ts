@@ -19,6 +19,31 @@ export class FakeWebContents extends EventEmitter {
   }
 }
 
+/** A session's recorded permission handlers and response-header hook. */
+function fakeSession() {
+  const session = {
+    permissionRequestHandler: null as Fn | null,
+    permissionCheckHandler: null as Fn | null,
+    devicePermissionHandler: null as Fn | null,
+    setDevicePermissionHandler(h: Fn) {
+      this.devicePermissionHandler = h;
+    },
+    headersHandler: null as Fn | null,
+    setPermissionRequestHandler(h: Fn) {
+      this.permissionRequestHandler = h;
+    },
+    setPermissionCheckHandler(h: Fn) {
+      this.permissionCheckHandler = h;
+    },
+    webRequest: {
+      onHeadersReceived(h: Fn) {
+        session.headersHandler = h;
+      },
+    },
+  };
+  return session;
+}
+
 export function createFakeElectron(options: { lock?: boolean; packaged?: boolean; userData?: string } = {}) {
   const appEvents = new EventEmitter();
   let resolveReady!: () => void;
@@ -70,27 +95,9 @@ export function createFakeElectron(options: { lock?: boolean; packaged?: boolean
     show(): void {}
   }
 
-  const session = {
-    permissionRequestHandler: null as Fn | null,
-    permissionCheckHandler: null as Fn | null,
-    devicePermissionHandler: null as Fn | null,
-    setDevicePermissionHandler(h: Fn) {
-      this.devicePermissionHandler = h;
-    },
-    headersHandler: null as Fn | null,
-    setPermissionRequestHandler(h: Fn) {
-      this.permissionRequestHandler = h;
-    },
-    setPermissionCheckHandler(h: Fn) {
-      this.permissionCheckHandler = h;
-    },
-    webRequest: {
-      onHeadersReceived(h: Fn) {
-        session.headersHandler = h;
-      },
-    },
-  };
-
+  const session = fakeSession();
+  /** Sessions of partitions (session.fromPartition), by name. */
+  const partitions = new Map<string, ReturnType<typeof fakeSession>>();
   /** Desktop notifications shown (the sessions monitor's walkaway/failure alerts). */
   const notifications: unknown[] = [];
   class FakeNotification {
@@ -121,7 +128,14 @@ export function createFakeElectron(options: { lock?: boolean; packaged?: boolean
       handle: (channel: string, h: Fn) => void handlers.set(channel, h),
       removeHandler: (channel: string) => void handlers.delete(channel),
     },
-    session: { defaultSession: session },
+    session: {
+      defaultSession: session,
+      fromPartition: (name: string) => {
+        let s = partitions.get(name);
+        if (!s) partitions.set(name, (s = fakeSession()));
+        return s;
+      },
+    },
     protocol: {
       registerSchemesAsPrivileged: (schemes: unknown) =>
         void protocol.privileged.push({ schemes, afterReady: isReady }),
@@ -146,6 +160,7 @@ export function createFakeElectron(options: { lock?: boolean; packaged?: boolean
     handlers,
     windows,
     session,
+    partitions,
     protocol,
     calls,
     saveDialog,

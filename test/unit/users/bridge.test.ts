@@ -103,7 +103,7 @@ it('QR onboarding: the matrix decodes to the link the sandbox issued, the phone 
   const view = await call<OnboardingView>('onboarding.show', { userId: 'Zoë Ångström 🦄' });
   expect(view).toMatchObject({
     userId: 'Zoë Ångström 🦄',
-    displayName: 'Zoë Ångström 🦄@Sandbox',
+    displayName: 'Zoë Ångström 🦄 (Sandbox)',
     deviceState: 'unknown',
   });
   expect(view.expiresAt).toBeGreaterThan(Date.now() + 290_000);
@@ -165,7 +165,7 @@ it('lost device: a new code decoding to a new link, the old device is disabled, 
     (await call<{ jobId: string }>('users.add', { users: [{ userId: 'bob', displayName: 'Bob Builder' }] })).jobId,
   );
   const first = await call<OnboardingView>('onboarding.show', { userId: 'bob' });
-  expect(first.displayName).toBe('bob@Sandbox');
+  expect(first.displayName).toBe('bob (Sandbox)');
   const firstLink = decode(first.qr);
   await f.phone.register(firstLink);
   await expect

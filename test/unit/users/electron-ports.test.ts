@@ -9,6 +9,8 @@ import jsQR from 'jsqr';
 import QRCode from 'qrcode';
 import { afterAll, expect, it } from 'vitest';
 import { start } from '../../../src/main/electron/app.ts';
+import { getUser } from '../../../src/main/store/directory.ts';
+import { VirtualPhone } from '../../../src/sandbox/phone.ts';
 import type { OnboardingView, QrMatrix } from '../../../src/shared/ipc/users.ts';
 import { openTestServices, type TestServices } from '../../support/services.ts';
 import { createFakeElectron } from '../electron/fake-electron.ts';
@@ -107,4 +109,89 @@ it('copy link goes to electron.clipboard, PNG/SVG through the save dialog (0600)
     ok: true,
     value: { closed: true },
   });
+});
+
+it('Open virtual phone: a sandboxed window of its own, storage in memory, on the QR link (never in an answer) or as the phone the user registered; refused off the sandbox', async () => {
+  const fake = createFakeElectron();
+  const t = await openTestServices();
+  opened.push(t);
+  const started = start({
+    electron: fake.electron as unknown as Pick<
+      typeof Electron,
+      'app' | 'BrowserWindow' | 'ipcMain' | 'protocol' | 'session'
+    >,
+    preloadPath: '/opt/iampass/out/preload/index.cjs',
+    rendererDir: '/opt/iampass/out/renderer',
+    openServices: () => t.services,
+  });
+  await fake.ready();
+  await started.ready;
+  const invoke = async (channel: string, payload: unknown) =>
+    (await fake.handlers.get(channel)!(
+      { senderFrame: { url: APP_URL, parent: null }, sender: { id: 7 } } as never,
+      payload as never,
+    )) as { ok: boolean; value?: unknown; code?: string };
+  const phoneWindows = () =>
+    fake.windows.filter((w) => (w.options as Electron.BrowserWindowConstructorOptions).title === 'Virtual phone');
+
+  const add = await invoke('users.add', { users: [{ userId: 'dana' }] });
+  await t.services.users.jobs.wait((add.value as { jobId: string }).jobId);
+  const shown = (await invoke('onboarding.show', { userId: 'dana' })).value as OnboardingView;
+  const link = decode(shown.qr);
+
+  // On the QR dialog's code: the window loads the link; the answer does not carry it.
+  const answer = await invoke('sandbox.openPhone', { handle: shown.handle });
+  expect(answer).toEqual({ ok: true, value: { opened: true } });
+  expect(phoneWindows()).toHaveLength(1);
+  const win = phoneWindows()[0]!;
+  expect(win.loaded).toBe(link);
+  const prefs = (win.options as Electron.BrowserWindowConstructorOptions).webPreferences!;
+  expect(prefs).toMatchObject({
+    partition: 'sandbox-phone',
+    sandbox: true,
+    contextIsolation: true,
+    nodeIntegration: false,
+  });
+  expect(prefs.partition).not.toMatch(/^persist:/);
+  expect(prefs.preload).toBeUndefined();
+  const phoneSession = fake.partitions.get('sandbox-phone')!;
+  let granted: boolean | null = null;
+  (phoneSession.permissionRequestHandler as unknown as (c: null, p: string, cb: (ok: boolean) => void) => void)(
+    null,
+    'media',
+    (ok) => (granted = ok),
+  );
+  expect(granted).toBe(false);
+  expect(t.services.audit.query({ action: 'user.registration_link_phone' }).total).toBe(1);
+  expect(JSON.stringify(fake.windows.flatMap((w) => w.webContents.sent))).not.toContain(link);
+
+  // The page registers the phone (as the window would), then the user's own phone opens on the user.
+  await new VirtualPhone(new URL(link).origin).register(link);
+  const iampassId = getUser(t.services.store, t.services.applications.getActive()!.id, 'dana')!.iampassId;
+  expect(await invoke('sandbox.openPhone', { userId: 'dana' })).toEqual({ ok: true, value: { opened: true } });
+  const userUrl = phoneWindows()[1]!.loaded!;
+  expect(userUrl).toMatch(new RegExp(`/sandbox/phone/user/[^/]+/${encodeURIComponent(iampassId)}$`));
+  const page = await fetch(userUrl);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain('Sandbox phone');
+  const device = await fetch(`${userUrl.replace('/sandbox/phone/user/', '/sandbox/users/')}/device`);
+  expect(((await device.json()) as { deviceId: string }).deviceId).toMatch(/\S/);
+  // Bare: the phone page.
+  expect(await invoke('sandbox.openPhone', {})).toEqual({ ok: true, value: { opened: true } });
+  expect(phoneWindows()[2]!.loaded).toMatch(/\/sandbox\/phone$/);
+
+  // Unknown user, unknown handle: typed errors, no window.
+  expect(await invoke('sandbox.openPhone', { userId: 'nobody' })).toMatchObject({ ok: false, code: 'missing' });
+  expect(await invoke('sandbox.openPhone', { handle: 'nope' })).toMatchObject({ ok: false, code: 'missing' });
+  // A real IAMPASS application active: no virtual phone.
+  const real = await t.services.applications.add({
+    name: 'Real',
+    flavour: 'IAMPASS',
+    baseUrl: 'https://main.iamdevelopment.com',
+    applicationId: 'A'.repeat(32),
+    secret: 'B'.repeat(32),
+  });
+  t.services.applications.setActive(real.id);
+  expect(await invoke('sandbox.openPhone', {})).toMatchObject({ ok: false, code: 'invalid_input' });
+  expect(phoneWindows()).toHaveLength(3);
 });

@@ -14,6 +14,7 @@ import { invitationsHandlers } from './invitations.ts';
 import { jobsHandlers } from './jobs.ts';
 import { usersHandlers, type OnboardingPorts } from './users.ts';
 import { sessionsHandlers } from './sessions.ts';
+import { sandboxHandlers, type OpenPhone } from './sandbox.ts';
 
 export interface HandlerDeps {
   app: AppDeps;
@@ -27,6 +28,8 @@ export interface HandlerDeps {
   saveFile?: SaveFile;
   /** The registration-QR dialog's clipboard and PNG/SVG save (Electron: clipboard.writeText, save dialog). Without them, copy/export are refused. */
   onboardingPorts?: OnboardingPorts;
+  /** Opens the sandbox's phone page (Electron: a window with in-memory storage). Without it, "Open virtual phone" is refused. */
+  openPhone?: OpenPhone;
 }
 
 export function createHandlers(deps: HandlerDeps): Handlers {
@@ -39,5 +42,6 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     ...invitationsHandlers(deps),
     ...jobsHandlers(deps),
     ...sessionsHandlers(deps),
+    ...sandboxHandlers(deps),
   } satisfies Handlers;
 }

@@ -1,0 +1,51 @@
+/**
+ * The sandbox's virtual phone, as the console's "Open virtual phone" reaches
+ * it (plain Node): the URL of the sandbox's phone page for the active
+ * profile, a Sandbox application only. On a registration code the QR dialog
+ * holds, the page opens on that link (it stays in main); for a user, the page
+ * becomes the phone the user registered; otherwise the bare page. Opening it
+ * is the Electron layer's (a window of its own, storage in memory).
+ */
+import { AppError } from '../../shared/errors.ts';
+import type { OnboardingService } from './onboarding.ts';
+import type { UsersService } from './users.ts';
+
+/** What to open: the link of a QR dialog's handle, the phone of a user, or (neither) the phone page. */
+export interface PhoneTarget {
+  handle?: string | undefined;
+  userId?: string | undefined;
+}
+
+export class VirtualPhoneService {
+  readonly #users: UsersService;
+  readonly #onboarding: OnboardingService;
+
+  constructor(users: UsersService, onboarding: OnboardingService) {
+    this.#users = users;
+    this.#onboarding = onboarding;
+  }
+
+  /** The phone page's URL for the target on the active profile's sandbox. */
+  url(target: PhoneTarget): string {
+    const profile = this.#users.scope.current();
+    if (profile.flavour !== 'Sandbox')
+      throw new AppError(
+        'invalid_input',
+        'The virtual phone belongs to the sandbox: make a Sandbox application active to use it.',
+      );
+    const base = profile.baseUrl.replace(/\/+$/, '');
+    if (target.handle !== undefined) {
+      const link = this.#onboarding.linkForPhone(target.handle);
+      // The sandbox's registration links open its phone page; anything else is not the sandbox's to open.
+      if (!link.startsWith(`${base}/sandbox/phone/register/`))
+        throw new AppError('protocol', "This registration link does not lead to the sandbox's phone page.");
+      return link;
+    }
+    if (target.userId !== undefined) {
+      const user = this.#users.user(profile, target.userId);
+      const app = encodeURIComponent(profile.applicationId);
+      return `${base}/sandbox/phone/user/${app}/${encodeURIComponent(user.iampassId)}`;
+    }
+    return `${base}/sandbox/phone`;
+  }
+}
