@@ -102,8 +102,12 @@ export function App() {
         </ul>
       </nav>
       <main className="content" aria-labelledby="screen-title">
-        <h1 id="screen-title">{current.label}</h1>
-        <p className="content__blurb">{current.blurb}</p>
+        <div className="content__head">
+          <h1 id="screen-title">{current.label}</h1>
+          <p className="content__blurb" title={current.blurb}>
+            {current.blurb}
+          </p>
+        </div>
         <FirstRun
           onAddApplication={() => {
             setScreen('applications');

@@ -15,6 +15,7 @@
 import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { Result } from '../../../shared/errors.ts';
 import type { UserRow } from '../../../shared/ipc/users.ts';
+import { openPhone, useSandboxActive } from '../screens/applications/OpenPhone.tsx';
 import { useApplications } from '../screens/applications/state.ts';
 import { openAuthenticateDialog, useSessions } from '../screens/sessions/index.ts';
 import { SCREENS, useShell, type ScreenId } from '../store.ts';
@@ -122,7 +123,7 @@ function authenticate(userId: string): void {
   });
 }
 
-function rootGroups(current: ScreenId): Group[] {
+function rootGroups(current: ScreenId, sandbox: boolean): Group[] {
   const { setMode } = usePalette.getState();
   return [
     {
@@ -149,6 +150,21 @@ function rootGroups(current: ScreenId): Group[] {
           keywords: 'profile change active',
           run: () => setMode('application'),
         },
+        ...(sandbox
+          ? [
+              {
+                key: 'phone',
+                label: 'Open virtual phone',
+                icon: 'user' as const,
+                keywords: 'sandbox approve deny register device',
+                run: async () => {
+                  const message = await openPhone();
+                  if (message === null) usePalette.getState().hide();
+                  return message;
+                },
+              },
+            ]
+          : []),
         {
           key: 'walkaway',
           label: 'Show walked-away sessions',
@@ -256,6 +272,7 @@ function PaletteBody({ mode }: { mode: PaletteMode }) {
   const { setMode, hide } = usePalette.getState();
 
   const activeProfileName = apps.find((a) => a.active)?.name ?? null;
+  const sandbox = useSandboxActive();
   const searching = (mode === 'root' && query.trim().length >= 2) || mode === 'authenticate';
   const users = useUserSearch(query, mode === 'root' ? 5 : 50, searching);
   const live = useLoad<LiveUser[]>(mode === 'logout' ? loadLiveUsers : null);
@@ -267,7 +284,7 @@ function PaletteBody({ mode }: { mode: PaletteMode }) {
   const groups = useMemo((): Group[] => {
     if (mode === 'root') {
       // Groups keep their items together; with a query the group holding the best match comes first.
-      const ranked: { label: string; items: Item[]; best: number }[] = rootGroups(current).map((g) => {
+      const ranked: { label: string; items: Item[]; best: number }[] = rootGroups(current, sandbox).map((g) => {
         const scored = scoreItems(g.items, query);
         return { label: g.label, items: scored.map((x) => x.item), best: scored[0]?.score ?? -Infinity };
       });
@@ -327,7 +344,7 @@ function PaletteBody({ mode }: { mode: PaletteMode }) {
       },
     }));
     return [{ label: 'Applications', items: filterItems(items, query) }];
-  }, [mode, query, current, users, live, apps, hide, activeProfileName]);
+  }, [mode, query, current, sandbox, users, live, apps, hide, activeProfileName]);
 
   const flat = groups.flatMap((g) => g.items);
   const activeIndex = flat.length === 0 ? -1 : Math.min(active, flat.length - 1);

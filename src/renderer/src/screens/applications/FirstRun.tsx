@@ -1,5 +1,11 @@
-/** First-run screen: what the sandbox is and how to add a real application. Shown until dismissed. */
+/**
+ * The welcome banner: one line saying what is active, with the virtual phone,
+ * "How it works" (what the sandbox is, how to add a real application) and
+ * Add application. Shown until dismissed.
+ */
+import { useId, useState } from 'react';
 import { Notice } from '../../components/index.ts';
+import { OpenPhoneButton } from './OpenPhone.tsx';
 import { useApplications } from './state.ts';
 
 export function FirstRun({ onAddApplication }: { onAddApplication: () => void }) {
@@ -8,16 +14,18 @@ export function FirstRun({ onAddApplication }: { onAddApplication: () => void })
   const active = useApplications((s) => s.list.find((a) => a.active));
   // Until the list has loaded, nothing is known to be active (or not).
   const loaded = useApplications((s) => s.loaded);
+  const [more, setMore] = useState(false);
+  const moreId = useId();
   if (!firstRun || firstRun.dismissed) return null;
   return (
     <section className="first-run card" aria-labelledby="first-run-title" data-testid="first-run">
-      <div className="first-run__head">
+      <div className="first-run__bar">
         <span className="first-run__icon" aria-hidden="true">
           ◆
         </span>
-        <div>
-          <h2 id="first-run-title">Welcome to IAMPASS Admin</h2>
-          <p className="muted" data-testid="first-run-lead">
+        <p className="first-run__lead">
+          <strong id="first-run-title">Welcome to IAMPASS Admin.</strong>{' '}
+          <span data-testid="first-run-lead">
             {!loaded
               ? 'The console comes with a built-in sandbox to try everything on.'
               : active === undefined
@@ -25,10 +33,26 @@ export function FirstRun({ onAddApplication }: { onAddApplication: () => void })
                 : active.flavour === 'Sandbox'
                   ? `You can use the console right away: "${active.name}" is the built-in sandbox.`
                   : `"${active.name}" is active; the built-in sandbox is there to try things without a vendor account.`}
-          </p>
-        </div>
+          </span>
+        </p>
+        <OpenPhoneButton small />
+        <button
+          type="button"
+          className="btn btn--sm btn--ghost"
+          aria-expanded={more}
+          aria-controls={moreId}
+          onClick={() => setMore((m) => !m)}
+        >
+          {more ? 'Less' : 'How it works'}
+        </button>
+        <button type="button" className="btn btn--sm btn--primary" onClick={onAddApplication}>
+          Add application
+        </button>
+        <button type="button" className="btn btn--sm" onClick={() => void dismiss()}>
+          Got it
+        </button>
       </div>
-      <div className="first-run__cols">
+      <div className="first-run__cols" id={moreId} hidden={!more}>
         <div>
           <h3>What the sandbox is</h3>
           <ul>
@@ -69,14 +93,6 @@ export function FirstRun({ onAddApplication }: { onAddApplication: () => void })
           {firstRun.error.message} It is tried again at the next launch.
         </Notice>
       )}
-      <div className="first-run__actions">
-        <button type="button" className="btn btn--primary" onClick={onAddApplication}>
-          Add application
-        </button>
-        <button type="button" className="btn" onClick={() => void dismiss()}>
-          Got it
-        </button>
-      </div>
     </section>
   );
 }

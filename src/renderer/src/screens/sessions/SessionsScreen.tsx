@@ -8,6 +8,7 @@
 import { useEffect } from 'react';
 import type { SessionStatus } from '../../../../shared/iampass.ts';
 import type { SessionFilter, SessionView } from '../../../../shared/ipc/sessions.ts';
+import { OpenPhoneButton } from '../applications/OpenPhone.tsx';
 import { AuthenticateDialog } from './AuthenticateDialog.tsx';
 import { Badge, clockTime, useNow } from '../../components/index.ts';
 import { STATUS_LABEL, STATUS_TONE, formatElapsed, methodsText } from './format.ts';
@@ -203,6 +204,7 @@ function Detail({ now }: { now: number }) {
         ))}
       </ol>
       <div className="sx-detail__actions">
+        {!detail.over && <OpenPhoneButton small target={{ userId: detail.userId }} />}
         {!detail.over && (
           <button
             type="button"

@@ -7,6 +7,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { OnboardingView } from '../../../../shared/ipc/users.ts';
+import { OpenPhoneButton } from '../applications/OpenPhone.tsx';
 import { invoke, on } from '../../bridge.ts';
 import { Dialog } from '../../components/index.ts';
 import { QrCanvas } from './QrCanvas.tsx';
@@ -327,6 +328,12 @@ export function QrDialog(props: {
                 <button type="button" className="btn" disabled={phase.kind !== 'shown'} onClick={presenter}>
                   Presenter mode
                 </button>
+                <OpenPhoneButton
+                  target={() => (handleRef.current ? { handle: handleRef.current } : {})}
+                  disabled={phase.kind !== 'shown'}
+                  onError={setMessage}
+                  onOpened={() => setMessage('The virtual phone opened on this code: press Register this phone there.')}
+                />
               </div>
               <label className="ux-inline-field">
                 Hide after
