@@ -114,7 +114,7 @@ async function fillForm(
 ) {
   const dialog = page.getByRole('dialog');
   if (fields.name !== undefined) await dialog.getByLabel('Name', { exact: true }).fill(fields.name);
-  if (fields.flavour !== undefined) await dialog.getByLabel('Flavour').selectOption(fields.flavour);
+  if (fields.flavour !== undefined) await dialog.getByLabel('Service', { exact: true }).selectOption(fields.flavour);
   if (fields.baseUrl !== undefined) await dialog.getByLabel('Base URL').fill(fields.baseUrl);
   if (fields.applicationId !== undefined) await dialog.getByLabel('Application ID').fill(fields.applicationId);
   if (fields.secret !== undefined) await dialog.getByLabel(/application secret/i).fill(fields.secret);
@@ -252,15 +252,17 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
       const table = page.getByTestId('audit-table');
       await table.locator('tbody tr').first().waitFor();
       const text = (await table.textContent()) ?? '';
+      // The actions in words, not codes.
       for (const action of [
-        'sandbox.create',
-        'application.add',
-        'application.test',
-        'application.activate',
-        'application.edit',
-        'application.remove',
+        'Sandbox application created',
+        'Application added',
+        'Connection tested',
+        'Application made active',
+        'Application edited',
+        'Application removed',
       ])
         expect(text).toContain(action);
+      expect(text).not.toContain('application.activate');
       // Each entry names the admin who did it.
       expect(text).toContain(`${userInfo().username}@${hostname()}`);
       await app.screenshot('audit-light');
@@ -268,11 +270,34 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
       // Outcome filter: only failures (the invalid add, the wrong-secret test).
       await page.getByLabel('Outcome', { exact: true }).selectOption('error');
       await expect
-        .poll(async () => (await table.locator('tbody tr').allTextContents()).every((r) => r.includes('Failed')))
+        .poll(async () => {
+          const rows = await table.locator('tbody tr').allTextContents();
+          return rows.length > 0 && rows.every((r) => !r.includes('Succeeded'));
+        })
         .toBe(true);
-      expect(await table.textContent()).toContain('unauthorized');
+      expect(await table.textContent()).toContain('Not authorized');
+      // A row's details: the raw codes behind the words.
+      await table
+        .locator('tbody tr')
+        .first()
+        .getByRole('button', { name: /^Details:/ })
+        .click();
+      const details = page.getByTestId('audit-details');
+      expect(await details.textContent()).toContain('unauthorized');
+      expect(await details.textContent()).toContain('application.test');
+      await app.screenshot('audit-details-light');
       // Action filter.
       await page.getByLabel('Outcome', { exact: true }).selectOption('');
+      await page.getByLabel('Action', { exact: true }).selectOption('application.remove');
+      await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
+      await page.getByRole('button', { name: 'Clear filters' }).click();
+      // Text search: the target, action, admin or application name.
+      await page.getByLabel('Search', { exact: true }).fill('(EDITED)');
+      await expect
+        .poll(async () =>
+          (await table.locator('tbody tr').allTextContents()).every((r) => r.includes('Second app (edited)')),
+        )
+        .toBe(true);
       await page.getByLabel('Action', { exact: true }).selectOption('application.remove');
       await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
       // Date filter: a range in the past matches nothing.

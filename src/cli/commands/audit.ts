@@ -18,13 +18,14 @@ function time(value: string | undefined, flag: string): number | undefined {
 export const auditCommands: Command[] = [
   {
     name: 'audit export',
-    args: '--format csv|json [--out FILE] [--team] [--action A] [--outcome ok|error] [--since T] [--until T]',
+    args: '--format csv|json [--out FILE] [--team] [--action A] [--outcome ok|error] [--since T] [--until T] [--search TEXT]',
     summary: "Export the audit log (all profiles, or --profile NAME; --team: the profile's log shared by every admin).",
     help: `Writes to standard output, or to FILE (created owner-only). CSV cells that a
 spreadsheet would run as formulas are escaped. Entries never hold a secret or link.
 Each entry names the admin (OS user@machine). --team (a profile in team mode,
 docs/directory.md#team-mode): the log every admin's console shares for the
-profile's application (--profile NAME, or the active profile).`,
+profile's application (--profile NAME, or the active profile). --search TEXT keeps
+the entries whose target, action, admin or application name contains TEXT.`,
     options: {
       format: { type: 'string' },
       out: { type: 'string' },
@@ -32,6 +33,7 @@ profile's application (--profile NAME, or the active profile).`,
       outcome: { type: 'string' },
       since: { type: 'string' },
       until: { type: 'string' },
+      search: { type: 'string' },
       team: { type: 'boolean' },
     },
     positionals: { min: 0, max: 0 },
@@ -58,6 +60,11 @@ async function exportAudit(ctx: Context, values: Values): Promise<number> {
       const to = time(str(values, 'until'), '--until');
       if (from !== undefined) filter.from = from;
       if (to !== undefined) filter.to = to;
+      const search = str(values, 'search')?.trim();
+      if (search !== undefined && search !== '') {
+        if ([...search].length > 200) throw new UsageError('--search takes at most 200 characters');
+        filter.text = search;
+      }
       let text: string;
       let count: number;
       if (values['team'] === true) {

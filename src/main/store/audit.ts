@@ -4,6 +4,7 @@
  * structured fields only: an error CODE, never an error message.
  */
 import type { ErrorCode } from '../../shared/errors.ts';
+import { containsPattern } from './like.ts';
 import type { Store } from './db.ts';
 
 export type AuditOutcome = 'ok' | 'error';
@@ -66,6 +67,8 @@ export interface AuditFilter {
   from?: number;
   /** Exclusive, epoch ms. */
   to?: number;
+  /** Found anywhere in the target, the action, the admin or the application's name (case-insensitive for ASCII). */
+  text?: string;
 }
 
 function whereOf(f: AuditFilter): { sql: string; params: (string | number)[] } {
@@ -90,6 +93,13 @@ function whereOf(f: AuditFilter): { sql: string; params: (string | number)[] } {
   if (f.to !== undefined) {
     where.push('at < ?');
     params.push(f.to);
+  }
+  if (f.text !== undefined) {
+    const like = containsPattern(f.text);
+    where.push(
+      "(target LIKE ? ESCAPE '\\' OR action LIKE ? ESCAPE '\\' OR actor LIKE ? ESCAPE '\\' OR profile_name LIKE ? ESCAPE '\\')",
+    );
+    params.push(like, like, like, like);
   }
   return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
 }

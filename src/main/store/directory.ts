@@ -10,6 +10,7 @@
  * or a compact column snapshot (`directorySnapshot`) for a virtualised table.
  */
 import { randomBytes } from 'node:crypto';
+import { containsPattern } from './like.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { Store } from './db.ts';
 import { fromRow, naturalKey, type UserRow } from './user-query.ts';
@@ -230,17 +231,13 @@ const SORT_SQL: Record<UserSort, string> = {
   device_state: 'device_state',
 };
 
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
 export const MAX_PAGE = 1000;
 
 export function pageUsers(store: Store, profileId: string, q: PageQuery = {}): UserPage {
   const where = ['profile_id = ?'];
   const params: (string | number)[] = [profileId];
   if (q.search !== undefined && q.search.trim() !== '') {
-    const like = `%${escapeLike(q.search.trim())}%`;
+    const like = containsPattern(q.search.trim());
     where.push(`(user_id LIKE ? ESCAPE '\\' OR display_name LIKE ? ESCAPE '\\' OR iampass_id LIKE ? ESCAPE '\\')`);
     params.push(like, like, like);
   }

@@ -30,6 +30,8 @@ export const auditFilterSchema = z
     from: z.number().int().nonnegative().optional(),
     /** Exclusive, epoch ms. */
     to: z.number().int().nonnegative().optional(),
+    /** Found anywhere in the target, the action, the admin or the application's name (case-insensitive). */
+    text: z.string().max(200).optional(),
   })
   .strict();
 export type AuditFilterInput = z.input<typeof auditFilterSchema>;

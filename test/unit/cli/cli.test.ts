@@ -882,10 +882,11 @@ describe('against the sandbox', () => {
     expect(del.stdout).toMatch(/ghost\s+missing/);
 
     const file = join(data, 'audit.json');
-    const [state, jsonOut, csv] = await Promise.all([
+    const [state, jsonOut, csv, searched] = await Promise.all([
       cli(['users', 'list', '--json', '--state', 'not_registered']),
       cli(['audit', 'export', '--format', 'json', '--out', file, '--json']),
       cli(['audit', 'export', '--format', 'csv', '--action', 'users.delete']),
+      cli(['audit', 'export', '--format', 'json', '--search', 'LOST_DEV']),
     ]);
     expect(json(UsersJson, state.stdout).users.map((u) => u.userId)).toContain('alice');
     expect(jsonOut.code, jsonOut.stderr).toBe(0);
@@ -912,6 +913,10 @@ describe('against the sandbox', () => {
     expect(csv.stdout.split('\r\n')[0]).toBe('time,application,admin,action,target,outcome,errorCode');
     expect(csv.stdout).toContain('users.delete');
     expect(csv.stdout).not.toContain('users.add');
+    expect(searched.code, searched.stderr).toBe(0);
+    expect(new Set((JSON.parse(searched.stdout) as { action: string }[]).map((e) => e.action))).toEqual(
+      new Set(['user.lost_device']),
+    );
   });
 });
 

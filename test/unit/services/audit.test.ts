@@ -65,6 +65,19 @@ it('filters by action, outcome, profile and date range, newest first, with pagin
   ]);
 });
 
+it('text search: anywhere in the target, action, admin or application name, case-insensitive, % and _ literal, with the other filters', () => {
+  seed();
+  audit.record({ action: 'user.add', profile: stage, target: '100%_done', outcome: 'ok' });
+  audit.record({ action: 'user.add', profile: stage, target: '100xydone', outcome: 'ok' });
+  const targets = (f: Parameters<AuditService['query']>[0]) => audit.query(f).rows.map((r) => r.target);
+  expect(targets({ text: 'ALICE' })).toEqual(['alice@example.com']);
+  expect(targets({ text: '%_' })).toEqual(['100%_done']);
+  expect(targets({ text: 'stage', action: 'application.test' })).toEqual(['Stage']);
+  expect(targets({ text: 'application.t' })).toEqual(['Stage', 'Prod']);
+  expect(audit.query({ text: ADMIN.split('@')[0]! }).total).toBe(6);
+  expect(audit.query({ text: 'nobody-at-all' }).total).toBe(0);
+});
+
 it('only ever stores an error code, and redacts links and secret-shaped values from targets', () => {
   audit.record({
     action: 'user.onboard',

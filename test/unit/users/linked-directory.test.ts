@@ -601,6 +601,10 @@ describe('team mode: consoles sharing their changes and audit log in a PostgreSQ
       expect(adds().sort()).toEqual(['Alice console', 'Bob console']);
       expect(new Set(log.rows.map((r) => r.actor))).toEqual(new Set([`${userInfo().username}@${hostname()}`]));
       expect(log.actions).toContain('directory.link');
+      // Searched: ILIKE anywhere in the target, action, admin or application name.
+      const bobs = await a.services.team.audit(profile, { text: 'BOB CONS', action: 'users.add' }, 100, 0);
+      expect(bobs.rows.map((r) => r.profileName)).toEqual(['Bob console']);
+      expect((await a.services.team.audit(profile, { text: '%_none' }, 100, 0)).total).toBe(0);
       // The shared log is append-only, whoever writes.
       expect(() => cluster.sql('DELETE FROM iampass_console.audit', database)).toThrow(/append-only/);
       // Settled changes leave the ledger.

@@ -47,13 +47,17 @@ function cleanFilter(f: {
   profileId?: string | undefined;
   from?: number | undefined;
   to?: number | undefined;
+  text?: string | undefined;
 }): AuditFilter {
   if (f.from !== undefined && f.to !== undefined && f.from >= f.to) {
     throw new AppError('invalid_input', 'The start of the date range must be before its end.', {
       details: { field: 'from' },
     });
   }
-  return Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined));
+  const text = f.text?.trim();
+  return Object.fromEntries(
+    Object.entries({ ...f, text: text === '' ? undefined : text }).filter(([, v]) => v !== undefined),
+  );
 }
 
 export function auditHandlers(deps: AuditHandlerDeps): {

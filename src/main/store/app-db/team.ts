@@ -16,6 +16,7 @@
  * The schema is created only by the DDL the check shows, when the admin asks.
  */
 import type pg from 'pg';
+import { containsPattern } from '../like.ts';
 import type { AuditOutcome } from '../audit.ts';
 import type { ErrorCode } from '../../../shared/errors.ts';
 import { pgQuery, pgTransaction } from './pg.ts';
@@ -52,6 +53,8 @@ export interface TeamAuditFilter {
   outcome?: AuditOutcome;
   from?: number;
   to?: number;
+  /** Found anywhere in the target, the action, the admin or the application's name (case-insensitive). */
+  text?: string;
 }
 
 const TABLES = ['consoles', 'intents', 'audit'] as const;
@@ -86,6 +89,13 @@ function auditWhere(application: string, f: TeamAuditFilter): { sql: string; par
   if (f.outcome !== undefined) add('outcome = ?', f.outcome);
   if (f.from !== undefined) add('at >= ?', f.from);
   if (f.to !== undefined) add('at < ?', f.to);
+  if (f.text !== undefined) {
+    params.push(containsPattern(f.text));
+    const p = `$${String(params.length)}`;
+    where.push(
+      `(target ILIKE ${p} ESCAPE '\\' OR action ILIKE ${p} ESCAPE '\\' OR admin ILIKE ${p} ESCAPE '\\' OR profile_name ILIKE ${p} ESCAPE '\\')`,
+    );
+  }
   return { sql: `WHERE ${where.join(' AND ')}`, params };
 }
 

@@ -110,7 +110,11 @@ export function ApplicationForm({
             />
           </Field>
         </div>
-        <Field label="Flavour" error={errorFor('flavour')}>
+        <Field
+          label="Service"
+          error={errorFor('flavour')}
+          hint="IAMPASS, its sibling Activeconnect (the same API), or a sandbox."
+        >
           <select
             className="select"
             name="flavour"

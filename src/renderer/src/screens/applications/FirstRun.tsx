@@ -81,7 +81,7 @@ export function FirstRun({ onAddApplication }: { onAddApplication: () => void })
               secret.
             </li>
             <li>
-              Choose Add application, pick the flavour and paste them. The secret goes to the keychain and is never
+              Choose Add application, pick the service and paste them. The secret goes to the keychain and is never
               shown again.
             </li>
             <li>Use Test connection, then make it the active application in the header.</li>

@@ -1,16 +1,18 @@
 /**
- * Audit: every administrative action, newest first, with the admin (OS
- * user@machine) who did it. Filters by action, outcome and date range; in
- * team mode, this console's log or the one every admin's console shares;
- * pages of 50; export of the filtered log as CSV or JSON (main writes the
- * file and says where).
+ * Audit: every administrative action, newest first, in words, with the admin
+ * (OS user@machine) who did it. A text search (target, action, admin,
+ * application) and filters by action, outcome and date range; in team mode,
+ * this console's log or the one every admin's console shares; pages of 50;
+ * a row opens its details (the raw codes too); export of the filtered log as
+ * CSV or JSON (main writes the file and says where).
  */
-import { useEffect, useState } from 'react';
+import { Fragment, useEffect, useState } from 'react';
 import type { ErrorInfo } from '../../../../shared/errors.ts';
 import type { AuditFilterInput, AuditPage } from '../../../../shared/ipc/audit.ts';
-import { Badge, Field, Notice, dateTime } from '../../components/index.ts';
+import { Badge, clockTime, Field, Notice, dateTime } from '../../components/index.ts';
 import { invoke, on } from '../../bridge.ts';
 import { errorOf } from '../applications/state.ts';
+import { actionLabel, errorHelp, errorLabel } from './labels.ts';
 import './audit.css';
 
 const PAGE = 50;
@@ -23,7 +25,10 @@ function dayStart(value: string, nextDay = false): number | undefined {
 }
 
 export function AuditScreen() {
+  const [text, setText] = useState('');
   const [action, setAction] = useState('');
+  /** The row whose details are open, for the query and page it was opened on (another one closes them). */
+  const [opened, setOpened] = useState<{ on: string; id: number } | null>(null);
   const [outcome, setOutcome] = useState<'' | 'ok' | 'error'>('');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
@@ -36,12 +41,14 @@ export function AuditScreen() {
   const [scope, setScope] = useState<'console' | 'team'>('console');
 
   const filter: AuditFilterInput = {
+    ...(text.trim() ? { text: text.trim() } : {}),
     ...(action ? { action } : {}),
     ...(outcome ? { outcome } : {}),
     ...(dayStart(from) !== undefined ? { from: dayStart(from) } : {}),
     ...(dayStart(to, true) !== undefined ? { to: dayStart(to, true) } : {}),
   };
   const key = JSON.stringify({ filter, scope });
+  const openId = opened?.on === `${key}|${String(offset)}` ? opened.id : null;
 
   useEffect(() => {
     let live = true;
@@ -87,6 +94,17 @@ export function AuditScreen() {
             </select>
           </Field>
         )}
+        <Field label="Search">
+          <input
+            className="input"
+            type="search"
+            value={text}
+            maxLength={200}
+            placeholder="User, admin…"
+            onChange={(e) => (setText(e.target.value), resetPage())}
+            name="text"
+          />
+        </Field>
         <Field label="Action">
           <select
             className="select"
@@ -97,7 +115,7 @@ export function AuditScreen() {
             <option value="">All actions</option>
             {(page?.actions ?? []).map((a) => (
               <option key={a} value={a}>
-                {a}
+                {actionLabel(a)}
               </option>
             ))}
           </select>
@@ -132,11 +150,12 @@ export function AuditScreen() {
             name="to"
           />
         </Field>
-        {(action || outcome || from || to) && (
+        {(text || action || outcome || from || to) && (
           <button
             type="button"
             className="btn btn--ghost audit__clear"
             onClick={() => {
+              setText('');
               setAction('');
               setOutcome('');
               setFrom('');
@@ -179,32 +198,83 @@ export function AuditScreen() {
               <th scope="col">Action</th>
               <th scope="col">Target</th>
               <th scope="col">Outcome</th>
+              <th scope="col">
+                <span className="visually-hidden">Details</span>
+              </th>
             </tr>
           </thead>
           <tbody>
             {page?.rows.map((r) => (
-              <tr key={r.id}>
-                <td className="audit__time">{dateTime(r.at)}</td>
-                <td>{r.profileName ?? <span className="muted">—</span>}</td>
-                <td className="audit__admin" title={r.actor ?? undefined}>
-                  {r.actor ?? <span className="muted">—</span>}
-                </td>
-                <td className="mono audit__action">{r.action}</td>
-                <td className="audit__target">{r.target ?? <span className="muted">—</span>}</td>
-                <td>
-                  {r.outcome === 'ok' ? (
-                    <Badge tone="ok">Succeeded</Badge>
-                  ) : (
-                    <Badge tone="danger" title="Error code">
-                      Failed · {r.errorCode ?? 'error'}
-                    </Badge>
-                  )}
-                </td>
-              </tr>
+              <Fragment key={r.id}>
+                <tr className={openId === r.id ? 'audit__row audit__row--open' : 'audit__row'}>
+                  <td className="audit__time" title={dateTime(r.at)}>
+                    {clockTime(r.at)}
+                  </td>
+                  <td>{r.profileName ?? <span className="muted">—</span>}</td>
+                  <td className="audit__admin" title={r.actor ?? undefined}>
+                    {r.actor ?? <span className="muted">—</span>}
+                  </td>
+                  <td className="audit__action" title={r.action}>
+                    {actionLabel(r.action)}
+                  </td>
+                  <td className="audit__target">{r.target ?? <span className="muted">—</span>}</td>
+                  <td>
+                    {r.outcome === 'ok' ? (
+                      <Badge tone="ok">Succeeded</Badge>
+                    ) : (
+                      <Badge tone="danger" title={r.errorCode ?? undefined}>
+                        {errorLabel(r.errorCode)}
+                      </Badge>
+                    )}
+                  </td>
+                  <td className="audit__more">
+                    <button
+                      type="button"
+                      className="icon-button"
+                      aria-expanded={openId === r.id}
+                      aria-controls={`audit-details-${String(r.id)}`}
+                      aria-label={`Details: ${actionLabel(r.action)}, ${dateTime(r.at)}`}
+                      onClick={() => setOpened(openId === r.id ? null : { on: `${key}|${String(offset)}`, id: r.id })}
+                    >
+                      {openId === r.id ? '▾' : '▸'}
+                    </button>
+                  </td>
+                </tr>
+                {openId === r.id && (
+                  <tr className="audit__details" id={`audit-details-${String(r.id)}`} data-testid="audit-details">
+                    <td colSpan={7}>
+                      <dl className="facts">
+                        <dt>When</dt>
+                        <dd>{new Date(r.at).toISOString()}</dd>
+                        <dt>Action</dt>
+                        <dd>
+                          {actionLabel(r.action)} <code>{r.action}</code>
+                        </dd>
+                        <dt>Target</dt>
+                        <dd className="audit__target-full">{r.target ?? '—'}</dd>
+                        <dt>Application</dt>
+                        <dd>{r.profileName ?? '—'}</dd>
+                        <dt>Admin</dt>
+                        <dd>{r.actor ?? 'Not recorded (an entry from before admins were named)'}</dd>
+                        <dt>Outcome</dt>
+                        <dd>
+                          {r.outcome === 'ok' ? (
+                            'Succeeded'
+                          ) : (
+                            <>
+                              {errorHelp(r.errorCode)} <code>{r.errorCode ?? 'error'}</code>
+                            </>
+                          )}
+                        </dd>
+                      </dl>
+                    </td>
+                  </tr>
+                )}
+              </Fragment>
             ))}
             {page && page.rows.length === 0 && (
               <tr>
-                <td colSpan={6} className="audit__empty">
+                <td colSpan={7} className="audit__empty">
                   No entries match these filters.
                 </td>
               </tr>

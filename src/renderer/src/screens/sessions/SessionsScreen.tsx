@@ -170,7 +170,7 @@ function Detail({ now }: { now: number }) {
           Close
         </button>
       </div>
-      <dl className="sx-facts">
+      <dl className="facts sx-detail__facts">
         <dt>Status</dt>
         <dd>
           <StatusBadge session={detail} />

@@ -29,7 +29,7 @@ export function UserPanel(props: { row: UserRow; sendOwnIds: boolean; now: numbe
           <span aria-hidden="true">×</span>
         </button>
       </header>
-      <dl className="ux-facts">
+      <dl className="facts">
         <dt>Display name</dt>
         <dd>{row.displayName || '—'}</dd>
         <dt>IAMPASS ID</dt>
