@@ -479,7 +479,7 @@ export class UsersService {
       this.setState(profile, userId, registered ? 'registered' : 'not_registered');
       return this.row(userId);
     } catch (error) {
-      this.#setStatusError(profile.id, userId, toErrorInfo(error));
+      this.#setStatusError(profile.id, userId, inUserTerms(toErrorInfo(error), user));
       this.#changed(profile.id, [userId], []);
       throw error;
     } finally {
@@ -680,7 +680,7 @@ export class UsersService {
             pending.push({ userId: item.userId, state });
             rows[item.row - 1] = { row: item.row, userId: item.userId, result: state };
           } catch (error) {
-            const info = toErrorInfo(error);
+            const info = inUserTerms(toErrorInfo(error), item);
             rows[item.row - 1] = failedRow(item.row, item.userId, info);
             if (info.code !== 'cancelled') {
               this.#setStatusError(profile.id, item.userId, info);
@@ -769,4 +769,10 @@ export class UsersService {
       payload: { profileId, revision: this.#revision, upserts, removed: reset ? [] : [...removed], reset },
     });
   }
+}
+
+/** An error about a user in the admin's terms: the opaque IAMPASS ID the service was asked about becomes the user ID. */
+function inUserTerms(info: ErrorInfo, user: { userId: string; iampassId: string }): ErrorInfo {
+  if (user.iampassId === '' || user.iampassId === user.userId) return info;
+  return { ...info, message: info.message.split(user.iampassId).join(user.userId) };
 }

@@ -285,6 +285,10 @@ it('status refresh with bounded concurrency: one failing user does not stop the 
   expect(r.counts).toEqual({ registered: 1, not_registered: 28, failed: 1 });
   const snap = f.services.users.snapshot();
   expect(snap.statusErrors.s13).toMatchObject({ code: 'not_found' });
+  // The message names the user, not the opaque ID IAMPASS was asked about.
+  expect(snap.statusErrors.s13?.message).toContain('"s13"');
+  expect(snap.statusErrors.s13?.message).not.toContain(f.iampassId('s13')!);
+  expect(byId.s13?.reason).toContain('"s13"');
   expect(Object.keys(snap.statusErrors)).toEqual(['s13']);
   expect(snap.deviceCheckedAt.filter((t) => t !== null)).toHaveLength(29);
   await expect(f.services.users.checkStatus('s13')).rejects.toMatchObject({ code: 'not_found' });

@@ -8,7 +8,7 @@ import { decodeCsvBytes } from '../../../../shared/csv-text.ts';
 import type { CsvMapping, CsvPreview } from '../../../../shared/ipc/users.ts';
 import { invoke } from '../../bridge.ts';
 import { JobBar } from './JobBar.tsx';
-import { Dialog } from '../../components/index.ts';
+import { Dialog, plural } from '../../components/index.ts';
 import { ResultList } from './ResultList.tsx';
 import { useUsers } from './store.ts';
 
@@ -19,20 +19,42 @@ const TABS: { id: Tab; label: string }[] = [
   { id: 'csv', label: 'CSV file' },
 ];
 
-/** One user per line; `id,display name` splits at the first comma. Empty lines are skipped (blank-but-spaces lines are reported). */
-export function parsePasted(text: string): { userId: string; displayName?: string }[] {
-  const out: { userId: string; displayName?: string }[] = [];
+/** A pasted list: one user per line, `id,display name` split at the first comma. */
+export interface Pasted {
+  users: { userId: string; displayName?: string }[];
+  /** Non-empty lines read. */
+  lines: number;
+  /** Lines holding only spaces: left out. */
+  blank: number;
+  /** Lines repeating an earlier line's user ID: left out (the first one, with its display name, is added). */
+  duplicates: number;
+}
+
+export function parsePasted(text: string): Pasted {
+  const out: Pasted = { users: [], lines: 0, blank: 0, duplicates: 0 };
+  const seen = new Set<string>();
   for (const line of text.split(/\r?\n/)) {
     if (line === '') continue;
-    const comma = line.indexOf(',');
-    if (comma < 0) out.push({ userId: line.trim() === '' ? line : line.trim() });
-    else {
-      const name = line.slice(comma + 1).trim();
-      out.push({ userId: line.slice(0, comma).trim(), ...(name ? { displayName: name } : {}) });
+    out.lines++;
+    if (line.trim() === '') {
+      out.blank++;
+      continue;
     }
+    const comma = line.indexOf(',');
+    const userId = (comma < 0 ? line : line.slice(0, comma)).trim();
+    const name = comma < 0 ? '' : line.slice(comma + 1).trim();
+    if (seen.has(userId)) {
+      out.duplicates++;
+      continue;
+    }
+    seen.add(userId);
+    out.users.push({ userId, ...(name ? { displayName: name } : {}) });
   }
   return out;
 }
+
+/** How many pasted users the preview lists. */
+const PASTE_PREVIEW = 5;
 
 export function AddUsersDialog(props: { onClose: () => void }) {
   const [tab, setTab] = useState<Tab>('one');
@@ -174,7 +196,12 @@ function OneForm(props: { onSubmit: (u: { userId: string; displayName?: string }
 function PasteForm(props: { onSubmit: (users: { userId: string; displayName?: string }[]) => void }) {
   const [text, setText] = useState('');
   const id = useId();
-  const users = parsePasted(text);
+  const pasted = parsePasted(text);
+  const { users } = pasted;
+  const leftOut = [
+    pasted.duplicates > 0 ? `${plural(pasted.duplicates, 'repeated line')} left out` : null,
+    pasted.blank > 0 ? `${plural(pasted.blank, 'blank line')} left out` : null,
+  ].filter((x) => x !== null);
   return (
     <form
       className="ux-form"
@@ -186,21 +213,38 @@ function PasteForm(props: { onSubmit: (users: { userId: string; displayName?: st
       <label htmlFor={`${id}-t`}>User IDs, one per line</label>
       <textarea
         id={`${id}-t`}
-        rows={9}
+        rows={7}
         value={text}
         onChange={(e) => setText(e.target.value)}
         placeholder={'alice\nbob, Bob Martin\nchloé'}
         spellCheck={false}
-        aria-describedby={`${id}-h`}
+        aria-describedby={`${id}-h ${id}-c`}
       />
       <p id={`${id}-h`} className="ux-muted">
-        Optional display name after a comma. Duplicates and invalid IDs are reported per line.
+        Optional display name after a comma. A repeated user ID is added once; invalid IDs are reported per row.
       </p>
+      {pasted.lines > 0 ? (
+        <div className="ux-paste-preview">
+          <p id={`${id}-c`} data-testid="paste-counts" aria-live="polite">
+            {plural(pasted.lines, 'line')} · <strong>{plural(users.length, 'user')} to add</strong>
+            {leftOut.length > 0 ? ` · ${leftOut.join(' · ')}` : ''}
+          </p>
+          <ul aria-label="Users to add">
+            {users.slice(0, PASTE_PREVIEW).map((u) => (
+              <li key={u.userId} title={u.userId}>
+                <span className="ux-paste-preview__id">{u.userId}</span>
+                {u.displayName ? <span className="ux-muted"> {u.displayName}</span> : null}
+              </li>
+            ))}
+            {users.length > PASTE_PREVIEW ? (
+              <li className="ux-muted">…and {plural(users.length - PASTE_PREVIEW, 'more user')}</li>
+            ) : null}
+          </ul>
+        </div>
+      ) : null}
       <div className="ux-actions">
         <button type="submit" className="btn btn--primary" disabled={users.length === 0}>
-          {users.length === 0
-            ? 'Add users'
-            : `Add ${users.length.toLocaleString('en-US')} ${users.length === 1 ? 'user' : 'users'}`}
+          {users.length === 0 ? 'Add users' : `Add ${plural(users.length, 'user')}`}
         </button>
       </div>
     </form>
