@@ -41,7 +41,7 @@ const SCRIPT = `
       if (!r.ok) { say(r.body.reason || 'Registration failed.'); return; }
       device = r.body.deviceId; sessionStorage.setItem('sandboxDevice', device);
       history.replaceState(null, '', '/sandbox/phone');
-      say('This tab is now the phone of ' + r.body.userId + '.');
+      say('This tab is now the phone of ' + (r.body.displayName || r.body.userId) + '.');
       show(); refresh();
     }, function(){ say('The sandbox did not answer.'); });
   }
@@ -51,7 +51,7 @@ const SCRIPT = `
     if (list.length === 0) { var p = document.createElement('p'); p.textContent = 'None.'; into.appendChild(p); return; }
     list.forEach(function(s){
       var card = document.createElement('div'); card.className = 'card';
-      var t = document.createElement('div'); t.textContent = s.applicationId.slice(0, 8) + '… asks to sign in ' + s.userId + ' (' + s.sessionStatus + ')';
+      var t = document.createElement('div'); t.textContent = 'Application ' + s.applicationId.slice(0, 8) + '… asks to sign in ' + ($('who').textContent || s.userId) + ' (' + s.sessionStatus + ')';
       card.appendChild(t);
       var base = '/sandbox/' + (withActions ? 'requests/' : 'sessions/') + encodeURIComponent(s.id) + '/';
       if (withActions) {
