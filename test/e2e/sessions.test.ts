@@ -116,11 +116,12 @@ it('push, approve -> active; walk away -> alert; come back -> active; log out ->
   expect(await row(page).textContent()).toContain('Timed out');
 
   // Filters and history.
-  await page.getByRole('button', { name: 'Ended', exact: true }).click();
+  // The status filters carry their counts (one row: no separate count cards).
+  await page.getByRole('button', { name: 'Ended 3', exact: true }).click();
   await expect.poll(() => page.getByTestId('session-row').count()).toBe(3);
-  await page.getByRole('button', { name: 'Live', exact: true }).click();
+  await page.getByRole('button', { name: /^Waiting/ }).click();
   await expect.poll(() => page.locator('.sx-empty h2').textContent()).toBe('No sessions match this filter');
-  await page.getByRole('button', { name: 'All', exact: true }).click();
+  await page.getByRole('button', { name: /^All/ }).click();
   await expect.poll(() => page.getByTestId('count-ended').textContent()).toContain('3');
 
   // Nothing secret reached the page.

@@ -52,6 +52,15 @@ import { silentNotifier, type Notifier } from './notifier.ts';
 export const LIVE_STATUSES: readonly SessionStatus[] = ['pending', 'identifying', 'active', 'walkaway'];
 export const ENDED_STATUSES: readonly SessionStatus[] = ['timeout', 'cancelled', 'failed', 'closed'];
 
+/** The statuses each list filter shows (`all`: every one). */
+const FILTER_STATUSES: Record<Exclude<SessionFilter, 'all'>, readonly SessionStatus[]> = {
+  live: LIVE_STATUSES,
+  waiting: ['pending', 'identifying'],
+  active: ['active'],
+  walkaway: ['walkaway'],
+  ended: ENDED_STATUSES,
+};
+
 /** What the service needs of IampassClient (tests and the benchmark may count calls). */
 export type SessionClient = Pick<IampassClient, 'authenticateUser' | 'sessionStatus' | 'logout' | 'close'>;
 
@@ -253,14 +262,7 @@ export class SessionsService {
     const profile = this.#scope.currentOrNull();
     if (!profile) return { sessions: [], counts: {}, errors: 0 };
     const filter = query.filter ?? 'all';
-    const statuses =
-      filter === 'live'
-        ? LIVE_STATUSES
-        : filter === 'ended'
-          ? ENDED_STATUSES
-          : filter === 'walkaway'
-            ? ['walkaway']
-            : undefined;
+    const statuses = filter === 'all' ? undefined : FILTER_STATUSES[filter];
     const rows = querySessions(this.#store, profile.id, {
       ...(statuses ? { statuses } : {}),
       ...(query.userId !== undefined ? { userId: query.userId } : {}),

@@ -7,7 +7,8 @@ import type { ErrorInfo } from '../errors.ts';
 import { AUTH_METHODS, MAX_SESSION_DURATION_SECONDS, type AuthMethod, type SessionStatus } from '../iampass.ts';
 import { event, request } from './define.ts';
 
-export const SESSION_FILTERS = ['all', 'live', 'ended', 'walkaway'] as const;
+/** `live`: waiting, active or walked away; `waiting`: pending or identifying; `ended`: over (timed out, denied, failed, closed). */
+export const SESSION_FILTERS = ['all', 'live', 'waiting', 'active', 'walkaway', 'ended'] as const;
 export type SessionFilter = (typeof SESSION_FILTERS)[number];
 
 export interface SessionTimelineEntry {

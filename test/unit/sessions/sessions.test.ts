@@ -55,6 +55,10 @@ it('push, approve -> active; walk away -> walkaway + alert + notification; come 
 
   await f.phone.comeBack(req!.id);
   await expect.poll(() => statusOf(f, id)).toBe('active');
+  // Each status filter holds what it names.
+  const ids = (filter: 'live' | 'waiting' | 'active' | 'walkaway' | 'ended') =>
+    s.list({ filter }).sessions.map((x) => x.id);
+  expect([ids('live'), ids('active'), ids('waiting'), ids('walkaway'), ids('ended')]).toEqual([[id], [id], [], [], []]);
 
   const after = await s.logout(id);
   expect(after).toMatchObject({ status: 'closed', over: true, monitored: false });
@@ -95,6 +99,7 @@ it('push, approve -> active; walk away -> walkaway + alert + notification; come 
   // The directory's last authentication is set.
   expect(s.list({ filter: 'ended' }).sessions.map((x) => x.id)).toEqual([id]);
   expect(s.list({ filter: 'live' }).sessions).toEqual([]);
+  expect(s.list({ filter: 'active' }).sessions).toEqual([]);
   expect(s.list().counts).toEqual({ closed: 1 });
 });
 

@@ -10,23 +10,18 @@ import type { SessionStatus } from '../../../../shared/iampass.ts';
 import type { SessionFilter, SessionView } from '../../../../shared/ipc/sessions.ts';
 import { OpenPhoneButton } from '../applications/OpenPhone.tsx';
 import { AuthenticateDialog } from './AuthenticateDialog.tsx';
-import { Badge, clockTime, useNow } from '../../components/index.ts';
+import { Badge, clockTime, Notice, useNow } from '../../components/index.ts';
 import { STATUS_LABEL, STATUS_TONE, formatElapsed, methodsText } from './format.ts';
 import { subscribeSessionEvents, useSessions } from './store.ts';
 import './sessions.css';
 
-const FILTERS: { id: SessionFilter; label: string }[] = [
-  { id: 'all', label: 'All' },
-  { id: 'live', label: 'Live' },
-  { id: 'walkaway', label: 'Walked away' },
-  { id: 'ended', label: 'Ended' },
-];
-
-const COUNT_CARDS: { label: string; statuses: SessionStatus[]; tone: string }[] = [
-  { label: 'Waiting', statuses: ['pending', 'identifying'], tone: 'waiting' },
-  { label: 'Active', statuses: ['active'], tone: 'active' },
-  { label: 'Walked away', statuses: ['walkaway'], tone: 'walkaway' },
-  { label: 'Ended', statuses: ['timeout', 'cancelled', 'failed', 'closed'], tone: 'ended' },
+/** The status filters, each with how many sessions it holds (one row: the counts are the filters). */
+const FILTERS: { id: SessionFilter; label: string; statuses: SessionStatus[] | null; tone: string }[] = [
+  { id: 'all', label: 'All', statuses: null, tone: 'all' },
+  { id: 'waiting', label: 'Waiting', statuses: ['pending', 'identifying'], tone: 'waiting' },
+  { id: 'active', label: 'Active', statuses: ['active'], tone: 'active' },
+  { id: 'walkaway', label: 'Walked away', statuses: ['walkaway'], tone: 'walkaway' },
+  { id: 'ended', label: 'Ended', statuses: ['timeout', 'cancelled', 'failed', 'closed'], tone: 'ended' },
 ];
 
 const WAITING: ReadonlySet<SessionStatus> = new Set(['pending', 'identifying']);
@@ -255,23 +250,35 @@ export function SessionsScreen() {
   return (
     <div className="sx">
       <div className="sx-top">
-        <ul className="sx-counts" aria-label="Sessions by status">
-          {COUNT_CARDS.map((c) => {
-            const n = c.statuses.reduce((sum, st) => sum + (counts[st] ?? 0), 0);
+        <div className="sx-filters" role="group" aria-label="Filter sessions by status">
+          {FILTERS.map((f) => {
+            const n =
+              f.statuses === null
+                ? Object.values(counts).reduce((sum, x) => sum + (x ?? 0), 0)
+                : f.statuses.reduce((sum, st) => sum + (counts[st] ?? 0), 0);
             return (
-              <li key={c.label} className={`sx-count sx-count--${c.tone}`} data-testid={`count-${c.tone}`}>
-                <span className="sx-count__n">{n}</span>
-                <span className="sx-count__label">{c.label}</span>
-              </li>
+              <button
+                key={f.id}
+                type="button"
+                className={`sx-filter sx-filter--${f.tone}${f.id === filter ? ' sx-filter--on' : ''}`}
+                aria-pressed={f.id === filter}
+                onClick={() => setFilter(f.id)}
+              >
+                {/* The label first in the DOM (the button reads "Ended 3"); the count shows first. */}
+                <span className="sx-filter__label">{f.label}</span>
+                <span className="sx-filter__n" data-testid={`count-${f.tone}`}>
+                  {n}
+                </span>
+              </button>
             );
           })}
           {list && list.errors > 0 && (
-            <li className="sx-count sx-count--error" data-testid="count-error">
-              <span className="sx-count__n">{list.errors}</span>
-              <span className="sx-count__label">Status unknown</span>
-            </li>
+            <span className="sx-filter sx-filter--error" data-testid="count-error">
+              <span className="sx-filter__label">Status unknown</span>
+              <span className="sx-filter__n">{list.errors}</span>
+            </span>
           )}
-        </ul>
+        </div>
         <button type="button" className="btn btn--primary" onClick={() => openDialog()}>
           Authenticate…
         </button>
@@ -279,37 +286,11 @@ export function SessionsScreen() {
 
       <SessionAlerts />
       {notice && (
-        <div className={`sx-notice sx-notice--${notice.kind}`} role="status">
-          <span>{notice.text}</span>
-          <button
-            type="button"
-            className="btn btn--ghost btn--sm"
-            onClick={() => setNotice(null)}
-            aria-label="Dismiss message"
-          >
-            Dismiss
-          </button>
-        </div>
+        <Notice tone={notice.kind} testId="sessions-notice" onDismiss={() => setNotice(null)}>
+          {notice.text}
+        </Notice>
       )}
-      {loadError && (
-        <div className="sx-notice sx-notice--error" role="alert">
-          {loadError.message}
-        </div>
-      )}
-
-      <div className="sx-filters" role="group" aria-label="Filter sessions">
-        {FILTERS.map((f) => (
-          <button
-            key={f.id}
-            type="button"
-            className={f.id === filter ? 'sx-chip sx-chip--on' : 'sx-chip'}
-            aria-pressed={f.id === filter}
-            onClick={() => setFilter(f.id)}
-          >
-            {f.label}
-          </button>
-        ))}
-      </div>
+      {loadError && <Notice tone="error">{loadError.message}</Notice>}
 
       <div className="sx-body">
         <div className="sx-tablewrap">
