@@ -30,7 +30,9 @@ const CHECK = `(() => {
       return ds.textOverflow === 'ellipsis' && (ds.overflowX === 'hidden' || ds.overflowX === 'clip');
     };
     const cutChildEllipsized = [...el.querySelectorAll('*')].some((d) => d.scrollWidth > d.clientWidth && ellipsis(d));
-    if (cs.textOverflow !== 'ellipsis' || (el.children.length > 0 && !cutChildEllipsized)) {
+    // (Screen-reader-only children are not shown: they hold no visible text.)
+    const shownChildren = [...el.children].filter((c) => !c.classList.contains('visually-hidden'));
+    if (cs.textOverflow !== 'ellipsis' || (shownChildren.length > 0 && !cutChildEllipsized)) {
       out.push('cut without an ellipsis: ' + name(el) + ' "' + text.slice(0, 40) + '"');
       continue;
     }

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { getUser, insertUsers } from '../../src/main/store/directory.ts';
 import { usersFixture, type UsersFixture } from '../unit/users/fixture.ts';
 import { closeBrowser, launchConsole, type ConsoleUnderTest } from './harness.ts';
-import { atEachSize } from './layout.ts';
+import { atEachSize, layoutProblems } from './layout.ts';
 
 afterAll(closeBrowser);
 
@@ -430,6 +430,8 @@ it('the code hides when the window loses focus and after the chosen time; check 
     await page.emulateMedia({ colorScheme });
     await atEachSize(page, async (width) => {
       expect(await error.evaluate(cut), `${colorScheme} ${width}`).toBeLessThanOrEqual(0);
+      // With the panel open the table neither scrolls sideways nor cuts text without an ellipsis and a tooltip.
+      expect(await layoutProblems(page), `panel open, ${colorScheme} ${width}`).toEqual([]);
       await app!.screenshot(`users-panel-error-${colorScheme}-${width}`);
     });
   }

@@ -1,8 +1,8 @@
-// The Sessions screen's notices: a success goes by itself after
+// The screens' notices (Sessions, Users): a success goes by itself after
 // OK_NOTICE_MS, an error stays, and an older notice's timer never clears a
 // newer one. The clock is vitest's.
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import { expireNotice, OK_NOTICE_MS } from '../../../src/renderer/src/screens/sessions/notice.ts';
+import { expireNotice, OK_NOTICE_MS } from '../../../src/renderer/src/components/expire.ts';
 
 type Notice = { kind: 'ok' | 'error'; text: string };
 let shown: Notice | null = null;
@@ -10,6 +10,7 @@ const show = (n: Notice) => {
   shown = n;
   expireNotice(
     n,
+    n.kind === 'ok',
     () => shown,
     () => (shown = null),
   );

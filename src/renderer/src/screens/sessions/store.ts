@@ -3,7 +3,7 @@
  * the active application, the selected session's timeline, the in-app alerts
  * and the Authenticate dialog. `sessions.changed` refreshes in place.
  */
-import { expireNotice } from './notice.ts';
+import { expireNotice } from '../../components/expire.ts';
 import { create } from 'zustand';
 import type { ErrorInfo } from '../../../../shared/errors.ts';
 import type { SessionAlert, SessionDetail, SessionFilter, SessionList } from '../../../../shared/ipc/sessions.ts';
@@ -104,6 +104,7 @@ export const useSessions = create<SessionsState>((set, get) => ({
     set({ notice });
     expireNotice(
       notice,
+      notice?.kind === 'ok',
       () => get().notice,
       () => set({ notice: null }),
     );

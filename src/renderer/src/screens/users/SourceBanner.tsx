@@ -1,6 +1,6 @@
 /** Where a linked profile's users come from (the application's database) and, for a read-only login, why writes are off. */
 import type { DirectoryInfo } from '../../../../shared/directory-source.ts';
-import { ago } from '../../components/index.ts';
+import { ago, Notice } from '../../components/index.ts';
 
 export function SourceBanner({ directory, now }: { directory: DirectoryInfo; now: number }) {
   if (directory.kind === 'embedded') return null;
@@ -16,12 +16,10 @@ export function SourceBanner({ directory, now }: { directory: DirectoryInfo; now
         {directory.syncedAt !== null ? <span>read {ago(directory.syncedAt, now)}</span> : null}
       </div>
       {directory.readOnly ? (
-        <div className="ux-notice ux-notice--warn" role="status" data-testid="users-read-only">
-          <span>
-            Read-only: this database login may not write IAMPASS IDs, so users cannot be added or deleted here. Ask for
-            UPDATE on the IAMPASS ID column (or INSERT and DELETE on the token table), then sync.
-          </span>
-        </div>
+        <Notice tone="warn" testId="users-read-only">
+          Read-only: this database login may not write IAMPASS IDs, so users cannot be added or deleted here. Ask for
+          UPDATE on the IAMPASS ID column (or INSERT and DELETE on the token table), then sync.
+        </Notice>
       ) : null}
     </>
   );

@@ -15,7 +15,7 @@ import { invoke } from '../../bridge.ts';
 import { AuthenticateDialog, useSessions } from '../sessions/index.ts';
 import { AddUsersDialog } from './AddUsersDialog.tsx';
 import { DeleteDialog } from './DeleteDialog.tsx';
-import { plural, useNow } from '../../components/index.ts';
+import { Notice, plural, useNow } from '../../components/index.ts';
 import { DEVICE_LABEL } from './format.ts';
 import { JobBar } from './JobBar.tsx';
 import {
@@ -454,26 +454,17 @@ export function UsersScreen() {
         <JobBar key={j.jobId} job={j} label={`${BACKGROUND_LABEL[j.kind]} (continues with the dialog closed)`} />
       ))}
       {s.notice ? (
-        <div
-          className={`ux-notice ux-notice--${s.notice.tone}`}
-          role={s.notice.tone === 'error' ? 'alert' : 'status'}
-          data-testid="users-notice"
-        >
-          <span>
-            {s.notice.text}
-            {s.notice.sessions ? (
-              <>
-                {' '}
-                <a className="ux-link" href="#/sessions">
-                  Follow it in Sessions
-                </a>
-              </>
-            ) : null}
-          </span>
-          <button type="button" className="icon-button" aria-label="Dismiss" onClick={() => s.setNotice(null)}>
-            <span aria-hidden="true">×</span>
-          </button>
-        </div>
+        <Notice tone={s.notice.tone} testId="users-notice" onDismiss={() => s.setNotice(null)}>
+          {s.notice.text}
+          {s.notice.sessions ? (
+            <>
+              {' '}
+              <a className="ux-link" href="#/sessions">
+                Follow it in Sessions
+              </a>
+            </>
+          ) : null}
+        </Notice>
       ) : null}
 
       <div className={panelRow ? 'ux-body ux-body--panel' : 'ux-body'}>

@@ -85,7 +85,11 @@ export function DeviceCell(props: { row: UserRow; now: number; full?: boolean })
         {DEVICE_LABEL[state]}
       </Badge>
       {err ? (
-        <span className="ux-row-error" title={err.message} data-testid="row-error">
+        <span
+          className="ux-row-error"
+          title={`${props.full ? '⚠ Last check failed' : '⚠ Check failed'}: ${err.message}`}
+          data-testid="row-error"
+        >
           {props.full ? (
             `⚠ Last check failed: ${err.message}`
           ) : (
@@ -95,7 +99,7 @@ export function DeviceCell(props: { row: UserRow; now: number; full?: boolean })
           )}
         </span>
       ) : checked !== null ? (
-        <span className="ux-muted ux-small" title={dateTime(checked)}>
+        <span className="ux-muted ux-small" title={`checked ${ago(checked, now)}: ${dateTime(checked)}`}>
           checked {ago(checked, now)}
         </span>
       ) : null}

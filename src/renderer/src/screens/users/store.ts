@@ -14,6 +14,7 @@ import { create } from 'zustand';
 import type { JobFinished, JobKind, JobProgress } from '../../../../shared/ipc/jobs.ts';
 import type { UserRow, UsersChanged, UsersSelection } from '../../../../shared/ipc/users.ts';
 import { invoke, on } from '../../bridge.ts';
+import { expireNotice } from '../../components/expire.ts';
 import {
   findRow,
   firstWindow,
@@ -221,7 +222,15 @@ export const useUsers = create<UsersState>((set, get) => {
       set((s) =>
         s.jobs[jobId] ? {} : { jobs: { ...s.jobs, [jobId]: { jobId, kind, done: 0, total: 0, finished: null } } },
       ),
-    setNotice: (notice) => set({ notice }),
+    setNotice: (notice) => {
+      set({ notice });
+      expireNotice(
+        notice,
+        notice?.tone === 'ok',
+        () => get().notice,
+        () => set({ notice: null }),
+      );
+    },
   };
 });
 
