@@ -189,8 +189,9 @@ it('team mode: the wizard shows the team schema DDL and links with it; the Audit
       const scope = page.getByLabel('Log', { exact: true });
       await scope.selectOption('team');
       const table = page.getByTestId('audit-table');
-      await expect.poll(() => table.textContent()).toContain('directory.link');
-      const row = table.locator('tr', { hasText: 'directory.link' }).first();
+      // The action in words (its code is in the row's details).
+      await expect.poll(() => table.textContent()).toContain("Linked to the application's users table");
+      const row = table.locator('tr', { hasText: "Linked to the application's users table" }).first();
       expect(await row.textContent()).toContain(`Team ${scheme} ${width}`);
       expect(await row.textContent()).toMatch(/\S+@\S+/);
       // Only this application's entries: no other profile's link.
