@@ -69,6 +69,8 @@ export interface AuditFilter {
   to?: number;
   /** Found anywhere in the target, the action, the admin or the application's name (case-insensitive for ASCII). */
   text?: string;
+  /** Exactly this target (e.g. a user ID: the entries about that user). */
+  target?: string;
 }
 
 function whereOf(f: AuditFilter): { sql: string; params: (string | number)[] } {
@@ -93,6 +95,10 @@ function whereOf(f: AuditFilter): { sql: string; params: (string | number)[] } {
   if (f.to !== undefined) {
     where.push('at < ?');
     params.push(f.to);
+  }
+  if (f.target !== undefined) {
+    where.push('target = ?');
+    params.push(f.target);
   }
   if (f.text !== undefined) {
     const like = containsPattern(f.text);

@@ -32,6 +32,8 @@ export const auditFilterSchema = z
     to: z.number().int().nonnegative().optional(),
     /** Found anywhere in the target, the action, the admin or the application's name (case-insensitive). */
     text: z.string().max(200).optional(),
+    /** Exactly this target (a user ID: the entries about that user). */
+    target: z.string().max(4096).optional(),
   })
   .strict();
 export type AuditFilterInput = z.input<typeof auditFilterSchema>;

@@ -76,6 +76,9 @@ it('text search: anywhere in the target, action, admin or application name, case
   expect(targets({ text: 'application.t' })).toEqual(['Stage', 'Prod']);
   expect(audit.query({ text: ADMIN.split('@')[0]! }).total).toBe(6);
   expect(audit.query({ text: 'nobody-at-all' }).total).toBe(0);
+  // An exact target: the entries about one user (not a substring of another's).
+  expect(targets({ target: 'alice@example.com' })).toEqual(['alice@example.com']);
+  expect(targets({ target: 'alice' })).toEqual([]);
 });
 
 it('only ever stores an error code, and redacts links and secret-shaped values from targets', () => {

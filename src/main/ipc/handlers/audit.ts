@@ -48,6 +48,7 @@ function cleanFilter(f: {
   from?: number | undefined;
   to?: number | undefined;
   text?: string | undefined;
+  target?: string | undefined;
 }): AuditFilter {
   if (f.from !== undefined && f.to !== undefined && f.from >= f.to) {
     throw new AppError('invalid_input', 'The start of the date range must be before its end.', {

@@ -55,6 +55,8 @@ export interface TeamAuditFilter {
   to?: number;
   /** Found anywhere in the target, the action, the admin or the application's name (case-insensitive). */
   text?: string;
+  /** Exactly this target. */
+  target?: string;
 }
 
 const TABLES = ['consoles', 'intents', 'audit'] as const;
@@ -89,6 +91,7 @@ function auditWhere(application: string, f: TeamAuditFilter): { sql: string; par
   if (f.outcome !== undefined) add('outcome = ?', f.outcome);
   if (f.from !== undefined) add('at >= ?', f.from);
   if (f.to !== undefined) add('at < ?', f.to);
+  if (f.target !== undefined) add('target = ?', f.target);
   if (f.text !== undefined) {
     params.push(containsPattern(f.text));
     const p = `$${String(params.length)}`;
