@@ -121,6 +121,8 @@ it('every dialog: opens, fits, passes axe, closes on Escape with the focus back;
           expect(box.overflow, `${d.name} ${colorScheme} ${width}`).toBeLessThanOrEqual(0);
           expect(box.right).toBeLessThanOrEqual(width);
           expect(box.bottom).toBeLessThanOrEqual(height);
+          // Its content too: cut text ends in an ellipsis with a full-text title (the dialog is inside <main>).
+          expect(await layoutProblems(page), `${d.name} ${colorScheme} ${width}`).toEqual([]);
           await app.screenshot(`dialog-${d.name}-${colorScheme}-${width}`);
           if (colorScheme === 'light' && width === 1280) {
             const axe = await new AxeBuilder({ page }).include('dialog').analyze();
@@ -143,6 +145,7 @@ it('every dialog: opens, fits, passes axe, closes on Escape with the focus back;
         await auth.getByLabel('User ID').fill(USER);
         await expect.poll(() => auth.getByLabel('User ID').inputValue()).toBe(USER);
         expect((await auth.evaluate(fit)).overflow).toBeLessThanOrEqual(0);
+        expect(await layoutProblems(page), `authenticate ${colorScheme} ${width}`).toEqual([]);
         await app.screenshot(`dialog-authenticate-${colorScheme}-${width}`);
         await page.keyboard.press('Escape');
         await expect.poll(() => page.getByRole('dialog').count()).toBe(0);

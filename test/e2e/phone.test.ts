@@ -85,6 +85,37 @@ it('the QR dialog, the Sessions detail, the welcome banner and the palette open 
     await phone.close();
     await own.close();
 
+    // The user panel's history: the authentication and what was done about the user, in words.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Users' }).click();
+    await row.getByRole('button', { name: 'dana', exact: true }).click();
+    const history = page.getByTestId('user-history');
+    await expect.poll(() => history.getByRole('list', { name: 'Authentications' }).textContent()).toContain('Active');
+    const actions = (await history.getByRole('list', { name: 'Actions about this user' }).textContent()) ?? '';
+    for (const a of [
+      'Authentication pushed',
+      'Registration link opened on the virtual phone',
+      'Registration code shown',
+    ])
+      expect(actions).toContain(a);
+    // Edit the display name from the panel: the row shows it at once; a control character is refused and changes nothing.
+    const panel = page.getByTestId('user-panel');
+    await panel.getByRole('button', { name: 'Edit the display name of dana' }).click();
+    await panel.getByLabel('Display name', { exact: true }).fill('Dana K. Scully');
+    await panel.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(() => row.textContent()).toContain('Dana K. Scully');
+    await panel.getByRole('button', { name: 'Edit the display name of dana' }).click();
+    await panel.getByLabel('Display name', { exact: true }).fill('tab\there');
+    await panel.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(() => panel.getByRole('alert').textContent()).toContain('control characters');
+    await panel.getByRole('button', { name: 'Cancel' }).click();
+    expect(await row.textContent()).toContain('Dana K. Scully');
+    await atEachSize(page, async (width) => {
+      expect(await layoutProblems(page), `history ${width}`).toEqual([]);
+      await app.screenshot(`user-history-light-${width}`);
+    });
+    await page.keyboard.press('Escape');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Sessions' }).click();
+
     for (const colorScheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme });
       await atEachSize(page, async (width) => {

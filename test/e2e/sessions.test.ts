@@ -59,7 +59,7 @@ const row = (page: ConsoleUnderTest['page'], i = 0) => page.getByTestId('session
 it('push, approve -> active; walk away -> alert; come back -> active; log out -> closed; timeline; deny -> cancelled; ignore -> timeout', async () => {
   const f = (fx = await sessionsFixture());
   const { page } = await open(f);
-  await expect.poll(() => page.locator('.sx-empty h2').textContent()).toBe('No sessions yet');
+  await expect.poll(() => page.locator('.empty-state h2').textContent()).toBe('No sessions yet');
 
   await authenticate(page, 'alice');
   await expect.poll(() => row(page).getAttribute('data-status')).toBe('pending');
@@ -120,7 +120,7 @@ it('push, approve -> active; walk away -> alert; come back -> active; log out ->
   await page.getByRole('button', { name: 'Ended 3', exact: true }).click();
   await expect.poll(() => page.getByTestId('session-row').count()).toBe(3);
   await page.getByRole('button', { name: /^Waiting/ }).click();
-  await expect.poll(() => page.locator('.sx-empty h2').textContent()).toBe('No sessions match this filter');
+  await expect.poll(() => page.locator('.empty-state h2').textContent()).toBe('No sessions match this filter');
   await page.getByRole('button', { name: /^All/ }).click();
   await expect.poll(() => page.getByTestId('count-ended').textContent()).toContain('3');
 

@@ -33,6 +33,7 @@ import {
   getUsers,
   requireAtIampass,
   setDeviceStates,
+  updateUserDetails,
   userIdMap,
   type DeviceState,
   type DirectoryUser,
@@ -68,7 +69,7 @@ import { addBatch, deleteBatch, failedRow, reconcileIntents, type Writer } from 
 import { ProfileScope } from './profile-scope.ts';
 import { QueryCounts } from './query-counts.ts';
 import type { DirectorySources } from './directory-sources.ts';
-import { validateRows, type InputRules, type UserInput } from './user-input.ts';
+import { checkUserInput, validateRows, type InputRules, type UserInput } from './user-input.ts';
 
 export type { UserInput } from './user-input.ts';
 
@@ -509,6 +510,29 @@ export class UsersService {
     const profile = this.scope.currentOrNull();
     if (!profile || getUsers(this.#store, profile.id, userIds).length === 0) return;
     this.#changed(profile.id, userIds, []);
+  }
+
+  /**
+   * Changes a user's display name in the console's directory (validated like an
+   * added user's, the application's secret refused; audited). A linked
+   * directory's names are the application's: changed there, read at the next
+   * sync. The name on a phone already registered stays what it was.
+   */
+  async setDisplayName(userId: string, displayName: string): Promise<UserRow> {
+    const profile = this.scope.current();
+    if ((this.sources?.show(profile) ?? EMBEDDED).kind !== 'embedded')
+      throw new AppError(
+        'invalid_input',
+        "This application's users live in its own database: change the display name there; the console reads it at the next sync.",
+      );
+    const user = getUser(this.#store, profile.id, userId);
+    if (!user) throw new AppError('missing', 'This user is not in the directory.');
+    const checked = checkUserInput({ userId: user.userId, displayName }, await this.#inputRules(profile));
+    if (!checked.ok) throw new AppError('invalid_input', checked.problem, { details: { field: 'displayName' } });
+    updateUserDetails(this.#store, profile.id, user.userId, { displayName: checked.displayName }, this.#now());
+    this.record(profile, 'user.display_name', user.userId);
+    this.#changed(profile.id, [user.userId], []);
+    return this.row(user.userId);
   }
 
   /** Records a device state (clears a stored status error) and announces the row. */

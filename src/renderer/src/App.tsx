@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { on } from './bridge.ts';
-import './components/index.ts';
+import { EmptyState } from './components/index.ts';
 import { ApplicationsScreen } from './screens/applications/ApplicationsScreen.tsx';
 import { FirstRun } from './screens/applications/FirstRun.tsx';
 import { ProfileSwitcher } from './screens/applications/ProfileSwitcher.tsx';
@@ -117,10 +117,7 @@ export function App() {
         {View ? (
           <View />
         ) : (
-          <section className="empty">
-            <h2>Not available yet</h2>
-            <p>This screen arrives with a later release of the console.</p>
-          </section>
+          <EmptyState title="Not available yet">This screen arrives with a later release of the console.</EmptyState>
         )}
       </main>
       <StatusBar />

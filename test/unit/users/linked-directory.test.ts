@@ -166,7 +166,9 @@ describe('a profile linked to the application database', () => {
       expect(await sandboxIds(app.id)).toEqual([...table.values()].sort());
       expect(s.users.count({ atIampass: true })).toBe(20);
       expect(s.users.row(customer(3)).iampassId).toBe(table.get(customer(3)));
-      // The display name comes from the application's table.
+      // The display name comes from the application's table, and is changed there, not here.
+      expect(s.users.row(customer(3)).displayName).toBe('Customer 3');
+      await expect(s.users.setDisplayName(customer(3), 'Renamed')).rejects.toMatchObject({ code: 'invalid_input' });
       expect(s.users.row(customer(3)).displayName).toBe('Customer 3');
 
       const deleted = await finished(s, s.users.delete([customer(0), customer(1), customer(25)]));

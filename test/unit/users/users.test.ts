@@ -106,6 +106,25 @@ it('adds one user and a list: created, already existed, invalid rows with their 
   expect(snap.revision).toBe(f.services.users.revision);
 });
 
+it('edit a display name: trimmed, validated like an added user (nothing changes on a bad one), searchable at once, audited', async () => {
+  const f = (fx = await usersFixture());
+  await f.finished(f.services.users.add([{ userId: 'zoe', displayName: 'Zoe' }]));
+  const changed = f.events.length;
+  expect(await f.services.users.setDisplayName('zoe', '  Zoë Ångström 🦄  ')).toMatchObject({
+    userId: 'zoe',
+    displayName: 'Zoë Ångström 🦄',
+  });
+  expect(f.events.slice(changed).some((e) => e.type === 'changed')).toBe(true);
+  expect(f.services.users.window({ search: 'angstr' }, 0, 10).rows.map((r) => r.userId)).toEqual(['zoe']);
+  for (const bad of ['tab\there', 'x'.repeat(300), f.sandbox.applicationSecret])
+    await expect(f.services.users.setDisplayName('zoe', bad)).rejects.toMatchObject({ code: 'invalid_input' });
+  await expect(f.services.users.setDisplayName('nobody', 'N')).rejects.toMatchObject({ code: 'missing' });
+  expect(getUser(f.services.store, f.profileId, 'zoe')?.displayName).toBe('Zoë Ångström 🦄');
+  const audit = queryAudit(f.services.store, { action: 'user.display_name' }, 10, 0);
+  expect(audit.rows.map((r) => [r.target, r.outcome])).toEqual([['zoe', 'ok']]);
+  expect(JSON.stringify(audit.rows)).not.toContain(f.sandbox.applicationSecret);
+});
+
 it('own IDs: the user ID itself is sent to IAMPASS', async () => {
   const f = (fx = await usersFixture({ sendOwnIds: true }));
   await f.client.addUsers(['pre-existing']);

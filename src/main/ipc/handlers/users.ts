@@ -41,6 +41,7 @@ type UsersChannels =
   | 'users.pending'
   | 'users.reconcile'
   | 'users.lostDevice'
+  | 'users.setDisplayName'
   | 'onboarding.show'
   | 'onboarding.copyLink'
   | 'onboarding.export'
@@ -80,6 +81,7 @@ export function usersHandlers(deps: UsersHandlerDeps): { [C in UsersChannels]: H
     'users.pending': () => ({ recoverable: users.recoverable(), byKind: users.pendingIntents() }),
     'users.reconcile': () => ({ jobId: users.reconcile() }),
     'users.lostDevice': ({ userId }) => onboarding.lostDevice(userId),
+    'users.setDisplayName': ({ userId, displayName }) => users.setDisplayName(userId, displayName),
     'onboarding.show': ({ userId, displayName, ttlSeconds }) => onboarding.show(userId, { displayName, ttlSeconds }),
     'onboarding.copyLink': ({ handle }) => onboarding.copyLink(handle, deps.onboardingPorts?.clipboard),
     'onboarding.export': ({ handle, format }) => onboarding.export(handle, format, deps.onboardingPorts?.saveFile),

@@ -9,7 +9,7 @@
 import { Fragment, useEffect, useState } from 'react';
 import type { ErrorInfo } from '../../../../shared/errors.ts';
 import type { AuditFilterInput, AuditPage } from '../../../../shared/ipc/audit.ts';
-import { Badge, clockTime, Field, Notice, dateTime } from '../../components/index.ts';
+import { Badge, clockTime, EmptyState, Field, Notice, dateTime } from '../../components/index.ts';
 import { invoke, on } from '../../bridge.ts';
 import { errorOf } from '../applications/state.ts';
 import { actionLabel, errorHelp, errorLabel } from './labels.ts';
@@ -274,8 +274,10 @@ export function AuditScreen() {
             ))}
             {page && page.rows.length === 0 && (
               <tr>
-                <td colSpan={7} className="audit__empty">
-                  No entries match these filters.
+                <td colSpan={7}>
+                  <EmptyState title="No entries match these filters">
+                    Every action of this console is here; clear a filter or the search to see more.
+                  </EmptyState>
                 </td>
               </tr>
             )}

@@ -28,6 +28,7 @@ const ACTION_LABEL: Record<string, string> = {
   'user.registration_qr_export': 'Registration code saved',
   'user.device_registered': 'Phone registered',
   'user.lost_device': 'Phone reported lost',
+  'user.display_name': 'Display name changed',
   'session.start': 'Authentication pushed',
   'session.logout': 'Session logged out',
   'invitations.settings': 'Invitation settings saved',

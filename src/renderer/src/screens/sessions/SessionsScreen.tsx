@@ -10,7 +10,7 @@ import type { SessionStatus } from '../../../../shared/iampass.ts';
 import type { SessionFilter, SessionView } from '../../../../shared/ipc/sessions.ts';
 import { OpenPhoneButton } from '../applications/OpenPhone.tsx';
 import { AuthenticateDialog } from './AuthenticateDialog.tsx';
-import { Badge, clockTime, Notice, useNow } from '../../components/index.ts';
+import { Badge, clockTime, EmptyState, Notice, useNow } from '../../components/index.ts';
 import { STATUS_LABEL, STATUS_TONE, formatElapsed, methodsText } from './format.ts';
 import { subscribeSessionEvents, useSessions } from './store.ts';
 import './sessions.css';
@@ -350,10 +350,9 @@ export function SessionsScreen() {
             </tbody>
           </table>
           {list && sessions.length === 0 && (
-            <div className="sx-empty">
-              <h2>{filter === 'all' ? 'No sessions yet' : 'No sessions match this filter'}</h2>
-              <p>Start an authentication to push a request to a user’s phone.</p>
-            </div>
+            <EmptyState title={filter === 'all' ? 'No sessions yet' : 'No sessions match this filter'}>
+              Start an authentication to push a request to a user’s phone.
+            </EmptyState>
           )}
         </div>
         <Detail now={now} />

@@ -44,7 +44,7 @@ import { InviteDialog } from './InviteDialog.tsx';
 import { PendingChanges } from './PendingChanges.tsx';
 import { SourceBanner } from './SourceBanner.tsx';
 import { UserPanel } from './UserPanel.tsx';
-import { EmptyState, PendingRowView, rowActions, UserRowView } from './UsersTable.tsx';
+import { PendingRowView, rowActions, UserRowView, UsersEmpty } from './UsersTable.tsx';
 
 const ROW_HEIGHT = 44;
 /** The sticky header's height, inside the scroller above the rows (the virtualizer's scrollMargin). */
@@ -531,7 +531,7 @@ export function UsersScreen() {
               {total === 0 ? (
                 <div role="row" className="ux-row--empty">
                   <div role="cell">
-                    <EmptyState
+                    <UsersEmpty
                       loading={s.loading}
                       error={s.loadError}
                       noProfile={noProfile}

@@ -1,14 +1,14 @@
 /** The Users table's rows and cells: the row view, the device cell, the row menu's actions, the empty state and selection helpers. */
 import { memo, type MouseEvent } from 'react';
 import { invoke } from '../../bridge.ts';
-import { ago, Badge, dateTime, day, type BadgeTone } from '../../components/index.ts';
+import { ago, Badge, dateTime, day, EmptyState, type BadgeTone } from '../../components/index.ts';
 import { openAuthenticateDialog } from '../sessions/index.ts';
 import { DEVICE_LABEL } from './format.ts';
 import type { UserRow } from '../../../../shared/ipc/users.ts';
 import { type MenuItem } from './RowMenu.tsx';
 import { useUsers } from './store.ts';
 
-export function EmptyState(props: {
+export function UsersEmpty(props: {
   loading: boolean;
   error: string | null;
   noProfile: boolean;
@@ -18,33 +18,34 @@ export function EmptyState(props: {
   if (props.loading) return <p className="ux-empty ux-muted">Loading the directory…</p>;
   if (props.error)
     return (
-      <div className="ux-empty" role="alert">
-        <h2>The directory could not be loaded</h2>
-        <p>{props.error}</p>
-      </div>
+      <EmptyState title="The directory could not be loaded" alert>
+        {props.error}
+      </EmptyState>
     );
   if (props.noProfile)
     return (
-      <div className="ux-empty" data-testid="users-empty">
-        <h2>No application selected</h2>
-        <p>Add or pick an application profile in Applications; its users are listed here.</p>
-      </div>
+      <EmptyState title="No application selected" testId="users-empty">
+        Add or pick an application profile in Applications; its users are listed here.
+      </EmptyState>
     );
   if (props.total === 0)
     return (
-      <div className="ux-empty" data-testid="users-empty">
-        <h2>No users yet</h2>
-        <p>Add one user, paste a list, or import a CSV file. Each user then registers a phone by scanning a QR code.</p>
-        <button type="button" className="btn btn--primary" onClick={props.onAdd}>
-          Add users
-        </button>
-      </div>
+      <EmptyState
+        title="No users yet"
+        testId="users-empty"
+        action={
+          <button type="button" className="btn btn--primary" onClick={props.onAdd}>
+            Add users
+          </button>
+        }
+      >
+        Add one user, paste a list, or import a CSV file. Each user then registers a phone by scanning a QR code.
+      </EmptyState>
     );
   return (
-    <div className="ux-empty" data-testid="users-empty">
-      <h2>No users match</h2>
-      <p>Try another search or device status filter.</p>
-    </div>
+    <EmptyState title="No users match" testId="users-empty">
+      Try another search or device status filter.
+    </EmptyState>
   );
 }
 
