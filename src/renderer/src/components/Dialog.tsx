@@ -4,7 +4,9 @@
  * calls onClose); focus returns to what had it before the dialog opened.
  * Content is rendered only while open, so forms start fresh each time.
  *
- * Controlled (`open`), or mounted while shown (omit `open`).
+ * Controlled (`open`), or mounted while shown (omit `open`). `bare`: no
+ * header (the content is its own, as the command palette's); the title is
+ * then the dialog's accessible name only.
  */
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 
@@ -19,9 +21,25 @@ export interface DialogProps {
   size?: 'sm' | 'md' | 'lg';
   description?: string;
   testId?: string;
+  bare?: boolean;
+  /** Replaces the dialog's own classes (`dialog dialog--<size>`). */
+  className?: string;
+  /** A click on the backdrop (outside the dialog's box) calls onClose. */
+  closeOnBackdrop?: boolean;
 }
 
-export function Dialog({ open = true, title, onClose, children, size = 'md', description, testId }: DialogProps) {
+export function Dialog({
+  open = true,
+  title,
+  onClose,
+  children,
+  size = 'md',
+  description,
+  testId,
+  bare = false,
+  className,
+  closeOnBackdrop = false,
+}: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const descId = useId();
@@ -44,16 +62,25 @@ export function Dialog({ open = true, title, onClose, children, size = 'md', des
   return (
     <dialog
       ref={ref}
-      className={`dialog dialog--${size}`}
-      aria-labelledby={titleId}
+      className={className ?? `dialog dialog--${size}`}
+      aria-labelledby={bare ? undefined : titleId}
+      aria-label={bare ? title : undefined}
       aria-describedby={description ? descId : undefined}
       data-testid={testId}
       onCancel={(e) => {
         e.preventDefault();
         close.current();
       }}
+      onMouseDown={
+        closeOnBackdrop
+          ? (e) => {
+              if (e.target === ref.current) close.current();
+            }
+          : undefined
+      }
     >
-      {open && (
+      {open && bare && children}
+      {open && !bare && (
         <>
           <header className="dialog__header">
             <h2 id={titleId} className="dialog__title" title={title}>

@@ -9,12 +9,13 @@
  * Hand-written rather than cmdk: the user picker must search a directory of
  * 100,000 users and render only the best 50, which means cmdk's own filtering
  * and item registry would be switched off; what is left is this small
- * combobox over a native <dialog> (focus trap, inert background) like the
- * console's other dialogs.
+ * combobox in the kit's Dialog (bare: no header), like the console's other
+ * dialogs.
  */
-import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { useEffect, useId, useMemo, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { Result } from '../../../shared/errors.ts';
 import type { UserRow } from '../../../shared/ipc/users.ts';
+import { Dialog } from '../components/index.ts';
 import { openPhone, useSandboxActive } from '../screens/applications/OpenPhone.tsx';
 import { useApplications } from '../screens/applications/state.ts';
 import { openAuthenticateDialog, useSessions } from '../screens/sessions/index.ts';
@@ -543,7 +544,6 @@ function PaletteBody({ mode }: { mode: PaletteMode }) {
 export function CommandPalette() {
   const open = usePalette((s) => s.open);
   const mode = usePalette((s) => s.mode);
-  const ref = useRef<HTMLDialogElement>(null);
 
   useEffect(() => {
     const onKey = (e: globalThis.KeyboardEvent) => {
@@ -558,42 +558,23 @@ export function CommandPalette() {
     return () => window.removeEventListener('keydown', onKey, true);
   }, []);
 
-  useEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    if (open && !el.open) {
-      el.showModal();
-      el.querySelector('input')?.focus();
-    }
-    if (!open && el.open) el.close();
-  }, [open]);
-
   return (
-    <dialog
-      ref={ref}
+    <Dialog
+      open={open}
+      bare
+      title="Command palette"
       className="palette"
-      aria-label="Command palette"
-      data-testid="command-palette"
-      onCancel={(e) => {
+      testId="command-palette"
+      closeOnBackdrop
+      onClose={() => {
         // Escape outside the input: one step back, then close.
-        e.preventDefault();
         const s = usePalette.getState();
         if (s.mode !== 'root') s.setMode('root');
         else s.hide();
       }}
-      onClose={() => {
-        // The close event is queued: after a quick Escape then Ctrl+K it arrives when the
-        // palette is open again, and must not close it. Only a dialog really closed (e.g. by
-        // the platform) updates the state.
-        if (!ref.current?.open && usePalette.getState().open) usePalette.getState().hide();
-      }}
-      onMouseDown={(e) => {
-        // A click on the backdrop (the dialog element itself, outside its box) closes.
-        if (e.target === ref.current) usePalette.getState().hide();
-      }}
     >
-      {open && <PaletteBody key={mode} mode={mode} />}
-    </dialog>
+      <PaletteBody key={mode} mode={mode} />
+    </Dialog>
   );
 }
 
