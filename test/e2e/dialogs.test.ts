@@ -8,12 +8,10 @@
 // the focus back to the button that opened it. Screenshots of each.
 import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, expect, it } from 'vitest';
-import { createHandlers } from '../../src/main/ipc/handlers/index.ts';
-import { createEventBus, createRouter } from '../../src/main/ipc/router.ts';
 import { FIRST_RUN_DISMISSED_KEY } from '../../src/main/services/applications.ts';
 import { setSetting } from '../../src/main/store/profiles.ts';
 import { usersFixture } from '../unit/users/fixture.ts';
-import { closeBrowser, launchConsole } from './harness.ts';
+import { closeBrowser, launchOnServices } from './harness.ts';
 import { layoutProblems } from './layout.ts';
 
 afterAll(closeBrowser);
@@ -47,19 +45,16 @@ it('every dialog: opens, fits, passes axe, closes on Escape with the focus back;
     ] as const) {
       // The welcome card again for each size and scheme (dismissing it is remembered).
       setSetting(f.services.store, FIRST_RUN_DISMISSED_KEY, null);
-      const bus = createEventBus();
-      const router = createRouter(
-        createHandlers({
-          app: { version: 'e2e', dataDir: f.dir },
-          services: f.services,
-          bus,
+      const app = await launchOnServices(f, {
+        colorScheme,
+        viewport: { width, height },
+        ports: {
           onboardingPorts: {
             clipboard: { writeText: () => undefined },
             saveFile: { save: () => Promise.resolve(false) },
           },
-        }),
-      );
-      const app = await launchConsole({ bus, router, colorScheme, viewport: { width, height } });
+        },
+      });
       try {
         const page = app.page;
         await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Users' }).click();

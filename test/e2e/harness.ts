@@ -19,7 +19,8 @@ import { extname, resolve, sep } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { EventChannel, EventPayloadOf } from '../../src/shared/ipc/contract.ts';
 import { CSP } from '../../src/main/electron/security.ts';
-import { createHandlers } from '../../src/main/ipc/handlers/index.ts';
+import { createHandlers, type HandlerDeps } from '../../src/main/ipc/handlers/index.ts';
+import type { Services } from '../../src/main/services/index.ts';
 import { createEventBus, createRouter, type EventBus, type Handlers, type Router } from '../../src/main/ipc/router.ts';
 import { openTestServices, type TestServices } from '../support/services.ts';
 import { RENDERER_DIR, ROOT } from './build.ts';
@@ -145,6 +146,32 @@ export function defaultHandlers(services: TestServices, bus: EventBus): Handlers
     services: services.services,
     bus,
   });
+}
+
+/**
+ * The console on services of a test's own (a fixture's, on its data folder),
+ * through the app's handlers; `phones` records each URL main was asked to
+ * open in the virtual phone's window (a test opens it in a page of its own).
+ */
+export async function launchOnServices(
+  fixture: { services: Services; dir: string },
+  options: Omit<LaunchOptions, 'router' | 'handlers' | 'bus'> & {
+    ports?: Pick<HandlerDeps, 'onboardingPorts' | 'saveFile'>;
+  } = {},
+): Promise<ConsoleUnderTest & { phones: string[] }> {
+  const phones: string[] = [];
+  const bus = createEventBus();
+  const router = createRouter(
+    createHandlers({
+      app: { version: 'e2e', dataDir: fixture.dir },
+      services: fixture.services,
+      bus,
+      openPhone: (url) => void phones.push(url),
+      ...options.ports,
+    }),
+  );
+  const { ports: _, ...launch } = options;
+  return { ...(await launchConsole({ ...launch, bus, router })), phones };
 }
 
 export async function launchConsole(options: LaunchOptions = {}): Promise<ConsoleUnderTest> {

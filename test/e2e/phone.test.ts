@@ -9,27 +9,16 @@
 // detail at 1024x768 and 1280x800, light and dark; axe on it.
 import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, expect, it } from 'vitest';
-import { createHandlers } from '../../src/main/ipc/handlers/index.ts';
-import { createEventBus, createRouter } from '../../src/main/ipc/router.ts';
 import { usersFixture } from '../unit/users/fixture.ts';
-import { closeBrowser, launchConsole } from './harness.ts';
+import { closeBrowser, launchOnServices } from './harness.ts';
 import { atEachSize, layoutProblems } from './layout.ts';
 
 afterAll(closeBrowser);
 
 it('the QR dialog, the Sessions detail, the welcome banner and the palette open the virtual phone; registering and approving there show in the console', async () => {
   const f = await usersFixture({ pollMs: 40 });
-  const opened: string[] = [];
-  const bus = createEventBus();
-  const router = createRouter(
-    createHandlers({
-      app: { version: 'e2e', dataDir: f.dir },
-      services: f.services,
-      bus,
-      openPhone: (url) => void opened.push(url),
-    }),
-  );
-  const app = await launchConsole({ bus, router });
+  const app = await launchOnServices(f);
+  const { phones: opened, router } = app;
   try {
     const { page } = app;
     await f.finished(f.services.users.add([{ userId: 'dana', displayName: 'Dana Scully' }]));

@@ -9,11 +9,9 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, expect, it } from 'vitest';
-import { createHandlers } from '../../src/main/ipc/handlers/index.ts';
-import { createEventBus, createRouter } from '../../src/main/ipc/router.ts';
 import { usersFixture } from '../unit/users/fixture.ts';
 import { ROOT } from './build.ts';
-import { closeBrowser, launchConsole, SCREENSHOT_DIR } from './harness.ts';
+import { closeBrowser, launchOnServices, SCREENSHOT_DIR } from './harness.ts';
 
 afterAll(closeBrowser);
 
@@ -32,17 +30,8 @@ async function photograph(page: Page, name: string): Promise<void> {
 
 it('the first five minutes on the sandbox: add users, a registration code, the virtual phone, an approved sign-in, the audit log', async () => {
   const f = await usersFixture({ pollMs: 40 });
-  const phones: string[] = [];
-  const bus = createEventBus();
-  const router = createRouter(
-    createHandlers({
-      app: { version: 'walkthrough', dataDir: f.dir },
-      services: f.services,
-      bus,
-      openPhone: (url) => void phones.push(url),
-    }),
-  );
-  const app = await launchConsole({ bus, router, viewport: { width: 1280, height: 800 } });
+  const app = await launchOnServices(f, { viewport: { width: 1280, height: 800 } });
+  const { phones } = app;
   try {
     const { page } = app;
     const nav = (screen: string) =>

@@ -21,6 +21,25 @@ afterAll(async () => {
   for (const t of opened.splice(0)) await t.cleanup();
 });
 
+/** The Electron layer started with electron mocked, on real services (the embedded sandbox active). */
+async function startConsole() {
+  const fake = createFakeElectron();
+  const t = await openTestServices();
+  opened.push(t);
+  const started = start({
+    electron: fake.electron as unknown as Pick<
+      typeof Electron,
+      'app' | 'BrowserWindow' | 'ipcMain' | 'protocol' | 'session'
+    >,
+    preloadPath: '/opt/iampass/out/preload/index.cjs',
+    rendererDir: '/opt/iampass/out/renderer',
+    openServices: () => t.services,
+  });
+  await fake.ready();
+  await started.ready;
+  return { fake, t };
+}
+
 function decode(qr: QrMatrix): string {
   const scale = 3;
   const side = (qr.size + 8) * scale;
@@ -39,20 +58,7 @@ function decode(qr: QrMatrix): string {
 }
 
 it('copy link goes to electron.clipboard, PNG/SVG through the save dialog (0600), cancel writes nothing', async () => {
-  const fake = createFakeElectron();
-  const t = await openTestServices();
-  opened.push(t);
-  const started = start({
-    electron: fake.electron as unknown as Pick<
-      typeof Electron,
-      'app' | 'BrowserWindow' | 'ipcMain' | 'protocol' | 'session'
-    >,
-    preloadPath: '/opt/iampass/out/preload/index.cjs',
-    rendererDir: '/opt/iampass/out/renderer',
-    openServices: () => t.services,
-  });
-  await fake.ready();
-  await started.ready;
+  const { fake, t } = await startConsole();
   const invoke = async <T>(channel: string, payload: unknown): Promise<{ ok: boolean; value: T }> =>
     (await fake.handlers.get(channel)!(
       { senderFrame: { url: APP_URL, parent: null }, sender: { id: 7 } } as never,
@@ -112,20 +118,7 @@ it('copy link goes to electron.clipboard, PNG/SVG through the save dialog (0600)
 });
 
 it('Open virtual phone: a sandboxed window of its own, storage in memory, on the QR link (never in an answer) or as the phone the user registered; refused off the sandbox', async () => {
-  const fake = createFakeElectron();
-  const t = await openTestServices();
-  opened.push(t);
-  const started = start({
-    electron: fake.electron as unknown as Pick<
-      typeof Electron,
-      'app' | 'BrowserWindow' | 'ipcMain' | 'protocol' | 'session'
-    >,
-    preloadPath: '/opt/iampass/out/preload/index.cjs',
-    rendererDir: '/opt/iampass/out/renderer',
-    openServices: () => t.services,
-  });
-  await fake.ready();
-  await started.ready;
+  const { fake, t } = await startConsole();
   const invoke = async (channel: string, payload: unknown) =>
     (await fake.handlers.get(channel)!(
       { senderFrame: { url: APP_URL, parent: null }, sender: { id: 7 } } as never,
