@@ -5,7 +5,7 @@
  */
 import type * as Electron from 'electron';
 import { join } from 'node:path';
-import { toErrorInfo } from '../../shared/errors.ts';
+import { AppError, toErrorInfo } from '../../shared/errors.ts';
 import { createHandlers } from '../ipc/handlers/index.ts';
 import type { SaveFile } from '../ipc/handlers/audit.ts';
 import type { OpenPhone } from '../ipc/handlers/sandbox.ts';
@@ -157,7 +157,13 @@ export function start(options: StartOptions): Started {
       denyPermissions(session.fromPartition(PHONE_PARTITION));
       phoneSession = true;
     }
-    await createPhoneWindow(BrowserWindow, app.isPackaged).loadURL(url);
+    const phone = createPhoneWindow(BrowserWindow, app.isPackaged, window);
+    try {
+      await phone.loadURL(url);
+    } catch (error) {
+      if (!phone.isDestroyed()) phone.close();
+      throw new AppError('network', 'The virtual phone did not open: the sandbox did not answer.', { cause: error });
+    }
   };
 
   const router = createRouter(

@@ -80,12 +80,15 @@ export const PHONE_PARTITION = 'sandbox-phone';
 export function createPhoneWindow(
   BrowserWindow: typeof Electron.BrowserWindow,
   packaged: boolean,
+  /** The console's window: the phone closes with it (and never keeps the app running alone). */
+  parent: Electron.BrowserWindow | null,
 ): Electron.BrowserWindow {
   return new BrowserWindow({
     width: 420,
     height: 760,
     title: 'Virtual phone',
     autoHideMenuBar: true,
+    ...(parent ? { parent } : {}),
     webPreferences: {
       partition: PHONE_PARTITION,
       contextIsolation: true,

@@ -174,15 +174,21 @@ export class OnboardingService {
   }
 
   /**
-   * The link of an open handle of the active profile, for the sandbox's virtual phone to open (main only; the
-   * caller hands it to the Electron layer's phone window, never to the renderer). Audited like a copy.
+   * Hands the link of an open handle of the active profile to `use` (the
+   * sandbox's virtual phone opening it; main only, never the renderer), and
+   * audits that like a copy: ok once `use` succeeded, its error otherwise.
    */
-  linkForPhone(handle: string): string {
+  async useLink(handle: string, use: (link: string) => Promise<void>): Promise<void> {
     const open = this.#get(handle);
     if (open.profile.id !== this.#users.scope.current().id)
       throw new AppError('missing', 'This registration code belongs to another application.');
+    try {
+      await use(open.link);
+    } catch (error) {
+      this.#users.record(open.profile, 'user.registration_link_phone', open.userId, error);
+      throw error;
+    }
     this.#users.record(open.profile, 'user.registration_link_phone', open.userId);
-    return open.link;
   }
 
   async copyLink(handle: string, clipboard: ClipboardPort | undefined): Promise<{ copied: true }> {

@@ -3,8 +3,8 @@
  * it (plain Node): the URL of the sandbox's phone page for the active
  * profile, a Sandbox application only. On a registration code the QR dialog
  * holds, the page opens on that link (it stays in main); for a user, the page
- * becomes the phone the user registered; otherwise the bare page. Opening it
- * is the Electron layer's (a window of its own, storage in memory).
+ * becomes the phone the user registered; otherwise the bare page. The
+ * opener is the Electron layer's (a window of its own, storage in memory).
  */
 import { AppError } from '../../shared/errors.ts';
 import type { OnboardingService } from './onboarding.ts';
@@ -25,8 +25,8 @@ export class VirtualPhoneService {
     this.#onboarding = onboarding;
   }
 
-  /** The phone page's URL for the target on the active profile's sandbox. */
-  url(target: PhoneTarget): string {
+  /** Opens the phone page for the target on the active profile's sandbox. */
+  async open(target: PhoneTarget, opener: (url: string) => void | Promise<void>): Promise<void> {
     const profile = this.#users.scope.current();
     if (profile.flavour !== 'Sandbox')
       throw new AppError(
@@ -35,17 +35,20 @@ export class VirtualPhoneService {
       );
     const base = profile.baseUrl.replace(/\/+$/, '');
     if (target.handle !== undefined) {
-      const link = this.#onboarding.linkForPhone(target.handle);
-      // The sandbox's registration links open its phone page; anything else is not the sandbox's to open.
-      if (!link.startsWith(`${base}/sandbox/phone/register/`))
-        throw new AppError('protocol', "This registration link does not lead to the sandbox's phone page.");
-      return link;
+      await this.#onboarding.useLink(target.handle, async (link) => {
+        // The sandbox's registration links open its phone page; anything else is not the sandbox's to open.
+        if (!link.startsWith(`${base}/sandbox/phone/register/`))
+          throw new AppError('protocol', "This registration link does not lead to the sandbox's phone page.");
+        await opener(link);
+      });
+      return;
     }
     if (target.userId !== undefined) {
       const user = this.#users.user(profile, target.userId);
       const app = encodeURIComponent(profile.applicationId);
-      return `${base}/sandbox/phone/user/${app}/${encodeURIComponent(user.iampassId)}`;
+      await opener(`${base}/sandbox/phone/user/${app}/${encodeURIComponent(user.iampassId)}`);
+      return;
     }
-    return `${base}/sandbox/phone`;
+    await opener(`${base}/sandbox/phone`);
   }
 }

@@ -65,10 +65,14 @@ export function createFakeElectron(options: { lock?: boolean; packaged?: boolean
     calls: [] as unknown[],
   };
 
+  /** The next loadURL calls reject (a page that could not be reached). */
+  const controls = { failLoad: false };
+
   class FakeBrowserWindow extends EventEmitter {
     options: unknown;
     webContents = new FakeWebContents();
     loaded: string | null = null;
+    closed = false;
     minimized = true;
     constructor(opts: unknown) {
       super();
@@ -81,7 +85,13 @@ export function createFakeElectron(options: { lock?: boolean; packaged?: boolean
     }
     loadURL(url: string): Promise<void> {
       this.loaded = url;
-      return Promise.resolve();
+      return controls.failLoad ? Promise.reject(new Error('ERR_CONNECTION_REFUSED')) : Promise.resolve();
+    }
+    close(): void {
+      this.closed = true;
+    }
+    isDestroyed(): boolean {
+      return this.closed;
     }
     isMinimized(): boolean {
       return this.minimized;
@@ -159,6 +169,7 @@ export function createFakeElectron(options: { lock?: boolean; packaged?: boolean
     appEvents,
     handlers,
     windows,
+    controls,
     session,
     partitions,
     protocol,

@@ -37,7 +37,13 @@ async function startConsole() {
   });
   await fake.ready();
   await started.ready;
-  return { fake, t };
+  /** A call from the console window through the registered IPC handler, as the preload makes it. */
+  const invoke = async <T = unknown>(channel: string, payload: unknown) =>
+    (await fake.handlers.get(channel)!(
+      { senderFrame: { url: APP_URL, parent: null }, sender: { id: 7 } } as never,
+      payload as never,
+    )) as { ok: boolean; value: T; code?: string };
+  return { fake, t, invoke };
 }
 
 function decode(qr: QrMatrix): string {
@@ -58,12 +64,7 @@ function decode(qr: QrMatrix): string {
 }
 
 it('copy link goes to electron.clipboard, PNG/SVG through the save dialog (0600), cancel writes nothing', async () => {
-  const { fake, t } = await startConsole();
-  const invoke = async <T>(channel: string, payload: unknown): Promise<{ ok: boolean; value: T }> =>
-    (await fake.handlers.get(channel)!(
-      { senderFrame: { url: APP_URL, parent: null }, sender: { id: 7 } } as never,
-      payload as never,
-    )) as { ok: boolean; value: T };
+  const { fake, t, invoke } = await startConsole();
   const answers: unknown[] = [];
 
   // The first-run Sandbox profile is active: add a user, open its QR.
@@ -118,12 +119,7 @@ it('copy link goes to electron.clipboard, PNG/SVG through the save dialog (0600)
 });
 
 it('Open virtual phone: a sandboxed window of its own, storage in memory, on the QR link (never in an answer) or as the phone the user registered; refused off the sandbox', async () => {
-  const { fake, t } = await startConsole();
-  const invoke = async (channel: string, payload: unknown) =>
-    (await fake.handlers.get(channel)!(
-      { senderFrame: { url: APP_URL, parent: null }, sender: { id: 7 } } as never,
-      payload as never,
-    )) as { ok: boolean; value?: unknown; code?: string };
+  const { fake, t, invoke } = await startConsole();
   const phoneWindows = () =>
     fake.windows.filter((w) => (w.options as Electron.BrowserWindowConstructorOptions).title === 'Virtual phone');
 
@@ -173,6 +169,15 @@ it('Open virtual phone: a sandboxed window of its own, storage in memory, on the
   expect(await invoke('sandbox.openPhone', {})).toEqual({ ok: true, value: { opened: true } });
   expect(phoneWindows()[2]!.loaded).toMatch(/\/sandbox\/phone$/);
 
+  // A phone window belongs to the console's window (it closes with it, never keeping the app alive alone).
+  expect((win.options as Electron.BrowserWindowConstructorOptions).parent).toBe(fake.windows[0]);
+  // The sandbox not answering: a typed error and no blank window left behind.
+  fake.controls.failLoad = true;
+  expect(await invoke('sandbox.openPhone', {})).toMatchObject({ ok: false, code: 'network' });
+  expect(phoneWindows().at(-1)!.closed).toBe(true);
+  fake.controls.failLoad = false;
+  expect(phoneWindows().filter((w) => !w.closed)).toHaveLength(3);
+
   // Unknown user, unknown handle: typed errors, no window.
   expect(await invoke('sandbox.openPhone', { userId: 'nobody' })).toMatchObject({ ok: false, code: 'missing' });
   expect(await invoke('sandbox.openPhone', { handle: 'nope' })).toMatchObject({ ok: false, code: 'missing' });
@@ -186,5 +191,5 @@ it('Open virtual phone: a sandboxed window of its own, storage in memory, on the
   });
   t.services.applications.setActive(real.id);
   expect(await invoke('sandbox.openPhone', {})).toMatchObject({ ok: false, code: 'invalid_input' });
-  expect(phoneWindows()).toHaveLength(3);
+  expect(phoneWindows()).toHaveLength(4);
 });

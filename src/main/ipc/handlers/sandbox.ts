@@ -13,7 +13,7 @@ export function sandboxHandlers(deps: { services: Services; openPhone?: OpenPhon
     'sandbox.openPhone': async ({ handle, userId }) => {
       const open = deps.openPhone;
       if (!open) throw new AppError('internal', 'The virtual phone cannot be opened from this window.');
-      await open(deps.services.phone.url({ handle, userId }));
+      await deps.services.phone.open({ handle, userId }, open);
       return { opened: true };
     },
   };

@@ -12,6 +12,7 @@ import { checkOne, deleteOne, DeviceCell } from './UsersTable.tsx';
 export function UserPanel(props: { row: UserRow; sendOwnIds: boolean; now: number }) {
   const { row, now } = props;
   const s = useUsers.getState();
+  const profileId = useUsers((st) => st.profileId) ?? '';
   const userId = row.userId;
   const lastAuth = row.lastAuthAt;
   const ref = useRef<HTMLElement>(null);
@@ -74,7 +75,11 @@ export function UserPanel(props: { row: UserRow; sendOwnIds: boolean; now: numbe
           Delete…
         </button>
       </div>
-      <UserHistory userId={userId} changed={`${String(row.lastAuthAt)}|${row.deviceState}`} />
+      <UserHistory
+        profileId={profileId}
+        userId={userId}
+        changed={`${String(row.lastAuthAt)}|${row.deviceState}|${row.displayName}`}
+      />
       <UserContact userId={userId} />
     </aside>
   );

@@ -295,12 +295,10 @@ export function UsersScreen() {
     if (!refreshJob?.finished) return;
     const c = refreshJob.finished.counts;
     const failed = c.failed ?? 0;
-    useUsers.setState({
-      refreshJobId: null,
-      notice: {
-        tone: failed ? 'error' : 'ok',
-        text: `Status refreshed${refreshJob.finished.outcome === 'cancelled' ? ' (cancelled)' : ''}: ${c.registered ?? 0} registered, ${c.not_registered ?? 0} not registered${failed ? `, ${failed} failed (shown on their rows)` : ''}.`,
-      },
+    useUsers.setState({ refreshJobId: null });
+    useUsers.getState().setNotice({
+      tone: failed ? 'error' : 'ok',
+      text: `Status refreshed${refreshJob.finished.outcome === 'cancelled' ? ' (cancelled)' : ''}: ${c.registered ?? 0} registered, ${c.not_registered ?? 0} not registered${failed ? `, ${failed} failed (shown on their rows)` : ''}.`,
     });
   }, [refreshJob]);
 
