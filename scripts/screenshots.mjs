@@ -7,5 +7,7 @@ import { spawnSync } from 'node:child_process';
 const run = spawnSync('npx', ['vitest', 'run', '--project', 'e2e', 'test/e2e/walkthrough.test.ts'], {
   stdio: 'inherit',
   env: { ...process.env, IAMPASS_DOCS_SCREENSHOTS: '1' },
+  shell: process.platform === 'win32',
 });
+if (run.error) console.error(`npm run screenshots: vitest did not start (${run.error.message}).`);
 process.exit(run.status ?? 1);

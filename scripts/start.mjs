@@ -34,8 +34,11 @@ if (electronBinary() === null) {
   );
   process.exit(1);
 }
+// Windows runs the .bin shim (a .cmd) through its shell.
 const run = spawnSync(join(ROOT, 'node_modules', '.bin', 'electron-vite'), ['dev', ...process.argv.slice(2)], {
   cwd: ROOT,
   stdio: 'inherit',
+  shell: process.platform === 'win32',
 });
+if (run.error) console.error(`npm start: electron-vite did not start (${run.error.message}).`);
 process.exit(run.status ?? 1);

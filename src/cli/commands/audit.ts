@@ -1,4 +1,5 @@
 /** audit export: the append-only audit log as CSV or JSON (AuditService). */
+import { actionsLabelled } from '../../shared/audit-labels.ts';
 import { AppError } from '../../shared/errors.ts';
 import { writePrivateFileSync } from '../../node/files.ts';
 import type { AuditFilter } from '../../main/store/audit.ts';
@@ -25,7 +26,8 @@ spreadsheet would run as formulas are escaped. Entries never hold a secret or li
 Each entry names the admin (OS user@machine). --team (a profile in team mode,
 docs/directory.md#team-mode): the log every admin's console shares for the
 profile's application (--profile NAME, or the active profile). --search TEXT keeps
-the entries whose target, action, admin or application name contains TEXT.`,
+the entries whose target, action (its code or its words, as the Audit screen shows
+it), admin or application name contains TEXT.`,
     options: {
       format: { type: 'string' },
       out: { type: 'string' },
@@ -64,6 +66,7 @@ async function exportAudit(ctx: Context, values: Values): Promise<number> {
       if (search !== undefined && search !== '') {
         if ([...search].length > 200) throw new UsageError('--search takes at most 200 characters');
         filter.text = search;
+        filter.textActions = actionsLabelled(search);
       }
       let text: string;
       let count: number;

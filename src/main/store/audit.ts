@@ -71,6 +71,8 @@ export interface AuditFilter {
   text?: string;
   /** Exactly this target (e.g. a user ID: the entries about that user). */
   target?: string;
+  /** With `text`: these actions match it too (their words contain it; shared/audit-labels.ts). */
+  textActions?: readonly string[];
 }
 
 function whereOf(f: AuditFilter): { sql: string; params: (string | number)[] } {
@@ -102,10 +104,11 @@ function whereOf(f: AuditFilter): { sql: string; params: (string | number)[] } {
   }
   if (f.text !== undefined) {
     const like = containsPattern(f.text);
+    const named = f.textActions ?? [];
     where.push(
-      "(target LIKE ? ESCAPE '\\' OR action LIKE ? ESCAPE '\\' OR actor LIKE ? ESCAPE '\\' OR profile_name LIKE ? ESCAPE '\\')",
+      `(target LIKE ? ESCAPE '\\' OR action LIKE ? ESCAPE '\\' OR actor LIKE ? ESCAPE '\\' OR profile_name LIKE ? ESCAPE '\\'${named.length > 0 ? ` OR action IN (${named.map(() => '?').join(', ')})` : ''})`,
     );
-    params.push(like, like, like, like);
+    params.push(like, like, like, like, ...named);
   }
   return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
 }

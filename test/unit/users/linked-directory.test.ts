@@ -5,6 +5,7 @@
  * application's table and IAMPASS must agree exactly after adds, deletes,
  * concurrent consoles and another console's change must show within 5 s.
  */
+import { actionsLabelled } from '../../../src/shared/audit-labels.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -606,7 +607,20 @@ describe('team mode: consoles sharing their changes and audit log in a PostgreSQ
       // Searched: ILIKE anywhere in the target, action, admin or application name.
       const bobs = await a.services.team.audit(profile, { text: 'BOB CONS', action: 'users.add' }, 100, 0);
       expect(bobs.rows.map((r) => r.profileName)).toEqual(['Bob console']);
-      expect((await a.services.team.audit(profile, { text: '%_none' }, 100, 0)).total).toBe(0);
+      // % and _ are literal: % is in no entry, _ only in those that hold one (not "any character").
+      expect((await a.services.team.audit(profile, { text: '%' }, 100, 0)).total).toBe(0);
+      const all = (await a.services.team.audit(profile, {}, 1000, 0)).rows;
+      const underscored = all.filter((r) => [r.target, r.action, r.actor, r.profileName].some((v) => v?.includes('_')));
+      expect(underscored.length).toBeLessThan(all.length);
+      expect((await a.services.team.audit(profile, { text: '_' }, 1000, 0)).total).toBe(underscored.length);
+      // By the words the Audit screen shows.
+      const byWords = await a.services.team.audit(
+        profile,
+        { text: 'users ADDED', textActions: actionsLabelled('users ADDED') },
+        100,
+        0,
+      );
+      expect(new Set(byWords.rows.map((r) => r.action))).toEqual(new Set(['users.add', 'users.add.start']));
       // The shared log is append-only, whoever writes.
       expect(() => cluster.sql('DELETE FROM iampass_console.audit', database)).toThrow(/append-only/);
       // Settled changes leave the ledger.

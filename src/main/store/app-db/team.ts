@@ -57,6 +57,8 @@ export interface TeamAuditFilter {
   text?: string;
   /** Exactly this target. */
   target?: string;
+  /** With `text`: these actions match it too. */
+  textActions?: readonly string[];
 }
 
 const TABLES = ['consoles', 'intents', 'audit'] as const;
@@ -95,8 +97,14 @@ function auditWhere(application: string, f: TeamAuditFilter): { sql: string; par
   if (f.text !== undefined) {
     params.push(containsPattern(f.text));
     const p = `$${String(params.length)}`;
+    const named = f.textActions ?? [];
+    let byName = '';
+    if (named.length > 0) {
+      params.push([...named]);
+      byName = ` OR action = ANY($${String(params.length)})`;
+    }
     where.push(
-      `(target ILIKE ${p} ESCAPE '\\' OR action ILIKE ${p} ESCAPE '\\' OR admin ILIKE ${p} ESCAPE '\\' OR profile_name ILIKE ${p} ESCAPE '\\')`,
+      `(target ILIKE ${p} ESCAPE '\\' OR action ILIKE ${p} ESCAPE '\\' OR admin ILIKE ${p} ESCAPE '\\' OR profile_name ILIKE ${p} ESCAPE '\\'${byName})`,
     );
   }
   return { sql: `WHERE ${where.join(' AND ')}`, params };

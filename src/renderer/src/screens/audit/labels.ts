@@ -1,39 +1,6 @@
 /** The audit log in words: what each recorded action means and what each error code says. */
+import { ACTION_LABEL } from '../../../../shared/audit-labels.ts';
 import type { ErrorCode } from '../../../../shared/errors.ts';
-
-/** The action codes the console records (src/main), each as an admin reads it. Unknown codes show as they are. */
-const ACTION_LABEL: Record<string, string> = {
-  'application.add': 'Application added',
-  'application.edit': 'Application edited',
-  'application.remove': 'Application removed',
-  'application.activate': 'Application made active',
-  'application.test': 'Connection tested',
-  'sandbox.create': 'Sandbox application created',
-  'sandbox.start': 'Sandbox started',
-  'audit.export': 'Audit log exported',
-  'directory.ddl': 'Team tables created',
-  'directory.link': "Linked to the application's users table",
-  'directory.unlink': "Unlinked from the application's users table",
-  'users.add': 'Users added',
-  'users.import': 'Users imported',
-  'users.delete': 'Users deleted',
-  'users.export': 'Users exported',
-  'users.invite': 'Invitations sent',
-  'users.reconcile': 'Unsettled changes checked',
-  'users.refresh_status': 'Device statuses refreshed',
-  'users.sync': "Application's users table read",
-  'user.registration_link': 'Registration code shown',
-  'user.registration_link_copy': 'Registration link copied',
-  'user.registration_link_phone': 'Registration link opened on the virtual phone',
-  'user.registration_qr_export': 'Registration code saved',
-  'user.device_registered': 'Phone registered',
-  'user.lost_device': 'Phone reported lost',
-  'user.display_name': 'Display name changed',
-  'session.start': 'Authentication pushed',
-  'session.logout': 'Session logged out',
-  'invitations.settings': 'Invitation settings saved',
-  'invitations.test': 'Test invitation sent',
-};
 
 /** A job's action reads as its result; its `.start` entry (written when the job began) says so. */
 export function actionLabel(action: string): string {
