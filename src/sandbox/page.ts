@@ -82,10 +82,10 @@ const SCRIPT = `
   function becomeUsersPhone(app, user){
     fetch('/sandbox/users/' + app + '/' + user + '/device').then(function(r){
       history.replaceState(null, '', '/sandbox/phone');
-      if (r.status === 404) { say(decodeURIComponent(user) + ' has no registered phone yet: register one with the user\\'s registration link.'); return null; }
+      if (!r.ok) { say('This user has no registered phone yet (or the sandbox does not know the user): register one with its registration link.'); return null; }
       return r.json();
     }).then(function(j){
-      if (!j) return;
+      if (!j || typeof j.deviceId !== 'string') return;
       device = j.deviceId; sessionStorage.setItem('sandboxDevice', device);
       show(); refresh();
     }, function(){ say('The sandbox did not answer.'); });

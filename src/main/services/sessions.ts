@@ -17,14 +17,15 @@ import {
   type SessionStatus,
 } from '../../shared/iampass.ts';
 import { DEFAULT_CONCURRENCY } from './validate.ts';
-import type {
-  SessionAlert,
-  SessionChanged,
-  SessionDetail,
-  SessionFilter,
-  SessionList,
-  SessionView,
-  StartResult,
+import {
+  SESSION_FILTER_STATUSES,
+  type SessionAlert,
+  type SessionChanged,
+  type SessionDetail,
+  type SessionFilter,
+  type SessionList,
+  type SessionView,
+  type StartResult,
 } from '../../shared/ipc/sessions.ts';
 import { IampassClient, type ClientConfig, type SessionHandle } from '../iampass/client.ts';
 import type { SecretStore } from '../secrets/keychain.ts';
@@ -49,17 +50,8 @@ import type { AuditService } from './audit.ts';
 import { SessionMonitor, type MonitorClock, type MonitorIntervals } from './monitor.ts';
 import { silentNotifier, type Notifier } from './notifier.ts';
 
-export const LIVE_STATUSES: readonly SessionStatus[] = ['pending', 'identifying', 'active', 'walkaway'];
-export const ENDED_STATUSES: readonly SessionStatus[] = ['timeout', 'cancelled', 'failed', 'closed'];
-
-/** The statuses each list filter shows (`all`: every one). */
-const FILTER_STATUSES: Record<Exclude<SessionFilter, 'all'>, readonly SessionStatus[]> = {
-  live: LIVE_STATUSES,
-  waiting: ['pending', 'identifying'],
-  active: ['active'],
-  walkaway: ['walkaway'],
-  ended: ENDED_STATUSES,
-};
+export const LIVE_STATUSES = SESSION_FILTER_STATUSES.live;
+export const ENDED_STATUSES = SESSION_FILTER_STATUSES.ended;
 
 /** What the service needs of IampassClient (tests and the benchmark may count calls). */
 export type SessionClient = Pick<IampassClient, 'authenticateUser' | 'sessionStatus' | 'logout' | 'close'>;
@@ -262,7 +254,7 @@ export class SessionsService {
     const profile = this.#scope.currentOrNull();
     if (!profile) return { sessions: [], counts: {}, errors: 0 };
     const filter = query.filter ?? 'all';
-    const statuses = filter === 'all' ? undefined : FILTER_STATUSES[filter];
+    const statuses = filter === 'all' ? undefined : SESSION_FILTER_STATUSES[filter];
     const rows = querySessions(this.#store, profile.id, {
       ...(statuses ? { statuses } : {}),
       ...(query.userId !== undefined ? { userId: query.userId } : {}),

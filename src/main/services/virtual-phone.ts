@@ -7,14 +7,9 @@
  * opener is the Electron layer's (a window of its own, storage in memory).
  */
 import { AppError } from '../../shared/errors.ts';
+import type { PhoneTarget } from '../../shared/ipc/sandbox.ts';
 import type { OnboardingService } from './onboarding.ts';
 import type { UsersService } from './users.ts';
-
-/** What to open: the link of a QR dialog's handle, the phone of a user, or (neither) the phone page. */
-export interface PhoneTarget {
-  handle?: string | undefined;
-  userId?: string | undefined;
-}
 
 export class VirtualPhoneService {
   readonly #users: UsersService;

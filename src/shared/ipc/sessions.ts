@@ -7,9 +7,17 @@ import type { ErrorInfo } from '../errors.ts';
 import { AUTH_METHODS, MAX_SESSION_DURATION_SECONDS, type AuthMethod, type SessionStatus } from '../iampass.ts';
 import { event, request } from './define.ts';
 
-/** `live`: waiting, active or walked away; `waiting`: pending or identifying; `ended`: over (timed out, denied, failed, closed). */
 export const SESSION_FILTERS = ['all', 'live', 'waiting', 'active', 'walkaway', 'ended'] as const;
 export type SessionFilter = (typeof SESSION_FILTERS)[number];
+
+/** The statuses each filter shows (`all`: every one): the list's query and the Sessions screen's counts alike. */
+export const SESSION_FILTER_STATUSES: Readonly<Record<Exclude<SessionFilter, 'all'>, readonly SessionStatus[]>> = {
+  live: ['pending', 'identifying', 'active', 'walkaway'],
+  waiting: ['pending', 'identifying'],
+  active: ['active'],
+  walkaway: ['walkaway'],
+  ended: ['timeout', 'cancelled', 'failed', 'closed'],
+};
 
 export interface SessionTimelineEntry {
   at: number;

@@ -287,12 +287,12 @@ export const usersRequests = {
   'users.checkStatus': request(z.object({ userId }).strict()).returns<UserRow>(),
   /** Reports the user's phone lost (lost_user_mobile_device): marks not registered, audits, answers a fresh QR and watches it. */
   'users.lostDevice': request(z.object({ userId }).strict()).returns<OnboardingView>(),
-
-  /** Gets a registration link for the user and answers its QR; watches has_registered_mobile_device while open. */
   /** A user's display name in the console's directory (a linked directory's are the application's: refused). */
   'users.setDisplayName': request(
     z.object({ userId, displayName: z.string().max(INPUT_TEXT_MAX_UNITS) }).strict(),
   ).returns<UserRow>(),
+
+  /** Gets a registration link for the user and answers its QR; watches has_registered_mobile_device while open. */
   'onboarding.show': request(
     z
       .object({

@@ -81,7 +81,7 @@ describe('phone web page in a real browser tab', () => {
       const other = await browser.newPage();
       try {
         await other.goto(userPage('nophone'));
-        await other.getByText('nophone has no registered phone yet').waitFor({ timeout: 5000 });
+        await other.getByText('This user has no registered phone yet').waitFor({ timeout: 5000 });
         expect(await other.getByRole('button', { name: 'Register this phone' }).isVisible()).toBe(true);
         expect(await h.hasDevice('nophone')).toBe(false);
       } finally {
@@ -90,8 +90,10 @@ describe('phone web page in a real browser tab', () => {
       // The route behind it: the device of a registered user, 404 otherwise.
       const device = (user: string) =>
         fetch(`${h.sandbox.baseUrl}/sandbox/users/${h.app.clientId}/${encodeURIComponent(user)}/device`);
+      // An unknown user: the same 404, and the page binds nothing either.
       expect(((await (await device('Zoë Ångström')).json()) as { deviceId: string }).deviceId).toMatch(/\S/);
       expect((await device('nophone')).status).toBe(404);
+      expect((await device('nobody-at-all')).status).toBe(404);
     } finally {
       await page.close();
     }

@@ -24,7 +24,7 @@ export interface DialogProps {
   bare?: boolean;
   /** Replaces the dialog's own classes (`dialog dialog--<size>`). */
   className?: string;
-  /** A click on the backdrop (outside the dialog's box) calls onClose. */
+  /** A mouse-down on the dialog element itself (its backdrop, or a bare edge of its box) calls onClose. */
   closeOnBackdrop?: boolean;
 }
 

@@ -5,13 +5,9 @@
  * phone, or bare.
  */
 import { useState } from 'react';
+import type { PhoneTarget } from '../../../../shared/ipc/sandbox.ts';
 import { invoke } from '../../bridge.ts';
 import { useApplications } from './state.ts';
-
-export interface PhoneTarget {
-  handle?: string;
-  userId?: string;
-}
 
 /** True while the active application is a Sandbox one (it has a virtual phone). */
 export function useSandboxActive(): boolean {

@@ -7,7 +7,7 @@
  */
 import { useEffect } from 'react';
 import type { SessionStatus } from '../../../../shared/iampass.ts';
-import type { SessionFilter, SessionView } from '../../../../shared/ipc/sessions.ts';
+import { SESSION_FILTER_STATUSES, type SessionFilter, type SessionView } from '../../../../shared/ipc/sessions.ts';
 import { OpenPhoneButton } from '../applications/OpenPhone.tsx';
 import { AuthenticateDialog } from './AuthenticateDialog.tsx';
 import { Badge, clockTime, EmptyState, Notice, useNow } from '../../components/index.ts';
@@ -16,15 +16,15 @@ import { subscribeSessionEvents, useSessions } from './store.ts';
 import './sessions.css';
 
 /** The status filters, each with how many sessions it holds (one row: the counts are the filters). */
-const FILTERS: { id: SessionFilter; label: string; statuses: SessionStatus[] | null; tone: string }[] = [
-  { id: 'all', label: 'All', statuses: null, tone: 'all' },
-  { id: 'waiting', label: 'Waiting', statuses: ['pending', 'identifying'], tone: 'waiting' },
-  { id: 'active', label: 'Active', statuses: ['active'], tone: 'active' },
-  { id: 'walkaway', label: 'Walked away', statuses: ['walkaway'], tone: 'walkaway' },
-  { id: 'ended', label: 'Ended', statuses: ['timeout', 'cancelled', 'failed', 'closed'], tone: 'ended' },
+const FILTERS: { id: Exclude<SessionFilter, 'live'>; label: string }[] = [
+  { id: 'all', label: 'All' },
+  { id: 'waiting', label: 'Waiting' },
+  { id: 'active', label: 'Active' },
+  { id: 'walkaway', label: 'Walked away' },
+  { id: 'ended', label: 'Ended' },
 ];
 
-const WAITING: ReadonlySet<SessionStatus> = new Set(['pending', 'identifying']);
+const WAITING: ReadonlySet<SessionStatus> = new Set(SESSION_FILTER_STATUSES.waiting);
 
 export function StatusBadge({ session }: { session: Pick<SessionView, 'status' | 'error'> }) {
   return (
@@ -252,21 +252,22 @@ export function SessionsScreen() {
       <div className="sx-top">
         <div className="sx-filters" role="group" aria-label="Filter sessions by status">
           {FILTERS.map((f) => {
+            const statuses = f.id === 'all' ? null : SESSION_FILTER_STATUSES[f.id];
             const n =
-              f.statuses === null
+              statuses === null
                 ? Object.values(counts).reduce((sum, x) => sum + (x ?? 0), 0)
-                : f.statuses.reduce((sum, st) => sum + (counts[st] ?? 0), 0);
+                : statuses.reduce((sum, st) => sum + (counts[st] ?? 0), 0);
             return (
               <button
                 key={f.id}
                 type="button"
-                className={`sx-filter sx-filter--${f.tone}${f.id === filter ? ' sx-filter--on' : ''}`}
+                className={`sx-filter sx-filter--${f.id}${f.id === filter ? ' sx-filter--on' : ''}`}
                 aria-pressed={f.id === filter}
                 onClick={() => setFilter(f.id)}
               >
                 {/* The label first in the DOM (the button reads "Ended 3"); the count shows first. */}
                 <span className="sx-filter__label">{f.label}</span>
-                <span className="sx-filter__n" data-testid={`count-${f.tone}`}>
+                <span className="sx-filter__n" data-testid={`count-${f.id}`}>
                   {n}
                 </span>
               </button>
