@@ -53,6 +53,12 @@ const BRIDGE_INIT_SCRIPT = `(() => {
   const socket = new WebSocket('ws://' + location.host + '/__bench_bridge');
   socket.binaryType = 'arraybuffer';
   const open = new Promise((res, rej) => { socket.onopen = res; socket.onerror = rej; });
+  open.catch(() => {});
+  // A closed socket answers every call still waiting (a failed measurement, not a hung benchmark).
+  socket.onclose = () => {
+    for (const res of waiting.values()) res({ ok: false, code: 'internal', message: 'The benchmark bridge closed.', retryable: false });
+    waiting.clear();
+  };
   socket.onmessage = (m) => {
     const text = typeof m.data === 'string' ? m.data : new TextDecoder().decode(m.data);
     const cut = text.indexOf(' ');
