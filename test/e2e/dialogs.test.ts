@@ -94,6 +94,15 @@ it('every dialog: opens, fits, passes axe, closes on Escape with the focus back;
             open: () => row.getByRole('button', { name: `Show registration QR for ${USER}` }).click(),
           },
           {
+            name: 'invite',
+            title: /^Invite 1 user$/,
+            opener: () => page.getByTestId('bulk-bar').getByRole('button', { name: 'Invite…' }),
+            open: async () => {
+              await page.getByLabel(`Select ${USER}`).click();
+              await page.getByTestId('bulk-bar').getByRole('button', { name: 'Invite…' }).click();
+            },
+          },
+          {
             name: 'delete',
             title: /^Delete 1 user$/,
             opener: () => page.getByTestId('bulk-bar').getByRole('button', { name: 'Delete' }),
@@ -106,7 +115,8 @@ it('every dialog: opens, fits, passes axe, closes on Escape with the focus back;
             },
           },
         ];
-        for (const d of dialogs) {
+        /** Opens a dialog from its button: title, fits, layout check, axe, Escape closes, the focus is back. */
+        const check = async (d: (typeof dialogs)[number]) => {
           await d.open();
           const dialog = page.getByRole('dialog');
           await dialog.waitFor();
@@ -130,8 +140,9 @@ it('every dialog: opens, fits, passes axe, closes on Escape with the focus back;
           await expect.poll(() => page.getByRole('dialog').count(), { message: d.name }).toBe(0);
           // The focus is back on what opened it.
           expect(await d.opener().evaluate(focused), d.name).toBe(true);
-          if (d.name === 'delete') await page.getByLabel(`Select ${USER}`).click();
-        }
+          if (d.name === 'delete' || d.name === 'invite') await page.getByLabel(`Select ${USER}`).click();
+        };
+        for (const d of dialogs) await check(d);
         // Authenticate, from the Sessions screen: the user typed, then Escape and the focus back on the button.
         await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Sessions' }).click();
         const opener = page.getByRole('button', { name: 'Authenticate…' });
@@ -145,6 +156,23 @@ it('every dialog: opens, fits, passes axe, closes on Escape with the focus back;
         await page.keyboard.press('Escape');
         await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
         expect(await opener.evaluate(focused)).toBe(true);
+        // The Applications screen's dialogs: add (the form) and remove (the confirmation).
+        await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Applications' }).click();
+        for (const d of [
+          {
+            name: 'add-application',
+            title: /^Add application$/,
+            opener: () => page.getByRole('button', { name: 'Add application' }).last(),
+            open: () => page.getByRole('button', { name: 'Add application' }).last().click(),
+          },
+          {
+            name: 'remove-application',
+            title: /^Remove application$/,
+            opener: () => page.getByRole('button', { name: 'Remove Sandbox' }),
+            open: () => page.getByRole('button', { name: 'Remove Sandbox' }).click(),
+          },
+        ])
+          await check(d);
       } finally {
         await app.close();
       }
