@@ -15,6 +15,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/server.ts';
 import { startPostgres, type PgCluster } from '../support/postgres.ts';
 import { openTestServices, type TestServices } from '../support/services.ts';
 import { closeBrowser, launchConsole, type ConsoleUnderTest } from './harness.ts';
+import { layoutProblems } from './layout.ts';
 
 type Page = ConsoleUnderTest['page'];
 
@@ -109,6 +110,7 @@ it('links the active application to its PostgreSQL users table through the wizar
       expect(await form.getByLabel('Display name').inputValue()).toBe('full_name');
       expect(await form.getByLabel('Phone').inputValue()).toBe('phone');
       expect(await form.getByLabel('IAMPASS ID column').inputValue()).toBe('iampass_id');
+      expect(await layoutProblems(page), `directory-connect ${scheme} ${width}`).toEqual([]);
       await app.screenshot(`directory-connect-${scheme}-${width}`);
       await form.getByRole('button', { name: 'Check (writes nothing)' }).click();
       const check = form.getByTestId('directory-check');
@@ -116,6 +118,7 @@ it('links the active application to its PostgreSQL users table through the wizar
       // The first pass adds one user; the second (read-only) sees its ID.
       expect(await check.textContent()).toContain(`40 users, ${login === 'console' ? 0 : 1} with an IAMPASS ID`);
       expect(await check.textContent()).toContain('customer1@shop.example');
+      expect(await layoutProblems(page), `directory-wizard ${scheme} ${width}`).toEqual([]);
       await app.screenshot(`directory-wizard-${scheme}-${width}`);
       if (scheme === 'light') {
         const axe = await new AxeBuilder({ page }).include('[data-testid="directory-settings"]').analyze();
@@ -141,6 +144,7 @@ it('links the active application to its PostgreSQL users table through the wizar
           .toBe('unknown');
         expect(await idsInTable()).toBe(1);
       }
+      expect(await layoutProblems(page), `directory-users ${scheme} ${width}`).toEqual([]);
       await app.screenshot(`directory-users-${scheme}-${width}`);
       // The password went in once and never came back.
       expect(await page.content()).not.toContain(password);
@@ -179,6 +183,7 @@ it('team mode: the wizard shows the team schema DDL and links with it; the Audit
       expect(await form.getByRole('button', { name: 'Link' }).isDisabled()).toBe(true);
       await form.getByLabel(/Run this before linking/).check();
       await form.locator('.dir-ddl').scrollIntoViewIfNeeded();
+      expect(await layoutProblems(page), `directory-team-ddl ${scheme} ${width}`).toEqual([]);
       await app.screenshot(`directory-team-ddl-${scheme}-${width}`);
       await form.getByRole('button', { name: 'Link' }).click();
       await dialog.waitFor({ state: 'hidden' });

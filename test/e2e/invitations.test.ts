@@ -10,6 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createHandlers } from '../../src/main/ipc/handlers/index.ts';
 import { createEventBus, createRouter } from '../../src/main/ipc/router.ts';
 import { openTestServices, type TestServices } from '../support/services.ts';
+import { layoutProblems } from './layout.ts';
 import { closeBrowser, launchConsole } from './harness.ts';
 
 const PASSWORD = 'e2e-smtp-password-3456';
@@ -86,6 +87,7 @@ it('invitation settings: saved with the password kept out of the page, a preview
       expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual(
         [],
       );
+      expect(await layoutProblems(page), `invitations ${scheme} ${width}`).toEqual([]);
       await app.screenshot(`invitations-settings-${scheme}-${String(width)}`);
       expect(await page.content()).not.toContain(PASSWORD);
       // The password crossed the bridge once, inward, in the save; no other call carries it.

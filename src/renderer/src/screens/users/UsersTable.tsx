@@ -66,7 +66,7 @@ export function DeviceCell(props: { row: UserRow; now: number; full?: boolean })
       <span className="ux-device">
         <Badge
           tone="outline"
-          title="In the application's users table, without an IAMPASS ID yet"
+          title="Not at IAMPASS: in the application's users table, without an IAMPASS ID yet"
           data-testid="device-state"
           data-state="absent"
         >
@@ -78,7 +78,7 @@ export function DeviceCell(props: { row: UserRow; now: number; full?: boolean })
     <span className="ux-device">
       <Badge
         tone={DEVICE_TONE[state]}
-        title={checked === null ? 'Not checked yet' : `Checked ${dateTime(checked)}`}
+        title={`${state === 'registered' ? '✓ ' : ''}${DEVICE_LABEL[state]}: ${checked === null ? 'not checked yet' : `checked ${dateTime(checked)}`}`}
         data-testid="device-state"
         data-state={state}
       >
