@@ -152,6 +152,11 @@ it('every dialog: opens, fits, passes axe, closes on Escape with the focus back;
         await expect.poll(() => auth.getByLabel('User ID').inputValue()).toBe(USER);
         expect((await auth.evaluate(fit)).overflow).toBeLessThanOrEqual(0);
         expect(await layoutProblems(page), `authenticate ${colorScheme} ${width}`).toEqual([]);
+        // On the sandbox the dialog opens the user's own phone (to approve what it sends).
+        const before = app.phones.length;
+        await auth.getByRole('button', { name: 'Open virtual phone' }).click();
+        await expect.poll(() => app.phones.length).toBe(before + 1);
+        expect(app.phones.at(-1)).toContain(`/sandbox/phone/user/`);
         await app.screenshot(`dialog-authenticate-${colorScheme}-${width}`);
         await page.keyboard.press('Escape');
         await expect.poll(() => page.getByRole('dialog').count()).toBe(0);

@@ -7,6 +7,7 @@
 import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
 import { Dialog } from '../../components/index.ts';
 import { AUTH_METHODS, type AuthMethod } from '../../../../shared/iampass.ts';
+import { OpenPhoneButton } from '../applications/OpenPhone.tsx';
 import { invoke } from '../../bridge.ts';
 import type { UserRow } from '../../../../shared/ipc/users.ts';
 import { searchDirectory } from '../../palette/sources.ts';
@@ -166,6 +167,14 @@ function AuthenticateForm(props: { initialUserId: string; onCancel: () => void }
         </div>
       )}
       <div className="dialog__actions">
+        {/* On the sandbox: the user's own phone, to approve what is sent (before or after sending). */}
+        <span className="dialog__aside">
+          <OpenPhoneButton
+            target={() => ({ userId: userId.trim() })}
+            disabled={userId.trim() === ''}
+            onError={setError}
+          />
+        </span>
         <button type="button" className="btn" onClick={props.onCancel}>
           Cancel
         </button>
