@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { on } from './bridge.ts';
-import { EmptyState } from './components/index.ts';
+import { Cut, EmptyState } from './components/index.ts';
 import { ApplicationsScreen } from './screens/applications/ApplicationsScreen.tsx';
 import { FirstRun } from './screens/applications/FirstRun.tsx';
 import { ProfileSwitcher } from './screens/applications/ProfileSwitcher.tsx';
@@ -104,9 +104,7 @@ export function App() {
       <main className="content" aria-labelledby="screen-title">
         <div className="content__head">
           <h1 id="screen-title">{current.label}</h1>
-          <p className="content__blurb" title={current.blurb}>
-            {current.blurb}
-          </p>
+          <Cut className="content__blurb" text={current.blurb} />
         </div>
         <FirstRun
           onAddApplication={() => {

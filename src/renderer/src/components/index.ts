@@ -9,6 +9,7 @@ import './components.css';
 export { Dialog, type DialogProps } from './Dialog.tsx';
 export { Field, type FieldProps } from './Field.tsx';
 export { Badge, type BadgeTone } from './Badge.tsx';
+export { Cut } from './Cut.tsx';
 export { EmptyState } from './EmptyState.tsx';
 export { Notice, type NoticeTone } from './Notice.tsx';
 export { expireNotice, OK_NOTICE_MS } from './expire.ts';

@@ -9,7 +9,7 @@
 import { Fragment, useEffect, useState } from 'react';
 import type { ErrorInfo } from '../../../../shared/errors.ts';
 import type { AuditFilterInput, AuditPage } from '../../../../shared/ipc/audit.ts';
-import { Badge, clockTime, EmptyState, Field, Notice, dateTime } from '../../components/index.ts';
+import { Badge, clockTime, Cut, EmptyState, Field, Notice, dateTime } from '../../components/index.ts';
 import { invoke, on } from '../../bridge.ts';
 import { errorOf } from '../applications/state.ts';
 import { actionLabel, errorHelp, errorLabel } from './labels.ts';
@@ -211,8 +211,8 @@ export function AuditScreen() {
                     {clockTime(r.at)}
                   </td>
                   <td>{r.profileName ?? <span className="muted">—</span>}</td>
-                  <td className="audit__admin" title={r.actor ?? undefined}>
-                    {r.actor ?? <span className="muted">—</span>}
+                  <td className="audit__admin">
+                    {r.actor !== null ? <Cut text={r.actor} /> : <span className="muted">—</span>}
                   </td>
                   <td className="audit__action" title={r.action}>
                     {actionLabel(r.action)}

@@ -1,5 +1,6 @@
 /** Per-row results of a finished job: a summary, then the rows (problems first), virtualized-free but bounded. */
 import type { JobFinished } from '../../../../shared/ipc/jobs.ts';
+import { Cut } from '../../components/index.ts';
 import { ROW_RESULT_LABEL } from './store.ts';
 
 const SHOWN = 500;
@@ -32,7 +33,11 @@ export function ResultList(props: { finished: JobFinished }) {
             data-result={r.result}
           >
             <span className="ux-result__n">#{r.row}</span>
-            <span className="ux-result__id">{r.userId === '' ? <em>(blank)</em> : r.userId}</span>
+            {r.userId === '' ? (
+              <em className="ux-result__id">(blank)</em>
+            ) : (
+              <Cut className="ux-result__id" text={r.userId} />
+            )}
             <span className="ux-result__badge">{ROW_RESULT_LABEL[r.result] ?? r.result}</span>
             {r.reason ? <span className="ux-result__reason">{r.reason}</span> : null}
           </li>

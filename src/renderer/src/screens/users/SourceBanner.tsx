@@ -1,6 +1,6 @@
 /** Where a linked profile's users come from (the application's database) and, for a read-only login, why writes are off. */
 import type { DirectoryInfo } from '../../../../shared/directory-source.ts';
-import { ago, Notice } from '../../components/index.ts';
+import { ago, Cut, Notice } from '../../components/index.ts';
 
 export function SourceBanner({ directory, now }: { directory: DirectoryInfo; now: number }) {
   if (directory.kind === 'embedded') return null;
@@ -10,9 +10,7 @@ export function SourceBanner({ directory, now }: { directory: DirectoryInfo; now
         <span>
           Users of the application&apos;s {directory.kind === 'postgres' ? 'PostgreSQL database' : 'SQLite file'}
         </span>
-        <span className="ux-source__where" title={directory.label ?? ''}>
-          {directory.label}
-        </span>
+        <Cut className="ux-source__where" text={directory.label ?? ''} />
         {directory.syncedAt !== null ? <span>read {ago(directory.syncedAt, now)}</span> : null}
       </div>
       {directory.readOnly ? (

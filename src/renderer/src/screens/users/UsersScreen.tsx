@@ -15,7 +15,7 @@ import { invoke } from '../../bridge.ts';
 import { AuthenticateDialog, useSessions } from '../sessions/index.ts';
 import { AddUsersDialog } from './AddUsersDialog.tsx';
 import { DeleteDialog } from './DeleteDialog.tsx';
-import { Notice, plural, useNow } from '../../components/index.ts';
+import { Cut, Notice, plural, useNow } from '../../components/index.ts';
 import { DEVICE_LABEL } from './format.ts';
 import { JobBar } from './JobBar.tsx';
 import {
@@ -514,7 +514,7 @@ export function UsersScreen() {
                         aria-sort={dirn === 'asc' ? 'ascending' : dirn === 'desc' ? 'descending' : 'none'}
                       >
                         <button type="button" className="ux-sort" title={label} onClick={col.getToggleSortingHandler()}>
-                          <span className="ux-sort__label">{label}</span>
+                          <Cut text={label} />
                           <span className="ux-sort__icon" aria-hidden="true">
                             {dirn === 'asc' ? '↑' : dirn === 'desc' ? '↓' : '↕'}
                           </span>
