@@ -52,25 +52,15 @@ export function SessionAlerts() {
   return (
     <div className="sx-alerts" aria-label="Session alerts">
       {alerts.map((a) => (
-        <div
+        <Notice
           key={`${a.sessionId}:${String(a.at)}`}
-          className={`sx-alert sx-alert--${a.kind}`}
-          role="alert"
-          data-testid="session-alert"
+          tone={a.kind === 'walkaway' ? 'walk' : 'error'}
+          title={a.kind === 'walkaway' ? 'User walked away' : 'Authentication failed'}
+          testId="session-alert"
+          onDismiss={() => dismiss(a.at, a.sessionId)}
         >
-          <div className="sx-alert__body">
-            <strong>{a.kind === 'walkaway' ? 'User walked away' : 'Authentication failed'}</strong>
-            <span>{a.message}</span>
-          </div>
-          <button
-            type="button"
-            className="btn btn--ghost btn--sm"
-            onClick={() => dismiss(a.at, a.sessionId)}
-            aria-label="Dismiss alert"
-          >
-            Dismiss
-          </button>
-        </div>
+          {a.message}
+        </Notice>
       ))}
     </div>
   );
@@ -88,19 +78,16 @@ export function SessionAlertToasts({ onView }: { onView: () => void }) {
   useEffect(() => subscribeSessionEvents(), []);
   if (alerts.length === 0) return null;
   return (
-    <section className="sx sx-toasts" aria-label="Session alerts">
+    <section className="toasts" aria-label="Session alerts">
       {alerts.slice(0, 3).map((a) => (
-        <div
+        <Notice
           key={`${a.sessionId}:${String(a.at)}`}
-          className={`sx-alert sx-alert--${a.kind} sx-toast`}
-          role="alert"
-          data-testid="session-toast"
-        >
-          <div className="sx-alert__body">
-            <strong>{a.kind === 'walkaway' ? 'User walked away' : 'Authentication failed'}</strong>
-            <span>{a.message}</span>
-          </div>
-          <div className="sx-toast__actions">
+          toast
+          tone={a.kind === 'walkaway' ? 'walk' : 'error'}
+          title={a.kind === 'walkaway' ? 'User walked away' : 'Authentication failed'}
+          testId="session-toast"
+          onDismiss={() => dismiss(a.at, a.sessionId)}
+          actions={
             <button
               type="button"
               className="btn btn--sm"
@@ -111,18 +98,12 @@ export function SessionAlertToasts({ onView }: { onView: () => void }) {
             >
               View
             </button>
-            <button
-              type="button"
-              className="btn btn--ghost btn--sm"
-              onClick={() => dismiss(a.at, a.sessionId)}
-              aria-label="Dismiss alert"
-            >
-              Dismiss
-            </button>
-          </div>
-        </div>
+          }
+        >
+          {a.message}
+        </Notice>
       ))}
-      {alerts.length > 3 && <p className="sx-toast__more">{alerts.length - 3} more on the Sessions screen</p>}
+      {alerts.length > 3 && <p className="toasts__more">{alerts.length - 3} more on the Sessions screen</p>}
     </section>
   );
 }
