@@ -453,6 +453,11 @@ describe('Applications screen (Chromium, real services, sandbox)', () => {
           expect(await layoutProblems(app.page), `${hash} 1280`).toEqual([]);
           await app.page.setViewportSize({ width: 1024, height: 768 });
           expect(await layoutProblems(app.page), `${hash} 1024`).toEqual([]);
+          const narrow = await new AxeBuilder({ page: app.page }).analyze();
+          expect(
+            narrow.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id),
+            `${hash} 1024`,
+          ).toEqual([]);
           await app.screenshot(`${hash.slice(2)}-${colorScheme}-1024`);
           await app.page.setViewportSize({ width: 1280, height: 800 });
         }

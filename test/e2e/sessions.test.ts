@@ -106,7 +106,15 @@ it('push, approve -> active; walk away -> alert; come back -> active; log out ->
   const denied = row(page).getByTestId('status-badge');
   expect(await denied.textContent()).toBe('Denied');
   expect(await denied.evaluate((el: { className: string }) => el.className)).toContain('badge--danger');
-  await atEachSize(page, (width) => app!.screenshot(`sessions-denied-light-${width}`));
+  await atEachSize(page, async (width) => {
+    await app!.screenshot(`sessions-denied-light-${width}`);
+    expect(await layoutProblems(page), `light ${width}`).toEqual([]);
+    const axe = await new AxeBuilder({ page }).analyze();
+    expect(
+      axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id),
+      `light ${width}`,
+    ).toEqual([]);
+  });
   await page.setViewportSize({ width: 1360, height: 860 });
 
   await authenticate(page, 'alice', []);
@@ -231,6 +239,11 @@ it('a refusal shows the service reason; a status fault shows "Unknown (error)" t
     await app!.screenshot(`sessions-denied-dark-${width}`);
     // A live session's Log out in view: nothing scrolls sideways, cut text ends in an ellipsis with a title.
     expect(await layoutProblems(page), String(width)).toEqual([]);
+    const axe = await new AxeBuilder({ page }).analyze();
+    expect(
+      axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id),
+      `dark ${width}`,
+    ).toEqual([]);
   });
   expect(app!.pageErrors).toEqual([]);
 });
