@@ -1,5 +1,4 @@
 /** audit export: the append-only audit log as CSV or JSON (AuditService). */
-import { actionsLabelled } from '../../shared/audit-labels.ts';
 import { AppError } from '../../shared/errors.ts';
 import { writePrivateFileSync } from '../../node/files.ts';
 import type { AuditFilter } from '../../main/store/audit.ts';
@@ -66,7 +65,6 @@ async function exportAudit(ctx: Context, values: Values): Promise<number> {
       if (search !== undefined && search !== '') {
         if ([...search].length > 200) throw new UsageError('--search takes at most 200 characters');
         filter.text = search;
-        filter.textActions = actionsLabelled(search);
       }
       let text: string;
       let count: number;

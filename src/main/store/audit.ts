@@ -4,6 +4,7 @@
  * structured fields only: an error CODE, never an error message.
  */
 import type { ErrorCode } from '../../shared/errors.ts';
+import { actionsLabelled } from '../../shared/audit-labels.ts';
 import { containsPattern } from './like.ts';
 import type { Store } from './db.ts';
 
@@ -67,12 +68,14 @@ export interface AuditFilter {
   from?: number;
   /** Exclusive, epoch ms. */
   to?: number;
-  /** Found anywhere in the target, the action, the admin or the application's name (case-insensitive for ASCII). */
+  /**
+   * Found anywhere in the target, the action (its code, or its words as the
+   * Audit screen shows them: shared/audit-labels.ts), the admin or the
+   * application's name (case-insensitive for ASCII).
+   */
   text?: string;
   /** Exactly this target (e.g. a user ID: the entries about that user). */
   target?: string;
-  /** With `text`: these actions match it too (their words contain it; shared/audit-labels.ts). */
-  textActions?: readonly string[];
 }
 
 function whereOf(f: AuditFilter): { sql: string; params: (string | number)[] } {
@@ -104,7 +107,7 @@ function whereOf(f: AuditFilter): { sql: string; params: (string | number)[] } {
   }
   if (f.text !== undefined) {
     const like = containsPattern(f.text);
-    const named = f.textActions ?? [];
+    const named = actionsLabelled(f.text);
     where.push(
       `(target LIKE ? ESCAPE '\\' OR action LIKE ? ESCAPE '\\' OR actor LIKE ? ESCAPE '\\' OR profile_name LIKE ? ESCAPE '\\'${named.length > 0 ? ` OR action IN (${named.map(() => '?').join(', ')})` : ''})`,
     );

@@ -3,7 +3,6 @@
  * injected `saveFile` (Electron: a save dialog in the thin layer; tests: a
  * temp folder), and is itself an audited action.
  */
-import { actionsLabelled } from '../../../shared/audit-labels.ts';
 import { AppError, toErrorInfo } from '../../../shared/errors.ts';
 import type { AuditEntryView } from '../../../shared/ipc/audit.ts';
 import { auditCsv, auditJson } from '../../services/audit.ts';
@@ -56,11 +55,8 @@ function cleanFilter(f: {
       details: { field: 'from' },
     });
   }
-  const text = f.text?.trim() || undefined;
   return Object.fromEntries(
-    Object.entries({ ...f, text, textActions: text === undefined ? undefined : actionsLabelled(text) }).filter(
-      ([, v]) => v !== undefined,
-    ),
+    Object.entries({ ...f, text: f.text?.trim() || undefined }).filter(([, v]) => v !== undefined),
   );
 }
 

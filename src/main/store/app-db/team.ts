@@ -16,6 +16,7 @@
  * The schema is created only by the DDL the check shows, when the admin asks.
  */
 import type pg from 'pg';
+import { actionsLabelled } from '../../../shared/audit-labels.ts';
 import { containsPattern } from '../like.ts';
 import type { AuditOutcome } from '../audit.ts';
 import type { ErrorCode } from '../../../shared/errors.ts';
@@ -53,12 +54,10 @@ export interface TeamAuditFilter {
   outcome?: AuditOutcome;
   from?: number;
   to?: number;
-  /** Found anywhere in the target, the action, the admin or the application's name (case-insensitive). */
+  /** Found anywhere in the target, the action (its code or its words), the admin or the application's name (case-insensitive). */
   text?: string;
   /** Exactly this target. */
   target?: string;
-  /** With `text`: these actions match it too. */
-  textActions?: readonly string[];
 }
 
 const TABLES = ['consoles', 'intents', 'audit'] as const;
@@ -97,7 +96,7 @@ function auditWhere(application: string, f: TeamAuditFilter): { sql: string; par
   if (f.text !== undefined) {
     params.push(containsPattern(f.text));
     const p = `$${String(params.length)}`;
-    const named = f.textActions ?? [];
+    const named = actionsLabelled(f.text);
     let byName = '';
     if (named.length > 0) {
       params.push([...named]);
