@@ -37,10 +37,17 @@ export const ACTION_LABEL: Readonly<Record<string, string>> = {
   'invitations.test': 'Test invitation sent',
 };
 
-/** The action codes whose words contain `text` (case-insensitive), with their jobs' `.start` entries. */
+/** An action in words; a job's `.start` entry (written when the job began) says so; an unknown code as it is. */
+export function actionLabel(action: string): string {
+  const started = /^(.+)\.start$/.exec(action)?.[1];
+  if (started !== undefined && ACTION_LABEL[started] !== undefined) return `${ACTION_LABEL[started]}: started`;
+  return ACTION_LABEL[action] ?? action;
+}
+
+/** The action codes (their jobs' `.start` entries too) whose words, as actionLabel gives them, contain `text` (case-insensitive). */
 export function actionsLabelled(text: string): string[] {
   const needle = text.toLowerCase();
-  return Object.entries(ACTION_LABEL)
-    .filter(([, label]) => label.toLowerCase().includes(needle))
-    .flatMap(([action]) => [action, `${action}.start`]);
+  return Object.keys(ACTION_LABEL)
+    .flatMap((action) => [action, `${action}.start`])
+    .filter((action) => actionLabel(action).toLowerCase().includes(needle));
 }

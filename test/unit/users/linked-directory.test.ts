@@ -615,6 +615,9 @@ describe('team mode: consoles sharing their changes and audit log in a PostgreSQ
       // By the words the Audit screen shows.
       const byWords = await a.services.team.audit(profile, { text: 'users ADDED' }, 100, 0);
       expect(new Set(byWords.rows.map((r) => r.action))).toEqual(new Set(['users.add', 'users.add.start']));
+      // A job's start entry by the words the screen shows for it.
+      const jobStarts = await a.services.team.audit(profile, { text: 'added: STARTED' }, 100, 0);
+      expect(new Set(jobStarts.rows.map((r) => r.action))).toEqual(new Set(['users.add.start']));
       // The shared log is append-only, whoever writes.
       expect(() => cluster.sql('DELETE FROM iampass_console.audit', database)).toThrow(/append-only/);
       // Settled changes leave the ledger.

@@ -1,13 +1,7 @@
 /** The audit log in words: what each recorded action means and what each error code says. */
-import { ACTION_LABEL } from '../../../../shared/audit-labels.ts';
 import type { ErrorCode } from '../../../../shared/errors.ts';
 
-/** A job's action reads as its result; its `.start` entry (written when the job began) says so. */
-export function actionLabel(action: string): string {
-  const started = /^(.+)\.start$/.exec(action)?.[1];
-  if (started !== undefined && ACTION_LABEL[started] !== undefined) return `${ACTION_LABEL[started]}: started`;
-  return ACTION_LABEL[action] ?? action;
-}
+export { actionLabel } from '../../../../shared/audit-labels.ts';
 
 /** Why an action failed, in a word or two (the badge), and in a sentence (the details). */
 const ERROR_TEXT: Record<ErrorCode, [short: string, long: string]> = {
