@@ -4,13 +4,12 @@
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { expireNotice, OK_NOTICE_MS } from '../../../src/renderer/src/components/expire.ts';
 
-type Notice = { kind: 'ok' | 'error'; text: string };
+type Notice = { tone: 'ok' | 'error'; text: string };
 let shown: Notice | null = null;
 const show = (n: Notice) => {
   shown = n;
   expireNotice(
     n,
-    n.kind === 'ok',
     () => shown,
     () => (shown = null),
   );
@@ -20,19 +19,19 @@ beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
 
 it('clears a success after its time, keeps an error, and never clears a newer notice', () => {
-  show({ kind: 'ok', text: 'Authentication request sent.' });
+  show({ tone: 'ok', text: 'Authentication request sent.' });
   vi.advanceTimersByTime(OK_NOTICE_MS - 1);
   expect(shown?.text).toBe('Authentication request sent.');
   vi.advanceTimersByTime(1);
   expect(shown).toBeNull();
 
-  show({ kind: 'error', text: 'The service refused.' });
+  show({ tone: 'error', text: 'The service refused.' });
   vi.advanceTimersByTime(OK_NOTICE_MS * 10);
   expect(shown?.text).toBe('The service refused.');
 
-  show({ kind: 'ok', text: 'first' });
+  show({ tone: 'ok', text: 'first' });
   vi.advanceTimersByTime(OK_NOTICE_MS / 2);
-  show({ kind: 'ok', text: 'second' });
+  show({ tone: 'ok', text: 'second' });
   vi.advanceTimersByTime(OK_NOTICE_MS / 2);
   expect(shown?.text).toBe('second');
   vi.advanceTimersByTime(OK_NOTICE_MS / 2);

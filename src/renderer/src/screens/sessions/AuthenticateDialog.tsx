@@ -97,7 +97,7 @@ function AuthenticateForm(props: { initialUserId: string; onCancel: () => void }
     }
     const st = useSessions.getState();
     st.closeDialog();
-    st.setNotice({ kind: 'ok', text: `Authentication request sent to ${userId.trim()}’s phone.` });
+    st.setNotice({ tone: 'ok', text: `Authentication request sent to ${userId.trim()}’s phone.` });
     await st.load();
     await st.select(r.value.session.id);
   }

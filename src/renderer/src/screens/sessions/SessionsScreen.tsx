@@ -268,7 +268,7 @@ export function SessionsScreen() {
 
       <SessionAlerts />
       {notice && (
-        <Notice tone={notice.kind} testId="sessions-notice" onDismiss={() => setNotice(null)}>
+        <Notice tone={notice.tone} testId="sessions-notice" onDismiss={() => setNotice(null)}>
           {notice.text}
         </Notice>
       )}

@@ -23,7 +23,7 @@ interface SessionsState {
   alerts: SessionAlert[];
   dialog: DialogState;
   busy: Record<string, boolean>;
-  notice: { kind: 'ok' | 'error'; text: string } | null;
+  notice: { tone: 'ok' | 'error'; text: string } | null;
   setFilter: (filter: SessionFilter) => void;
   load: () => Promise<void>;
   select: (id: string | null) => Promise<void>;
@@ -70,7 +70,7 @@ export const useSessions = create<SessionsState>((set, get) => ({
     set({ busy: { ...get().busy, [id]: true } });
     const r = await invoke('sessions.logout', { sessionId: id });
     set({ busy: { ...get().busy, [id]: false } });
-    get().setNotice(r.ok ? { kind: 'ok', text: 'Session logged out.' } : { kind: 'error', text: r.message });
+    get().setNotice(r.ok ? { tone: 'ok', text: 'Session logged out.' } : { tone: 'error', text: r.message });
     await get().load();
     if (get().selectedId === id) await get().select(id);
   },
@@ -82,10 +82,10 @@ export const useSessions = create<SessionsState>((set, get) => ({
     get().setNotice(
       r.ok
         ? {
-            kind: r.value.failed ? 'error' : 'ok',
+            tone: r.value.failed ? 'error' : 'ok',
             text: `Logged out ${String(r.value.loggedOut)} session(s) of ${userId}${r.value.failed ? `; ${String(r.value.failed)} failed` : ''}.`,
           }
-        : { kind: 'error', text: r.message },
+        : { tone: 'error', text: r.message },
     );
     await get().load();
     const sel = get().selectedId;
@@ -104,7 +104,6 @@ export const useSessions = create<SessionsState>((set, get) => ({
     set({ notice });
     expireNotice(
       notice,
-      notice?.kind === 'ok',
       () => get().notice,
       () => set({ notice: null }),
     );

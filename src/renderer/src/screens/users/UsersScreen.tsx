@@ -288,7 +288,7 @@ export function UsersScreen() {
   useEffect(() => {
     if (sessionsNotice === seenSessionsNotice.current) return;
     seenSessionsNotice.current = sessionsNotice;
-    if (sessionsNotice?.kind === 'ok')
+    if (sessionsNotice?.tone === 'ok')
       useUsers.getState().setNotice({ tone: 'ok', text: sessionsNotice.text, sessions: true });
   }, [sessionsNotice]);
   useEffect(() => {

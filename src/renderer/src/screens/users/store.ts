@@ -226,7 +226,6 @@ export const useUsers = create<UsersState>((set, get) => {
       set({ notice });
       expireNotice(
         notice,
-        notice?.tone === 'ok',
         () => get().notice,
         () => set({ notice: null }),
       );
