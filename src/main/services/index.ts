@@ -53,7 +53,7 @@ export interface ServicesOptions {
   /** Invitations: the throttle's wait (tests advance a clock), the mailer. */
   invitations?: Pick<InvitationsDeps, 'sleep' | 'createMailer'>;
   /** Users jobs tuning: users per add/delete call, request timeout. */
-  users?: Pick<UsersDeps, 'batchSize' | 'timeoutMs'>;
+  users?: Pick<UsersDeps, 'batchSize' | 'timeoutMs' | 'screenCopyMax'>;
   /** Pins users, onboarding and sessions to this profile instead of the active one (the CLI's --profile). */
   profileId?: string;
   /** Application directories: how often watched databases are checked, SQLite polling. */

@@ -11,6 +11,7 @@ import { AppError, toErrorInfo, type ErrorInfo } from '../../shared/errors.ts';
 import type { DirectoryInfo } from '../../shared/directory-source.ts';
 import type { JobRow } from '../../shared/ipc/jobs.ts';
 import {
+  LOCAL_DIRECTORY_MAX,
   MAX_CONFIRM_FREE_DELETE,
   type CsvMapping,
   type CsvPreview,
@@ -52,6 +53,7 @@ import {
   indexOfQuery,
   iterateQuery,
   selectionIds,
+  sortOrders,
   windowAndCount,
   windowQuery,
   type QueryContext,
@@ -96,6 +98,8 @@ export interface UsersDeps {
   createClient?: (config: ClientConfig) => UsersClient;
   /** Users per add_users / delete_users call (default 500). */
   batchSize?: number;
+  /** The largest directory the Users screen is given whole (`screenSnapshot`); LOCAL_DIRECTORY_MAX by default. */
+  screenCopyMax?: number;
   /** Per request timeout (default the client's 15 s). */
   timeoutMs?: number;
   /** Pins the service to this profile instead of the active one (the CLI's --profile). */
@@ -151,6 +155,7 @@ export class UsersService {
   readonly #now: () => number;
   readonly #createClient: (config: ClientConfig) => UsersClient;
   readonly #batchSize: number;
+  readonly #screenCopyMax: number;
   readonly #timeoutMs: number | undefined;
   readonly #events = new Emitter<UsersEvent>();
   /** The intent-first writes (writes.ts) with this service's store, clock and events. */
@@ -185,6 +190,7 @@ export class UsersService {
     this.jobs = deps.jobs ?? new JobRunner({ now: this.#now });
     this.#createClient = deps.createClient ?? ((config) => new IampassClient(config));
     this.#batchSize = deps.batchSize ?? 500;
+    this.#screenCopyMax = deps.screenCopyMax ?? LOCAL_DIRECTORY_MAX;
     this.#timeoutMs = deps.timeoutMs;
     this.sources = deps.sources ?? null;
     this.#team = deps.team ?? null;
@@ -207,7 +213,13 @@ export class UsersService {
 
   // ------------------------------------------------------------------ reads
 
-  snapshot(): UsersSnapshot {
+  /**
+   * The active profile's whole directory with its sort orders (read in one
+   * transaction); with `upTo`, null when it holds more users than that.
+   */
+  snapshot(): UsersSnapshot;
+  snapshot(upTo: number): UsersSnapshot | null;
+  snapshot(upTo = Infinity): UsersSnapshot | null {
     const profile = this.scope.currentOrNull();
     if (!profile) {
       return {
@@ -224,10 +236,25 @@ export class UsersService {
         deviceCheckedAt: [],
         addedAt: [],
         lastAuthAt: [],
+        userKeys: [],
+        nameKeys: [],
+        orders: {
+          userId: [],
+          displayName: [],
+          iampassId: [],
+          deviceState: [],
+          deviceCheckedAt: [],
+          addedAt: [],
+          lastAuthAt: [],
+        },
         statusErrors: {},
       };
     }
-    const c = directoryColumns(this.#store, profile.id);
+    if (upTo !== Infinity && this.count({}) > upTo) return null;
+    const { c, orders } = this.#store.read(() => {
+      const c = directoryColumns(this.#store, profile.id);
+      return { c, orders: sortOrders(this.#store, profile.id, c.rowIds) };
+    });
     return {
       profileId: profile.id,
       profileName: profile.name,
@@ -235,8 +262,14 @@ export class UsersService {
       revision: this.#revision,
       count: c.userIds.length,
       ...c,
+      orders,
       statusErrors: Object.fromEntries(this.#statusErrors.get(profile.id) ?? []),
     };
+  }
+
+  /** The directory for the Users screen to hold (`users.snapshot`); null when it is larger than it should hold. */
+  screenSnapshot(): UsersSnapshot | null {
+    return this.snapshot(this.#screenCopyMax);
   }
 
   /** A window of the active profile's users matching `query`, in its order, with the total. */

@@ -16,6 +16,8 @@ export interface Store {
   readonly path: string;
   /** Runs `fn` in one IMMEDIATE transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T;
+  /** Runs `fn`'s reads in one (deferred) transaction, so they see one state of the database; inside a transaction, in it. */
+  read<T>(fn: () => T): T;
   close(): void;
 }
 
@@ -128,6 +130,15 @@ export function openStore(path: string, options: OpenStoreOptions = {}): Store {
         throw mapBusy(error);
       } finally {
         depth = 0;
+      }
+    },
+    read<T>(fn: () => T): T {
+      if (db.isTransaction) return fn();
+      db.exec('BEGIN');
+      try {
+        return fn();
+      } finally {
+        if (db.isTransaction) db.exec('COMMIT');
       }
     },
     close(): void {

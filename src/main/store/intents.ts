@@ -11,7 +11,7 @@
  * at the service.
  */
 import type { Store } from './db.ts';
-import { naturalKey } from './user-query.ts';
+import { naturalKey } from '../../shared/user-order.ts';
 import { newOpaqueId } from './directory.ts';
 
 export const INTENT_KINDS = ['add', 'delete', 'lost_device', 'authenticate', 'logout'] as const;

@@ -4,7 +4,7 @@
  * `PRAGMA user_version` inside it.
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { naturalKey } from './user-query.ts';
+import { naturalKey } from '../../shared/user-order.ts';
 
 export interface Migration {
   version: number;

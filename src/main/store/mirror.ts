@@ -9,7 +9,7 @@
  */
 import { directorySource, type DirectorySource, type SourceUser } from '../../shared/directory-source.ts';
 import type { Store } from './db.ts';
-import { naturalKey } from './user-query.ts';
+import { naturalKey } from '../../shared/user-order.ts';
 
 export interface LinkedSource {
   profileId: string;

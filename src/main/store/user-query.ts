@@ -14,44 +14,9 @@
  *   then the rows), a user's position, and a streaming iteration.
  */
 import type { DeviceState, UserSortColumn, UsersQuery } from '../../shared/ipc/users.ts';
+import { prefixRanges } from '../../shared/user-order.ts';
 import type { Store } from './db.ts';
 import type { DirectoryUser } from './directory.ts';
-
-/** Digit runs longer than this compare as this long (their marker must stay below ' '). */
-const MAX_RUN = 31;
-
-/** Lower case, accents removed (NFKD, combining marks dropped). */
-export function normalizeText(s: string): string {
-  return s.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
-}
-
-/**
- * The natural sort key: the normalized text with each digit run prefixed by a
- * control character giving its length (1..31), so `user2` ("user\x012")
- * sorts before `user10` ("user\x0210") under plain binary comparison, and
- * numbers before letters. A prefix of a value (up to a digit run it ends in)
- * maps to a prefix of its key, which `prefixRanges` uses.
- */
-export function naturalKey(s: string): string {
-  return normalizeText(s).replace(/\d+/g, (run) => String.fromCharCode(Math.min(run.length, MAX_RUN)) + run);
-}
-
-/**
- * Key ranges [lo, hi) holding the keys of every value starting with `term`.
- * A term ending in digits ("user1") may end in the middle of a run: one range
- * per possible run length (user1, user10-user19, user100-...).
- */
-export function prefixRanges(term: string): [string, string][] {
-  const norm = normalizeText(term);
-  const m = /(\d+)$/.exec(norm);
-  const upper = (lo: string): [string, string] => [lo, `${lo}\u{10FFFF}`];
-  if (!m) return [upper(naturalKey(norm))];
-  const head = naturalKey(norm.slice(0, m.index));
-  const digits = m[1]!;
-  const out: [string, string][] = [];
-  for (let len = digits.length; len <= MAX_RUN; len++) out.push(upper(head + String.fromCharCode(len) + digits));
-  return out;
-}
 
 interface Column {
   /** The indexed expression sorted on. */
@@ -458,6 +423,36 @@ export function selectionIds(
     if (!skip.has(id)) out.push(id);
   }
   return out;
+}
+
+/**
+ * For each sort column, its ascending order (ties by row id; descending is
+ * the exact reverse) as positions in `rowIds` (every row of the profile, in
+ * any order), read from the column's index: what a copy of the directory
+ * held elsewhere (the Users screen's) sorts by, exactly as main would. Read
+ * inside the caller's transaction, with the rows `rowIds` came from.
+ */
+export function sortOrders(
+  store: Store,
+  profileId: string,
+  rowIds: readonly number[],
+): Record<UserSortColumn, number[]> {
+  const at = new Map<number, number>();
+  for (let i = 0; i < rowIds.length; i++) at.set(rowIds[i]!, i);
+  const orders = {} as Record<UserSortColumn, number[]>;
+  for (const column of Object.keys(COLUMNS) as UserSortColumn[]) {
+    const stmt = store.db.prepare(
+      `SELECT id FROM users WHERE profile_id = ? ORDER BY ${orderFor({ sort: { column } }).sql}`,
+    );
+    stmt.setReturnArrays(true);
+    orders[column] = (stmt.all(profileId) as unknown as [number][]).map(([id]) => {
+      const pos = at.get(id);
+      if (pos === undefined)
+        throw new Error('sortOrders: a row outside the rows given (read outside their transaction?)');
+      return pos;
+    });
+  }
+  return orders;
 }
 
 /** The query plans of a window's id read and of its count (query-plan tests: every sort served by an index). */

@@ -8,8 +8,10 @@
  * rows upserted and the user IDs removed, with the new revision; `reset`
  * when too many to name) tell it to fetch the window in view again.
  * Selections are queries minus exceptions (`UsersSelection`), turned into
- * jobs by main. `users.snapshot` (the whole directory as columns) remains
- * for the command palette's user search.
+ * jobs by main. A directory of at most LOCAL_DIRECTORY_MAX users is also
+ * held whole by the screen (`users.snapshot`, kept current by the same
+ * events), which then answers a keystroke or a sort itself and has main
+ * confirm it.
  *
  * Registration links are bearer credentials: they never cross the bridge.
  * main keeps a link in memory under an opaque `handle` and gives the renderer
@@ -45,7 +47,12 @@ export interface UserRow {
   statusError: StatusError | null;
 }
 
-/** The whole directory, column-oriented: every array has `count` entries, sorted by user ID (case-insensitive). */
+/**
+ * The whole directory, column-oriented: every array has `count` entries,
+ * sorted by user ID (natural order). The Users screen holds it for a
+ * directory of at most LOCAL_DIRECTORY_MAX users and answers its queries
+ * from it within the keystroke (see `users.snapshot`).
+ */
 export interface UsersSnapshot {
   /** The profile this is for; null when no application is active (all arrays empty). */
   profileId: string | null;
@@ -63,6 +70,14 @@ export interface UsersSnapshot {
   deviceCheckedAt: (number | null)[];
   addedAt: number[];
   lastAuthAt: (number | null)[];
+  /** The natural sort keys of the user IDs and display names (shared/user-order.ts `naturalKey`), as main sorts by. */
+  userKeys: string[];
+  nameKeys: string[];
+  /**
+   * Per sort column, the positions (indexes into the arrays) in main's
+   * ascending order, ties by row id; descending is the exact reverse.
+   */
+  orders: Record<UserSortColumn, number[]>;
   /** Sparse: user ID -> last status error. */
   statusErrors: Record<string, StatusError>;
 }
@@ -160,6 +175,14 @@ export const USER_SORT_COLUMNS = [
 ] as const;
 export type UserSortColumn = (typeof USER_SORT_COLUMNS)[number];
 
+/**
+ * The most users the Users screen holds a copy of (`users.snapshot`): up to
+ * here it answers a keystroke or a sort itself, within the input's own frame
+ * (a scan of this many rows takes a few ms); a larger directory is queried in
+ * main window by window.
+ */
+export const LOCAL_DIRECTORY_MAX = 150_000;
+
 /** The longest search term (characters). */
 export const MAX_SEARCH_CHARS = 200;
 /** Most rows one `users.window` answers. */
@@ -215,7 +238,8 @@ export const EXPORT_FORMATS = ['csv', 'json'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export const usersRequests = {
-  'users.snapshot': request(z.object({}).strict()).returns<UsersSnapshot>(),
+  /** The whole directory for the Users screen's own answers; null when it holds more than LOCAL_DIRECTORY_MAX users. */
+  'users.snapshot': request(z.object({}).strict()).returns<UsersSnapshot | null>(),
   /** A window of the query's rows in its order, with the total. */
   'users.window': request(
     z

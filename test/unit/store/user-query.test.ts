@@ -22,14 +22,13 @@ import {
   countQuery,
   indexOfQuery,
   iterateQuery,
-  naturalKey,
-  prefixRanges,
   selectionIds,
   SORT_MATCHES_UP_TO,
   windowAndCount,
   windowPlan,
   windowQuery,
 } from '../../../src/main/store/user-query.ts';
+import { naturalKey, prefixRanges } from '../../../src/shared/user-order.ts';
 import { insertProfile } from '../../../src/main/store/profiles.ts';
 import { testProfile } from './fixture.ts';
 

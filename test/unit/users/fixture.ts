@@ -28,7 +28,14 @@ export interface UsersFixture {
 }
 
 export async function usersFixture(
-  options: { concurrency?: number; sendOwnIds?: boolean; batchSize?: number; pollMs?: number } = {},
+  options: {
+    concurrency?: number;
+    sendOwnIds?: boolean;
+    batchSize?: number;
+    pollMs?: number;
+    /** The largest directory the Users screen is given whole (default LOCAL_DIRECTORY_MAX). */
+    screenCopyMax?: number;
+  } = {},
 ): Promise<UsersFixture> {
   const tmp = tempDir();
   const kc = testKeychain();
@@ -37,7 +44,10 @@ export async function usersFixture(
     dataDir: tmp.dir,
     secrets: kc.keychain,
     onboarding: { pollMs: options.pollMs ?? 50 },
-    users: { batchSize: options.batchSize ?? 500 },
+    users: {
+      batchSize: options.batchSize ?? 500,
+      ...(options.screenCopyMax === undefined ? {} : { screenCopyMax: options.screenCopyMax }),
+    },
     sessions: {
       intervals: { waitingMs: 40, liveMs: 80, jitter: 0.1, backoffBaseMs: 40, backoffMaxMs: 320 },
       timeoutMs: 3000,

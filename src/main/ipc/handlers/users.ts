@@ -55,7 +55,7 @@ export function usersHandlers(deps: UsersHandlerDeps): { [C in UsersChannels]: H
     else deps.bus.emit('onboarding.expired', event.payload);
   });
   return {
-    'users.snapshot': () => users.snapshot(),
+    'users.snapshot': () => users.screenSnapshot(),
     'users.window': ({ query, offset, limit }) => users.window(query, offset, limit),
     'users.indexOf': ({ query, userId }) => users.indexOf(query, userId),
     'users.selectionCount': ({ selection }) => ({ count: users.selectionIds(selection).length }),
