@@ -32,12 +32,12 @@ type Page = ConsoleUnderTest['page'];
 
 async function open(
   colorScheme: 'light' | 'dark' = 'light',
-  options: { batchSize?: number; concurrency?: number; exportTo?: string } = {},
+  options: { batchSize?: number; concurrency?: number; exportTo?: string; screenCopyMax?: number } = {},
 ) {
   const f = (fx = await usersFixture({ pollMs: 40, ...options }));
   const bus = createEventBus();
   const clipboard: string[] = [];
-  const router = createRouter(
+  const handled = createRouter(
     createHandlers({
       app: { version: 'e2e', dataDir: f.dir },
       services: f.services,
@@ -49,11 +49,28 @@ async function open(
       },
     }),
   );
+  // main's window answers can be held back (`hold`), to see what the screen answers by itself.
+  let held: Promise<void> | null = null;
+  let release = () => {};
+  const router: typeof handled = {
+    ...handled,
+    handle: async (channel, payload, sender) => {
+      if (channel === 'users.window' && held) await held;
+      return handled.handle(channel, payload, sender);
+    },
+  };
+  const hold = (on: boolean) => {
+    if (on && !held) held = new Promise((r) => (release = r));
+    if (!on && held) {
+      held = null;
+      release();
+    }
+  };
   app = await launchConsole({ bus, router, colorScheme, viewport: { width: 1360, height: 860 } });
   const page = app.page;
   await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Users' }).click();
   await page.getByRole('button', { name: 'Got it' }).click(); // the first-run welcome card
-  return { f, page, clipboard };
+  return { f, page, clipboard, hold };
 }
 
 async function axe(page: Page, include?: string) {
@@ -521,7 +538,8 @@ it('changes left unsettled by a lost answer: the Users screen says so, "Check no
 
 it('a large directory is windowed: only rows in view are in the page, Ctrl+End reaches the last, a query selection drives bulk jobs, Export writes the query, an add refetches the view without a reload', async () => {
   const exportTo = join(mkdtempSync(join(tmpdir(), 'iampass-e2e-export-')), 'users.csv');
-  const { f, page } = await open('light', { exportTo });
+  // Larger than main lets the screen hold whole: every query and window is main's.
+  const { f, page } = await open('light', { exportTo, screenCopyMax: 2000 });
   const N = 3000;
   // Store-only rows (the directory's side; IAMPASS is not asked), then the screen is opened again to load them.
   insertUsers(
@@ -530,6 +548,7 @@ it('a large directory is windowed: only rows in view are in the page, Ctrl+End r
     Array.from({ length: N }, (_, i) => ({ userId: `member${i}`, displayName: `Member ${N - i}` })),
   );
   await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Sessions' }).click();
+  const reopened = app!.calls.length;
   await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Users' }).click();
   await expect.poll(() => count(page)).toBe('3,000 users');
   expect(await page.getByTestId('users-table').getAttribute('aria-rowcount')).toBe(String(N + 1));
@@ -576,14 +595,76 @@ it('a large directory is windowed: only rows in view are in the page, Ctrl+End r
   expect(lines[0]).toMatch(/^user_id,display_name,/);
   if (process.platform !== 'win32') expect(statSync(exportTo).mode & 0o777).toBe(0o600);
 
-  // An add through IAMPASS: users.changed refetches the rows in view and the counts; no snapshot is ever loaded.
+  // An add through IAMPASS: users.changed refetches the rows in view and the counts; the directory is never loaded whole.
   await page.getByTestId('users-search').fill('');
   const added = await f.finished(
     f.services.users.add(Array.from({ length: 600 }, (_, i) => ({ userId: `zz-new${i}` }))),
   );
   expect(added.counts).toEqual({ created: 600 });
   await expect.poll(() => count(page)).toBe('3,600 users');
-  expect(app!.calls.some((c) => c.channel === 'users.snapshot')).toBe(false);
+  // Asked once (main said no: too large), never again while the screen shows this application.
+  expect(app!.calls.slice(reopened).filter((c) => c.channel === 'users.snapshot')).toHaveLength(1);
+  expect(app!.pageErrors).toEqual([]);
+});
+
+it('a small directory is held by the screen: searches, sorts and scrolling are answered without main, main still checks each query and its answer wins, changes are applied without a reload', async () => {
+  const { f, page, hold } = await open('light');
+  const N = 2000;
+  insertUsers(f.services.store, f.profileId, [
+    ...Array.from({ length: N }, (_, i) => ({ userId: `member${i}`, displayName: `Member ${N - i}` })),
+    // The copy folds the Greek accent, main's trigram index does not: "σύφ" finds it only in the copy.
+    { userId: 'ΣΊΣΥΦΟΣ' },
+  ]);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Sessions' }).click();
+  const reopened = app!.calls.length;
+  const loads = () => app!.calls.slice(reopened).filter((c) => c.channel === 'users.snapshot').length;
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Users' }).click();
+  await expect.poll(() => count(page)).toBe('2,001 users');
+  await expect.poll(loads).toBe(1);
+  // One more round trip: the copy's answer has been delivered before it.
+  await page.evaluate("window.iampass.invoke('app.info', {})");
+
+  // main answers no window now: what the screen shows comes from its copy.
+  hold(true);
+  const asked = app!.calls.length;
+  await page.getByTestId('users-search').fill('member29');
+  await expect.poll(() => count(page)).toBe('11 of 2,001 users');
+  expect((await shownIds(page)).slice(0, 3)).toEqual(['member29', 'member290', 'member291']);
+  await page.getByRole('columnheader', { name: 'Display name' }).getByRole('button').click();
+  await expect.poll(async () => (await shownIds(page))[0]).toBe('member299'); // "Member 1701"
+  await page.getByTestId('users-search').fill('');
+  await expect.poll(() => count(page)).toBe('2,001 users');
+  // Keyboard to the last row in display-name order ("Member 2000": member0), its rows from the copy.
+  await rowOf(page, 'member1999').getByRole('button', { name: 'member1999', exact: true }).focus();
+  await page.keyboard.press('Control+End');
+  const focused = () => page.evaluate<string>('document.activeElement?.textContent ?? ""');
+  await expect.poll(focused).toBe('member0');
+  // Once the query stays unchanged, main is asked to check it (and has not answered).
+  await expect
+    .poll(() => app!.calls.slice(asked).filter((c) => c.channel === 'users.window').length)
+    .toBeGreaterThan(0);
+
+  // Where main and the copy differ, main's answer replaces the copy's once it comes.
+  await page.getByTestId('users-search').fill('σύφ');
+  await expect.poll(() => count(page)).toBe('1 of 2,001 users');
+  hold(false);
+  await expect.poll(() => count(page)).toBe('0 of 2,001 users');
+  await page.getByTestId('users-search').fill('ΣΊΣ');
+  await expect.poll(() => count(page)).toBe('1 of 2,001 users');
+
+  // Changes from main are applied to the copy: an add through IAMPASS and a new display name, no second load.
+  await page.getByTestId('users-search').fill('zz-');
+  await f.finished(f.services.users.add([{ userId: 'zz-new1' }, { userId: 'zz-new2', displayName: 'Member 0' }]));
+  await expect.poll(() => count(page)).toBe('2 of 2,003 users');
+  await f.services.users.setDisplayName('member1999', 'Aaron');
+  await page.getByTestId('users-search').fill('');
+  hold(true);
+  // Empty names first (ties by when added), then "Aaron", then "Member 0".
+  await expect
+    .poll(async () => (await shownIds(page)).slice(0, 4))
+    .toEqual(['ΣΊΣΥΦΟΣ', 'zz-new1', 'member1999', 'zz-new2']);
+  hold(false);
+  expect(loads()).toBe(1);
   expect(app!.pageErrors).toEqual([]);
 });
 

@@ -8,11 +8,24 @@
  * an answer for an older generation is dropped and the latest need is sent.
  * So typing never queues a request per keystroke in main, and a stale answer
  * never replaces newer rows.
+ *
+ * A directory of at most LOCAL_DIRECTORY_MAX users is also held whole
+ * (local.ts, loaded after the first rows, kept current by `users.changed`):
+ * a new query is then answered in the keystroke's or the click's own task,
+ * so its rows paint in that input's frame, and scrolling needs no request.
+ * main still answers the query's first window once the query has stayed
+ * unchanged for CHECK_QUIET_MS: if its rows or total differ from the
+ * copy's, main's answer replaces the copy's for that query.
  */
 import type { DirectoryInfo } from '../../../../shared/directory-source.ts';
 import { create } from 'zustand';
 import type { JobFinished, JobKind, JobProgress } from '../../../../shared/ipc/jobs.ts';
-import type { UserRow, UsersChanged, UsersSelection } from '../../../../shared/ipc/users.ts';
+import {
+  LOCAL_DIRECTORY_MAX,
+  type UserRow,
+  type UsersChanged,
+  type UsersSelection,
+} from '../../../../shared/ipc/users.ts';
 import { invoke, on } from '../../bridge.ts';
 import { expireNotice } from '../../components/expire.ts';
 import {
@@ -27,6 +40,7 @@ import {
   type Selection,
   type SortSpec,
 } from './model.ts';
+import { LocalDirectory } from './local.ts';
 
 const EMBEDDED: DirectoryInfo = { kind: 'embedded', label: null, readOnly: false, syncedAt: null, team: null };
 
@@ -80,6 +94,8 @@ interface UsersState {
   setQuery: (q: string) => void;
   setFilter: (f: DeviceFilter) => void;
   setSort: (s: SortSpec) => void;
+  /** The same query again (a change in main): a new generation, in place. */
+  refresh: () => void;
   /** The rows in view changed (scroll, resize): fetch what is missing around them. */
   setVisible: (start: number, end: number) => void;
   setSelection: (s: Selection, anchor?: { userId: string; pos: number } | null) => void;
@@ -94,12 +110,101 @@ const view = { start: 0, end: 50 };
 let inFlight = false;
 /** The generation the last answer was for (its total is known). */
 let answeredGen = -1;
+/** The whole directory when it is small enough (see the top), or null. */
+let local: LocalDirectory | null = null;
+let localLoading = false;
+/** main would not give this profile's directory (larger than it lets the screen hold): not asked again while shown. */
+let localRefusedFor: string | null = null;
+/** The copy's answer for a generation: its matches in order (positions in `local`). */
+let localAnswer: { gen: number; matches: Int32Array } | null = null;
+/** The last generation whose local answer main has checked. */
+let checkedGen = -1;
+/** How long a query must stay unchanged before main checks the copy's answer to it. */
+const CHECK_QUIET_MS = 200;
+/** The check waiting for its quiet period (`gen`), and the generation whose period has passed (`due`). */
+const checkTimer: { gen: number; due: number; id: ReturnType<typeof setTimeout> | null } = {
+  gen: -1,
+  due: -1,
+  id: null,
+};
+
+function dropLocal(): void {
+  local = null;
+  localAnswer = null;
+  localRefusedFor = null;
+}
+
+/** Loads the copy (after the first rows are shown: it must not delay them). */
+function loadLocal(): void {
+  localLoading = true;
+  void invoke('users.snapshot', {}).then((r) => {
+    localLoading = false;
+    const cur = useUsers.getState();
+    if (r.ok && r.value === null) localRefusedFor = cur.profileId;
+    if (!r.ok || r.value === null || r.value.profileId === null || r.value.profileId !== cur.profileId) return;
+    if (subscribed === 0 || reloadTimer !== null) return;
+    // Every change up to its revision is in it (events after it arrive after it).
+    if (r.value.revision < cur.revision) return;
+    local = new LocalDirectory({ ...r.value, profileId: r.value.profileId });
+    useUsers.setState({ revision: r.value.revision, count: local.size });
+  });
+}
+
+/** Whether the copy should be loaded now. */
+function wantLocal(size: number): boolean {
+  const s = useUsers.getState();
+  return (
+    !local &&
+    !localLoading &&
+    reloadTimer === null &&
+    subscribed > 0 &&
+    localRefusedFor !== s.profileId &&
+    size <= LOCAL_DIRECTORY_MAX
+  );
+}
+
+/** After changes the copy could not follow (a large import), it is loaded again once they stop for this long. */
+const RELOAD_QUIET_MS = 2000;
+let reloadTimer: ReturnType<typeof setTimeout> | null = null;
+
+function reloadLocalLater(): void {
+  if (reloadTimer !== null) clearTimeout(reloadTimer);
+  reloadTimer = setTimeout(() => {
+    reloadTimer = null;
+    if (wantLocal(useUsers.getState().count)) loadLocal();
+  }, RELOAD_QUIET_MS);
+}
+
+/** The same rows, as far as the table shows them. */
+function sameRows(a: readonly UserRow[], b: readonly UserRow[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((r, i) => {
+      const o = b[i]!;
+      return (
+        r.userId === o.userId &&
+        r.rowId === o.rowId &&
+        r.displayName === o.displayName &&
+        r.iampassId === o.iampassId &&
+        r.deviceState === o.deviceState &&
+        r.deviceCheckedAt === o.deviceCheckedAt &&
+        r.addedAt === o.addedAt &&
+        r.lastAuthAt === o.lastAuthAt &&
+        (r.statusError?.code ?? null) === (o.statusError?.code ?? null)
+      );
+    })
+  );
+}
 
 export const useUsers = create<UsersState>((set, get) => {
   /** Sends the window the latest state needs, if none is in flight. */
   const pump = (): void => {
-    if (inFlight) return;
     const s = get();
+    if (local && localAnswer?.gen === s.gen) {
+      pumpLocal(local, localAnswer.matches);
+      return;
+    }
+    if (inFlight) return;
     if (s.profileId === null && !s.loading) return;
     const need =
       answeredGen < s.gen
@@ -127,6 +232,8 @@ export const useUsers = create<UsersState>((set, get) => {
       }
       answeredGen = gen;
       const blocks = mergeWindow(cur.blocks, gen, w.offset, w.rows, (view.start + view.end) / 2);
+      if (w.profileId !== null && wantLocal(cur.query.trim() === '' && cur.filter === 'all' ? w.total : cur.count))
+        loadLocal();
       const panelRow =
         cur.panelUserId === null ? null : (w.rows.find((x) => x.userId === cur.panelUserId) ?? cur.panelRow);
       set({
@@ -146,18 +253,118 @@ export const useUsers = create<UsersState>((set, get) => {
     });
   };
 
+  /**
+   * The copy answers: the rows in view (and margins) from its matches, at
+   * once; then main is asked for the same query's first window, once per
+   * generation, and its answer replaces the copy's if they differ.
+   */
+  const pumpLocal = (dir: LocalDirectory, matches: Int32Array): void => {
+    const s = get();
+    const gen = s.gen;
+    const need = missingWindow(s.blocks, gen, view.start, view.end, matches.length);
+    if (need)
+      set({
+        blocks: mergeWindow(
+          s.blocks,
+          gen,
+          need.offset,
+          dir.rows(matches, need.offset, need.limit),
+          (view.start + view.end) / 2,
+        ),
+      });
+    if (checkedGen >= gen || inFlight) return;
+    // main checks the query the admin settles on: not one request (and one query in main) per keystroke.
+    if (checkTimer.gen !== gen) {
+      if (checkTimer.id !== null) clearTimeout(checkTimer.id);
+      checkTimer.gen = gen;
+      checkTimer.id = setTimeout(() => {
+        checkTimer.id = null;
+        checkTimer.due = gen;
+        pump();
+      }, CHECK_QUIET_MS);
+    }
+    if (checkTimer.due !== gen) return;
+    inFlight = true;
+    const first = firstWindow(0, view.end - view.start);
+    void invoke('users.window', { query: toQuery(s.query, s.filter, s.sort), ...first }).then((r) => {
+      inFlight = false;
+      const cur = get();
+      if (cur.gen !== gen) {
+        pump();
+        return;
+      }
+      checkedGen = gen;
+      if (!r.ok) {
+        set({ loadError: r.message });
+        return;
+      }
+      const w = r.value;
+      const meta = { profileName: w.profileName, sendOwnIds: w.sendOwnIds, directory: w.directory, loadError: null };
+      if (w.total === matches.length && sameRows(w.rows, dir.rows(matches, w.offset, w.rows.length))) {
+        // The copy was right: nothing to render unless what main says of the profile changed.
+        if (
+          cur.loadError !== null ||
+          cur.profileName !== w.profileName ||
+          cur.sendOwnIds !== w.sendOwnIds ||
+          JSON.stringify(cur.directory) !== JSON.stringify(w.directory)
+        )
+          set(meta);
+        return;
+      }
+      // main differs (a change not yet applied here, or text the copy folds otherwise): main's rows win.
+      localAnswer = null;
+      set({
+        ...meta,
+        total: w.total,
+        blocks: mergeWindow(new Map(), gen, w.offset, w.rows, (view.start + view.end) / 2),
+      });
+      pump();
+    });
+  };
+
+  /** The copy answers the current generation, if it holds the profile at the revision shown. */
+  const answerLocally = (): void => {
+    const s = get();
+    if (!local || local.profileId !== s.profileId || local.revision !== s.revision) {
+      localAnswer = null;
+      return;
+    }
+    const matches = local.query(toQuery(s.query, s.filter, s.sort), Date.now());
+    localAnswer = { gen: s.gen, matches };
+    answeredGen = s.gen;
+    const first = firstWindow(view.start, view.end);
+    set({
+      loading: false,
+      total: matches.length,
+      count: local.size,
+      blocks: mergeWindow(
+        s.blocks,
+        s.gen,
+        first.offset,
+        local.rows(matches, first.offset, first.limit),
+        (view.start + view.end) / 2,
+      ),
+      panelRow: s.panelUserId === null ? null : (local.find(s.panelUserId) ?? s.panelRow),
+    });
+  };
+
+  /** A new generation of the same or a new query: the copy answers it now if it can, then main. */
+  const nextGeneration = (patch: Partial<UsersState>): void => {
+    set({ ...patch, gen: get().gen + 1 });
+    answerLocally();
+    pump();
+  };
+
   /** A new query: a new generation, from the top. */
   const requery = (patch: Partial<UsersState>): void => {
     const s = get();
-    set({
+    view.end = view.end - view.start;
+    view.start = 0;
+    nextGeneration({
       ...patch,
-      gen: s.gen + 1,
       // A query selection belongs to the query it was made on.
       ...(s.selection.kind === 'query' ? { selection: NO_SELECTION, anchor: null } : {}),
     });
-    view.end = view.end - view.start;
-    view.start = 0;
-    pump();
   };
 
   return {
@@ -192,6 +399,7 @@ export const useUsers = create<UsersState>((set, get) => {
         return;
       }
       const profileChanged = all.value.profileId !== get().profileId;
+      if (local && local.profileId !== all.value.profileId) dropLocal();
       set({
         profileId: all.value.profileId,
         profileName: all.value.profileName,
@@ -206,6 +414,7 @@ export const useUsers = create<UsersState>((set, get) => {
       }
       pump();
     },
+    refresh: () => nextGeneration({}),
     setQuery: (query) => requery({ query }),
     setFilter: (filter) => requery({ filter }),
     setSort: (sort) => requery({ sort }),
@@ -275,6 +484,10 @@ function onChanged(e: UsersChanged) {
     return;
   }
   if (e.revision <= s.revision) return;
+  if (local && !local.apply(e)) {
+    dropLocal();
+    reloadLocalLater();
+  }
   const patch: Partial<UsersState> = { revision: e.revision };
   if (e.upserts.length > 0) {
     const byId = new Map(e.upserts.map((r) => [r.userId, r]));
@@ -299,11 +512,12 @@ function onChanged(e: UsersChanged) {
   changeTimer = setTimeout(() => {
     changeTimer = null;
     const cur = useUsers.getState();
-    useUsers.setState({ gen: cur.gen + 1 });
-    void invoke('users.window', { query: {}, offset: 0, limit: 0 }).then((r) => {
-      if (r.ok && r.value.profileId === useUsers.getState().profileId) useUsers.setState({ count: r.value.total });
-    });
-    cur.setVisible(view.start, view.end);
+    // The copy followed the change (its count too); otherwise main counts, and the copy is loaded again if wanted.
+    if (!local)
+      void invoke('users.window', { query: {}, offset: 0, limit: 0 }).then((r) => {
+        if (r.ok && r.value.profileId === useUsers.getState().profileId) useUsers.setState({ count: r.value.total });
+      });
+    cur.refresh();
   }, CHANGE_COALESCE_MS);
 }
 
@@ -331,6 +545,8 @@ export function subscribeUsers(): () => void {
     if (--subscribed === 0) {
       for (const off of offs) off();
       offs = [];
+      // Changes are not followed any more: the copy would go stale.
+      dropLocal();
     }
   };
 }
