@@ -175,9 +175,13 @@ export function UsersScreen() {
   const lastShown = items[items.length - 1]?.index ?? 0;
   const setVisible = s.setVisible;
   useEffect(() => setVisible(firstShown, lastShown + 1), [firstShown, lastShown, setVisible]);
-  // A new query starts at its top.
+  // A new query starts at its top. Only when not there already: setting scrollTop lays the table out at once,
+  // in the keystroke's task (the virtualizer knows the offset from scroll events, without a layout).
+  const scrolledTo = virtual.scrollOffset ?? 0;
+  const scrolledRef = useRef(scrolledTo);
+  scrolledRef.current = scrolledTo;
   useEffect(() => {
-    if (scrollRef.current) scrollRef.current.scrollTop = 0;
+    if (scrollRef.current && scrolledRef.current !== 0) scrollRef.current.scrollTop = 0;
   }, [query, filter, sort]);
 
   // "/" focuses the search (not while typing elsewhere or in a dialog).
