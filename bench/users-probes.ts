@@ -11,7 +11,8 @@
  * - keystroke: from the keydown's timeStamp until the search box holds the
  *   text, the count shown equals main's count for that query and the first
  *   row is main's first row, painted. 1-2 characters are prefix searches,
- *   3+ substring (trigram) searches.
+ *   3+ substring (trigram) searches. `readyMs`: until that DOM was there (the
+ *   rest is waiting for and drawing the next frame).
  */
 import type { Page } from 'playwright-core';
 
@@ -41,7 +42,8 @@ export const PROBES = `(() => {
       done = true;
       mo.disconnect();
       clearTimeout(timer);
-      B.afterPaint().then((t1) => res({ ms: t1 - t0 }));
+      const tReady = performance.now();
+      B.afterPaint().then((t1) => res({ ms: t1 - t0, readyMs: tReady - t0 }));
     };
     const mo = new MutationObserver(check);
     mo.observe(document.querySelector('[data-testid="users-screen"]'), { childList: true, subtree: true, characterData: true, attributes: true });
@@ -96,9 +98,10 @@ export async function keystrokes(
   page: Page,
   words: readonly string[],
   expected: (typed: string) => { count: number; first: string | null },
-): Promise<{ prefixMs: number[]; substringMs: number[] }> {
+): Promise<{ prefixMs: number[]; substringMs: number[]; readyMs: number[] }> {
   const prefixMs: number[] = [];
   const substringMs: number[] = [];
+  const readyMs: number[] = [];
   await page.getByTestId('users-search').click();
   for (const word of words) {
     await page.getByTestId('users-search').fill('');
@@ -108,9 +111,42 @@ export async function keystrokes(
       typed += ch;
       await page.evaluate(`window.__bench.armKey(${JSON.stringify(typed)}, ${JSON.stringify(expected(typed))})`);
       await page.keyboard.type(ch);
-      const r = await page.evaluate<{ ms: number }>('window.__bench.pending');
+      const r = await page.evaluate<{ ms: number; readyMs: number }>('window.__bench.pending');
       ([...typed].length >= 3 ? substringMs : prefixMs).push(r.ms);
+      readyMs.push(r.readyMs);
     }
   }
-  return { prefixMs, substringMs };
+  return { prefixMs, substringMs, readyMs };
+}
+
+/**
+ * The keys the Users bench typed before issue 14 (the whole directory in the
+ * page): each query typed a key at a time, then deleted with Backspace a key
+ * at a time (broadening: every match set grows back). Each key until the
+ * rows for its text are painted; in ms, in order.
+ */
+export async function typeAndDelete(
+  page: Page,
+  queries: readonly string[],
+  expected: (typed: string) => { count: number; first: string | null },
+): Promise<number[]> {
+  const ms: number[] = [];
+  const search = page.getByTestId('users-search');
+  await search.fill('');
+  await search.click();
+  await page.waitForTimeout(300);
+  let value = '';
+  const key = async (k: string) => {
+    const next = k === 'Backspace' ? value.slice(0, -1) : value + k;
+    await page.evaluate(`window.__bench.armKey(${JSON.stringify(next)}, ${JSON.stringify(expected(next))})`);
+    if (k === 'Backspace') await page.keyboard.press('Backspace');
+    else await page.keyboard.type(k);
+    ms.push((await page.evaluate<{ ms: number }>('window.__bench.pending')).ms);
+    value = next;
+  };
+  for (const q of queries) {
+    for (const ch of q) await key(ch);
+    while (value.length > 0) await key('Backspace');
+  }
+  return ms;
 }

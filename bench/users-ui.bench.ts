@@ -40,7 +40,7 @@ import type { UsersQuery } from '../src/shared/ipc/users.ts';
 import { buildRenderer, openBenchConsole } from './chromium.ts';
 import { metric, percentile, type Bench, type Metric } from './harness.ts';
 import { memorySecrets, useSandboxProfile } from './support.ts';
-import { firstPaints, keystrokes, PROBES } from './users-probes.ts';
+import { firstPaints, keystrokes, PROBES, typeAndDelete } from './users-probes.ts';
 
 const FIRST = ['María', 'José', 'Zoë', 'Ørjan', 'Amélie', 'John', 'Wei', 'Fatima', 'Olusegun', 'Anna', 'Lars'];
 const LAST = ['García', 'Núñez', 'Ångström', 'Ødegård', 'Dubois', 'Smith', 'Li', 'Khan', 'Adeyemi', 'Kowalska'];
@@ -171,11 +171,11 @@ const bench: Bench = async ({ quick, log }) => {
       );
 
       // --- keystrokes.
-      const { prefixMs, substringMs } = await keystrokes(page, ['smith', 'garcia12', 'emp-0009'], (typed) =>
+      const { prefixMs, substringMs, readyMs } = await keystrokes(page, ['smith', 'garcia12', 'emp-0009'], (typed) =>
         expect({ search: typed, sort: { column: 'userId' } }),
       );
       log(
-        `keystrokes prefix ${prefixMs.map((x) => x.toFixed(0)).join(', ')} ms; substring ${substringMs.map((x) => x.toFixed(0)).join(', ')} ms`,
+        `keystrokes prefix ${prefixMs.map((x) => x.toFixed(0)).join(', ')} ms; substring ${substringMs.map((x) => x.toFixed(0)).join(', ')} ms; rows in the DOM after ${readyMs.map((x) => x.toFixed(0)).join(', ')} ms`,
       );
       metrics.push(
         metric(`keystroke to updated rows p95, prefix 1-2 chars (${sz})`, r1(percentile(prefixMs, 95)), 'ms', {
@@ -188,6 +188,27 @@ const bench: Bench = async ({ quick, log }) => {
           op: '<=',
           value: 100,
         }),
+      );
+      // The keys of the bench before issue 14, on the same terms (its IAMPASS ID piece: 8 characters of one user's).
+      const someIampass = users.window({}, Math.floor(N / 3), 1).rows[0]!.iampassId.slice(4, 12);
+      const oldKeys = ['garcia', 'maria ', 'emp-0042', someIampass, 'ngstr', 'zzq'];
+      const sameKeysMs = await typeAndDelete(page, oldKeys, (typed) =>
+        expect({ search: typed, sort: { column: 'userId' } }),
+      );
+      log(`the earlier bench's keys: ${sameKeysMs.map((x) => x.toFixed(0)).join(', ')} ms`);
+      metrics.push(
+        metric(
+          `keystroke to painted rows p95, ${sameKeysMs.length} keys typed then deleted (the bench before issue 14) (${sz})`,
+          r1(percentile(sameKeysMs, 95)),
+          'ms',
+        ),
+      );
+      metrics.push(
+        metric(
+          `keystroke to painted rows p50, the same ${sameKeysMs.length} keys (${sz})`,
+          r1(percentile(sameKeysMs, 50)),
+          'ms',
+        ),
       );
       await page.getByTestId('users-search').fill('');
       await page.waitForTimeout(300);
@@ -219,6 +240,7 @@ const bench: Bench = async ({ quick, log }) => {
           value: 300,
         }),
       );
+      metrics.push(metric(`sort by a column, median of ${sortMs.length} (${sz})`, r1(percentile(sortMs, 50)), 'ms'));
       await sampleHeap('sorts');
 
       // --- jump to row 0.9 N.
