@@ -158,7 +158,7 @@ export function UsersScreen() {
     count: total,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => ROW_HEIGHT,
-    overscan: 12,
+    overscan: 5,
     scrollMargin: HEAD_HEIGHT,
     observeElementOffset: (instance, cb) =>
       observeElementOffset(instance, (offset, scrolling) => cb(offset * ratioRef.current, scrolling)),
