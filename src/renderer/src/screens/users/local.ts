@@ -76,6 +76,7 @@ export class LocalDirectory {
     idTerm: string;
     matches: Int32Array;
   } | null = null;
+  private scratch = new Int32Array(0);
   /** The last RECENT_ANSWERS answers by query (oldest first); forgotten by a change. */
   private readonly recent = new Map<string, Int32Array>();
   /** Per column, the live slots in main's ascending order. */
@@ -154,7 +155,9 @@ export class LocalDirectory {
     const impossible = kind === 'substring' && folded.includes('\0');
     const { text, userKeys, nameKeys, iampassIds, deviceStates, statusErrors, userIds, lastAuthAt } = this;
     const n = impossible ? 0 : from.length;
-    const out = new Int32Array(n);
+    // One scan buffer, reused: only the matches are copied out (less memory for the collector to chase per key).
+    if (this.scratch.length < n) this.scratch = new Int32Array(this.orders.userId.length + 1024);
+    const out = this.scratch;
     let k = 0;
     for (let i = 0; i < n; i++) {
       const slot = from[backwards ? n - 1 - i : i]!;
