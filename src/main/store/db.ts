@@ -18,6 +18,8 @@ export interface Store {
   transaction<T>(fn: () => T): T;
   /** Runs `fn`'s reads in one (deferred) transaction, so they see one state of the database; inside a transaction, in it. */
   read<T>(fn: () => T): T;
+  /** Inside `read` (and no write transaction): what is read cannot be rolled back. */
+  readonly reading: boolean;
   close(): void;
 }
 
@@ -107,6 +109,7 @@ export function openStore(path: string, options: OpenStoreOptions = {}): Store {
     throw error;
   }
   let depth = 0;
+  let reading = false;
   return {
     db,
     path,
@@ -135,11 +138,16 @@ export function openStore(path: string, options: OpenStoreOptions = {}): Store {
     read<T>(fn: () => T): T {
       if (db.isTransaction) return fn();
       db.exec('BEGIN');
+      reading = true;
       try {
         return fn();
       } finally {
+        reading = false;
         if (db.isTransaction) db.exec('COMMIT');
       }
+    },
+    get reading() {
+      return reading;
     },
     close(): void {
       if (db.isOpen) db.close();

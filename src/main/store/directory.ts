@@ -317,8 +317,8 @@ export function changeStamp(store: Store): string {
 }
 
 export function directoryColumns(store: Store, profileId: string): DirectoryColumns {
-  // Inside a transaction the rows may still be rolled back: read, do not cache.
-  const stamp = store.db.isTransaction ? null : changeStamp(store);
+  // Inside a write transaction the rows may still be rolled back: read, do not cache.
+  const stamp = store.db.isTransaction && !store.reading ? null : changeStamp(store);
   const hit = columnsCache.get(store);
   if (stamp !== null && hit && hit.profileId === profileId && hit.stamp === stamp) return copyColumns(hit.columns);
   const columns = readColumns(store, profileId);

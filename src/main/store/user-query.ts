@@ -427,30 +427,41 @@ export function selectionIds(
 
 /**
  * For each sort column, its ascending order (ties by row id; descending is
- * the exact reverse) as positions in `rowIds` (every row of the profile, in
- * any order), read from the column's index: what a copy of the directory
- * held elsewhere (the Users screen's) sorts by, exactly as main would. Read
- * inside the caller's transaction, with the rows `rowIds` came from.
+ * the exact reverse) as positions in `rowIds` (every row of the profile in
+ * the user-ID order, as `directoryColumns` reads them), read from the
+ * column's index: what a copy of the directory held elsewhere (the Users
+ * screen's) sorts by, exactly as main would. Read inside the caller's
+ * transaction, with the rows `rowIds` came from.
  */
 export function sortOrders(
   store: Store,
   profileId: string,
   rowIds: readonly number[],
 ): Record<UserSortColumn, number[]> {
-  const at = new Map<number, number>();
-  for (let i = 0; i < rowIds.length; i++) at.set(rowIds[i]!, i);
+  let maxId = 0;
+  for (const id of rowIds) if (id > maxId) maxId = id;
+  // Row id -> position + 1 (0: not among the rows).
+  const at = new Int32Array(maxId + 1);
+  for (let i = 0; i < rowIds.length; i++) at[rowIds[i]!] = i + 1;
   const orders = {} as Record<UserSortColumn, number[]>;
   for (const column of Object.keys(COLUMNS) as UserSortColumn[]) {
+    if (column === 'userId') {
+      orders.userId = Array.from(rowIds, (_, i) => i);
+      continue;
+    }
     const stmt = store.db.prepare(
       `SELECT id FROM users WHERE profile_id = ? ORDER BY ${orderFor({ sort: { column } }).sql}`,
     );
     stmt.setReturnArrays(true);
-    orders[column] = (stmt.all(profileId) as unknown as [number][]).map(([id]) => {
-      const pos = at.get(id);
-      if (pos === undefined)
-        throw new Error('sortOrders: a row outside the rows given (read outside their transaction?)');
-      return pos;
-    });
+    const ids = stmt.all(profileId) as unknown as [number][];
+    const order = new Array<number>(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]![0];
+      const pos = id <= maxId ? at[id]! : 0;
+      if (pos === 0) throw new Error('sortOrders: a row outside the rows given (read outside their transaction?)');
+      order[i] = pos - 1;
+    }
+    orders[column] = order;
   }
   return orders;
 }
