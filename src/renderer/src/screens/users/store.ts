@@ -10,12 +10,14 @@
  * never replaces newer rows.
  *
  * A directory of at most LOCAL_DIRECTORY_MAX users is also held whole
- * (local.ts, loaded after the first rows, kept current by `users.changed`):
+ * (local.ts, loaded after the first rows, kept current by `users.changed`
+ * whether the screen is shown or not):
  * a new query is then answered in the keystroke's or the click's own task,
  * so its rows paint in that input's frame, and scrolling needs no request.
  * main still answers the query's first window once the query has stayed
  * unchanged for CHECK_QUIET_MS: if its rows or total differ from the
- * copy's, main's answer replaces the copy's for that query.
+ * copy's, the copy is dropped, main answers again, and a new copy is loaded
+ * once changes stop.
  */
 import type { DirectoryInfo } from '../../../../shared/directory-source.ts';
 import { create } from 'zustand';
@@ -142,11 +144,29 @@ function loadLocal(): void {
     const cur = useUsers.getState();
     if (r.ok && r.value === null) localRefusedFor = cur.profileId;
     if (!r.ok || r.value === null || r.value.profileId === null || r.value.profileId !== cur.profileId) return;
-    if (subscribed === 0 || reloadTimer !== null) return;
+    if (reloadTimer !== null) return;
     // Every change up to its revision is in it (events after it arrive after it).
     if (r.value.revision < cur.revision) return;
     local = new LocalDirectory({ ...r.value, profileId: r.value.profileId });
+    followCopy();
     useUsers.setState({ revision: r.value.revision, count: local.size });
+  });
+}
+
+let following = false;
+
+/**
+ * The copy follows every change from main, the screen shown or not (leaving
+ * the Users screen and coming back must not load it again): one listener,
+ * for the life of the page.
+ */
+function followCopy(): void {
+  if (following) return;
+  following = true;
+  on('users.changed', (e) => {
+    if (!local || local.apply(e)) return;
+    dropLocal();
+    if (subscribed > 0) reloadLocalLater();
   });
 }
 
@@ -299,6 +319,11 @@ export const useUsers = create<UsersState>((set, get) => {
         return;
       }
       const w = r.value;
+      if (w.profileId !== cur.profileId) {
+        // Another application became active in main (its event is on the way): start over on it.
+        void cur.load();
+        return;
+      }
       const meta = { profileName: w.profileName, sendOwnIds: w.sendOwnIds, directory: w.directory, loadError: null };
       if (w.total === matches.length && sameRows(w.rows, dir.rows(matches, w.offset, w.rows.length))) {
         // The copy was right: nothing to render unless what main says of the profile changed.
@@ -311,21 +336,21 @@ export const useUsers = create<UsersState>((set, get) => {
           set(meta);
         return;
       }
-      // main differs (a change not yet applied here, or text the copy folds otherwise): main's rows win.
-      localAnswer = null;
-      set({
-        ...meta,
-        total: w.total,
-        blocks: mergeWindow(new Map(), gen, w.offset, w.rows, (view.start + view.end) / 2),
-      });
-      pump();
+      // main differs: the copy missed a change (another process wrote to the directory) or folds some text
+      // otherwise. main's answers win: the screen asks main again, and a new copy is loaded once things are quiet.
+      dropLocal();
+      reloadLocalLater();
+      void cur.load();
     });
   };
 
-  /** The copy answers the current generation, if it holds the profile at the revision shown. */
+  /**
+   * The copy answers the current generation, if it holds the profile shown. It is current: every event for
+   * its profile is applied to it as it arrives (and main sends an event before any answer that reflects it).
+   */
   const answerLocally = (): void => {
     const s = get();
-    if (!local || local.profileId !== s.profileId || local.revision !== s.revision) {
+    if (!local || local.profileId !== s.profileId) {
       localAnswer = null;
       return;
     }
@@ -399,7 +424,8 @@ export const useUsers = create<UsersState>((set, get) => {
         return;
       }
       const profileChanged = all.value.profileId !== get().profileId;
-      if (local && local.profileId !== all.value.profileId) dropLocal();
+      // A copy kept while the screen was away: of another profile, or missing changes made without an event.
+      if (local && (local.profileId !== all.value.profileId || local.size !== all.value.total)) dropLocal();
       set({
         profileId: all.value.profileId,
         profileName: all.value.profileName,
@@ -484,10 +510,7 @@ function onChanged(e: UsersChanged) {
     return;
   }
   if (e.revision <= s.revision) return;
-  if (local && !local.apply(e)) {
-    dropLocal();
-    reloadLocalLater();
-  }
+  // (The copy, if any, follows the change itself: followCopy.)
   const patch: Partial<UsersState> = { revision: e.revision };
   if (e.upserts.length > 0) {
     const byId = new Map(e.upserts.map((r) => [r.userId, r]));
@@ -545,8 +568,6 @@ export function subscribeUsers(): () => void {
     if (--subscribed === 0) {
       for (const off of offs) off();
       offs = [];
-      // Changes are not followed any more: the copy would go stale.
-      dropLocal();
     }
   };
 }
