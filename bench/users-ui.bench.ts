@@ -32,11 +32,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { serialize } from 'node:v8';
 import { createHandlers } from '../src/main/ipc/handlers/index.ts';
 import { createEventBus, createRouter } from '../src/main/ipc/router.ts';
 import { openServices } from '../src/main/services/index.ts';
 import { insertUsers, type NewDirectoryUser } from '../src/main/store/directory.ts';
-import type { UsersQuery } from '../src/shared/ipc/users.ts';
+import { LOCAL_DIRECTORY_MAX, type UsersQuery } from '../src/shared/ipc/users.ts';
 import { buildRenderer, openBenchConsole } from './chromium.ts';
 import { metric, percentile, type Bench, type Metric } from './harness.ts';
 import { memorySecrets, useSandboxProfile } from './support.ts';
@@ -139,6 +140,17 @@ const bench: Bench = async ({ quick, log }) => {
         'ms',
       ),
     );
+
+    // --- the screen's copy of a directory this small (users.snapshot): main's cost, and what Electron's IPC clones.
+    if (N <= LOCAL_DIRECTORY_MAX) {
+      const copyMs = [0, 1, 2].map(() => mainMs(() => users.screenSnapshot()));
+      const bytes = serialize(users.screenSnapshot()).length;
+      log(`main: users.snapshot ${copyMs.map((x) => x.toFixed(0)).join(', ')} ms, ${MiB(bytes)} MiB cloned`);
+      metrics.push(
+        metric(`main: users.snapshot (the screen's copy), median of 3 (${sz})`, r1(percentile(copyMs, 50)), 'ms'),
+      );
+      metrics.push(metric(`users.snapshot structured-clone size (${sz})`, MiB(bytes), 'MiB'));
+    }
 
     const app = await openBenchConsole({ rendererDir: build.dir, router, bus, initScript: PROBES });
     try {
