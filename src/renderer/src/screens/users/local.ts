@@ -128,16 +128,17 @@ export class LocalDirectory {
     const atIampass = q.atIampass;
     const before = q.inactiveDays === undefined ? null : now - q.inactiveDays * DAY_MS;
     if (kind === null && !states && !failed && atIampass === undefined && before === null && !desc) return order;
+    const base = JSON.stringify({ ...q, search: '' });
     const key = before === null ? JSON.stringify(q) : null;
     const known = key === null ? undefined : this.recent.get(key);
     if (known) {
-      // Back to a query answered a moment ago (Backspace): its answer, most recent again.
+      // Back to a query answered a moment ago (Backspace): its answer, most recent again, and the one to narrow.
       this.recent.delete(key!);
       this.recent.set(key!, known);
+      this.last = kind === null ? null : { base, kind, folded, idTerm, matches: known };
       return known;
     }
 
-    const base = JSON.stringify({ ...q, search: '' });
     const last = this.last;
     const narrow =
       last !== null &&
