@@ -29,6 +29,7 @@ import { IampassClient, type ClientConfig } from '../iampass/client.ts';
 import type { SecretStore } from '../secrets/keychain.ts';
 import type { Store } from '../store/db.ts';
 import {
+  dataVersion,
   directoryColumns,
   getUser,
   getUsers,
@@ -156,6 +157,8 @@ export class UsersService {
   readonly #createClient: (config: ClientConfig) => UsersClient;
   readonly #batchSize: number;
   readonly #screenCopyMax: number;
+  /** `PRAGMA data_version` at the last window (see #noticeOtherWriters). */
+  #dataVersion: number | null = null;
   readonly #timeoutMs: number | undefined;
   readonly #events = new Emitter<UsersEvent>();
   /** The intent-first writes (writes.ts) with this service's store, clock and events. */
@@ -286,6 +289,7 @@ export class UsersService {
         offset,
         rows: [],
       };
+    this.#noticeOtherWriters(profile.id);
     // The profile on screen: a linked one is watched for other consoles' and the application's changes.
     const directory = this.sources?.show(profile) ?? EMBEDDED;
     this.#team?.show(profile);
@@ -808,6 +812,17 @@ export class UsersService {
   }
 
   /** Many rows changed at once (a sync): windows refetch. */
+  /**
+   * Another process (the CLI on the same data folder) committed to the store
+   * since the last window: its changes came with no event, so a reset is
+   * announced (a screen holding a copy of the directory drops it).
+   */
+  #noticeOtherWriters(profileId: string): void {
+    const version = dataVersion(this.#store);
+    if (this.#dataVersion !== null && version !== this.#dataVersion) this.#reset(profileId);
+    this.#dataVersion = version;
+  }
+
   #reset(profileId: string): void {
     this.#revision++;
     this.#events.emit({

@@ -309,9 +309,14 @@ export interface DirectoryColumns extends DirectorySnapshot {
  */
 const columnsCache = new WeakMap<Store, { profileId: string; stamp: string; columns: DirectoryColumns }>();
 
+/** SQLite's `PRAGMA data_version`: changes when another connection (another process: the CLI) commits. */
+export function dataVersion(store: Store): number {
+  return (store.db.prepare('PRAGMA data_version').get() as { data_version: number }).data_version;
+}
+
 /** Changes when any row changes through this connection or another connection commits (see the columns cache). */
 export function changeStamp(store: Store): string {
-  const version = (store.db.prepare('PRAGMA data_version').get() as { data_version: number }).data_version;
+  const version = dataVersion(store);
   const changes = (store.db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
   return `${version}:${changes}`;
 }

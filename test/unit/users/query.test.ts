@@ -9,6 +9,8 @@ import Papa from 'papaparse';
 import { afterEach, expect, it } from 'vitest';
 import { createHandlers } from '../../../src/main/ipc/handlers/index.ts';
 import { createEventBus, createRouter } from '../../../src/main/ipc/router.ts';
+import { STORE_FILE } from '../../../src/main/services/index.ts';
+import { openStore } from '../../../src/main/store/db.ts';
 import { countUsers, insertUsers } from '../../../src/main/store/directory.ts';
 import { usersFixture, type UsersFixture } from './fixture.ts';
 
@@ -179,4 +181,30 @@ it('bounds every field of the query channels at the bridge, and exports only thr
   const jobId = (r as { ok: true; value: { jobId: string } }).value.jobId;
   expect((await f.finished(jobId)).outcome).toBe('completed');
   expect((JSON.parse(readFileSync(path, 'utf8')) as unknown[]).length).toBe(7);
+});
+
+it('a commit by another process (the CLI on the same data folder) is announced as a reset at the next window', async () => {
+  const f = await withUsers();
+  const users = f.services.users;
+  users.window({}, 0, 10);
+  const resets = () => f.events.filter((e) => e.type === 'changed' && e.payload.reset).length;
+  const before = resets();
+  // This connection's own writes say nothing new.
+  insertUsers(f.services.store, f.profileId, [{ userId: 'own-write' }]);
+  users.window({}, 0, 10);
+  expect(resets()).toBe(before);
+  const cli = openStore(join(f.dir, STORE_FILE));
+  try {
+    insertUsers(cli, f.profileId, [{ userId: 'cli-write' }]);
+  } finally {
+    cli.close();
+  }
+  const revision = users.revision;
+  const w = users.window({ search: 'cli-write' }, 0, 10);
+  expect(resets()).toBe(before + 1);
+  expect(users.revision).toBe(revision + 1);
+  expect(w.rows.map((r) => r.userId)).toEqual(['cli-write']);
+  // Once: the next window has nothing new to say.
+  users.window({}, 0, 10);
+  expect(resets()).toBe(before + 1);
 });
