@@ -121,6 +121,12 @@ let localRefusedFor: string | null = null;
 let localAnswer: { gen: number; matches: Int32Array } | null = null;
 /** The last generation whose local answer main has checked. */
 let checkedGen = -1;
+/**
+ * Queries (toQuery, as JSON) the copy answered otherwise than main (text
+ * main's trigram index folds otherwise, e.g. Greek accents): main answers
+ * them while this copy lasts.
+ */
+const mainOnly = new Set<string>();
 /** How long a query must stay unchanged before main checks the copy's answer to it. */
 const CHECK_QUIET_MS = 200;
 /** The check waiting for its quiet period (`gen`), and the generation whose period has passed (`due`). */
@@ -133,10 +139,10 @@ const checkTimer: { gen: number; due: number; id: ReturnType<typeof setTimeout> 
 function dropLocal(): void {
   local = null;
   localAnswer = null;
-  localRefusedFor = null;
+  mainOnly.clear();
 }
 
-/** Loads the copy (after the first rows are shown: it must not delay them). */
+/** Loads the copy; the screen's current query is then answered from it. */
 function loadLocal(): void {
   localLoading = true;
   void invoke('users.snapshot', {}).then((r) => {
@@ -144,12 +150,15 @@ function loadLocal(): void {
     const cur = useUsers.getState();
     if (r.ok && r.value === null) localRefusedFor = cur.profileId;
     if (!r.ok || r.value === null || r.value.profileId === null || r.value.profileId !== cur.profileId) return;
-    if (reloadTimer !== null) return;
+    // Changes it could not follow arrived meanwhile: a later load.
+    if (loadTimer !== null) return;
     // Every change up to its revision is in it (events after it arrive after it).
     if (r.value.revision < cur.revision) return;
     local = new LocalDirectory({ ...r.value, profileId: r.value.profileId });
+    mainOnly.clear();
     followCopy();
     useUsers.setState({ revision: r.value.revision, count: local.size });
+    if (subscribed > 0) cur.refresh();
   });
 }
 
@@ -164,35 +173,51 @@ function followCopy(): void {
   if (following) return;
   following = true;
   on('users.changed', (e) => {
-    if (!local || local.apply(e)) return;
-    dropLocal();
-    if (subscribed > 0) reloadLocalLater();
+    if (!local) {
+      // Changes are still coming: the load waits until they stop.
+      if (loadTimer !== null) loadLocalLater();
+      return;
+    }
+    const revision = local.revision;
+    if (!local.apply(e)) {
+      dropLocal();
+      if (subscribed > 0) loadLocalLater();
+    } else if (local.revision !== revision) {
+      // The answer shown predates the change: neither served nor checked any more (the screen answers again).
+      localAnswer = null;
+    }
   });
 }
 
-/** Whether the copy should be loaded now. */
+/** Whether the copy should be loaded (once things are quiet). */
 function wantLocal(size: number): boolean {
   const s = useUsers.getState();
   return (
     !local &&
     !localLoading &&
-    reloadTimer === null &&
+    loadTimer === null &&
     subscribed > 0 &&
     localRefusedFor !== s.profileId &&
     size <= LOCAL_DIRECTORY_MAX
   );
 }
 
-/** After changes the copy could not follow (a large import), it is loaded again once they stop for this long. */
-const RELOAD_QUIET_MS = 2000;
-let reloadTimer: ReturnType<typeof setTimeout> | null = null;
+/**
+ * The copy is loaded once the admin and main have been quiet this long (no
+ * new query, no change it could not follow): reading it costs main 0.1-0.5 s
+ * at 100,000 users, which must not hold up the first keystrokes or a
+ * running import.
+ */
+const LOAD_QUIET_MS = 1000;
+let loadTimer: ReturnType<typeof setTimeout> | null = null;
 
-function reloadLocalLater(): void {
-  if (reloadTimer !== null) clearTimeout(reloadTimer);
-  reloadTimer = setTimeout(() => {
-    reloadTimer = null;
-    if (wantLocal(useUsers.getState().count)) loadLocal();
-  }, RELOAD_QUIET_MS);
+function loadLocalLater(): void {
+  if (loadTimer !== null) clearTimeout(loadTimer);
+  loadTimer = setTimeout(() => {
+    loadTimer = null;
+    const s = useUsers.getState();
+    if (wantLocal(s.count)) loadLocal();
+  }, LOAD_QUIET_MS);
 }
 
 /** The same rows, as far as the table shows them. */
@@ -253,7 +278,7 @@ export const useUsers = create<UsersState>((set, get) => {
       answeredGen = gen;
       const blocks = mergeWindow(cur.blocks, gen, w.offset, w.rows, (view.start + view.end) / 2);
       if (w.profileId !== null && wantLocal(cur.query.trim() === '' && cur.filter === 'all' ? w.total : cur.count))
-        loadLocal();
+        loadLocalLater();
       const panelRow =
         cur.panelUserId === null ? null : (w.rows.find((x) => x.userId === cur.panelUserId) ?? cur.panelRow);
       set({
@@ -306,10 +331,13 @@ export const useUsers = create<UsersState>((set, get) => {
     if (checkTimer.due !== gen) return;
     inFlight = true;
     const first = firstWindow(0, view.end - view.start);
-    void invoke('users.window', { query: toQuery(s.query, s.filter, s.sort), ...first }).then((r) => {
+    const query = toQuery(s.query, s.filter, s.sort);
+    const revision = dir.revision;
+    void invoke('users.window', { query, ...first }).then((r) => {
       inFlight = false;
       const cur = get();
-      if (cur.gen !== gen) {
+      // A new query, or a change reached the copy meanwhile (main's answer may hold it, the matches do not).
+      if (cur.gen !== gen || local !== dir || dir.revision !== revision || localAnswer?.gen !== gen) {
         pump();
         return;
       }
@@ -336,11 +364,16 @@ export const useUsers = create<UsersState>((set, get) => {
           set(meta);
         return;
       }
-      // main differs: the copy missed a change (another process wrote to the directory) or folds some text
-      // otherwise. main's answers win: the screen asks main again, and a new copy is loaded once things are quiet.
-      dropLocal();
-      reloadLocalLater();
-      void cur.load();
+      // main differs on the same data: the copy folds this text otherwise. main's rows win, and main answers
+      // this query from now on. (A change made without an event, e.g. by the CLI, comes as a reset from main.)
+      mainOnly.add(JSON.stringify(query));
+      localAnswer = null;
+      set({
+        ...meta,
+        total: w.total,
+        blocks: mergeWindow(new Map(), gen, w.offset, w.rows, (view.start + view.end) / 2),
+      });
+      pump();
     });
   };
 
@@ -350,11 +383,12 @@ export const useUsers = create<UsersState>((set, get) => {
    */
   const answerLocally = (): void => {
     const s = get();
-    if (!local || local.profileId !== s.profileId) {
+    const query = toQuery(s.query, s.filter, s.sort);
+    if (!local || local.profileId !== s.profileId || mainOnly.has(JSON.stringify(query))) {
       localAnswer = null;
       return;
     }
-    const matches = local.query(toQuery(s.query, s.filter, s.sort), Date.now());
+    const matches = local.query(query, Date.now());
     localAnswer = { gen: s.gen, matches };
     answeredGen = s.gen;
     const first = firstWindow(view.start, view.end);
@@ -376,6 +410,8 @@ export const useUsers = create<UsersState>((set, get) => {
   /** A new generation of the same or a new query: the copy answers it now if it can, then main. */
   const nextGeneration = (patch: Partial<UsersState>): void => {
     set({ ...patch, gen: get().gen + 1 });
+    // The admin is busy: a pending load of the copy waits.
+    if (loadTimer !== null) loadLocalLater();
     answerLocally();
     pump();
   };
@@ -438,7 +474,8 @@ export const useUsers = create<UsersState>((set, get) => {
         set({ loading: false, loadError: null, total: 0, blocks: new Map() });
         return;
       }
-      pump();
+      // A new generation: what was answered while this load waited (perhaps by a copy just dropped) is replaced.
+      nextGeneration({});
     },
     refresh: () => nextGeneration({}),
     setQuery: (query) => requery({ query }),
@@ -568,6 +605,7 @@ export function subscribeUsers(): () => void {
     if (--subscribed === 0) {
       for (const off of offs) off();
       offs = [];
+      localRefusedFor = null;
     }
   };
 }
