@@ -116,7 +116,17 @@ const bench: Bench = async ({ quick, log }) => {
     metrics.push(metric(`seed ${sz} users through the store API`, r1(seedS), 's'));
 
     const bus = createEventBus();
-    const router = createRouter(createHandlers({ app: { version: 'bench', dataDir }, services, bus }));
+    const handled = createRouter(createHandlers({ app: { version: 'bench', dataDir }, services, bus }));
+    // users.snapshot answers counted: up to LOCAL_DIRECTORY_MAX users the screen loads a copy once it is quiet.
+    let copies = 0;
+    const router: typeof handled = {
+      ...handled,
+      handle: async (channel, payload, sender) => {
+        const r = await handled.handle(channel, payload, sender);
+        if (channel === 'users.snapshot') copies++;
+        return r;
+      },
+    };
     const users = services.users;
     const expect = (q: UsersQuery) => {
       const w = users.window(q, 0, 1);
@@ -162,6 +172,7 @@ const bench: Bench = async ({ quick, log }) => {
       };
       // --- first paint.
       const loads = await firstPaints(page, `${app.url}#/users`);
+      const copiesAtLoad = copies;
       log(`first paint: ${loads.map((x) => x.toFixed(0)).join(', ')} ms`);
       metrics.push(
         metric(`Users screen first paint, median of 3 (${sz})`, r1(percentile(loads, 50)), 'ms', {
@@ -182,7 +193,14 @@ const bench: Bench = async ({ quick, log }) => {
         metric(`bridge round trip (app.info from the page), median of 50 (${sz})`, r1(percentile(rtt, 50)), 'ms'),
       );
 
-      // --- keystrokes.
+      // --- keystrokes (a directory the screen holds: once it holds it, as an admin who opened the screen does).
+      if (N <= LOCAL_DIRECTORY_MAX) {
+        const t0 = performance.now();
+        while (copies === copiesAtLoad && performance.now() - t0 < 30_000) await page.waitForTimeout(50);
+        log(
+          `the screen's copy loaded ${(performance.now() - t0).toFixed(0)} ms after the last first paint was measured`,
+        );
+      }
       const { prefixMs, substringMs, readyMs } = await keystrokes(page, ['smith', 'garcia12', 'emp-0009'], (typed) =>
         expect({ search: typed, sort: { column: 'userId' } }),
       );
