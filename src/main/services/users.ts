@@ -216,13 +216,8 @@ export class UsersService {
 
   // ------------------------------------------------------------------ reads
 
-  /**
-   * The active profile's whole directory with its sort orders (read in one
-   * transaction); with `upTo`, null when it holds more users than that.
-   */
-  snapshot(): UsersSnapshot;
-  snapshot(upTo: number): UsersSnapshot | null;
-  snapshot(upTo = Infinity): UsersSnapshot | null {
+  /** The active profile's whole directory with its sort orders (read in one transaction). */
+  snapshot(): UsersSnapshot {
     const profile = this.scope.currentOrNull();
     if (!profile) {
       return {
@@ -253,7 +248,6 @@ export class UsersService {
         statusErrors: {},
       };
     }
-    if (upTo !== Infinity && this.count({}) > upTo) return null;
     const { c, orders } = this.#store.read(() => {
       const c = directoryColumns(this.#store, profile.id);
       return { c, orders: sortOrders(this.#store, profile.id, c.rowIds) };
@@ -272,7 +266,7 @@ export class UsersService {
 
   /** The directory for the Users screen to hold (`users.snapshot`); null when it is larger than it should hold. */
   screenSnapshot(): UsersSnapshot | null {
-    return this.snapshot(this.#screenCopyMax);
+    return this.count({}) > this.#screenCopyMax ? null : this.snapshot();
   }
 
   /** A window of the active profile's users matching `query`, in its order, with the total. */

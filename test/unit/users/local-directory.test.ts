@@ -133,7 +133,8 @@ function compareAll(f: UsersFixture, local: LocalDirectory, searches: readonly s
 }
 
 it("the screen's copy answers every search, filter and sort as main does, and stays so through changes", async () => {
-  const f = (fx = await usersFixture());
+  // The screen is given a directory of at most 700 users whole (the corpus: 700).
+  const f = (fx = await usersFixture({ screenCopyMax: 700 }));
   const store = f.services.store;
   const now = Date.now();
   insertUsers(store, f.profileId, corpus(700), { now: now - 86_400_000 * 40 });
@@ -149,9 +150,8 @@ it("the screen's copy answers every search, filter and sort as main does, and st
     if (i % 4 !== 0) setLastAuth(store, f.profileId, u.userId, now - 86_400_000 * (i % 6));
   });
 
-  const snap = f.services.users.snapshot(1000);
+  const snap = f.services.users.screenSnapshot();
   expect(snap).not.toBeNull();
-  expect(f.services.users.snapshot(699)).toBeNull();
   const local = new LocalDirectory({ ...snap!, profileId: f.profileId });
   expect(local.size).toBe(700);
   expect(compareAll(f, local, SEARCHES)).toBeGreaterThan(1000);
@@ -194,6 +194,9 @@ it("the screen's copy answers every search, filter and sort as main does, and st
   for (const e of after) expect(local.apply(e)).toBe(true);
   expect(local.revision).toBe(f.services.users.revision);
   expect(local.size).toBe(f.services.users.count({}));
+  // 701 users now: more than the screen is given whole.
+  expect(local.size).toBe(701);
+  expect(f.services.users.screenSnapshot()).toBeNull();
   expect(compareAll(f, local, ['', 'u', 'us', 'a', 'é', 'ø', 'user1', 'élodie', 'ødegård', 'ab0'])).toBeGreaterThan(
     100,
   );
