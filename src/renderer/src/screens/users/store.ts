@@ -220,24 +220,26 @@ function loadLocalLater(): void {
   }, LOAD_QUIET_MS);
 }
 
-/** The same rows, as far as the table shows them. */
+/** Per field of a row, whether two values are the same (every field: a new one must say how it compares). */
+const SAME_FIELD: { [K in keyof UserRow]-?: (a: UserRow[K], b: UserRow[K]) => boolean } = {
+  rowId: Object.is,
+  userId: Object.is,
+  displayName: Object.is,
+  iampassId: Object.is,
+  deviceState: Object.is,
+  deviceCheckedAt: Object.is,
+  addedAt: Object.is,
+  lastAuthAt: Object.is,
+  // The copy's error and main's are different objects: the same failure has the same code.
+  statusError: (a, b) => (a?.code ?? null) === (b?.code ?? null),
+};
+const ROW_FIELDS = Object.keys(SAME_FIELD) as (keyof UserRow)[];
+
+/** The same rows, field by field. */
 function sameRows(a: readonly UserRow[], b: readonly UserRow[]): boolean {
   return (
     a.length === b.length &&
-    a.every((r, i) => {
-      const o = b[i]!;
-      return (
-        r.userId === o.userId &&
-        r.rowId === o.rowId &&
-        r.displayName === o.displayName &&
-        r.iampassId === o.iampassId &&
-        r.deviceState === o.deviceState &&
-        r.deviceCheckedAt === o.deviceCheckedAt &&
-        r.addedAt === o.addedAt &&
-        r.lastAuthAt === o.lastAuthAt &&
-        (r.statusError?.code ?? null) === (o.statusError?.code ?? null)
-      );
-    })
+    a.every((r, i) => ROW_FIELDS.every((k) => (SAME_FIELD[k] as (x: unknown, y: unknown) => boolean)(r[k], b[i]![k])))
   );
 }
 
