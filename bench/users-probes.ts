@@ -96,11 +96,26 @@ export async function firstPaints(page: Page, url: string): Promise<number[]> {
   return loads;
 }
 
+type Expected = (typed: string) => { count: number; first: string | null };
+
+/** One key (a character, or Backspace) that leaves `next` in the search box: until its rows are painted. */
+async function measureKey(
+  page: Page,
+  key: string,
+  next: string,
+  expected: Expected,
+): Promise<{ ms: number; readyMs: number }> {
+  await page.evaluate(`window.__bench.armKey(${JSON.stringify(next)}, ${JSON.stringify(expected(next))})`);
+  if (key === 'Backspace') await page.keyboard.press('Backspace');
+  else await page.keyboard.type(key);
+  return page.evaluate<{ ms: number; readyMs: number }>('window.__bench.pending');
+}
+
 /** Types each word a character at a time; each keystroke until main's answer is painted, split by search kind. */
 export async function keystrokes(
   page: Page,
   words: readonly string[],
-  expected: (typed: string) => { count: number; first: string | null },
+  expected: Expected,
 ): Promise<{ prefixMs: number[]; substringMs: number[]; readyMs: number[] }> {
   const prefixMs: number[] = [];
   const substringMs: number[] = [];
@@ -112,9 +127,7 @@ export async function keystrokes(
     let typed = '';
     for (const ch of word) {
       typed += ch;
-      await page.evaluate(`window.__bench.armKey(${JSON.stringify(typed)}, ${JSON.stringify(expected(typed))})`);
-      await page.keyboard.type(ch);
-      const r = await page.evaluate<{ ms: number; readyMs: number }>('window.__bench.pending');
+      const r = await measureKey(page, ch, typed, expected);
       ([...typed].length >= 3 ? substringMs : prefixMs).push(r.ms);
       readyMs.push(r.readyMs);
     }
@@ -128,11 +141,7 @@ export async function keystrokes(
  * at a time (broadening: every match set grows back). Each key until the
  * rows for its text are painted; in ms, in order.
  */
-export async function typeAndDelete(
-  page: Page,
-  queries: readonly string[],
-  expected: (typed: string) => { count: number; first: string | null },
-): Promise<number[]> {
+export async function typeAndDelete(page: Page, queries: readonly string[], expected: Expected): Promise<number[]> {
   const ms: number[] = [];
   const search = page.getByTestId('users-search');
   await search.fill('');
@@ -141,10 +150,7 @@ export async function typeAndDelete(
   let value = '';
   const key = async (k: string) => {
     const next = k === 'Backspace' ? value.slice(0, -1) : value + k;
-    await page.evaluate(`window.__bench.armKey(${JSON.stringify(next)}, ${JSON.stringify(expected(next))})`);
-    if (k === 'Backspace') await page.keyboard.press('Backspace');
-    else await page.keyboard.type(k);
-    ms.push((await page.evaluate<{ ms: number }>('window.__bench.pending')).ms);
+    ms.push((await measureKey(page, k, next, expected)).ms);
     value = next;
   };
   for (const q of queries) {
